@@ -1,0 +1,87 @@
+#![allow(deprecated)] // Device::ndarray is deprecated in burn; we still measure it against flex.
+//! Criterion benchmarks of the pipeline's hot spots on real tables:
+//! transformer fitting (Adult), one training step and one epoch (Adult, CTGAN defaults), and
+//! sampling throughput. Run with `cargo bench --profile dev --bench pipeline` (one build
+//! profile for everything); `DPSYNTH_BENCH_DEVICE=ndarray|flex|wgpu` picks the backend.
+
+use std::path::Path;
+use std::time::Duration;
+
+use burn::tensor::{Device, DeviceKind};
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use dpsynth::config::{ColumnKindSetting, ColumnOverride, DataConfig, RunConfig};
+use dpsynth::export::ModelFile;
+use dpsynth::read::{read_table, Table};
+use dpsynth::sample::GeneratorSampler;
+use dpsynth::schema::Schema;
+use dpsynth::train::Trainer;
+use dpsynth::transform::DataTransformer;
+use rand::SeedableRng;
+
+fn adult() -> Option<(Table, RunConfig)> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/datasets/adult.csv");
+    let table = read_table(&path, &DataConfig::default()).ok()?;
+    let mut config = RunConfig::default();
+    config.columns.insert(
+        "education-num".into(),
+        ColumnOverride {
+            kind: Some(ColumnKindSetting::Continuous),
+        },
+    );
+    config.train.seed = Some(1);
+    Some((table, config))
+}
+
+fn device() -> (Device, String) {
+    match std::env::var("DPSYNTH_BENCH_DEVICE").as_deref() {
+        Ok("flex") => (Device::flex(), "flex".into()),
+        Ok("wgpu") => (Device::wgpu(DeviceKind::DefaultDevice), "wgpu".into()),
+        _ => (Device::ndarray(), "ndarray".into()),
+    }
+}
+
+fn benches(c: &mut Criterion) {
+    let Some((table, config)) = adult() else {
+        eprintln!("../shared/datasets/adult.csv not found; skipping");
+        return;
+    };
+    let (device, name) = device();
+
+    let mut g = c.benchmark_group("transform");
+    g.sample_size(10);
+    g.bench_function("fit_adult", |b| {
+        b.iter(|| {
+            let mut t = table.clone();
+            let schema = Schema::infer(&mut t, &config).unwrap();
+            DataTransformer::fit(&t, &schema, &config.transform).unwrap()
+        })
+    });
+    g.finish();
+
+    let mut trainer = Trainer::new(table.clone(), &config, &device).unwrap();
+    let mut g = c.benchmark_group(format!("train_{name}"));
+    g.sample_size(20).measurement_time(Duration::from_secs(10));
+    g.bench_function("step_adult_batch500", |b| {
+        b.iter(|| {
+            let losses = trainer.step();
+            // Wait for the device so the step is really timed.
+            dpsynth::model::to_host(losses.generator)
+        })
+    });
+    g.sample_size(10).measurement_time(Duration::from_secs(30));
+    g.bench_function("epoch_adult", |b| b.iter(|| trainer.epoch().unwrap()));
+    g.finish();
+
+    let file = ModelFile::from_training(trainer.finish(), &config);
+    let sampler = GeneratorSampler::new(&file, &device, Path::new("bench")).unwrap();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
+    let mut g = c.benchmark_group(format!("sample_{name}"));
+    g.sample_size(10).throughput(Throughput::Elements(100_000));
+    g.bench_function("rows_100k_adult", |b| {
+        b.iter(|| sampler.sample_table(100_000, None, 1, &mut rng).unwrap())
+    });
+    g.finish();
+}
+
+criterion_group!(pipeline, benches);
+criterion_main!(pipeline);

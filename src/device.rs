@@ -1,0 +1,98 @@
+//! Picks the compute device: burn's wgpu backend when a GPU adapter is found, else the CPU
+//! backend, saying which it chose.
+// burn marks burn-ndarray deprecated in favour of flex; we keep both and measure which is faster.
+#![allow(deprecated)]
+
+use burn::tensor::{Device, DeviceKind, Tensor};
+
+use crate::config::DeviceChoice;
+use crate::error::{Error, Result};
+
+/// A chosen device and a human-readable name for logs and `inspect`.
+#[derive(Debug, Clone)]
+pub struct SelectedDevice {
+    /// The (non-autodiff) device.
+    pub device: Device,
+    /// What was chosen, e.g. "wgpu" or "cpu (ndarray)".
+    pub name: String,
+}
+
+/// The CPU backend used by `--device cpu` and by `auto` without a GPU.
+pub fn default_cpu() -> SelectedDevice {
+    SelectedDevice {
+        device: Device::ndarray(),
+        name: "cpu (ndarray)".into(),
+    }
+}
+
+/// Whether the wgpu backend can run a trivial computation here. wgpu panics when no adapter
+/// exists, so the probe runs behind `catch_unwind`.
+pub fn wgpu_works() -> bool {
+    let result = std::panic::catch_unwind(|| {
+        let device = Device::wgpu(DeviceKind::DefaultDevice);
+        let t = Tensor::<1>::from_floats([1.0f32, 2.0], &device);
+        t.sum().into_scalar::<f32>()
+    });
+    matches!(result, Ok(x) if (x - 3.0).abs() < 1e-6)
+}
+
+/// Resolves the user's choice to a device.
+pub fn select(choice: DeviceChoice) -> Result<SelectedDevice> {
+    match choice {
+        DeviceChoice::Cpu => Ok(default_cpu()),
+        DeviceChoice::Ndarray => Ok(SelectedDevice {
+            device: Device::ndarray(),
+            name: "cpu (ndarray)".into(),
+        }),
+        DeviceChoice::Flex => Ok(SelectedDevice {
+            device: Device::flex(),
+            name: "cpu (flex)".into(),
+        }),
+        DeviceChoice::Wgpu => {
+            if wgpu_works() {
+                Ok(SelectedDevice {
+                    device: Device::wgpu(DeviceKind::DefaultDevice),
+                    name: "wgpu".into(),
+                })
+            } else {
+                Err(Error::Device(
+                    "no wgpu adapter could be initialised; install a GPU driver (or Mesa's \
+                     `mesa-vulkan-drivers` for a software one) or use --device cpu"
+                        .into(),
+                ))
+            }
+        }
+        DeviceChoice::Auto => {
+            // A software adapter (Mesa's lavapipe) is far slower than the CPU backend, so auto
+            // only takes wgpu when the adapter is real hardware.
+            if std::env::var_os("DPSYNTH_FORCE_CPU").is_none() && gpu_adapter_present() {
+                Ok(SelectedDevice {
+                    device: Device::wgpu(DeviceKind::DefaultDevice),
+                    name: "wgpu".into(),
+                })
+            } else {
+                Ok(default_cpu())
+            }
+        }
+    }
+}
+
+/// Whether wgpu finds a hardware GPU adapter (discrete, integrated or virtual; not a software
+/// rasteriser such as Mesa's lavapipe).
+pub fn gpu_adapter_present() -> bool {
+    use burn::backend::wgpu::wgpu;
+    std::panic::catch_unwind(|| {
+        let instance = wgpu::Instance::default();
+        let adapters =
+            futures_lite::future::block_on(instance.enumerate_adapters(wgpu::Backends::all()));
+        adapters.iter().any(|a| {
+            matches!(
+                a.get_info().device_type,
+                wgpu::DeviceType::DiscreteGpu
+                    | wgpu::DeviceType::IntegratedGpu
+                    | wgpu::DeviceType::VirtualGpu
+            )
+        })
+    })
+    .unwrap_or(false)
+}

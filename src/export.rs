@@ -1,0 +1,249 @@
+//! The released generator file: one versioned, checksummed file holding the generator's
+//! weights, the fitted transformer, the run's config and its privacy section. The discriminator
+//! and optimiser state never enter it.
+//!
+//! Layout (little-endian):
+//! ```text
+//! b"DPSYNTH\0"            8 bytes, magic
+//! format version          u32
+//! header length           u64
+//! header                  JSON (ModelHeader)
+//! tensor data             f32 values, in the order of header.tensors
+//! CRC-32 of header+data   u32
+//! ```
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::RunConfig;
+use crate::error::{Error, Result};
+pub use crate::model::NamedTensor;
+use crate::train::TrainedGenerator;
+use crate::transform::DataTransformer;
+
+/// Magic bytes at the start of every model file.
+pub const MAGIC: &[u8; 8] = b"DPSYNTH\0";
+/// The format version this build writes and the newest it reads.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// What the released file says about privacy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum PrivacySection {
+    /// Trained without differential privacy: no guarantee at all.
+    None,
+}
+
+impl PrivacySection {
+    /// The one-line summary shown by `inspect` and `sample`.
+    pub fn summary(&self) -> String {
+        match self {
+            PrivacySection::None => {
+                "privacy: none (trained without differential privacy; no privacy guarantee)".into()
+            }
+        }
+    }
+}
+
+/// Where a tensor sits in the data section.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TensorEntry {
+    /// Dotted name, e.g. `generator.residual.0.linear.weight`.
+    pub name: String,
+    /// Shape.
+    pub shape: Vec<usize>,
+}
+
+/// The JSON header of a model file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelHeader {
+    /// The dpsynth version that wrote the file.
+    pub written_by: String,
+    /// The resolved config of the run.
+    pub config: RunConfig,
+    /// The fitted transformer.
+    pub transformer: DataTransformer,
+    /// Privacy status.
+    pub privacy: PrivacySection,
+    /// Number of rows the model was trained on (public in DP mode too).
+    pub training_rows: usize,
+    /// Epochs actually run.
+    pub epochs_run: usize,
+    /// The tensors in the data section, in order.
+    pub tensors: Vec<TensorEntry>,
+}
+
+/// A whole model file in memory.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelFile {
+    /// Metadata.
+    pub header: ModelHeader,
+    /// Generator weights, in the order of `header.tensors`.
+    pub tensors: Vec<NamedTensor>,
+}
+
+impl ModelFile {
+    /// The released file for a finished training run: generator, transformer, config and the
+    /// privacy section. Nothing else from training enters it.
+    pub fn from_training(trained: TrainedGenerator, config: &RunConfig) -> Self {
+        ModelFile {
+            header: ModelHeader {
+                written_by: format!("dpsynth {}", env!("CARGO_PKG_VERSION")),
+                config: config.clone(),
+                transformer: trained.transformer,
+                privacy: PrivacySection::None,
+                training_rows: trained.training_rows,
+                epochs_run: trained.epochs_run,
+                tensors: Vec::new(),
+            },
+            tensors: trained.tensors,
+        }
+    }
+
+    /// Serialises the file to bytes.
+    pub fn to_bytes(&self) -> Result<Vec<u8>> {
+        let mut header = self.header.clone();
+        header.tensors = self
+            .tensors
+            .iter()
+            .map(|t| TensorEntry {
+                name: t.name.clone(),
+                shape: t.shape.clone(),
+            })
+            .collect();
+        let json = serde_json::to_vec(&header)
+            .map_err(|e| Error::Training(format!("cannot serialise model header: {e}")))?;
+        let n_values: usize = self.tensors.iter().map(|t| t.data.len()).sum();
+        let mut out = Vec::with_capacity(24 + json.len() + 4 * n_values + 4);
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        out.extend_from_slice(&(json.len() as u64).to_le_bytes());
+        out.extend_from_slice(&json);
+        for t in &self.tensors {
+            for v in &t.data {
+                out.extend_from_slice(&v.to_le_bytes());
+            }
+        }
+        let crc = crc32fast::hash(&out[20..]);
+        out.extend_from_slice(&crc.to_le_bytes());
+        Ok(out)
+    }
+
+    /// Parses and validates bytes read from `path` (used in error messages only).
+    pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<Self> {
+        let bad = |m: String| Error::model_file(path, m);
+        if bytes.len() < 8 || &bytes[..8] != MAGIC {
+            return Err(bad(
+                "not a dpsynth model file (magic bytes missing); give a file written by `dpsynth train`".into(),
+            ));
+        }
+        if bytes.len() < 24 {
+            return Err(bad("truncated: the file ends inside its header".into()));
+        }
+        let version = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
+        if version > FORMAT_VERSION {
+            return Err(bad(format!(
+                "written in format version {version}, newer than the {FORMAT_VERSION} this dpsynth {} reads; upgrade dpsynth",
+                env!("CARGO_PKG_VERSION")
+            )));
+        }
+        let header_len = u64::from_le_bytes(bytes[12..20].try_into().expect("8 bytes")) as usize;
+        if bytes.len() < 20 + 4 || header_len > bytes.len() - 24 {
+            return Err(bad(
+                "truncated: the file is shorter than its header says".into()
+            ));
+        }
+        let body_end = bytes.len() - 4;
+        let stored_crc = u32::from_le_bytes(bytes[body_end..].try_into().expect("4 bytes"));
+        let header: ModelHeader = match serde_json::from_slice(&bytes[20..20 + header_len]) {
+            Ok(h) => h,
+            Err(e) => {
+                let msg = if crc32fast::hash(&bytes[20..body_end]) != stored_crc {
+                    "corrupted or truncated (checksum mismatch)".to_string()
+                } else {
+                    format!("header is not valid: {e}")
+                };
+                return Err(bad(msg));
+            }
+        };
+        let n_values: usize = header
+            .tensors
+            .iter()
+            .map(|t| t.shape.iter().product::<usize>())
+            .sum();
+        if 20 + header_len + 4 * n_values != body_end {
+            return Err(bad(format!(
+                "truncated or padded: the header lists {n_values} weights but the file holds {} bytes of them",
+                body_end.saturating_sub(20 + header_len)
+            )));
+        }
+        if crc32fast::hash(&bytes[20..body_end]) != stored_crc {
+            return Err(bad(
+                "corrupted (checksum mismatch); re-copy or retrain the file".into(),
+            ));
+        }
+        let mut at = 20 + header_len;
+        let tensors = header
+            .tensors
+            .iter()
+            .map(|entry| {
+                let len: usize = entry.shape.iter().product();
+                let data = bytes[at..at + 4 * len]
+                    .chunks_exact(4)
+                    .map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes")))
+                    .collect();
+                at += 4 * len;
+                NamedTensor {
+                    name: entry.name.clone(),
+                    shape: entry.shape.clone(),
+                    data,
+                }
+            })
+            .collect();
+        Ok(ModelFile { header, tensors })
+    }
+
+    /// Writes the file atomically: a temporary file beside `path`, flushed, then renamed over it.
+    pub fn write(&self, path: &Path) -> Result<()> {
+        write_atomic(path, &self.to_bytes()?)
+    }
+
+    /// Reads and validates a model file.
+    pub fn read(path: &Path) -> Result<Self> {
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, "reading the model", e))?;
+        Self::from_bytes(&bytes, path)
+    }
+}
+
+/// Writes `bytes` to `path` through a temporary sibling and a rename, so that a crash never
+/// leaves a half-written file under the final name.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, "creating the directory", e))?;
+    }
+    let tmp = temporary_sibling(path);
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()
+    })();
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(Error::io(path, "writing", e));
+    }
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        Error::io(path, "renaming into place", e)
+    })
+}
+
+/// `dir/.name.tmp-PID` beside `path`.
+pub fn temporary_sibling(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "output".into());
+    path.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
+}

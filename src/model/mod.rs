@@ -1,0 +1,146 @@
+//! The two networks (CTGAN's generator and critic) and the conversion of the generator to and
+//! from the named host tensors stored in a released file.
+
+pub mod discriminator;
+pub mod generator;
+
+use burn::module::{Param, RunningState};
+use burn::nn::BatchNormConfig;
+use burn::tensor::{Device, Tensor, TensorData};
+
+pub use discriminator::{CriticPass, Discriminator, DiscriminatorConfig};
+pub use generator::{activate, condition_loss, Generator, GeneratorConfig, Residual, SpanSampling};
+
+/// A named tensor's values on the host: what a released file stores.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NamedTensor {
+    /// Dotted name, e.g. `generator.blocks.0.fc.weight`.
+    pub name: String,
+    /// Shape.
+    pub shape: Vec<usize>,
+    /// Row-major values.
+    pub data: Vec<f32>,
+}
+
+/// Copies a tensor to the host as `f32`.
+pub fn to_host<const D: usize>(t: Tensor<D>) -> Vec<f32> {
+    t.try_into_vec_as::<f32>()
+        .expect("a float tensor converts to f32")
+}
+
+/// Uploads host values as a `[rows, cols]` tensor.
+pub fn matrix(data: Vec<f32>, rows: usize, cols: usize, device: &Device) -> Tensor<2> {
+    Tensor::from_data(TensorData::new(data, [rows, cols]), device)
+}
+
+fn vector(data: Vec<f32>, device: &Device) -> Tensor<1> {
+    let n = data.len();
+    Tensor::from_data(TensorData::new(data, [n]), device)
+}
+
+/// The generator's tensors, named `generator.<path>`, copied to the host.
+pub fn generator_tensors(g: &Generator) -> Vec<NamedTensor> {
+    let mut out = Vec::new();
+    let mut push2 = |name: String, t: Tensor<2>| {
+        let shape = t.dims().to_vec();
+        out.push(NamedTensor {
+            name,
+            shape,
+            data: to_host(t),
+        });
+    };
+    for (i, b) in g.blocks.iter().enumerate() {
+        push2(format!("generator.blocks.{i}.fc.weight"), b.fc.weight.val());
+    }
+    push2("generator.output.weight".into(), g.output.weight.val());
+    let mut push1 = |name: String, t: Tensor<1>| {
+        let shape = t.dims().to_vec();
+        out.push(NamedTensor {
+            name,
+            shape,
+            data: to_host(t),
+        });
+    };
+    for (i, b) in g.blocks.iter().enumerate() {
+        let bias =
+            b.fc.bias
+                .as_ref()
+                .expect("generator layers have biases")
+                .val();
+        push1(format!("generator.blocks.{i}.fc.bias"), bias);
+        push1(format!("generator.blocks.{i}.bn.gamma"), b.bn.gamma.val());
+        push1(format!("generator.blocks.{i}.bn.beta"), b.bn.beta.val());
+        push1(
+            format!("generator.blocks.{i}.bn.running_mean"),
+            b.bn.running_mean.value(),
+        );
+        push1(
+            format!("generator.blocks.{i}.bn.running_var"),
+            b.bn.running_var.value(),
+        );
+    }
+    push1(
+        "generator.output.bias".into(),
+        g.output
+            .bias
+            .as_ref()
+            .expect("generator layers have biases")
+            .val(),
+    );
+    out
+}
+
+/// Rebuilds a generator of shape `config` from named tensors; `Err` names the first tensor
+/// that is missing or has the wrong shape.
+pub fn generator_from_tensors(
+    config: &GeneratorConfig,
+    tensors: &[NamedTensor],
+    device: &Device,
+) -> Result<Generator, String> {
+    let find = |name: &str, shape: &[usize]| -> Result<Vec<f32>, String> {
+        let t = tensors
+            .iter()
+            .find(|t| t.name == name)
+            .ok_or_else(|| format!("tensor '{name}' is missing"))?;
+        if t.shape != shape {
+            return Err(format!(
+                "tensor '{name}' has shape {:?}, expected {shape:?}",
+                t.shape
+            ));
+        }
+        Ok(t.data.clone())
+    };
+    let mut g = config.init(device);
+    let mut dim = config.input_dim();
+    for (i, (block, &width)) in g.blocks.iter_mut().zip(&config.hidden).enumerate() {
+        let w = find(&format!("generator.blocks.{i}.fc.weight"), &[dim, width])?;
+        let b = find(&format!("generator.blocks.{i}.fc.bias"), &[width])?;
+        block.fc = Generator::linear_from(matrix(w, dim, width, device), vector(b, device));
+        let mut bn = BatchNormConfig::new(width)
+            .with_epsilon(1e-5)
+            .with_momentum(0.1)
+            .init(device);
+        bn.gamma = Param::from_tensor(vector(
+            find(&format!("generator.blocks.{i}.bn.gamma"), &[width])?,
+            device,
+        ));
+        bn.beta = Param::from_tensor(vector(
+            find(&format!("generator.blocks.{i}.bn.beta"), &[width])?,
+            device,
+        ));
+        bn.running_mean = RunningState::new(vector(
+            find(&format!("generator.blocks.{i}.bn.running_mean"), &[width])?,
+            device,
+        ));
+        bn.running_var = RunningState::new(vector(
+            find(&format!("generator.blocks.{i}.bn.running_var"), &[width])?,
+            device,
+        ));
+        block.bn = bn;
+        dim += width;
+    }
+    let w = find("generator.output.weight", &[dim, config.data_dim])?;
+    let b = find("generator.output.bias", &[config.data_dim])?;
+    g.output = Generator::linear_from(matrix(w, dim, config.data_dim, device), vector(b, device));
+    Ok(g)
+}

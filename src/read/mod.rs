@@ -1,0 +1,206 @@
+//! Reading tables from CSV or Parquet (through polars) into the pipeline's [`Table`], and writing
+//! sampled tables back in the input's column order and types.
+
+mod table;
+mod write;
+
+use std::path::Path;
+
+use polars::prelude::{
+    CsvParseOptions, CsvReadOptions, DataFrame, DataType, NullValues, ParquetReader, SerReader,
+    TimeUnit,
+};
+
+use crate::config::DataConfig;
+use crate::error::{Error, Result};
+pub use table::{Column, Table, Values};
+pub use write::{table_to_frame, TableWriter};
+
+/// Whether `path` names a Parquet file (by extension).
+pub fn is_parquet(path: &Path) -> bool {
+    matches!(
+        path.extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .as_deref(),
+        Some("parquet") | Some("pq")
+    )
+}
+
+/// Reads a CSV or Parquet table. Errors name the file and say what to change.
+pub fn read_table(path: &Path, options: &DataConfig) -> Result<Table> {
+    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, "opening the table", e))?;
+    if meta.len() == 0 {
+        return Err(Error::table(
+            path,
+            "the file is empty; give a table with a header and rows",
+        ));
+    }
+    let frame = if is_parquet(path) {
+        let file =
+            std::fs::File::open(path).map_err(|e| Error::io(path, "opening the table", e))?;
+        ParquetReader::new(file)
+            .finish()
+            .map_err(|e| Error::table(path, format!("cannot read it as Parquet: {e}")))?
+    } else {
+        read_csv(path, options)?
+    };
+    let table = frame_to_table(&frame, path)?;
+    if table.columns.is_empty() {
+        return Err(Error::table(path, "the table has no columns"));
+    }
+    if table.n_rows() == 0 {
+        return Err(Error::table(
+            path,
+            "the table has a header but no rows; give at least one row of data",
+        ));
+    }
+    if table.columns.len() == 1 && !is_parquet(path) {
+        let name = &table.columns[0].name;
+        if let Some(sep) = [';', '\t', '|', ',']
+            .into_iter()
+            .find(|c| name.contains(*c))
+        {
+            return Err(Error::table(
+                path,
+                format!(
+                    "only one column was found, and its header {name:?} contains {sep:?}; set `data.delimiter = {:?}` in the config",
+                    sep.to_string()
+                ),
+            ));
+        }
+    }
+    Ok(table)
+}
+
+fn read_csv(path: &Path, options: &DataConfig) -> Result<DataFrame> {
+    let separator = options.delimiter.as_bytes()[0];
+    let quote = options.quote.as_bytes()[0];
+    let nulls = NullValues::AllColumns(
+        options
+            .null_values
+            .iter()
+            .map(|s| s.as_str().into())
+            .collect(),
+    );
+    let parse = CsvParseOptions::default()
+        .with_separator(separator)
+        .with_quote_char(Some(quote))
+        .with_null_values(Some(nulls))
+        .with_try_parse_dates(true);
+    CsvReadOptions::default()
+        .with_has_header(options.has_header)
+        .with_infer_schema_length(None)
+        .with_parse_options(parse)
+        .try_into_reader_with_file_path(Some(path.to_path_buf()))
+        .and_then(|r| r.finish())
+        .map_err(|e| {
+            Error::table(
+                path,
+                format!(
+                    "cannot parse it as CSV with delimiter {:?} and quote {:?}: {e}; check `data.delimiter` and `data.quote`",
+                    options.delimiter, options.quote
+                ),
+            )
+        })
+}
+
+fn unit_name(unit: TimeUnit) -> &'static str {
+    match unit {
+        TimeUnit::Nanoseconds => "ns",
+        TimeUnit::Microseconds => "us",
+        TimeUnit::Milliseconds => "ms",
+    }
+}
+
+/// Converts a polars frame to a [`Table`], mapping polars types to the pipeline's.
+pub fn frame_to_table(frame: &DataFrame, path: &Path) -> Result<Table> {
+    let mut columns = Vec::with_capacity(frame.width());
+    for col in frame.columns() {
+        let name = col.name().to_string();
+        let series = col.as_materialized_series();
+        let fail =
+            |e: polars::error::PolarsError| Error::table(path, format!("column '{name}': {e}"));
+        let values = match series.dtype() {
+            DataType::Boolean => Values::Bool(series.bool().map_err(fail)?.iter().collect()),
+            DataType::Float32 | DataType::Float64 => Values::Float(
+                series
+                    .cast(&DataType::Float64)
+                    .map_err(fail)?
+                    .f64()
+                    .map_err(fail)?
+                    .iter()
+                    .collect(),
+            ),
+            dt if dt.is_integer() => Values::Int(
+                series
+                    .cast(&DataType::Int64)
+                    .map_err(fail)?
+                    .i64()
+                    .map_err(fail)?
+                    .iter()
+                    .collect(),
+            ),
+            DataType::Date => {
+                Values::Date(series.date().map_err(fail)?.physical().iter().collect())
+            }
+            DataType::Datetime(unit, tz) => Values::Datetime {
+                values: series.datetime().map_err(fail)?.physical().iter().collect(),
+                unit: unit_name(*unit).into(),
+                tz: tz.as_ref().map(|t| t.to_string()),
+            },
+            DataType::String => Values::Text(
+                series
+                    .str()
+                    .map_err(fail)?
+                    .iter()
+                    .map(|v| v.map(str::to_owned))
+                    .collect(),
+            ),
+            DataType::Null => Values::Text(vec![None; series.len()]),
+            other => {
+                let text = series.cast(&DataType::String).map_err(|_| {
+                    Error::table(
+                        path,
+                        format!("column '{name}' has type {other}, which dpsynth cannot model"),
+                    )
+                })?;
+                Values::Text(
+                    text.str()
+                        .map_err(fail)?
+                        .iter()
+                        .map(|v| v.map(str::to_owned))
+                        .collect(),
+                )
+            }
+        };
+        columns.push(Column { name, values });
+    }
+    Ok(Table { columns })
+}
+
+/// Appends tables with the same columns, row-wise.
+pub fn concat_tables(parts: Vec<Table>) -> Table {
+    let mut parts = parts.into_iter();
+    let Some(mut out) = parts.next() else {
+        return Table {
+            columns: Vec::new(),
+        };
+    };
+    for part in parts {
+        for (a, b) in out.columns.iter_mut().zip(part.columns) {
+            match (&mut a.values, b.values) {
+                (Values::Text(x), Values::Text(y)) => x.extend(y),
+                (Values::Bool(x), Values::Bool(y)) => x.extend(y),
+                (Values::Int(x), Values::Int(y)) => x.extend(y),
+                (Values::Float(x), Values::Float(y)) => x.extend(y),
+                (Values::Date(x), Values::Date(y)) => x.extend(y),
+                (Values::Datetime { values: x, .. }, Values::Datetime { values: y, .. }) => {
+                    x.extend(y)
+                }
+                _ => unreachable!("tables from one transformer have the same column types"),
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,138 @@
+//! Writing tables to CSV or Parquet in chunks, through a temporary file renamed into place at
+//! the end, so an interrupted run never leaves a partial file under the final name.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use polars::prelude::{
+    Column as PlColumn, CsvWriter, DataFrame, DataType, IntoColumn, NamedFrom, ParquetWriter,
+    SerWriter, Series, TimeUnit,
+};
+
+use super::{is_parquet, Table, Values};
+use crate::error::{Error, Result};
+use crate::export::temporary_sibling;
+
+fn unit_of(name: &str) -> TimeUnit {
+    match name {
+        "ns" => TimeUnit::Nanoseconds,
+        "ms" => TimeUnit::Milliseconds,
+        _ => TimeUnit::Microseconds,
+    }
+}
+
+/// Converts a [`Table`] to a polars frame with the original types.
+pub fn table_to_frame(table: &Table) -> std::result::Result<DataFrame, polars::error::PolarsError> {
+    let mut cols: Vec<PlColumn> = Vec::with_capacity(table.columns.len());
+    for c in &table.columns {
+        let name = c.name.as_str().into();
+        let series = match &c.values {
+            Values::Text(v) => Series::new(name, v),
+            Values::Bool(v) => Series::new(name, v),
+            Values::Int(v) => Series::new(name, v),
+            Values::Float(v) => Series::new(name, v),
+            Values::Date(v) => Series::new(name, v).cast(&DataType::Date)?,
+            Values::Datetime { values, unit, tz } => {
+                Series::new(name, values).cast(&DataType::Datetime(
+                    unit_of(unit),
+                    polars::prelude::TimeZone::opt_try_new(tz.as_deref())?,
+                ))?
+            }
+        };
+        cols.push(series.into_column());
+    }
+    DataFrame::new(table.n_rows(), cols)
+}
+
+enum Sink {
+    Csv { file: File, wrote_header: bool },
+    Parquet(polars::io::parquet::write::BatchedWriter<File>),
+    Pending,
+}
+
+/// Writes chunks of rows to one CSV or Parquet file (chosen by extension).
+pub struct TableWriter {
+    path: PathBuf,
+    tmp: PathBuf,
+    sink: Sink,
+    parquet: bool,
+}
+
+impl TableWriter {
+    /// Opens a temporary file beside `path`.
+    pub fn create(path: &Path) -> Result<Self> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| Error::io(dir, "creating the directory", e))?;
+        }
+        let tmp = temporary_sibling(path);
+        File::create(&tmp).map_err(|e| Error::io(path, "creating the output", e))?;
+        Ok(TableWriter {
+            path: path.to_owned(),
+            tmp,
+            sink: Sink::Pending,
+            parquet: is_parquet(path),
+        })
+    }
+
+    /// Appends a chunk of rows.
+    pub fn write(&mut self, table: &Table) -> Result<()> {
+        let fail = |e: polars::error::PolarsError| {
+            Error::table(&self.path, format!("writing failed: {e}"))
+        };
+        let mut frame = table_to_frame(table).map_err(fail)?;
+        if matches!(self.sink, Sink::Pending) {
+            let file = File::create(&self.tmp)
+                .map_err(|e| Error::io(&self.path, "creating the output", e))?;
+            self.sink = if self.parquet {
+                Sink::Parquet(
+                    ParquetWriter::new(file)
+                        .batched(frame.schema())
+                        .map_err(fail)?,
+                )
+            } else {
+                Sink::Csv {
+                    file,
+                    wrote_header: false,
+                }
+            };
+        }
+        match &mut self.sink {
+            Sink::Csv { file, wrote_header } => {
+                CsvWriter::new(file)
+                    .include_header(!*wrote_header)
+                    .finish(&mut frame)
+                    .map_err(fail)?;
+                *wrote_header = true;
+            }
+            Sink::Parquet(w) => w.write_batch(&frame).map_err(fail)?,
+            Sink::Pending => unreachable!("opened above"),
+        }
+        Ok(())
+    }
+
+    /// Flushes and renames the file into place.
+    pub fn finish(mut self) -> Result<()> {
+        let path = self.path.clone();
+        let fail =
+            |e: polars::error::PolarsError| Error::table(&path, format!("writing failed: {e}"));
+        match std::mem::replace(&mut self.sink, Sink::Pending) {
+            Sink::Csv { file, .. } => file
+                .sync_all()
+                .map_err(|e| Error::io(&path, "writing", e))?,
+            Sink::Parquet(w) => {
+                w.finish().map_err(fail)?;
+            }
+            Sink::Pending => {}
+        }
+        std::fs::rename(&self.tmp, &self.path)
+            .map_err(|e| Error::io(&self.path, "renaming into place", e))
+    }
+}
+
+impl Drop for TableWriter {
+    fn drop(&mut self) {
+        // After a successful finish the temporary name no longer exists; otherwise clean up.
+        let _ = std::fs::remove_file(&self.tmp);
+    }
+}

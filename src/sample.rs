@@ -1,0 +1,285 @@
+//! Drawing rows from a released generator file: random input and conditions from a seeded
+//! host RNG (so `--seed` gives the same rows on every backend), the generator in inference mode,
+//! Gumbel-max draws for one-hot spans, then the transformer's inverse.
+
+use burn::tensor::Device;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, StandardNormal};
+
+use crate::error::{Error, Result};
+use crate::export::ModelFile;
+use crate::model::{activate, generator_from_tensors, matrix, to_host, Generator, SpanSampling};
+use crate::read::Table;
+use crate::sampler::{ConditionSampler, Conditions};
+use crate::schema::ColumnKind;
+use crate::train::generator_config;
+use crate::transform::{DataTransformer, Span};
+
+/// Rows per independent random stream in [`GeneratorSampler::sample_stream`].
+pub const BLOCK_ROWS: usize = 256;
+
+/// A `column=value` request resolved against the model's categories.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResolvedCondition {
+    /// The condition as typed.
+    pub text: String,
+    /// Index of the column in the table.
+    pub table_column: usize,
+    /// Index among discrete columns.
+    pub discrete_column: usize,
+    /// Slot of the category.
+    pub slot: usize,
+    /// The category key, byte for byte.
+    pub key: String,
+}
+
+/// A generator loaded for sampling.
+pub struct GeneratorSampler {
+    generator: Generator,
+    transformer: DataTransformer,
+    spans: Vec<Span>,
+    conditions: ConditionSampler,
+    embedding_dim: usize,
+    device: Device,
+}
+
+impl GeneratorSampler {
+    /// Loads the generator from a model file onto `device`.
+    pub fn new(model: &ModelFile, device: &Device, path: &std::path::Path) -> Result<Self> {
+        let transformer = model.header.transformer.clone();
+        let config = generator_config(&model.header.config, &transformer);
+        let generator = generator_from_tensors(&config, &model.tensors, device)
+            .map_err(|m| Error::model_file(path, m))?;
+        Ok(GeneratorSampler {
+            generator,
+            spans: transformer.spans(),
+            conditions: ConditionSampler::new(&transformer.discrete_encoders()),
+            transformer,
+            embedding_dim: config.embedding_dim,
+            device: device.clone(),
+        })
+    }
+
+    /// The fitted transformer.
+    pub fn transformer(&self) -> &DataTransformer {
+        &self.transformer
+    }
+
+    /// Resolves `column=value`. The value must be a kept category of a discrete column; an
+    /// exact match wins, else a unique match ignoring surrounding spaces.
+    pub fn resolve_condition(&self, text: &str) -> Result<ResolvedCondition> {
+        let err = |m: String| Error::Condition {
+            condition: text.to_string(),
+            message: m,
+        };
+        let (name, value) = text
+            .split_once('=')
+            .ok_or_else(|| err("expected the form column=value".into()))?;
+        let schema = &self.transformer.schema;
+        let table_column = schema
+            .columns
+            .iter()
+            .position(|c| c.name == name)
+            .ok_or_else(|| {
+                err(format!(
+                    "no column '{name}'; columns: {}",
+                    schema
+                        .columns
+                        .iter()
+                        .map(|c| c.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            })?;
+        if schema.columns[table_column].kind != ColumnKind::Discrete {
+            return Err(err(format!(
+                "column '{name}' is continuous; only discrete columns can be conditioned on: {}",
+                schema.discrete_names().join(", ")
+            )));
+        }
+        let discrete_column = schema.columns[..table_column]
+            .iter()
+            .filter(|c| c.kind == ColumnKind::Discrete)
+            .count();
+        let encoder = self.transformer.discrete_encoders()[discrete_column];
+        let keys: Vec<&str> = encoder
+            .slots
+            .iter()
+            .filter_map(|s| match s {
+                crate::transform::Slot::Value(k) => Some(k.as_str()),
+                _ => None,
+            })
+            .collect();
+        let slot_and_key = encoder
+            .slot_of(value)
+            .map(|s| (s, value.to_string()))
+            .or_else(|| {
+                let trimmed: Vec<&&str> =
+                    keys.iter().filter(|k| k.trim() == value.trim()).collect();
+                match trimmed.as_slice() {
+                    [k] => encoder.slot_of(k).map(|s| (s, k.to_string())),
+                    _ => None,
+                }
+            });
+        let (slot, key) = slot_and_key.ok_or_else(|| {
+            let shown: Vec<String> = keys.iter().take(20).map(|k| format!("{k:?}")).collect();
+            err(format!(
+                "'{value}' is not a known category of '{name}' (known: {}{})",
+                shown.join(", "),
+                if keys.len() > 20 { ", ..." } else { "" }
+            ))
+        })?;
+        Ok(ResolvedCondition {
+            text: text.to_string(),
+            table_column,
+            discrete_column,
+            slot,
+            key,
+        })
+    }
+
+    /// Host-side randomness for `n` rows: generator input `[n, embedding + condition]` and
+    /// Gumbel uniforms `[n, output_dim]`.
+    fn draw_inputs(
+        &self,
+        n: usize,
+        condition: Option<&ResolvedCondition>,
+        rng: &mut impl Rng,
+        input: &mut Vec<f32>,
+        uniform: &mut Vec<f32>,
+    ) {
+        let emb = self.embedding_dim;
+        let cdim = self.conditions.dim();
+        let conds: Option<Conditions> = match condition {
+            Some(c) => Some(self.conditions.fixed(n, c.discrete_column, c.slot)),
+            None => self.conditions.sample_original(n, rng),
+        };
+        let one_hot = conds.map(|c| self.conditions.one_hot(&c));
+        for r in 0..n {
+            input.extend(
+                (0..emb)
+                    .map(|_| <StandardNormal as Distribution<f32>>::sample(&StandardNormal, rng)),
+            );
+            if let Some(o) = &one_hot {
+                input.extend_from_slice(&o[r * cdim..(r + 1) * cdim]);
+            }
+        }
+        let dim = self.transformer.output_dim();
+        uniform.extend((0..n * dim).map(|_| rng.random_range(1e-7f32..1.0 - 1e-7)));
+    }
+
+    /// Runs the generator on host inputs: `n` encoded rows, row-major.
+    fn generate(&self, n: usize, input: Vec<f32>, uniform: Vec<f32>) -> Vec<f32> {
+        let width = self.embedding_dim + self.conditions.dim();
+        let raw = self
+            .generator
+            .forward(matrix(input, n, width, &self.device));
+        let dim = self.transformer.output_dim();
+        // Gumbel-max: the argmax of logits + Gumbel noise draws each one-hot span from its
+        // softmax, as CTGAN's sampling does (the temperature does not change the argmax).
+        let sampling = SpanSampling::Gumbel {
+            tau: 1.0,
+            uniform: matrix(uniform, n, dim, &self.device),
+        };
+        to_host(activate(raw, &self.spans, &sampling))
+    }
+
+    /// Generates `n` encoded rows (row-major, `output_dim` wide).
+    pub fn sample_encoded(
+        &self,
+        n: usize,
+        condition: Option<&ResolvedCondition>,
+        rng: &mut impl Rng,
+    ) -> Vec<f32> {
+        let mut input = Vec::new();
+        let mut uniform = Vec::new();
+        self.draw_inputs(n, condition, rng, &mut input, &mut uniform);
+        self.generate(n, input, uniform)
+    }
+
+    /// Rows `first_row .. first_row + n` of the unconditional sample stream of `seed`. Each
+    /// block of [`BLOCK_ROWS`] rows draws from its own ChaCha stream, so the rows do not depend
+    /// on how a caller splits the output into chunks (`first_row` must start a block).
+    pub fn sample_stream(&self, seed: u64, first_row: usize, n: usize) -> Table {
+        assert_eq!(
+            first_row % BLOCK_ROWS,
+            0,
+            "chunks start on block boundaries"
+        );
+        if n == 0 {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            return self.transformer.inverse(&[], 0, &mut rng);
+        }
+        let blocks: Vec<(usize, usize)> = (0..n.div_ceil(BLOCK_ROWS))
+            .map(|b| {
+                (
+                    first_row / BLOCK_ROWS + b,
+                    BLOCK_ROWS.min(n - b * BLOCK_ROWS),
+                )
+            })
+            .collect();
+        let mut rngs: Vec<ChaCha8Rng> = blocks
+            .iter()
+            .map(|&(index, _)| {
+                let mut rng = ChaCha8Rng::seed_from_u64(seed);
+                rng.set_stream(index as u64);
+                rng
+            })
+            .collect();
+        let mut input = Vec::new();
+        let mut uniform = Vec::new();
+        for (&(_, rows), rng) in blocks.iter().zip(rngs.iter_mut()) {
+            self.draw_inputs(rows, None, rng, &mut input, &mut uniform);
+        }
+        let encoded = self.generate(n, input, uniform);
+        let dim = self.transformer.output_dim();
+        let mut parts = Vec::with_capacity(blocks.len());
+        let mut start = 0;
+        for (&(_, rows), rng) in blocks.iter().zip(rngs.iter_mut()) {
+            let slice = &encoded[start * dim..(start + rows) * dim];
+            parts.push(self.transformer.inverse(slice, rows, rng));
+            start += rows;
+        }
+        crate::read::concat_tables(parts)
+    }
+
+    /// Generates `n` rows as a table; with a condition, rows are generated until `n` rows hold
+    /// the requested value, giving up after `max_tries_factor * n` generated rows.
+    pub fn sample_table(
+        &self,
+        n: usize,
+        condition: Option<&ResolvedCondition>,
+        max_tries_factor: usize,
+        rng: &mut impl Rng,
+    ) -> Result<Table> {
+        let Some(cond) = condition else {
+            return Ok(self.sample_stream(rng.random(), 0, n));
+        };
+        let mut kept: Vec<Table> = Vec::new();
+        let mut have = 0;
+        let mut generated = 0;
+        while have < n {
+            if generated >= max_tries_factor.max(1) * n {
+                return Err(Error::Condition {
+                    condition: cond.text.clone(),
+                    message: format!(
+                        "only {have} of {n} rows matched after generating {generated}; the value is too rare for the generator: ask for fewer rows or drop the condition"
+                    ),
+                });
+            }
+            let batch = (n - have).max(256) * 2;
+            let encoded = self.sample_encoded(batch, Some(cond), rng);
+            generated += batch;
+            let table = self.transformer.inverse(&encoded, batch, rng);
+            let column = &table.columns[cond.table_column].values;
+            let rows: Vec<usize> = (0..batch)
+                .filter(|&r| column.key(r).as_deref() == Some(cond.key.as_str()))
+                .take(n - have)
+                .collect();
+            have += rows.len();
+            kept.push(table.take_rows(&rows));
+        }
+        Ok(crate::read::concat_tables(kept))
+    }
+}

@@ -1,0 +1,115 @@
+//! Progress reporting: an indicatif bar on a terminal, plain lines otherwise, nothing when quiet,
+//! and a JSON-lines metrics file with one record per epoch.
+
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+
+/// One epoch's measurements, as written to the metrics file.
+#[derive(Debug, Clone, Serialize)]
+pub struct EpochMetrics {
+    /// 1-based epoch number.
+    pub epoch: usize,
+    /// Mean generator loss over the epoch's steps.
+    pub generator_loss: f64,
+    /// Mean critic loss (with gradient penalty).
+    pub discriminator_loss: f64,
+    /// Wall time of the epoch.
+    pub seconds: f64,
+    /// Real rows consumed per second.
+    pub rows_per_second: f64,
+}
+
+/// How progress is shown.
+pub enum Progress {
+    /// An indicatif bar.
+    Bar(ProgressBar),
+    /// One line per epoch on stderr.
+    Lines,
+    /// Nothing.
+    Quiet,
+}
+
+impl Progress {
+    /// A bar when stderr is a terminal, plain lines otherwise, nothing when `quiet`.
+    pub fn new(epochs: usize, quiet: bool) -> Self {
+        if quiet {
+            Progress::Quiet
+        } else if std::io::stderr().is_terminal() {
+            let bar = ProgressBar::new(epochs as u64);
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{elapsed_precise} [{bar:30}] epoch {pos}/{len} ETA {eta} {msg}",
+                )
+                .expect("the template is valid")
+                .progress_chars("=> "),
+            );
+            Progress::Bar(bar)
+        } else {
+            Progress::Lines
+        }
+    }
+
+    /// Reports a finished epoch.
+    pub fn epoch(&self, m: &EpochMetrics, total: usize) {
+        let msg = format!(
+            "G {:.3} D {:.3} {:.0} rows/s",
+            m.generator_loss, m.discriminator_loss, m.rows_per_second
+        );
+        match self {
+            Progress::Bar(bar) => {
+                bar.set_position(m.epoch as u64);
+                bar.set_message(msg);
+            }
+            Progress::Lines => eprintln!("epoch {}/{} {msg} ({:.2} s)", m.epoch, total, m.seconds),
+            Progress::Quiet => {}
+        }
+    }
+
+    /// Prints a message without breaking the bar.
+    pub fn note(&self, msg: &str) {
+        match self {
+            Progress::Bar(bar) => bar.println(msg),
+            Progress::Lines => eprintln!("{msg}"),
+            Progress::Quiet => {}
+        }
+    }
+
+    /// Removes the bar.
+    pub fn finish(&self) {
+        if let Progress::Bar(bar) = self {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// Appends JSON lines to the metrics file (created fresh for each run).
+pub struct MetricsLog {
+    file: std::fs::File,
+    path: std::path::PathBuf,
+}
+
+impl MetricsLog {
+    /// Creates (truncates) the metrics file.
+    pub fn create(path: &Path) -> Result<Self> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| Error::io(dir, "creating the directory", e))?;
+        }
+        let file = std::fs::File::create(path).map_err(|e| Error::io(path, "creating", e))?;
+        Ok(MetricsLog {
+            file,
+            path: path.to_owned(),
+        })
+    }
+
+    /// Appends one record.
+    pub fn write(&mut self, m: &EpochMetrics) -> Result<()> {
+        let line = serde_json::to_string(m).expect("metrics serialise");
+        writeln!(self.file, "{line}").map_err(|e| Error::io(&self.path, "writing", e))
+    }
+}

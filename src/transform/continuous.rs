@@ -1,0 +1,182 @@
+//! CTGAN's mode-specific normalisation of a continuous column: a value becomes a scalar in
+//! [-1, 1] (its offset from a mixture mode in units of four standard deviations) plus a one-hot
+//! choice of the mode, drawn from the mode's posterior probability. Missing values get a
+//! two-slot indicator.
+
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+
+use super::gmm::{fit_modes, mode_probabilities, MixtureSettings, Mode};
+use crate::read::Values;
+
+/// A fitted continuous encoder.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContinuousEncoder {
+    /// Kept mixture modes (empty for a constant column).
+    pub modes: Vec<Mode>,
+    /// Smallest value seen; decoded values are clipped to [min, max].
+    pub min: f64,
+    /// Largest value seen.
+    pub max: f64,
+    /// Whether the column had missing values (adds a [present, missing] span).
+    pub has_null: bool,
+    /// Share of missing values seen (reported by `inspect`).
+    pub null_rate: f64,
+}
+
+impl ContinuousEncoder {
+    /// Fits the mixture on the distinct present values weighted by their counts.
+    pub fn fit(values: &Values, settings: MixtureSettings) -> ContinuousEncoder {
+        let mut present: Vec<f64> = (0..values.len()).filter_map(|i| values.number(i)).collect();
+        let nulls = values.len() - present.len();
+        present.sort_by(f64::total_cmp);
+        let mut points = Vec::new();
+        let mut weights = Vec::new();
+        for x in &present {
+            if points.last() == Some(x) {
+                *weights.last_mut().expect("weights follow points") += 1.0;
+            } else {
+                points.push(*x);
+                weights.push(1.0);
+            }
+        }
+        let (min, max) = (present[0], present[present.len() - 1]);
+        let modes = if min == max {
+            Vec::new()
+        } else {
+            cover_all_values(fit_modes(&points, &weights, settings), &points, &weights)
+        };
+        ContinuousEncoder {
+            modes,
+            min,
+            max,
+            has_null: nulls > 0,
+            null_rate: nulls as f64 / values.len().max(1) as f64,
+        }
+    }
+
+    /// Width of this column's encoding.
+    pub fn width(&self) -> usize {
+        let body = if self.modes.is_empty() {
+            0
+        } else {
+            1 + self.modes.len()
+        };
+        body + if self.has_null { 2 } else { 0 }
+    }
+
+    /// Writes row `i`'s encoding into `out` (length `width()`).
+    pub fn encode_value(
+        &self,
+        value: Option<f64>,
+        out: &mut [f32],
+        probs: &mut [f64],
+        rng: &mut impl Rng,
+    ) {
+        out.fill(0.0);
+        let body = if self.modes.is_empty() {
+            0
+        } else {
+            let x = value.unwrap_or(0.5 * (self.min + self.max));
+            mode_probabilities(&self.modes, x, probs);
+            let u: f64 = rng.random();
+            let mut acc = 0.0;
+            let mut chosen = self.modes.len() - 1;
+            for (k, p) in probs.iter().enumerate() {
+                acc += p;
+                if u < acc {
+                    chosen = k;
+                    break;
+                }
+            }
+            let offset = |k: usize| (x - self.modes[k].mean) / (4.0 * self.modes[k].std);
+            if offset(chosen).abs() > 0.99 {
+                // The drawn mode cannot represent x (CTGAN would clip it and lose the value):
+                // take the mode that is nearest in its own units instead.
+                chosen = (0..self.modes.len())
+                    .min_by(|&a, &b| offset(a).abs().total_cmp(&offset(b).abs()))
+                    .expect("at least one mode");
+            }
+            out[0] = offset(chosen).clamp(-0.99, 0.99) as f32;
+            out[1 + chosen] = 1.0;
+            1 + self.modes.len()
+        };
+        if self.has_null {
+            out[body + usize::from(value.is_none())] = 1.0;
+        }
+    }
+
+    /// Decodes one row's span back to a value (clipped to the range seen).
+    pub fn decode_value(&self, span: &[f32]) -> Option<f64> {
+        let body = if self.modes.is_empty() {
+            0
+        } else {
+            1 + self.modes.len()
+        };
+        if self.has_null && span[body + 1] > span[body] {
+            return None;
+        }
+        if self.modes.is_empty() {
+            return Some(self.min);
+        }
+        let mode = argmax(&span[1..body]);
+        let m = &self.modes[mode];
+        let x = (span[0] as f64).clamp(-1.0, 1.0) * 4.0 * m.std + m.mean;
+        Some(x.clamp(self.min, self.max))
+    }
+}
+
+/// Adds one mode for the values that no kept mode can represent (more than 0.99 x 4 standard
+/// deviations from every mean). CTGAN drops light modes and then clips such values onto a far
+/// mode, so a rare but real value (13 rows of `Time = 72` in the credit table) never comes back;
+/// the extra mode keeps them, at their observed weight.
+fn cover_all_values(mut modes: Vec<Mode>, points: &[f64], weights: &[f64]) -> Vec<Mode> {
+    let covered = |x: f64| {
+        modes
+            .iter()
+            .any(|m| ((x - m.mean) / (4.0 * m.std)).abs() <= 0.99)
+    };
+    let uncovered: Vec<(f64, f64)> = points
+        .iter()
+        .zip(weights)
+        .filter(|(x, _)| !covered(**x))
+        .map(|(x, w)| (*x, *w))
+        .collect();
+    if uncovered.is_empty() {
+        return modes;
+    }
+    let total: f64 = weights.iter().sum();
+    let w: f64 = uncovered.iter().map(|(_, w)| w).sum();
+    let mean = uncovered.iter().map(|(x, w)| x * w).sum::<f64>() / w;
+    let var = uncovered
+        .iter()
+        .map(|(x, w)| w * (x - mean).powi(2))
+        .sum::<f64>()
+        / w;
+    let reach = uncovered
+        .iter()
+        .map(|(x, _)| (x - mean).abs())
+        .fold(0.0, f64::max);
+    let std = var.sqrt().max(reach / 3.9).max(1e-3 * (1.0 + mean.abs()));
+    let share = w / total;
+    for m in &mut modes {
+        m.weight *= 1.0 - share;
+    }
+    modes.push(Mode {
+        weight: share,
+        mean,
+        std,
+    });
+    modes
+}
+
+/// Index of the largest value (first on ties).
+pub fn argmax(values: &[f32]) -> usize {
+    let mut best = 0;
+    for (i, v) in values.iter().enumerate() {
+        if *v > values[best] {
+            best = i;
+        }
+    }
+    best
+}

@@ -1,0 +1,241 @@
+//! CTGAN's data transformer: each column becomes a block of the network's input/output space
+//! (mode-specific normalisation for continuous columns, one-hot for discrete ones) and back.
+
+pub mod continuous;
+pub mod discrete;
+pub mod gmm;
+
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::config::TransformConfig;
+use crate::error::{Error, Result};
+use crate::read::{Column, Table, Values};
+use crate::schema::{ColumnKind, Schema};
+pub use continuous::{argmax, ContinuousEncoder};
+pub use discrete::{DiscreteEncoder, Slot};
+use gmm::MixtureSettings;
+
+/// The output activation of one span of the generator's output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Activation {
+    /// A scalar in [-1, 1].
+    Tanh,
+    /// A one-hot choice (Gumbel-softmax while training).
+    Softmax,
+}
+
+/// A contiguous block of the encoded row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Span {
+    /// First index in the encoded row.
+    pub offset: usize,
+    /// Number of entries.
+    pub width: usize,
+    /// How the generator produces it.
+    pub activation: Activation,
+    /// Index of the discrete column it encodes, for spans that the conditional vector covers.
+    pub condition_column: Option<usize>,
+}
+
+/// One column's fitted encoder.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Encoder {
+    /// One-hot.
+    Discrete(DiscreteEncoder),
+    /// Mode-specific normalisation.
+    Continuous(ContinuousEncoder),
+}
+
+/// The fitted transformer for a whole table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DataTransformer {
+    /// The schema it was fitted on.
+    pub schema: Schema,
+    /// One encoder per column, in schema order.
+    pub encoders: Vec<Encoder>,
+}
+
+/// A table in the network's space.
+#[derive(Debug, Clone)]
+pub struct EncodedTable {
+    /// Row-major `[n_rows, dim]` values.
+    pub data: Vec<f32>,
+    /// Number of rows.
+    pub n_rows: usize,
+    /// Width of a row.
+    pub dim: usize,
+    /// For each discrete column (in order), the slot of every row.
+    pub discrete_slots: Vec<Vec<u32>>,
+}
+
+impl DataTransformer {
+    /// Fits every column's encoder on `table`.
+    pub fn fit(table: &Table, schema: &Schema, settings: &TransformConfig) -> Result<Self> {
+        if table.n_rows() == 0 {
+            return Err(Error::Training(
+                "the table has no rows; nothing to learn from".into(),
+            ));
+        }
+        let mixture = MixtureSettings {
+            max_modes: settings.max_modes,
+            weight_threshold: settings.weight_threshold,
+            iterations: settings.mixture_iterations,
+        };
+        let encoders = schema
+            .columns
+            .iter()
+            .zip(&table.columns)
+            .map(|(cs, col)| match cs.kind {
+                ColumnKind::Discrete => {
+                    Encoder::Discrete(DiscreteEncoder::fit(&col.values, settings.max_categories))
+                }
+                ColumnKind::Continuous => {
+                    Encoder::Continuous(ContinuousEncoder::fit(&col.values, mixture))
+                }
+            })
+            .collect();
+        Ok(DataTransformer {
+            schema: schema.clone(),
+            encoders,
+        })
+    }
+
+    /// The spans of an encoded row, in order.
+    pub fn spans(&self) -> Vec<Span> {
+        let mut spans = Vec::new();
+        let mut offset = 0;
+        let mut discrete_index = 0;
+        let mut push = |width: usize, activation, condition_column, offset: &mut usize| {
+            if width > 0 {
+                spans.push(Span {
+                    offset: *offset,
+                    width,
+                    activation,
+                    condition_column,
+                });
+                *offset += width;
+            }
+        };
+        for enc in &self.encoders {
+            match enc {
+                Encoder::Discrete(d) => {
+                    push(
+                        d.width(),
+                        Activation::Softmax,
+                        Some(discrete_index),
+                        &mut offset,
+                    );
+                    discrete_index += 1;
+                }
+                Encoder::Continuous(c) => {
+                    if !c.modes.is_empty() {
+                        push(1, Activation::Tanh, None, &mut offset);
+                        push(c.modes.len(), Activation::Softmax, None, &mut offset);
+                    }
+                    if c.has_null {
+                        push(2, Activation::Softmax, None, &mut offset);
+                    }
+                }
+            }
+        }
+        spans
+    }
+
+    /// Width of an encoded row.
+    pub fn output_dim(&self) -> usize {
+        self.encoders
+            .iter()
+            .map(|e| match e {
+                Encoder::Discrete(d) => d.width(),
+                Encoder::Continuous(c) => c.width(),
+            })
+            .sum()
+    }
+
+    /// The discrete encoders, in order (the columns the conditional vector covers).
+    pub fn discrete_encoders(&self) -> Vec<&DiscreteEncoder> {
+        self.encoders
+            .iter()
+            .filter_map(|e| match e {
+                Encoder::Discrete(d) => Some(d),
+                Encoder::Continuous(_) => None,
+            })
+            .collect()
+    }
+
+    /// Encodes `table` (which must have the fitted schema's columns, in order).
+    pub fn transform(&self, table: &Table, rng: &mut impl Rng) -> EncodedTable {
+        let n = table.n_rows();
+        let dim = self.output_dim();
+        let mut data = vec![0f32; n * dim];
+        let mut discrete_slots = Vec::new();
+        let mut offset = 0;
+        for (enc, col) in self.encoders.iter().zip(&table.columns) {
+            match enc {
+                Encoder::Discrete(d) => {
+                    let slots = d.encode(&col.values);
+                    for (r, &s) in slots.iter().enumerate() {
+                        data[r * dim + offset + s as usize] = 1.0;
+                    }
+                    discrete_slots.push(slots);
+                    offset += d.width();
+                }
+                Encoder::Continuous(c) => {
+                    let w = c.width();
+                    let mut probs = vec![0.0; c.modes.len()];
+                    for r in 0..n {
+                        let start = r * dim + offset;
+                        c.encode_value(
+                            col.values.number(r),
+                            &mut data[start..start + w],
+                            &mut probs,
+                            rng,
+                        );
+                    }
+                    offset += w;
+                }
+            }
+        }
+        EncodedTable {
+            data,
+            n_rows: n,
+            dim,
+            discrete_slots,
+        }
+    }
+
+    /// Decodes `n` encoded rows (row-major, `output_dim()` wide) back to a table with the
+    /// input's column names and types.
+    pub fn inverse(&self, data: &[f32], n: usize, rng: &mut impl Rng) -> Table {
+        let dim = self.output_dim();
+        debug_assert_eq!(data.len(), n * dim);
+        let mut offset = 0;
+        let mut columns = Vec::with_capacity(self.encoders.len());
+        for (enc, cs) in self.encoders.iter().zip(&self.schema.columns) {
+            let values = match enc {
+                Encoder::Discrete(d) => {
+                    let w = d.width();
+                    let slots: Vec<u32> = (0..n)
+                        .map(|r| argmax(&data[r * dim + offset..r * dim + offset + w]) as u32)
+                        .collect();
+                    offset += w;
+                    Values::from_keys(&cs.value_type, d.decode(&slots, rng))
+                }
+                Encoder::Continuous(c) => {
+                    let w = c.width();
+                    let numbers = (0..n)
+                        .map(|r| c.decode_value(&data[r * dim + offset..r * dim + offset + w]))
+                        .collect();
+                    offset += w;
+                    Values::from_numbers(&cs.value_type, numbers)
+                }
+            };
+            columns.push(Column {
+                name: cs.name.clone(),
+                values,
+            });
+        }
+        Table { columns }
+    }
+}

@@ -1,0 +1,293 @@
+//! End to end through the binary: train -> inspect -> sample -> read back, and every bad input
+//! giving a clear error with a non-zero exit.
+
+use dpsynth::config::DataConfig;
+use dpsynth::read::{read_table, Values};
+
+use crate::model_file::tiny_model;
+use crate::util::{assert_clean_failure, dpsynth, root, stderr, tempdir};
+
+#[test]
+fn inspect_shows_schema_and_privacy() {
+    let model = tiny_model();
+    let out = dpsynth(root().as_path(), &["inspect", model.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("privacy: none"), "{text}");
+    assert!(text.contains("no privacy guarantee"));
+    assert!(text.contains("Home") && text.contains("Income"));
+    assert!(text.contains("file size"));
+}
+
+#[test]
+fn sample_csv_and_parquet_with_seed_and_condition() {
+    let model = tiny_model();
+    let dir = tempdir();
+    let m = model.to_str().unwrap();
+    let run = |args: &[&str]| {
+        let out = dpsynth(dir.path(), args);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(stderr(&out).contains("privacy: none"));
+    };
+    run(&[
+        "sample",
+        m,
+        "-n",
+        "700",
+        "-o",
+        "a.csv",
+        "--seed",
+        "9",
+        "--chunk-rows",
+        "300",
+    ]);
+    run(&["sample", m, "-n", "700", "-o", "b.csv", "--seed", "9"]);
+    run(&["sample", m, "-n", "700", "-o", "c.parquet", "--seed", "9"]);
+    run(&[
+        "sample",
+        m,
+        "-n",
+        "200",
+        "-o",
+        "d.csv",
+        "--condition",
+        "Home=rent",
+    ]);
+
+    let a = std::fs::read(dir.path().join("a.csv")).unwrap();
+    let b = std::fs::read(dir.path().join("b.csv")).unwrap();
+    assert_eq!(
+        a, b,
+        "the same seed gives the same rows, whatever the chunking"
+    );
+
+    let real = read_table(
+        &root().join("datasets/credit_data.csv"),
+        &DataConfig::default(),
+    )
+    .unwrap();
+    let csv = read_table(&dir.path().join("a.csv"), &DataConfig::default()).unwrap();
+    let parquet = read_table(&dir.path().join("c.parquet"), &DataConfig::default()).unwrap();
+    assert_eq!(csv.n_rows(), 700);
+    assert_eq!(parquet, csv, "CSV and Parquet hold the same rows");
+    for (r, s) in real.columns.iter().zip(&csv.columns) {
+        assert_eq!(r.name, s.name);
+        assert_eq!(r.values.value_type(), s.values.value_type(), "{}", r.name);
+    }
+    let cond = read_table(&dir.path().join("d.csv"), &DataConfig::default()).unwrap();
+    assert_eq!(cond.n_rows(), 200);
+    match &cond.column("Home").unwrap().values {
+        Values::Text(v) => assert!(v.iter().all(|x| x.as_deref() == Some("rent"))),
+        other => panic!("Home should be text, got {other:?}"),
+    }
+}
+
+#[test]
+fn bad_conditions_are_explained() {
+    let model = tiny_model();
+    let dir = tempdir();
+    let m = model.to_str().unwrap();
+    let out = dpsynth(
+        dir.path(),
+        &[
+            "sample",
+            m,
+            "-n",
+            "5",
+            "-o",
+            "x.csv",
+            "--condition",
+            "Home=castle",
+        ],
+    );
+    assert_clean_failure(&out, &["castle", "Home", "rent"]);
+    let out = dpsynth(
+        dir.path(),
+        &[
+            "sample",
+            m,
+            "-n",
+            "5",
+            "-o",
+            "x.csv",
+            "--condition",
+            "Nope=1",
+        ],
+    );
+    assert_clean_failure(&out, &["Nope"]);
+    let out = dpsynth(
+        dir.path(),
+        &[
+            "sample",
+            m,
+            "-n",
+            "5",
+            "-o",
+            "x.csv",
+            "--condition",
+            "Income=3",
+        ],
+    );
+    assert_clean_failure(&out, &["continuous"]);
+    assert!(!dir.path().join("x.csv").exists());
+}
+
+/// Writes `contents` to `name` in `dir` and trains on it with a 1-epoch run.
+fn train_on(
+    dir: &std::path::Path,
+    name: &str,
+    contents: &str,
+    extra: &[&str],
+) -> std::process::Output {
+    std::fs::write(dir.join(name), contents).unwrap();
+    let mut args = vec![
+        "train",
+        name,
+        "--epochs",
+        "1",
+        "--out",
+        "m.dpsynth",
+        "--quiet",
+    ];
+    if !extra.contains(&"--batch-size") {
+        args.extend_from_slice(&["--batch-size", "10"]);
+    }
+    args.extend_from_slice(extra);
+    dpsynth(dir, &args)
+}
+
+fn rows(header: &str, row: impl Fn(usize) -> String, n: usize) -> String {
+    let mut s = format!("{header}\n");
+    for i in 0..n {
+        s.push_str(&row(i));
+        s.push('\n');
+    }
+    s
+}
+
+#[test]
+fn bad_tables_give_clear_errors() {
+    let dir = tempdir();
+    let d = dir.path();
+    let out = dpsynth(d, &["train", "missing.csv", "--quiet"]);
+    assert_clean_failure(&out, &["missing.csv"]);
+    assert_clean_failure(&train_on(d, "empty.csv", "", &[]), &["empty.csv", "empty"]);
+    assert_clean_failure(
+        &train_on(d, "header.csv", "a,b,c\n", &[]),
+        &["header.csv", "no rows"],
+    );
+    let semicolons = rows("a;b;c", |i| format!("{i};x;{}", i % 3), 30);
+    assert_clean_failure(
+        &train_on(d, "semi.csv", &semicolons, &[]),
+        &["semi.csv", "delimiter"],
+    );
+    let all_null = rows("a,b", |i| format!("{i},"), 30);
+    assert_clean_failure(
+        &train_on(d, "null.csv", &all_null, &[]),
+        &["'b'", "missing"],
+    );
+    let nan = rows(
+        "a,b",
+        |i| {
+            format!(
+                "{}.5,{}",
+                i,
+                if i == 7 {
+                    "NaN".to_string()
+                } else {
+                    format!("{i}.25")
+                }
+            )
+        },
+        30,
+    );
+    assert_clean_failure(&train_on(d, "nan.csv", &nan, &[]), &["'b'", "NaN"]);
+    assert!(
+        !d.join("m.dpsynth").exists(),
+        "nothing is written on failure"
+    );
+}
+
+#[test]
+fn bad_configs_give_clear_errors() {
+    let dir = tempdir();
+    let d = dir.path();
+    let table = rows("name,score", |i| format!("n{},{}.5", i % 4, i), 40);
+    std::fs::write(d.join("unknown.toml"), "[train]\nepochz = 3\n").unwrap();
+    assert_clean_failure(
+        &train_on(d, "t.csv", &table, &["--config", "unknown.toml"]),
+        &["epochz"],
+    );
+    std::fs::write(
+        d.join("col.toml"),
+        "[columns.nosuch]\nkind = \"discrete\"\n",
+    )
+    .unwrap();
+    assert_clean_failure(
+        &train_on(d, "t.csv", &table, &["--config", "col.toml"]),
+        &["nosuch", "name, score"],
+    );
+    std::fs::write(
+        d.join("forced.toml"),
+        "[columns.name]\nkind = \"continuous\"\n",
+    )
+    .unwrap();
+    assert_clean_failure(
+        &train_on(d, "t.csv", &table, &["--config", "forced.toml"]),
+        &["'name'", "n0"],
+    );
+    let out = dpsynth(
+        d,
+        &[
+            "train",
+            "t.csv",
+            "--epochs",
+            "1",
+            "--batch-size",
+            "10",
+            "--out",
+            "/proc/nope/m.dpsynth",
+            "--quiet",
+        ],
+    );
+    assert_clean_failure(&out, &["/proc/nope"]);
+}
+
+#[test]
+fn constant_and_wide_columns_still_train() {
+    let dir = tempdir();
+    let d = dir.path();
+    // A constant column comes back constant; an ID column with 10,000+ categories works.
+    let table = rows(
+        "id,const,x",
+        |i| format!("id{i},7.5,{}", (i % 17) as f64 * 1.5),
+        10_050,
+    );
+    let out = train_on(d, "wide.csv", &table, &["--batch-size", "500"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = dpsynth(
+        d,
+        &[
+            "sample",
+            "m.dpsynth",
+            "-n",
+            "300",
+            "-o",
+            "s.csv",
+            "--seed",
+            "1",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let s = read_table(&d.join("s.csv"), &DataConfig::default()).unwrap();
+    match &s.column("const").unwrap().values {
+        Values::Float(v) => assert!(v.iter().all(|x| *x == Some(7.5))),
+        other => panic!("const should be float, got {other:?}"),
+    }
+    match &s.column("id").unwrap().values {
+        Values::Text(v) => assert!(v
+            .iter()
+            .all(|x| x.as_deref().is_some_and(|s| s.starts_with("id")))),
+        other => panic!("id should be text, got {other:?}"),
+    }
+}
