@@ -23,12 +23,12 @@ pub mod config;
 pub mod device;
 pub mod error;
 
-pub mod dp;
-pub mod export;
-pub mod model;
 pub mod read;
-pub mod sample;
-pub mod sampler;
 pub mod schema;
-pub mod train;
 pub mod transform;
+pub mod sampler;
+pub mod model;
+pub mod dp;
+pub mod train;
+pub mod export;
+pub mod sample;
