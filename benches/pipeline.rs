@@ -2,7 +2,7 @@
 //! Criterion benchmarks of the pipeline's hot spots on real tables:
 //! transformer fitting (Adult), one training step and one epoch (Adult, CTGAN defaults), and
 //! sampling throughput. Run with `cargo bench --profile dev --bench pipeline` (one build
-//! profile for everything); `DPSYNTH_BENCH_DEVICE=ndarray|flex|wgpu` picks the backend.
+//! profile for everything); `DPSYNTH_BENCH_DEVICE=flex|ndarray|wgpu` picks the backend (flex, the CPU default, when unset).
 
 use std::path::Path;
 use std::time::Duration;
@@ -34,9 +34,9 @@ fn adult() -> Option<(Table, RunConfig)> {
 
 fn device() -> (Device, String) {
     match std::env::var("DPSYNTH_BENCH_DEVICE").as_deref() {
-        Ok("flex") => (Device::flex(), "flex".into()),
+        Ok("ndarray") => (Device::ndarray(), "ndarray".into()),
         Ok("wgpu") => (Device::wgpu(DeviceKind::DefaultDevice), "wgpu".into()),
-        _ => (Device::ndarray(), "ndarray".into()),
+        _ => (Device::flex(), "flex".into()),
     }
 }
 

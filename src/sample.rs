@@ -9,12 +9,12 @@ use rand_distr::{Distribution, StandardNormal};
 
 use crate::error::{Error, Result};
 use crate::export::ModelFile;
-use crate::model::{activate, generator_from_tensors, matrix, to_host, Generator, SpanSampling};
+use crate::model::{generator_from_tensors, matrix, to_host, Generator, SpanLayout};
 use crate::read::Table;
 use crate::sampler::{ConditionSampler, Conditions};
 use crate::schema::ColumnKind;
 use crate::train::generator_config;
-use crate::transform::{DataTransformer, Span};
+use crate::transform::DataTransformer;
 
 /// Rows per independent random stream in [`GeneratorSampler::sample_stream`].
 pub const BLOCK_ROWS: usize = 256;
@@ -38,7 +38,7 @@ pub struct ResolvedCondition {
 pub struct GeneratorSampler {
     generator: Generator,
     transformer: DataTransformer,
-    spans: Vec<Span>,
+    layout: SpanLayout,
     conditions: ConditionSampler,
     embedding_dim: usize,
     device: Device,
@@ -53,7 +53,7 @@ impl GeneratorSampler {
             .map_err(|m| Error::model_file(path, m))?;
         Ok(GeneratorSampler {
             generator,
-            spans: transformer.spans(),
+            layout: SpanLayout::new(&transformer.spans(), device),
             conditions: ConditionSampler::new(&transformer.discrete_encoders()),
             transformer,
             embedding_dim: config.embedding_dim,
@@ -165,8 +165,8 @@ impl GeneratorSampler {
                 input.extend_from_slice(&o[r * cdim..(r + 1) * cdim]);
             }
         }
-        let dim = self.transformer.output_dim();
-        uniform.extend((0..n * dim).map(|_| rng.random_range(1e-7f32..1.0 - 1e-7)));
+        let width = self.layout.noise_width();
+        uniform.extend((0..n * width).map(|_| rng.random_range(1e-7f32..1.0 - 1e-7)));
     }
 
     /// Runs the generator on host inputs: `n` encoded rows, row-major.
@@ -175,14 +175,10 @@ impl GeneratorSampler {
         let raw = self
             .generator
             .forward(matrix(input, n, width, &self.device));
-        let dim = self.transformer.output_dim();
         // Gumbel-max: the argmax of logits + Gumbel noise draws each one-hot span from its
         // softmax, as CTGAN's sampling does (the temperature does not change the argmax).
-        let sampling = SpanSampling::Gumbel {
-            tau: 1.0,
-            uniform: matrix(uniform, n, dim, &self.device),
-        };
-        to_host(activate(raw, &self.spans, &sampling))
+        let uniform = matrix(uniform, n, self.layout.noise_width(), &self.device);
+        to_host(self.layout.activate(raw, Some((uniform, 1.0))))
     }
 
     /// Generates `n` encoded rows (row-major, `output_dim` wide).

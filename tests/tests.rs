@@ -5,6 +5,7 @@
 mod util;
 
 mod accountant;
+mod activation;
 mod cli;
 mod gradient_penalty;
 mod model_file;

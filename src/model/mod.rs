@@ -1,6 +1,7 @@
 //! The two networks (CTGAN's generator and critic) and the conversion of the generator to and
 //! from the named host tensors stored in a released file.
 
+pub mod activation;
 pub mod discriminator;
 pub mod generator;
 
@@ -8,6 +9,7 @@ use burn::module::{Param, RunningState};
 use burn::nn::BatchNormConfig;
 use burn::tensor::{Device, Tensor, TensorData};
 
+pub use activation::SpanLayout;
 pub use discriminator::{CriticPass, Discriminator, DiscriminatorConfig};
 pub use generator::{activate, condition_loss, Generator, GeneratorConfig, Residual, SpanSampling};
 

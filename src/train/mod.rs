@@ -17,6 +17,7 @@ use crate::config::RunConfig;
 use crate::error::{Error, Result};
 use crate::model::{
     generator_tensors, matrix, to_host, DiscriminatorConfig, GeneratorConfig, NamedTensor,
+    SpanLayout,
 };
 use crate::read::Table;
 use crate::sampler::{ConditionSampler, RowsBySlot};
@@ -116,7 +117,7 @@ impl Trainer {
         let ctx = StepContext {
             data: matrix(encoded.data, n_rows, encoded.dim, &train_device),
             n_rows,
-            spans: transformer.spans(),
+            layout: SpanLayout::new(&transformer.spans(), &train_device),
             conditions,
             rows_by_slot,
             batch: t.batch_size,

@@ -10,9 +10,8 @@ use rand::seq::SliceRandom;
 use rand::Rng;
 
 use crate::model::discriminator::gradient_penalty;
-use crate::model::{activate, condition_loss, Discriminator, Generator, SpanSampling};
+use crate::model::{Discriminator, Generator, SpanLayout};
 use crate::sampler::{ConditionSampler, RowsBySlot};
-use crate::transform::Span;
 
 /// Everything a step needs that does not change between steps.
 pub struct StepContext {
@@ -20,8 +19,8 @@ pub struct StepContext {
     pub data: Tensor<2>,
     /// Number of real rows.
     pub n_rows: usize,
-    /// Output spans of an encoded row.
-    pub spans: Vec<Span>,
+    /// Output spans of an encoded row, laid out for few-operation activations.
+    pub layout: SpanLayout,
     /// Conditional-vector sampler.
     pub conditions: ConditionSampler,
     /// Real rows grouped by category, for training-by-sampling.
@@ -112,15 +111,13 @@ impl StepContext {
         }
     }
 
-    fn gumbel(&self, width: usize) -> SpanSampling {
-        SpanSampling::Gumbel {
-            tau: self.tau,
-            uniform: Tensor::random(
-                [self.batch, width],
-                Distribution::Uniform(1e-7, 1.0 - 1e-7),
-                &self.device,
-            ),
-        }
+    fn gumbel(&self) -> Option<(Tensor<2>, f64)> {
+        let uniform = Tensor::random(
+            [self.batch, self.layout.noise_width()],
+            Distribution::Uniform(1e-7, 1.0 - 1e-7),
+            &self.device,
+        );
+        Some((uniform, self.tau))
     }
 
     /// Packs `[batch, row_dim]` into `[batch / pac, pac * row_dim]`.
@@ -177,8 +174,7 @@ pub fn train_step(
         );
         let real = ctx.data.clone().select(0, index);
         let raw = nets.generator.forward(ctx.generator_input(&cond));
-        let [_, data_dim] = raw.dims();
-        let fake = activate(raw, &ctx.spans, &ctx.gumbel(data_dim)).detach();
+        let fake = ctx.layout.activate(raw, ctx.gumbel()).detach();
         let (real, fake) = match (real_cond, cond.one_hot) {
             (Some(rc), Some(fc)) => (
                 Tensor::cat(vec![real, rc], 1),
@@ -215,8 +211,7 @@ pub fn train_step(
 
     let cond = ctx.conditions(rng);
     let raw = nets.generator.forward(ctx.generator_input(&cond));
-    let [_, data_dim] = raw.dims();
-    let fake = activate(raw.clone(), &ctx.spans, &ctx.gumbel(data_dim));
+    let fake = ctx.layout.activate(raw.clone(), ctx.gumbel());
     let fake = match &cond.one_hot {
         Some(c) => Tensor::cat(vec![fake, c.clone()], 1),
         None => fake,
@@ -233,7 +228,9 @@ pub fn train_step(
         .scores;
     let mut loss = scores.mean().neg();
     if let Some(c) = &cond.one_hot {
-        loss = loss + condition_loss(raw, &ctx.spans, c.clone());
+        if let Some(ce) = ctx.layout.condition_loss(raw, c.clone()) {
+            loss = loss + ce;
+        }
     }
     let grads = GradientsParams::from_grads(loss.backward(), &nets.generator);
     nets.generator = nets
