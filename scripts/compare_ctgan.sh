@@ -44,11 +44,13 @@ print(f"sample_100k_s {sample:.3f}")
 PY
 cat "$WORK/ctgan.txt"
 
-echo "== dpsynth ($EPOCHS epochs, ndarray CPU backend)"
-start=$(date +%s.%N)
-"$DPSYNTH" train "$ADULT" --config configs/adult.toml --epochs "$EPOCHS" --device cpu \
-  --out "$WORK/adult.dpsynth" --metrics "$WORK/metrics.jsonl" --quiet
-end=$(date +%s.%N)
+echo "== dpsynth ($EPOCHS epochs, default CPU backend)"
+/usr/bin/time -f "peak_rss_mib %M" -o "$WORK/time.txt" \
+  "$DPSYNTH" train "$ADULT" --config configs/adult.toml --epochs "$EPOCHS" --device cpu \
+  --out "$WORK/adult.dpsynth" --metrics "$WORK/metrics.jsonl" 2> "$WORK/train.log"
+fit_s=$(sed -n 's/.*encoded the table in \([0-9.]*\) s.*/\1/p' "$WORK/train.log")
+echo "transformer_fit_and_encode_s $fit_s"
+awk '{printf "peak_rss_mib %.0f\n", $2 / 1024}' "$WORK/time.txt"
 epoch_s=$(python3 -c "import json,sys; r=[json.loads(l) for l in open('$WORK/metrics.jsonl')]; print(f\"{sum(x['seconds'] for x in r)/len(r):.3f}\")")
 start=$(date +%s.%N)
 "$DPSYNTH" sample "$WORK/adult.dpsynth" -n 100000 -o "$WORK/s.csv" --seed 1 --quiet
@@ -59,5 +61,6 @@ echo "sample_100k_s $sample_s"
 
 c_epoch=$(awk '/epoch_s/{print $2}' "$WORK/ctgan.txt")
 c_sample=$(awk '/sample_100k_s/{print $2}' "$WORK/ctgan.txt")
+c_fit=$(awk '/transformer_fit_s/{print $2}' "$WORK/ctgan.txt")
 echo "== ratios (ctgan / dpsynth; above 1 means dpsynth is faster)"
-python3 -c "print(f'epoch: {$c_epoch / $epoch_s:.2f}x   sampling 100k rows: {$c_sample / $sample_s:.2f}x')"
+python3 -c "print(f'epoch: {$c_epoch / $epoch_s:.2f}x   sampling 100k rows: {$c_sample / $sample_s:.2f}x   transformer fit: {$c_fit / $fit_s:.1f}x')"

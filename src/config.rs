@@ -26,6 +26,84 @@ pub struct RunConfig {
     pub train: TrainConfig,
     /// Where results go.
     pub output: OutputConfig,
+    /// Differential privacy (DP mode when `epsilon` or `noise_multiplier` is set).
+    pub privacy: PrivacyConfig,
+    /// The per-epoch fidelity score of run folders and the choice of the released epoch.
+    pub score: ScoreConfig,
+    /// The search space of `dpsynth tune`.
+    pub tune: TuneConfig,
+}
+
+/// The `[score]` table: how a run folder scores each epoch's generator (the SDMetrics-style
+/// quality score of a fixed-size sample against real rows) and whether it releases the best
+/// epoch instead of the last.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ScoreConfig {
+    /// Rows sampled for each score; 0 turns scoring off. Default 1000.
+    pub rows: usize,
+    /// Score every this many epochs (and always at the last). Default 1.
+    pub every: usize,
+    /// Non-DP mode: share of rows held out of training and scored against (0: score against a
+    /// fixed sample of the training rows). Default 0.
+    pub holdout_share: f64,
+    /// A public table with the same columns to score against instead of the training rows.
+    /// The only way to score (and keep the best epoch) in DP mode, since the score of a
+    /// private table would read rows that no mechanism charges.
+    pub public_table: Option<PathBuf>,
+    /// Release the generator of the best-scoring epoch instead of the last one. Needs a
+    /// holdout (`holdout_share` > 0) or `public_table`. Default false.
+    pub keep_best: bool,
+}
+
+impl Default for ScoreConfig {
+    fn default() -> Self {
+        ScoreConfig {
+            rows: 1000,
+            every: 1,
+            holdout_share: 0.0,
+            public_table: None,
+            keep_best: false,
+        }
+    }
+}
+
+/// The `[tune]` table: what `dpsynth tune` searches over.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TuneConfig {
+    /// `"random"` (draw each field from its list) or `"grid"` (every combination, in order,
+    /// as far as `--trials` and the budget allow). Default "random".
+    pub strategy: TuneStrategy,
+    /// Share of rows held out of every trial's training and scored against. Default 0.2.
+    pub holdout_share: f64,
+    /// Seed of the random search and of the split. Default 0.
+    pub seed: u64,
+    /// Candidate values per config field, keyed by the dotted field name
+    /// (e.g. `"train.generator_lr" = [1e-4, 2e-4]`).
+    pub space: BTreeMap<String, Vec<toml::Value>>,
+}
+
+impl Default for TuneConfig {
+    fn default() -> Self {
+        TuneConfig {
+            strategy: TuneStrategy::Random,
+            holdout_share: 0.2,
+            seed: 0,
+            space: BTreeMap::new(),
+        }
+    }
+}
+
+/// How `tune` walks its search space.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TuneStrategy {
+    /// Each trial draws every field independently.
+    #[default]
+    Random,
+    /// Every combination, in order.
+    Grid,
 }
 
 /// How the input table is read.
@@ -115,8 +193,9 @@ pub struct ModelConfig {
     pub generator_dims: Vec<usize>,
     /// Widths of the discriminator's hidden layers. Default [256, 256].
     pub discriminator_dims: Vec<usize>,
-    /// PacGAN packing: rows judged together by the discriminator. Default 10.
-    pub pac: usize,
+    /// PacGAN packing: rows judged together by the discriminator. Default 10 without DP and 1
+    /// (the only value allowed) in DP mode; read it through [`RunConfig::pac`].
+    pub pac: Option<usize>,
     /// Dropout rate in the discriminator. Default 0.5.
     pub dropout: f64,
     /// Negative slope of the discriminator's LeakyReLU. Default 0.2.
@@ -129,7 +208,7 @@ impl Default for ModelConfig {
             embedding_dim: 128,
             generator_dims: vec![256, 256],
             discriminator_dims: vec![256, 256],
-            pac: 10,
+            pac: None,
             dropout: 0.5,
             leaky_slope: 0.2,
         }
@@ -207,6 +286,76 @@ impl Default for TrainConfig {
     }
 }
 
+/// The `[privacy]` table: the (ε, δ) target and what the accountant may treat as public.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PrivacyConfig {
+    /// Target ε for the whole run (preprocessing and DP-SGD). Setting it turns DP mode on.
+    pub epsilon: Option<f64>,
+    /// Target δ; must be below 1 / rows. Default 1e-6.
+    pub delta: f64,
+    /// Per-row clipping norm C of the discriminator's gradient. Default 1.0.
+    pub max_grad_norm: f64,
+    /// Share of ε spent on the noisy histograms of preprocessing. Default 0.1.
+    pub preprocess_share: f64,
+    /// A fixed DP-SGD noise multiplier σ instead of one calibrated to `epsilon`.
+    pub noise_multiplier: Option<f64>,
+    /// A fixed noise multiplier for the joint preprocessing histograms instead of one derived
+    /// from `preprocess_share` (needed when `noise_multiplier` is set without `epsilon`).
+    pub histogram_noise_multiplier: Option<f64>,
+    /// Whether categories and bounds missing from `[privacy.columns]` may be discovered from
+    /// the data under DP (charged to the ledger). `false`: such columns are an error that
+    /// lists the TOML lines to add. Default false: DP mode asks for public domains unless
+    /// discovery is asked for.
+    pub discover: bool,
+    /// Equal-width bins of a continuous column's histogram between its bounds. Default 64.
+    pub bins: usize,
+    /// The text that rare categories come back as (they share one "other" slot). Default
+    /// "other".
+    pub other_label: String,
+    /// Public metadata per column, keyed by column name: not protected, not charged.
+    pub columns: BTreeMap<String, PublicColumn>,
+}
+
+impl Default for PrivacyConfig {
+    fn default() -> Self {
+        PrivacyConfig {
+            epsilon: None,
+            delta: 1e-6,
+            max_grad_norm: 1.0,
+            preprocess_share: 0.1,
+            noise_multiplier: None,
+            histogram_noise_multiplier: None,
+            discover: false,
+            bins: 64,
+            other_label: "other".into(),
+            columns: BTreeMap::new(),
+        }
+    }
+}
+
+impl PrivacyConfig {
+    /// Whether the run is differentially private.
+    pub fn enabled(&self) -> bool {
+        self.epsilon.is_some() || self.noise_multiplier.is_some()
+    }
+}
+
+/// Public facts about one column, written by the data owner (not read from the rows).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PublicColumn {
+    /// The full list of categories of a discrete column; values outside it become "other".
+    pub categories: Option<Vec<String>>,
+    /// Lower bound of a continuous column (dates: days since 1970-01-01).
+    pub min: Option<f64>,
+    /// Upper bound of a continuous column.
+    pub max: Option<f64>,
+    /// Whether a continuous column holds whole numbers (written back rounded). In DP mode the
+    /// storage type is public too, so it is taken from here, not from the rows. Default false.
+    pub integer: bool,
+}
+
 /// Where results go.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -232,6 +381,13 @@ impl RunConfig {
         Self::from_toml(&text, &path.display().to_string())
     }
 
+    /// PacGAN packing in effect: the configured value, else 10 (CTGAN) or 1 in DP mode.
+    pub fn pac(&self) -> usize {
+        self.model
+            .pac
+            .unwrap_or(if self.privacy.enabled() { 1 } else { 10 })
+    }
+
     /// Checks values that serde cannot: ranges and consistency between fields.
     pub fn validate(&self, origin: &str) -> Result<()> {
         let bad = |key: &str, why: &str| Err(Error::config(origin, format!("key '{key}': {why}")));
@@ -242,9 +398,10 @@ impl RunConfig {
             return bad("data.quote", "must be exactly one ASCII character");
         }
         let m = &self.model;
-        if m.pac == 0 {
+        if m.pac == Some(0) {
             return bad("model.pac", "must be at least 1");
         }
+        self.validate_privacy(origin)?;
         if m.embedding_dim == 0 {
             return bad("model.embedding_dim", "must be at least 1");
         }
@@ -264,12 +421,13 @@ impl RunConfig {
         if t.epochs == 0 {
             return bad("train.epochs", "must be at least 1");
         }
-        if t.batch_size == 0 || t.batch_size % m.pac != 0 {
+        if t.batch_size == 0 || !t.batch_size.is_multiple_of(self.pac()) {
             return bad(
                 "train.batch_size",
                 &format!(
                     "{} is not a positive multiple of model.pac = {}",
-                    t.batch_size, m.pac
+                    t.batch_size,
+                    self.pac()
                 ),
             );
         }
@@ -288,12 +446,138 @@ impl RunConfig {
         if !(0.0..1.0).contains(&t.beta1) || !(0.0..1.0).contains(&t.beta2) {
             return bad("train.beta1/beta2", "must be in [0, 1)");
         }
+        self.validate_score(origin)?;
         let tr = &self.transform;
         if tr.max_modes == 0 {
             return bad("transform.max_modes", "must be at least 1");
         }
         if tr.max_categories < 2 {
             return bad("transform.max_categories", "must be at least 2");
+        }
+        Ok(())
+    }
+}
+
+impl RunConfig {
+    fn validate_score(&self, origin: &str) -> Result<()> {
+        let bad =
+            |key: &str, why: String| Err(Error::config(origin, format!("key '{key}': {why}")));
+        let s = &self.score;
+        if s.every == 0 {
+            return bad("score.every", "must be at least 1".into());
+        }
+        if !(0.0..0.9).contains(&s.holdout_share) {
+            return bad("score.holdout_share", "must be in [0, 0.9)".into());
+        }
+        if !(0.0..0.9).contains(&self.tune.holdout_share) || self.tune.holdout_share == 0.0 {
+            return bad("tune.holdout_share", "must be in (0, 0.9)".into());
+        }
+        if s.keep_best && s.rows == 0 {
+            return bad("score.keep_best", "needs score.rows > 0".into());
+        }
+        if self.privacy.enabled() {
+            if s.holdout_share > 0.0 {
+                return bad(
+                    "score.holdout_share",
+                    "DP mode cannot score against held-out private rows: no mechanism charges that read; set score.public_table to a public table with the same columns, or remove the key".into(),
+                );
+            }
+            if s.keep_best && s.public_table.is_none() {
+                return bad(
+                    "score.keep_best",
+                    "in DP mode, choosing an epoch by its score on private rows would spend privacy that no mechanism charges; set score.public_table to a public table with the same columns (selection on it is free), or release the last epoch (remove the key)".into(),
+                );
+            }
+        } else if s.keep_best && s.holdout_share == 0.0 && s.public_table.is_none() {
+            return bad(
+                "score.keep_best",
+                "choosing the best epoch on the rows it was trained on rewards copying them; set score.holdout_share (e.g. 0.2) or score.public_table".into(),
+            );
+        }
+        Ok(())
+    }
+
+    /// Whether each epoch gets a fidelity score: DP mode only scores against a public table.
+    pub fn scores_epochs(&self) -> bool {
+        self.score.rows > 0 && (!self.privacy.enabled() || self.score.public_table.is_some())
+    }
+
+    fn validate_privacy(&self, origin: &str) -> Result<()> {
+        let bad =
+            |key: &str, why: String| Err(Error::config(origin, format!("key '{key}': {why}")));
+        let p = &self.privacy;
+        if let Some(eps) = p.epsilon {
+            if !(eps.is_finite() && eps > 0.0) {
+                return bad("privacy.epsilon", format!("{eps} is not a positive number"));
+            }
+        }
+        if !(p.delta > 0.0 && p.delta < 1.0) {
+            return bad(
+                "privacy.delta",
+                format!("{} must be in (0, 1), and below 1 / rows", p.delta),
+            );
+        }
+        if !(p.max_grad_norm.is_finite() && p.max_grad_norm > 0.0) {
+            return bad("privacy.max_grad_norm", "must be a positive number".into());
+        }
+        if !(0.0..1.0).contains(&p.preprocess_share) {
+            return bad("privacy.preprocess_share", "must be in [0, 1)".into());
+        }
+        for (key, v) in [
+            ("privacy.noise_multiplier", p.noise_multiplier),
+            (
+                "privacy.histogram_noise_multiplier",
+                p.histogram_noise_multiplier,
+            ),
+        ] {
+            if let Some(v) = v {
+                if !(v.is_finite() && v > 0.0) {
+                    return bad(key, format!("{v} is not a positive number"));
+                }
+            }
+        }
+        if p.bins < 2 {
+            return bad("privacy.bins", "must be at least 2".into());
+        }
+        for (name, c) in &p.columns {
+            if let (Some(lo), Some(hi)) = (c.min, c.max) {
+                if !(lo.is_finite() && hi.is_finite() && lo < hi) {
+                    return bad(
+                        &format!("privacy.columns.{name}"),
+                        format!("min = {lo} must be below max = {hi}"),
+                    );
+                }
+            } else if c.min.is_some() != c.max.is_some() {
+                return bad(
+                    &format!("privacy.columns.{name}"),
+                    "give both min and max, or neither".into(),
+                );
+            }
+            if let Some(cats) = &c.categories {
+                if cats.is_empty() {
+                    return bad(
+                        &format!("privacy.columns.{name}.categories"),
+                        "is empty; list every category or remove the key".into(),
+                    );
+                }
+                let mut seen = std::collections::HashSet::new();
+                if let Some(dup) = cats.iter().find(|c| !seen.insert(c.as_str())) {
+                    return bad(
+                        &format!("privacy.columns.{name}.categories"),
+                        format!("lists {dup:?} more than once; list each category once"),
+                    );
+                }
+            }
+        }
+        if p.enabled() {
+            if let Some(pac) = self.model.pac.filter(|&pac| pac > 1) {
+                return bad(
+                    "model.pac",
+                    format!(
+                        "is {pac}, but DP mode needs pac = 1: one clipped unit must be one row (remove the key or set it to 1)"
+                    ),
+                );
+            }
         }
         Ok(())
     }
@@ -314,7 +598,7 @@ mod tests {
     fn defaults_are_ctgan() {
         let c = RunConfig::from_toml("", "empty").unwrap();
         assert_eq!(c.train.batch_size, 500);
-        assert_eq!(c.model.pac, 10);
+        assert_eq!(c.pac(), 10);
         assert_eq!(c.model.generator_dims, vec![256, 256]);
         assert_eq!(c.train.epochs, 300);
     }

@@ -66,6 +66,12 @@ pub enum Error {
     /// Training failed (for example the loss became NaN).
     #[error("training: {0}")]
     Training(String),
+    /// The tables given to `evaluate` cannot be compared.
+    #[error("evaluate: {0}")]
+    Evaluation(String),
+    /// A privacy setting is invalid or the target cannot be met.
+    #[error("privacy: {0}")]
+    Privacy(String),
 }
 
 impl Error {

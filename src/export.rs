@@ -12,12 +12,13 @@
 //! CRC-32 of header+data   u32
 //! ```
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use crate::atomic::write_atomic;
 use crate::config::RunConfig;
+use crate::dp::Ledger;
 use crate::error::{Error, Result};
 pub use crate::model::NamedTensor;
 use crate::train::TrainedGenerator;
@@ -34,6 +35,8 @@ pub const FORMAT_VERSION: u32 = 1;
 pub enum PrivacySection {
     /// Trained without differential privacy: no guarantee at all.
     None,
+    /// Trained with DP-SGD and DP preprocessing; the ledger says what holds.
+    Dp(Box<Ledger>),
 }
 
 impl PrivacySection {
@@ -43,6 +46,23 @@ impl PrivacySection {
             PrivacySection::None => {
                 "privacy: none (trained without differential privacy; no privacy guarantee)".into()
             }
+            PrivacySection::Dp(ledger) => ledger.summary(),
+        }
+    }
+
+    /// The full ledger as labelled lines (none for a non-DP model: its summary says it all).
+    pub fn details(&self) -> Vec<(&'static str, String)> {
+        match self {
+            PrivacySection::None => Vec::new(),
+            PrivacySection::Dp(ledger) => ledger.details(),
+        }
+    }
+
+    /// Whether the file must not be shared (DP noise fixed by a seed).
+    pub fn not_for_release(&self) -> bool {
+        match self {
+            PrivacySection::None => false,
+            PrivacySection::Dp(ledger) => ledger.noise_seeded,
         }
     }
 }
@@ -69,8 +89,11 @@ pub struct ModelHeader {
     pub privacy: PrivacySection,
     /// Number of rows the model was trained on (public in DP mode too).
     pub training_rows: usize,
-    /// Epochs actually run.
+    /// Epochs actually run (for a best-epoch release: the epoch released).
     pub epochs_run: usize,
+    /// How the released epoch was chosen, when it is not the last one trained.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selection: Option<String>,
     /// The tensors in the data section, in order.
     pub tensors: Vec<TensorEntry>,
 }
@@ -93,9 +116,13 @@ impl ModelFile {
                 written_by: format!("dpsynth {}", env!("CARGO_PKG_VERSION")),
                 config: config.clone(),
                 transformer: trained.transformer,
-                privacy: PrivacySection::None,
+                privacy: match trained.ledger {
+                    Some(ledger) => PrivacySection::Dp(Box::new(ledger)),
+                    None => PrivacySection::None,
+                },
                 training_rows: trained.training_rows,
                 epochs_run: trained.epochs_run,
+                selection: None,
                 tensors: Vec::new(),
             },
             tensors: trained.tensors,
@@ -134,6 +161,11 @@ impl ModelFile {
     /// Parses and validates bytes read from `path` (used in error messages only).
     pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<Self> {
         let bad = |m: String| Error::model_file(path, m);
+        if bytes.starts_with(crate::train::checkpoint::CHECKPOINT_MAGIC) {
+            return Err(bad(
+                "this is a training checkpoint, not a released generator: it holds the critic, the optimiser state and the DP noise generator's state, so it is never for release. Sample from the run's model.dpsynth, or continue the run with `dpsynth train --resume RUN`".into(),
+            ));
+        }
         if bytes.len() < 8 || &bytes[..8] != MAGIC {
             return Err(bad(
                 "not a dpsynth model file (magic bytes missing); give a file written by `dpsynth train`".into(),
@@ -215,35 +247,4 @@ impl ModelFile {
         let bytes = std::fs::read(path).map_err(|e| Error::io(path, "reading the model", e))?;
         Self::from_bytes(&bytes, path)
     }
-}
-
-/// Writes `bytes` to `path` through a temporary sibling and a rename, so that a crash never
-/// leaves a half-written file under the final name.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, "creating the directory", e))?;
-    }
-    let tmp = temporary_sibling(path);
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()
-    })();
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(Error::io(path, "writing", e));
-    }
-    std::fs::rename(&tmp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        Error::io(path, "renaming into place", e)
-    })
-}
-
-/// `dir/.name.tmp-PID` beside `path`.
-pub fn temporary_sibling(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "output".into());
-    path.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
 }

@@ -2,9 +2,10 @@
 //! file.
 //!
 //! The modules follow the path a row travels:
-//! `read -> schema -> transform -> sampler -> model -> dp -> train -> export -> sample`.
-//! A module only uses the ones before it (plus `config`, `error` and `device`, which everything
-//! may use).
+//! `read -> schema -> transform -> sampler -> model -> dp -> train -> export -> sample ->
+//! evaluate`, with `run` (run folders, checkpoints, resume) on top.
+//! A module only uses the ones before it (plus `atomic`, `config`, `error` and `device`, which
+//! everything may use).
 //!
 //! ```no_run
 //! use dpsynth::{config::RunConfig, device, export::ModelFile, read, train};
@@ -19,6 +20,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod atomic;
 pub mod config;
 pub mod device;
 pub mod error;
@@ -32,3 +34,5 @@ pub mod dp;
 pub mod train;
 pub mod export;
 pub mod sample;
+pub mod evaluate;
+pub mod run;

@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
@@ -30,6 +31,122 @@ enum Command {
     Sample(SampleArgs),
     /// Show a generator file's schema, config, privacy status and sizes.
     Inspect(InspectArgs),
+    /// Score a synthetic table against the real one: fidelity (SDMetrics' definitions) and,
+    /// with a holdout, leakage (distances to closest records, copies, membership inference).
+    Evaluate(EvaluateArgs),
+    /// Plan a DP run before reading any data: the noise a target epsilon needs, or the epsilon
+    /// a given noise spends.
+    Privacy(PrivacyArgs),
+    /// List run folders: state, progress, epsilon spent, best score, released file.
+    Runs(RunsArgs),
+    /// Search the config fields of `[tune.space]`: one run folder per trial, a leaderboard and
+    /// the best config as TOML.
+    Tune(TuneArgs),
+}
+
+#[derive(clap::Args)]
+struct TuneArgs {
+    /// The table (CSV or Parquet); overrides `data.path` in the config.
+    data: Option<PathBuf>,
+    /// TOML config with a `[tune.space]` table.
+    #[arg(long, short)]
+    config: PathBuf,
+    /// Most trials.
+    #[arg(long, default_value_t = 20)]
+    trials: usize,
+    /// Wall-clock budget for all trials (e.g. 2h, 30m).
+    #[arg(long, value_parser = humantime::parse_duration)]
+    budget: Option<std::time::Duration>,
+    /// The folder for the trials' run folders, the leaderboard and best.toml.
+    #[arg(long)]
+    run: PathBuf,
+    /// Tune on this public table (same columns) instead of the private one: required in DP
+    /// mode, where tuning on private rows would spend uncharged privacy.
+    #[arg(long)]
+    tune_on: Option<PathBuf>,
+    /// DP mode: tune on the private table and charge it (the target epsilon is split among the
+    /// --trials trials and a report-noisy-max choice; the winner is released as best.dpsynth).
+    #[arg(long)]
+    charge_trials: bool,
+    /// With --charge-trials: share of epsilon for the choice.
+    #[arg(long, default_value_t = 0.1)]
+    selection_share: f64,
+    /// Compute device (overrides `train.device`).
+    #[arg(long, value_enum)]
+    device: Option<DeviceChoice>,
+    /// No progress output.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+#[derive(clap::Args)]
+struct RunsArgs {
+    /// A folder of run folders (or one run folder).
+    #[arg(default_value = "runs")]
+    dir: PathBuf,
+}
+
+#[derive(clap::Args)]
+struct EvaluateArgs {
+    /// The real (training) table.
+    #[arg(long)]
+    real: PathBuf,
+    /// The synthetic table.
+    #[arg(long)]
+    synthetic: PathBuf,
+    /// Real rows that were not used for training (enables the privacy measures).
+    #[arg(long)]
+    holdout: Option<PathBuf>,
+    /// The generator file the synthetic rows came from: its privacy ledger is shown too.
+    #[arg(long)]
+    model: Option<PathBuf>,
+    /// Write every score as JSON here.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// Column to predict for the utility scores (needs --holdout).
+    #[arg(long)]
+    target: Option<String>,
+    /// Write a self-contained HTML report here.
+    #[arg(long)]
+    report: Option<PathBuf>,
+}
+
+#[derive(clap::Args)]
+struct PrivacyArgs {
+    /// Target epsilon (calibrates the noise multiplier).
+    #[arg(long)]
+    epsilon: Option<f64>,
+    /// A fixed DP-SGD noise multiplier (reports the epsilon it spends).
+    #[arg(long)]
+    noise_multiplier: Option<f64>,
+    /// Target delta.
+    #[arg(long, default_value_t = 1e-6)]
+    delta: f64,
+    /// Rows of the private table.
+    #[arg(long)]
+    rows: usize,
+    /// Expected batch size.
+    #[arg(long, default_value_t = 500)]
+    batch: usize,
+    /// Epochs.
+    #[arg(long, default_value_t = 300)]
+    epochs: usize,
+    /// Discriminator steps per generator step.
+    #[arg(long, default_value_t = 1)]
+    discriminator_steps: usize,
+    /// Share of epsilon for the preprocessing histograms.
+    #[arg(long, default_value_t = 0.1)]
+    preprocess_share: f64,
+    /// A fixed noise multiplier for the preprocessing histograms.
+    #[arg(long)]
+    histogram_noise_multiplier: Option<f64>,
+    /// Plan for discovering categories or bounds under DP (reserves a tenth of delta for
+    /// thresholding); without it every column's domain is taken as public.
+    #[arg(long)]
+    discover: bool,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(clap::Args)]
@@ -60,6 +177,36 @@ struct TrainArgs {
     /// No progress output.
     #[arg(long, short)]
     quiet: bool,
+    /// Train with differential privacy to this epsilon (overrides `privacy.epsilon`).
+    #[arg(long)]
+    epsilon: Option<f64>,
+    /// Delta of the DP guarantee (overrides `privacy.delta`).
+    #[arg(long)]
+    delta: Option<f64>,
+    /// Train in this run folder (config, metrics, checkpoints, released model.dpsynth, status).
+    #[arg(long, conflicts_with_all = ["out", "metrics", "resume"])]
+    run: Option<PathBuf>,
+    /// Continue the run in this folder from its newest valid checkpoint (with --epochs: train
+    /// longer; in DP mode the target epsilon still holds).
+    #[arg(long, conflicts_with_all = ["data", "config", "batch_size", "seed", "epsilon", "delta", "device"])]
+    resume: Option<PathBuf>,
+    /// With --run/--resume: stop cleanly after this long (e.g. 8h, 90m), leaving a checkpoint
+    /// and a released file.
+    #[arg(long, value_parser = humantime::parse_duration)]
+    max_time: Option<std::time::Duration>,
+    /// With --run/--resume: checkpoint at the first epoch end after this long (default 10m).
+    #[arg(long, value_parser = humantime::parse_duration)]
+    checkpoint_every: Option<std::time::Duration>,
+    /// With --run/--resume: also checkpoint every this many epochs.
+    #[arg(long)]
+    checkpoint_every_epochs: Option<usize>,
+    /// With --run/--resume: checkpoints kept.
+    #[arg(long, default_value_t = 3)]
+    keep_checkpoints: usize,
+    /// With --run: release the best-scoring epoch's generator (sets `score.keep_best`; needs
+    /// `score.holdout_share` or `score.public_table`).
+    #[arg(long, requires = "run")]
+    keep_best: bool,
 }
 
 #[derive(clap::Args)]
@@ -107,6 +254,10 @@ fn main() -> ExitCode {
         Command::Train(a) => train(a),
         Command::Sample(a) => sample(a),
         Command::Inspect(a) => inspect(a),
+        Command::Privacy(a) => privacy(a),
+        Command::Evaluate(a) => evaluate(a),
+        Command::Runs(a) => runs(a),
+        Command::Tune(a) => tune(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -134,6 +285,15 @@ fn resolve_train(a: &TrainArgs) -> Result<(RunConfig, PathBuf, PathBuf)> {
     if a.seed.is_some() {
         config.train.seed = a.seed;
     }
+    if a.epsilon.is_some() {
+        config.privacy.epsilon = a.epsilon;
+    }
+    if let Some(d) = a.delta {
+        config.privacy.delta = d;
+    }
+    if a.keep_best {
+        config.score.keep_best = true;
+    }
     config.validate("command line")?;
     let data = match (&a.data, &config.data.path) {
         (Some(d), _) => d.clone(),
@@ -158,7 +318,190 @@ fn resolve_train(a: &TrainArgs) -> Result<(RunConfig, PathBuf, PathBuf)> {
     Ok((config, data, out))
 }
 
+/// Ctrl-C / SIGTERM: the first asks the run to stop after the current step (checkpoint and
+/// released file follow); the second exits at once, leaving the last checkpoint as it was.
+fn stop_flag() -> Result<&'static AtomicBool> {
+    static STOP: AtomicBool = AtomicBool::new(false);
+    ctrlc::set_handler(|| {
+        if STOP.swap(true, Ordering::SeqCst) {
+            eprintln!("second interrupt: exiting now; the last checkpoint is intact");
+            std::process::exit(130);
+        }
+        eprintln!("interrupt: stopping after the current step (press again to exit at once)");
+    })
+    .context("cannot install the Ctrl-C handler")?;
+    Ok(&STOP)
+}
+
+fn run_options(a: &TrainArgs) -> dpsynth::run::RunOptions {
+    let defaults = dpsynth::run::RunOptions::default();
+    dpsynth::run::RunOptions {
+        max_time: a.max_time,
+        checkpoint_every: a
+            .checkpoint_every
+            .or(if a.checkpoint_every_epochs.is_some() {
+                None
+            } else {
+                defaults.checkpoint_every
+            }),
+        checkpoint_every_epochs: a.checkpoint_every_epochs,
+        keep_checkpoints: a.keep_checkpoints.max(1),
+    }
+}
+
+fn train_run(a: &TrainArgs) -> Result<()> {
+    let stop = stop_flag()?;
+    let options = run_options(a);
+    let outcome = if let Some(dir) = &a.resume {
+        let folder = dpsynth::run::RunFolder::new(dir);
+        let status = folder.status()?;
+        let config_device = RunConfig::load(&folder.config())?.train.device;
+        let device = dpsynth::device::select(config_device)?;
+        let progress = Progress::new(a.epochs.unwrap_or(status.epochs), a.quiet);
+        let outcome =
+            dpsynth::run::resume(&folder, a.epochs, &device.device, &options, &progress, stop)?;
+        progress.finish();
+        outcome
+    } else {
+        let (config, data, _) = resolve_train(a)?;
+        let folder = dpsynth::run::RunFolder::new(a.run.as_ref().expect("--run is set"));
+        let device = dpsynth::device::select(config.train.device)?;
+        let progress = Progress::new(config.train.epochs, a.quiet);
+        progress.note(&format!(
+            "training on {} in run folder {} with device {}",
+            data.display(),
+            folder.dir.display(),
+            device.name
+        ));
+        let outcome = dpsynth::run::start(
+            &folder,
+            &data,
+            &config,
+            &device.device,
+            &options,
+            &progress,
+            stop,
+        )?;
+        progress.finish();
+        outcome
+    };
+    // A stopped run's message says how to resume it: shown even with --quiet.
+    if !a.quiet || outcome.state != dpsynth::run::RunState::Finished {
+        eprintln!(
+            "{}; released generator: {}",
+            outcome.message,
+            outcome.released.display()
+        );
+    }
+    Ok(())
+}
+
+fn runs(a: RunsArgs) -> Result<()> {
+    let listing = dpsynth::run::list_runs(&a.dir)?;
+    if listing.is_empty() {
+        println!("no run folders under {}", a.dir.display());
+    }
+    for run in listing {
+        match run.status {
+            Ok(s) => {
+                let state = match s.state {
+                    dpsynth::run::RunState::Running if !s.is_alive() => {
+                        "interrupted (no process; resume it)".to_string()
+                    }
+                    other => format!("{other:?}").to_lowercase(),
+                };
+                let epsilon = match (s.epsilon, s.target_epsilon) {
+                    (Some(e), Some(t)) => format!("epsilon {e:.3} of {t}"),
+                    (Some(e), None) => format!("epsilon {e:.3}"),
+                    _ => "no DP".into(),
+                };
+                let best = s.best.map_or("best score -".into(), |(epoch, score)| {
+                    format!("best score {score:.3} (epoch {epoch})")
+                });
+                println!(
+                    "{}  {}  epoch {}/{}  {}  {}  {}",
+                    run.dir.display(),
+                    state,
+                    s.epoch,
+                    s.epochs,
+                    epsilon,
+                    best,
+                    s.released.map_or("-".into(), |p| p.display().to_string())
+                );
+            }
+            Err(e) => println!("{}  unreadable: {e}", run.dir.display()),
+        }
+    }
+    Ok(())
+}
+
+fn tune(a: TuneArgs) -> Result<()> {
+    let mut config = RunConfig::load(&a.config)?;
+    if let Some(d) = a.device {
+        config.train.device = d;
+    }
+    let data = match (&a.data, &config.data.path) {
+        (Some(d), _) => d.clone(),
+        (None, Some(d)) => d.clone(),
+        (None, None) => {
+            bail!("no table given: pass it as an argument or set `data.path` in the config")
+        }
+    };
+    let stop = stop_flag()?;
+    let device = dpsynth::device::select(config.train.device)?;
+    let progress = Progress::new(config.train.epochs, a.quiet);
+    let options = dpsynth::run::tune::TuneOptions {
+        trials: a.trials,
+        budget: a.budget,
+        tune_on: a.tune_on.clone(),
+        charge_trials: a.charge_trials,
+        selection_share: a.selection_share,
+    };
+    let result = dpsynth::run::tune::tune(
+        &a.run,
+        &data,
+        &config,
+        &options,
+        &device.device,
+        &progress,
+        stop,
+    )?;
+    progress.finish();
+    println!("tuned on {}", result.tuned_on);
+    println!("rank  score   epochs  seconds  trial  settings");
+    for (rank, t) in result.leaderboard.iter().enumerate() {
+        println!(
+            "{:>4}  {:<6}  {:>6}  {:>7.1}  {}  {}{}",
+            rank + 1,
+            t.score.map_or("-".into(), |s| format!("{s:.4}")),
+            t.epochs,
+            t.seconds,
+            t.folder.display(),
+            dpsynth::run::tune::describe(&t.overrides),
+            t.note
+                .as_ref()
+                .map_or(String::new(), |n| format!("  ({n})"))
+        );
+    }
+    if let Some(released) = &result.released {
+        println!(
+            "released: {} (the chosen trial's generator with the tuning run's ledger)",
+            released.display()
+        );
+    }
+    println!(
+        "leaderboard: {}\nbest config: {} (train it with `dpsynth train --config {}`)",
+        result.leaderboard_file.display(),
+        result.best_config.display(),
+        result.best_config.display()
+    );
+    Ok(())
+}
+
 fn train(a: TrainArgs) -> Result<()> {
+    if a.run.is_some() || a.resume.is_some() {
+        return train_run(&a);
+    }
     let (config, data, out) = resolve_train(&a)?;
     check_writable(&out)?;
     let table = read_table(&data, &config.data)?;
@@ -211,7 +554,7 @@ fn check_writable(out: &Path) -> Result<()> {
     };
     std::fs::create_dir_all(&dir)
         .with_context(|| format!("{}: cannot create the output directory", dir.display()))?;
-    let probe = dpsynth::export::temporary_sibling(out);
+    let probe = dpsynth::atomic::temporary_sibling(out);
     std::fs::write(&probe, b"")
         .with_context(|| format!("{}: the output location is not writable", out.display()))?;
     let _ = std::fs::remove_file(&probe);
@@ -268,10 +611,16 @@ fn inspect(a: InspectArgs) -> Result<()> {
     }
     println!("{}", a.model.display());
     println!("  {}", h.privacy.summary());
+    for (label, line) in h.privacy.details() {
+        println!("    {label}: {line}");
+    }
     println!(
         "  written by {}; trained {} epochs on {} rows",
         h.written_by, h.epochs_run, h.training_rows
     );
+    if let Some(selection) = &h.selection {
+        println!("  released epoch: {selection}");
+    }
     let weights: usize = model.tensors.iter().map(|t| t.data.len()).sum();
     println!(
         "  file size {} bytes; generator {} tensors, {} weights",
@@ -308,5 +657,156 @@ fn inspect(a: InspectArgs) -> Result<()> {
             c.name, c.value_type, c.kind, detail
         );
     }
+    Ok(())
+}
+
+fn privacy(a: PrivacyArgs) -> Result<()> {
+    use dpsynth::dp::{Accountant, PlanRequest, PrivacyPlan};
+    let plan = PrivacyPlan::new(&PlanRequest {
+        epsilon: a.epsilon,
+        delta: a.delta,
+        rows: a.rows,
+        batch: a.batch,
+        epochs: a.epochs,
+        discriminator_steps: a.discriminator_steps,
+        preprocess_share: a.preprocess_share,
+        noise_multiplier: a.noise_multiplier,
+        histogram_noise_multiplier: a.histogram_noise_multiplier,
+        discovery: a.discover,
+    })?;
+    let accountant = Accountant::new(plan.clone());
+    let spent = accountant.spent(plan.planned_steps);
+    let per_epoch = plan.planned_steps / a.epochs.max(1) as u64;
+    let checkpoints: Vec<usize> = [1, 10, 30, 100, 300, 1000]
+        .into_iter()
+        .filter(|&e| e < a.epochs)
+        .chain(std::iter::once(a.epochs))
+        .collect();
+    let by_epoch: Vec<(usize, f64)> = checkpoints
+        .iter()
+        .map(|&e| (e, accountant.spent(e as u64 * per_epoch).epsilon))
+        .collect();
+    if a.json {
+        let value = serde_json::json!({
+            "noise_multiplier": plan.noise_multiplier,
+            "sample_rate": plan.sample_rate,
+            "steps": plan.planned_steps,
+            "epsilon": spent.epsilon,
+            "epsilon_sgd": spent.epsilon_sgd,
+            "epsilon_preprocessing": spent.epsilon_preprocess,
+            "best_order": spent.order,
+            "delta": plan.target_delta,
+            "delta_conversion": plan.delta_conversion,
+            "delta_threshold": plan.delta_threshold,
+            "histogram_noise_multiplier": plan.histogram_noise_multiplier,
+            "epsilon_by_epoch": by_epoch.iter().map(|(e, eps)| serde_json::json!({"epoch": e, "epsilon": eps})).collect::<Vec<_>>(),
+        });
+        println!("{}", serde_json::to_string_pretty(&value)?);
+        return Ok(());
+    }
+    println!(
+        "noise multiplier {:.4}; sample rate {:.5} ({} of {} rows per step); {} steps ({} per epoch)",
+        plan.noise_multiplier, plan.sample_rate, a.batch, a.rows, plan.planned_steps, per_epoch
+    );
+    println!(
+        "epsilon {:.4} at delta {:.1e} (order {}): {:.4} from DP-SGD alone, {:.4} from preprocessing alone",
+        spent.epsilon, plan.target_delta, spent.order, spent.epsilon_sgd, spent.epsilon_preprocess
+    );
+    if let Some(z) = plan.histogram_noise_multiplier {
+        println!(
+            "preprocessing histograms: joint noise multiplier {z:.3}; {:.1e} of delta reserved for category thresholding",
+            plan.delta_threshold
+        );
+    }
+    for (e, eps) in by_epoch {
+        println!("  after epoch {e:>5}: epsilon {eps:.4}");
+    }
+    Ok(())
+}
+
+fn evaluate(a: EvaluateArgs) -> Result<()> {
+    let options = dpsynth::config::DataConfig::default();
+    let started = std::time::Instant::now();
+    let real = read_table(&a.real, &options)?;
+    let synthetic = read_table(&a.synthetic, &options)?;
+    let holdout = a
+        .holdout
+        .as_deref()
+        .map(|h| read_table(h, &options))
+        .transpose()?;
+    let (report, synthetic) =
+        dpsynth::evaluate::evaluate_with(&real, synthetic, holdout, a.target.as_deref())?;
+    let f = &report.fidelity;
+    println!(
+        "fidelity (SDMetrics definitions; {} real vs {} synthetic rows): overall {:.3}, column shapes {:.3}, pair trends {:.3} ({} related pairs; {:.3} over all {} pairs)",
+        report.rows.real,
+        report.rows.synthetic,
+        f.overall,
+        f.column_shapes,
+        f.column_pair_trends,
+        f.pairs.iter().filter(|p| p.meets_threshold).count(),
+        f.column_pair_trends_all,
+        f.pairs.len()
+    );
+    for (s, m) in f.shapes.iter().zip(&f.missing) {
+        println!(
+            "  {:<24} {:<13} {:.3}   missing {:.1}% real, {:.1}% synthetic",
+            s.column,
+            s.metric,
+            s.score,
+            100.0 * m.real,
+            100.0 * m.synthetic
+        );
+    }
+    if let Some(p) = &report.privacy {
+        println!(
+            "privacy ({} rows per side): distance to closest record, median {:.3} to training vs {:.3} to holdout (5th percentile {:.3} vs {:.3}); closer to training {:.1}%; exact copies of training rows {:.2}%; membership-inference AUC {:.3} (0.5 = chance)",
+            p.rows_compared,
+            p.dcr_train_median,
+            p.dcr_holdout_median,
+            p.dcr_train_p5,
+            p.dcr_holdout_p5,
+            100.0 * p.closer_to_train_share,
+            100.0 * p.exact_copies,
+            p.membership_auc
+        );
+    }
+    if let Some(u) = &report.utility {
+        let show = |s: &dpsynth::evaluate::utility::ModelScores| match s.r2 {
+            Some(r2) => format!("R² {r2:.3}"),
+            None => format!(
+                "accuracy {:.3}, macro-F1 {:.3}{}",
+                s.accuracy.unwrap_or(f64::NAN),
+                s.macro_f1.unwrap_or(f64::NAN),
+                s.roc_auc
+                    .map_or(String::new(), |a| format!(", ROC-AUC {a:.3}"))
+            ),
+        };
+        println!(
+            "utility ({}, target {}, tested on the holdout): trained on synthetic: {}; trained on real: {}",
+            u.model,
+            u.target,
+            show(&u.synthetic),
+            show(&u.real)
+        );
+    }
+    let privacy = match &a.model {
+        Some(model) => Some(ModelFile::read(model)?.header.privacy),
+        None => None,
+    };
+    if let Some(p) = &privacy {
+        println!("model: {}", p.summary());
+    }
+    if let Some(path) = &a.report {
+        let ledger = privacy.as_ref().map(|p| (p.summary(), p.details()));
+        let html = dpsynth::evaluate::report::render(&report, &real, &synthetic, ledger.as_ref());
+        dpsynth::atomic::write_atomic(path, html.as_bytes())?;
+        println!("report: {}", path.display());
+    }
+    if let Some(path) = &a.json {
+        let text = serde_json::to_string_pretty(&report)?;
+        dpsynth::atomic::write_atomic(path, text.as_bytes())?;
+    }
+    eprintln!("evaluated in {:.2} s", started.elapsed().as_secs_f64());
     Ok(())
 }

@@ -9,12 +9,12 @@ use rand_distr::{Distribution, StandardNormal};
 
 use crate::error::{Error, Result};
 use crate::export::ModelFile;
-use crate::model::{generator_from_tensors, matrix, to_host, Generator, SpanLayout};
+use crate::model::{activate, generator_from_tensors, matrix, to_host, Generator, Gumbel};
 use crate::read::Table;
 use crate::sampler::{ConditionSampler, Conditions};
 use crate::schema::ColumnKind;
 use crate::train::generator_config;
-use crate::transform::DataTransformer;
+use crate::transform::{DataTransformer, Span};
 
 /// Rows per independent random stream in [`GeneratorSampler::sample_stream`].
 pub const BLOCK_ROWS: usize = 256;
@@ -38,7 +38,7 @@ pub struct ResolvedCondition {
 pub struct GeneratorSampler {
     generator: Generator,
     transformer: DataTransformer,
-    layout: SpanLayout,
+    spans: Vec<Span>,
     conditions: ConditionSampler,
     embedding_dim: usize,
     device: Device,
@@ -53,17 +53,12 @@ impl GeneratorSampler {
             .map_err(|m| Error::model_file(path, m))?;
         Ok(GeneratorSampler {
             generator,
-            layout: SpanLayout::new(&transformer.spans(), device),
+            spans: transformer.spans(),
             conditions: ConditionSampler::new(&transformer.discrete_encoders()),
             transformer,
             embedding_dim: config.embedding_dim,
             device: device.clone(),
         })
-    }
-
-    /// The fitted transformer.
-    pub fn transformer(&self) -> &DataTransformer {
-        &self.transformer
     }
 
     /// Resolves `column=value`. The value must be a kept category of a discrete column; an
@@ -165,8 +160,8 @@ impl GeneratorSampler {
                 input.extend_from_slice(&o[r * cdim..(r + 1) * cdim]);
             }
         }
-        let width = self.layout.noise_width();
-        uniform.extend((0..n * width).map(|_| rng.random_range(1e-7f32..1.0 - 1e-7)));
+        let dim = self.transformer.output_dim();
+        uniform.extend((0..n * dim).map(|_| rng.random_range(1e-7f32..1.0 - 1e-7)));
     }
 
     /// Runs the generator on host inputs: `n` encoded rows, row-major.
@@ -175,10 +170,14 @@ impl GeneratorSampler {
         let raw = self
             .generator
             .forward(matrix(input, n, width, &self.device));
+        let dim = self.transformer.output_dim();
         // Gumbel-max: the argmax of logits + Gumbel noise draws each one-hot span from its
         // softmax, as CTGAN's sampling does (the temperature does not change the argmax).
-        let uniform = matrix(uniform, n, self.layout.noise_width(), &self.device);
-        to_host(self.layout.activate(raw, Some((uniform, 1.0))))
+        let gumbel = Gumbel {
+            tau: 1.0,
+            uniform: matrix(uniform, n, dim, &self.device),
+        };
+        to_host(activate(raw, &self.spans, &gumbel))
     }
 
     /// Generates `n` encoded rows (row-major, `output_dim` wide).

@@ -85,16 +85,6 @@ impl ConditionSampler {
         self.dim
     }
 
-    /// Number of discrete columns.
-    pub fn n_columns(&self) -> usize {
-        self.widths.len()
-    }
-
-    /// Offset of discrete column `c`'s block in the conditional vector.
-    pub fn offset(&self, c: usize) -> usize {
-        self.offsets[c]
-    }
-
     /// Training conditions: column uniformly at random, slot by log-frequency (or true
     /// frequency when `log_frequency` is false). `None` without discrete columns.
     pub fn sample_train(
@@ -126,6 +116,22 @@ impl ConditionSampler {
         self.sample_train(batch, false, rng)
     }
 
+    /// Probability that training conditions pick `slot` given that `column` was picked.
+    pub fn probability(&self, column: usize, slot: usize, log_frequency: bool) -> f64 {
+        let table = if log_frequency {
+            &self.cumulative_log
+        } else {
+            &self.cumulative_true
+        };
+        let c = &table[column];
+        c[slot] - if slot == 0 { 0.0 } else { c[slot - 1] }
+    }
+
+    /// Number of discrete columns.
+    pub fn columns(&self) -> usize {
+        self.widths.len()
+    }
+
     /// The same fixed condition for every row.
     pub fn fixed(&self, batch: usize, column: usize, slot: usize) -> Conditions {
         Conditions {
@@ -140,17 +146,6 @@ impl ConditionSampler {
         let mut out = vec![0f32; n * self.dim];
         for r in 0..n {
             out[r * self.dim + self.offsets[conds.columns[r]] + conds.slots[r]] = 1.0;
-        }
-        out
-    }
-
-    /// Column masks, row-major `[batch, n_columns]`: which discrete column each row conditions.
-    pub fn column_mask(&self, conds: &Conditions) -> Vec<f32> {
-        let n = conds.columns.len();
-        let k = self.widths.len();
-        let mut out = vec![0f32; n * k];
-        for r in 0..n {
-            out[r * k + conds.columns[r]] = 1.0;
         }
         out
     }

@@ -5,30 +5,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::{ColumnKindSetting, RunConfig};
 use crate::error::{Error, Result};
+pub use crate::read::ValueType;
 use crate::read::{Column, Table, Values};
-
-/// How a column's values are stored in the input and restored in the output.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ValueType {
-    /// UTF-8 text, restored byte for byte.
-    Text,
-    /// true/false.
-    Bool,
-    /// 64-bit integers; continuous integers are rounded on the way back.
-    Int,
-    /// 64-bit floats.
-    Float,
-    /// Calendar dates (days since 1970-01-01).
-    Date,
-    /// Timestamps in `unit` ("ns", "us" or "ms") with an optional time zone.
-    Datetime {
-        /// Time unit of the stored integer.
-        unit: String,
-        /// Time zone, when the input had one.
-        tz: Option<String>,
-    },
-}
 
 /// How a column is modelled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -291,3 +291,17 @@ fn constant_and_wide_columns_still_train() {
         other => panic!("id should be text, got {other:?}"),
     }
 }
+
+#[test]
+fn every_shipped_config_parses_and_validates() {
+    let mut checked = 0;
+    for entry in std::fs::read_dir(root().join("configs")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            dpsynth::config::RunConfig::load(&path)
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            checked += 1;
+        }
+    }
+    assert!(checked >= 5, "only {checked} configs found");
+}

@@ -5,8 +5,13 @@
 mod util;
 
 mod accountant;
-mod activation;
 mod cli;
+mod dp_accountant;
+mod dp_clipping;
+mod dp_training;
+mod evaluate;
+mod report_browser;
+mod runs;
 mod gradient_penalty;
 mod model_file;
 mod training;

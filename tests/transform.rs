@@ -47,7 +47,7 @@ fn credit_round_trip() {
             );
             match (&orig.values, &round.values) {
                 (Values::Text(a), Values::Text(b)) => assert_eq!(a[i], b[i]),
-                (Values::Int(a), Values::Int(b)) if !a[i].is_none() => {
+                (Values::Int(a), Values::Int(b)) if a[i].is_some() => {
                     let (x, y) = (a[i].unwrap() as f64, b[i].unwrap() as f64);
                     // Round trip through a float scalar: within one unit.
                     assert!(
@@ -56,7 +56,7 @@ fn credit_round_trip() {
                         orig.name
                     );
                 }
-                (Values::Float(a), Values::Float(b)) if !a[i].is_none() => {
+                (Values::Float(a), Values::Float(b)) if a[i].is_some() => {
                     let (x, y) = (a[i].unwrap(), b[i].unwrap());
                     assert!(
                         (x - y).abs() <= 1e-3 * (1.0 + x.abs()),
@@ -90,4 +90,25 @@ fn many_categories_are_bounded() {
     assert!(decoded
         .iter()
         .all(|k| k.is_some_and(|k| k.starts_with("id"))));
+}
+
+#[test]
+fn blank_lines_are_not_rows() {
+    let dir = crate::util::tempdir();
+    let path = dir.path().join("blank.csv");
+    let mut text = String::from("a,b\n");
+    for i in 0..30 {
+        text.push_str(&format!("{i},x{}\n", i % 3));
+        if i == 9 {
+            text.push('\n');
+        }
+    }
+    text.push_str("\n\n");
+    std::fs::write(&path, text).unwrap();
+    let table = dpsynth::read::read_table(&path, &dpsynth::config::DataConfig::default()).unwrap();
+    assert_eq!(table.n_rows(), 30);
+    assert!(table
+        .columns
+        .iter()
+        .all(|c| c.values.non_null_count() == 30));
 }

@@ -79,3 +79,12 @@ pub fn keys(table: &Table, column: &str) -> Vec<Option<String>> {
     let c = table.column(column).expect("column exists");
     (0..c.values.len()).map(|i| c.values.key(i)).collect()
 }
+
+/// The public domains of `configs/credit-dp.toml` (its `[privacy.columns.*]` tables): DP mode
+/// refuses columns without them.
+pub fn credit_domains() -> String {
+    let text = std::fs::read_to_string(root().join("configs/credit-dp.toml")).unwrap();
+    let start = text.find("[privacy.columns.").unwrap();
+    let end = text.find("[output]").unwrap();
+    text[start..end].to_string()
+}

@@ -3,7 +3,7 @@
 
 use burn::tensor::{Device, DeviceKind};
 use dpsynth::model::{activate, generator_from_tensors, generator_tensors, matrix, to_host};
-use dpsynth::model::{GeneratorConfig, SpanSampling};
+use dpsynth::model::{GeneratorConfig, Gumbel};
 use dpsynth::transform::{Activation, Span};
 use rand::{Rng, SeedableRng};
 
@@ -54,11 +54,11 @@ fn ndarray_and_wgpu_agree() {
     let run = |device: &Device| {
         let g = generator_from_tensors(&config, &tensors, device).unwrap();
         let raw = g.forward(matrix(input.clone(), n, config.input_dim(), device));
-        let sampling = SpanSampling::Gumbel {
+        let gumbel = Gumbel {
             tau: 0.2,
             uniform: matrix(uniform.clone(), n, config.data_dim, device),
         };
-        to_host(activate(raw, &spans, &sampling))
+        to_host(activate(raw, &spans, &gumbel))
     };
     let a = run(&cpu);
     let b = run(&gpu);

@@ -3,5 +3,24 @@
 //!
 //! - `rdp.rs`: RDP of the Poisson-subsampled Gaussian (Mironov, Talwar & Zhang 2019) and the
 //!   RDP -> (ε, δ) conversion (Balle et al. 2020, Thm 21). Pure maths.
+//! - `accountant.rs`: the run's plan (noise calibrated to the target before any row is read)
+//!   and the ledger that composes preprocessing with every discriminator step.
+//! - `preprocess.rs`: the transformer from noisy histograms (thresholded category discovery,
+//!   DP bounds, clipping to bounds).
+//! - `clip.rs`: per-row clipping of the critic's gradient from ghost norms, and the noise.
+//! - `noise.rs`: the OS-seeded ChaCha20 generator behind Poisson sampling and every noise draw.
+//! - `selection.rs`: report-noisy-max over tuning trials scored on private held-out rows, and
+//!   the basic-composition budget split of a charged tuning run.
+//! - `ledger.rs`: the record written into the released file.
 
+pub mod accountant;
+pub mod clip;
+pub mod ledger;
+pub mod noise;
+pub mod preprocess;
 pub mod rdp;
+pub mod selection;
+
+pub use accountant::{Accountant, PlanRequest, PrivacyPlan, Spent};
+pub use ledger::Ledger;
+pub use noise::{DpRng, RngState};

@@ -96,22 +96,18 @@ impl Generator {
     }
 }
 
-/// How discrete spans are turned into (soft) one-hot vectors.
+/// Gumbel-softmax noise for the one-hot spans: training uses CTGAN's temperature; sampling
+/// takes the argmax, which draws each span from its softmax whatever the temperature.
 #[derive(Debug, Clone)]
-pub enum SpanSampling {
-    /// Gumbel-softmax with temperature `tau`; `uniform` is `[batch, data_dim]` noise in (0, 1).
-    Gumbel {
-        /// Temperature (CTGAN: 0.2).
-        tau: f64,
-        /// Uniform noise, one value per output entry.
-        uniform: Tensor<2>,
-    },
-    /// Plain softmax (deterministic); sampling then draws the argmax.
-    Softmax,
+pub struct Gumbel {
+    /// Temperature (CTGAN: 0.2).
+    pub tau: f64,
+    /// Uniform noise in (0, 1), `[batch, data_dim]`: one value per output entry.
+    pub uniform: Tensor<2>,
 }
 
 /// Applies the output activation of every span: `[batch, data_dim] -> [batch, data_dim]`.
-pub fn activate(raw: Tensor<2>, spans: &[Span], sampling: &SpanSampling) -> Tensor<2> {
+pub fn activate(raw: Tensor<2>, spans: &[Span], gumbel: &Gumbel) -> Tensor<2> {
     let [batch, _] = raw.dims();
     let mut parts = Vec::with_capacity(spans.len());
     for span in spans {
@@ -119,15 +115,12 @@ pub fn activate(raw: Tensor<2>, spans: &[Span], sampling: &SpanSampling) -> Tens
         let logits = raw.clone().slice([0..batch, range.clone()]);
         parts.push(match span.activation {
             Activation::Tanh => logits.tanh(),
-            Activation::Softmax => match sampling {
-                SpanSampling::Gumbel { tau, uniform } => {
-                    let u = uniform.clone().slice([0..batch, range]);
-                    // Gumbel(0, 1) noise: -log(-log U).
-                    let gumbel = u.log().neg().log().neg();
-                    softmax((logits + gumbel).div_scalar(*tau), 1)
-                }
-                SpanSampling::Softmax => softmax(logits, 1),
-            },
+            Activation::Softmax => {
+                let u = gumbel.uniform.clone().slice([0..batch, range]);
+                // Gumbel(0, 1) noise: -log(-log U).
+                let noise = u.log().neg().log().neg();
+                softmax((logits + noise).div_scalar(gumbel.tau), 1)
+            }
         });
     }
     Tensor::cat(parts, 1)

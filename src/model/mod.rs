@@ -1,7 +1,6 @@
 //! The two networks (CTGAN's generator and critic) and the conversion of the generator to and
 //! from the named host tensors stored in a released file.
 
-pub mod activation;
 pub mod discriminator;
 pub mod generator;
 
@@ -9,9 +8,8 @@ use burn::module::{Param, RunningState};
 use burn::nn::BatchNormConfig;
 use burn::tensor::{Device, Tensor, TensorData};
 
-pub use activation::SpanLayout;
 pub use discriminator::{CriticPass, Discriminator, DiscriminatorConfig};
-pub use generator::{activate, condition_loss, Generator, GeneratorConfig, Residual, SpanSampling};
+pub use generator::{activate, condition_loss, Generator, GeneratorConfig, Gumbel, Residual};
 
 /// A named tensor's values on the host: what a released file stores.
 #[derive(Debug, Clone, PartialEq)]
@@ -40,55 +38,53 @@ fn vector(data: Vec<f32>, device: &Device) -> Tensor<1> {
     Tensor::from_data(TensorData::new(data, [n]), device)
 }
 
+fn named<const D: usize>(name: String, t: Tensor<D>) -> NamedTensor {
+    NamedTensor {
+        name,
+        shape: t.dims().to_vec(),
+        data: to_host(t),
+    }
+}
+
 /// The generator's tensors, named `generator.<path>`, copied to the host.
 pub fn generator_tensors(g: &Generator) -> Vec<NamedTensor> {
     let mut out = Vec::new();
-    let mut push2 = |name: String, t: Tensor<2>| {
-        let shape = t.dims().to_vec();
-        out.push(NamedTensor {
-            name,
-            shape,
-            data: to_host(t),
-        });
-    };
     for (i, b) in g.blocks.iter().enumerate() {
-        push2(format!("generator.blocks.{i}.fc.weight"), b.fc.weight.val());
+        out.push(named(
+            format!("generator.blocks.{i}.fc.weight"),
+            b.fc.weight.val(),
+        ));
     }
-    push2("generator.output.weight".into(), g.output.weight.val());
-    let mut push1 = |name: String, t: Tensor<1>| {
-        let shape = t.dims().to_vec();
-        out.push(NamedTensor {
-            name,
-            shape,
-            data: to_host(t),
-        });
-    };
+    out.push(named(
+        "generator.output.weight".into(),
+        g.output.weight.val(),
+    ));
     for (i, b) in g.blocks.iter().enumerate() {
         let bias =
             b.fc.bias
                 .as_ref()
                 .expect("generator layers have biases")
                 .val();
-        push1(format!("generator.blocks.{i}.fc.bias"), bias);
-        push1(format!("generator.blocks.{i}.bn.gamma"), b.bn.gamma.val());
-        push1(format!("generator.blocks.{i}.bn.beta"), b.bn.beta.val());
-        push1(
-            format!("generator.blocks.{i}.bn.running_mean"),
+        let prefix = format!("generator.blocks.{i}");
+        out.push(named(format!("{prefix}.fc.bias"), bias));
+        out.push(named(format!("{prefix}.bn.gamma"), b.bn.gamma.val()));
+        out.push(named(format!("{prefix}.bn.beta"), b.bn.beta.val()));
+        out.push(named(
+            format!("{prefix}.bn.running_mean"),
             b.bn.running_mean.value(),
-        );
-        push1(
-            format!("generator.blocks.{i}.bn.running_var"),
+        ));
+        out.push(named(
+            format!("{prefix}.bn.running_var"),
             b.bn.running_var.value(),
-        );
+        ));
     }
-    push1(
-        "generator.output.bias".into(),
-        g.output
-            .bias
-            .as_ref()
-            .expect("generator layers have biases")
-            .val(),
-    );
+    let bias = g
+        .output
+        .bias
+        .as_ref()
+        .expect("generator layers have biases")
+        .val();
+    out.push(named("generator.output.bias".into(), bias));
     out
 }
 

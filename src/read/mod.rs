@@ -13,7 +13,7 @@ use polars::prelude::{
 
 use crate::config::DataConfig;
 use crate::error::{Error, Result};
-pub use table::{Column, Table, Values};
+pub use table::{Column, Table, ValueType, Values};
 pub use write::{table_to_frame, TableWriter};
 
 /// Whether `path` names a Parquet file (by extension).
@@ -45,7 +45,7 @@ pub fn read_table(path: &Path, options: &DataConfig) -> Result<Table> {
     } else {
         read_csv(path, options)?
     };
-    let table = frame_to_table(&frame, path)?;
+    let table = drop_blank_rows(frame_to_table(&frame, path)?);
     if table.columns.is_empty() {
         return Err(Error::table(path, "the table has no columns"));
     }
@@ -71,6 +71,20 @@ pub fn read_table(path: &Path, options: &DataConfig) -> Result<Table> {
         }
     }
     Ok(table)
+}
+
+/// Removes rows in which every value is missing: polars reads a blank CSV line (often a
+/// trailing one) as such a row, and it is not data.
+fn drop_blank_rows(table: Table) -> Table {
+    let n = table.n_rows();
+    let keep: Vec<usize> = (0..n)
+        .filter(|&r| table.columns.iter().any(|c| !c.values.is_null(r)))
+        .collect();
+    if keep.len() == n {
+        table
+    } else {
+        table.take_rows(&keep)
+    }
 }
 
 fn read_csv(path: &Path, options: &DataConfig) -> Result<DataFrame> {

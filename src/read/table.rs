@@ -1,7 +1,30 @@
 //! The in-memory table that the rest of the pipeline sees: named columns of typed, nullable
 //! values. Polars is only used at the edges (reading and writing files).
 
-use crate::schema::ValueType;
+use serde::{Deserialize, Serialize};
+
+/// How a column's values are stored in the input and restored in the output.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ValueType {
+    /// UTF-8 text, restored byte for byte.
+    Text,
+    /// true/false.
+    Bool,
+    /// 64-bit integers; continuous integers are rounded on the way back.
+    Int,
+    /// 64-bit floats.
+    Float,
+    /// Calendar dates (days since 1970-01-01).
+    Date,
+    /// Timestamps in `unit` ("ns", "us" or "ms") with an optional time zone.
+    Datetime {
+        /// Time unit of the stored integer.
+        unit: String,
+        /// Time zone, when the input had one.
+        tz: Option<String>,
+    },
+}
 
 /// A column's values, by storage type. `None` is a missing value.
 #[derive(Debug, Clone, PartialEq)]
@@ -129,6 +152,25 @@ impl Values {
             Values::Float(v) => v[i].map(|x| x.to_string()),
             Values::Date(v) => v[i].map(|x| x.to_string()),
             Values::Datetime { values, .. } => values[i].map(|x| x.to_string()),
+        }
+    }
+
+    /// Clamps numeric values into `[lo, hi]` (integers to the integers inside it); text and
+    /// booleans are left alone.
+    pub fn clamp_numbers(&mut self, lo: f64, hi: f64) {
+        let (ilo, ihi) = (lo.ceil(), hi.floor());
+        let clamp_int = |x: i64| (x as f64).clamp(ilo, ihi.max(ilo)) as i64;
+        match self {
+            Values::Text(_) | Values::Bool(_) => {}
+            Values::Float(v) => v.iter_mut().flatten().for_each(|x| *x = x.clamp(lo, hi)),
+            Values::Int(v) => v.iter_mut().flatten().for_each(|x| *x = clamp_int(*x)),
+            Values::Date(v) => v
+                .iter_mut()
+                .flatten()
+                .for_each(|x| *x = clamp_int(*x as i64) as i32),
+            Values::Datetime { values, .. } => {
+                values.iter_mut().flatten().for_each(|x| *x = clamp_int(*x))
+            }
         }
     }
 

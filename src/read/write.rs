@@ -10,8 +10,8 @@ use polars::prelude::{
 };
 
 use super::{is_parquet, Table, Values};
+use crate::atomic::temporary_sibling;
 use crate::error::{Error, Result};
-use crate::export::temporary_sibling;
 
 fn unit_of(name: &str) -> TimeUnit {
     match name {
@@ -44,6 +44,7 @@ pub fn table_to_frame(table: &Table) -> std::result::Result<DataFrame, polars::e
     DataFrame::new(table.n_rows(), cols)
 }
 
+#[allow(clippy::large_enum_variant)] // one per output file
 enum Sink {
     Csv { file: File, wrote_header: bool },
     Parquet(polars::io::parquet::write::BatchedWriter<File>),

@@ -1,6 +1,7 @@
 //! Training: fits the transformer, encodes the table, runs the GAN, and returns the released
 //! generator file (never the critic).
 
+pub mod checkpoint;
 pub mod progress;
 pub mod step;
 
@@ -14,18 +15,20 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::config::RunConfig;
+use crate::dp::preprocess::{fit_private_transformer, PreprocessLedger, PreprocessSettings};
+use crate::dp::{Accountant, DpRng, Ledger, PlanRequest, PrivacyPlan, RngState, Spent};
 use crate::error::{Error, Result};
 use crate::model::{
     generator_tensors, matrix, to_host, DiscriminatorConfig, GeneratorConfig, NamedTensor,
-    SpanLayout,
 };
 use crate::read::Table;
 use crate::sampler::{ConditionSampler, RowsBySlot};
 use crate::schema::Schema;
 use crate::transform::DataTransformer;
+pub use checkpoint::{Checkpoint, CheckpointHeader, DpState};
 pub use progress::{EpochMetrics, MetricsLog, Progress};
 pub use step::StepLosses;
-use step::{train_step, Networks, StepContext};
+use step::{train_step, DpSettings, Networks, StepContext};
 
 /// The generator shape implied by a config and a fitted transformer.
 pub fn generator_config(config: &RunConfig, transformer: &DataTransformer) -> GeneratorConfig {
@@ -49,6 +52,8 @@ pub struct TrainedGenerator {
     pub training_rows: usize,
     /// Epochs run.
     pub epochs_run: usize,
+    /// The privacy ledger; `None` for a run without DP.
+    pub ledger: Option<Ledger>,
 }
 
 /// Where training reports to.
@@ -60,46 +65,203 @@ pub struct Reporting<'a> {
 }
 
 /// A training run in progress: the encoded table on the device, both networks and their
-/// optimisers. [`train`] drives it epoch by epoch; benchmarks drive single steps.
+/// optimisers. [`train`] drives it epoch by epoch; benchmarks drive single steps; the run
+/// layer checkpoints and resumes it.
 pub struct Trainer {
     ctx: StepContext,
     nets: Option<Networks>,
     rng: ChaCha8Rng,
     transformer: DataTransformer,
+    config: RunConfig,
+    seed: u64,
     steps_per_epoch: usize,
     epochs_done: usize,
+    step_in_epoch: usize,
+    partial_losses: (f64, f64),
+    total_steps: u64,
+    dp: Option<DpRun>,
 }
+
+/// The DP side of a run: its accountant, secure generator and what preprocessing recorded.
+struct DpRun {
+    accountant: Accountant,
+    rng: DpRng,
+    steps: u64,
+    max_grad_norm: f64,
+    preprocessing: PreprocessLedger,
+}
+
+/// The schema training uses for `table`. In DP mode the schema is public, so nothing about it
+/// may come from the rows: a column's kind follows its public metadata (`categories`:
+/// discrete, `min`/`max`: continuous) and its storage type is fixed from that metadata too
+/// ([`crate::dp::preprocess::public_schema`]); integer columns without metadata are
+/// continuous, since how many distinct values one has is private.
+fn training_schema(table: &mut Table, config: &RunConfig) -> Result<Schema> {
+    if config.privacy.enabled() {
+        let mut public_only = config.clone();
+        public_only.transform.discrete_int_max_distinct = 0;
+        crate::dp::preprocess::force_public_kinds(&mut public_only)?;
+        let inferred = Schema::infer(table, &public_only)?;
+        Ok(crate::dp::preprocess::public_schema(
+            inferred,
+            &config.privacy,
+        ))
+    } else {
+        Schema::infer(table, config)
+    }
+}
+
+/// The device generator's seed for generator step `step`: reseeding every step makes a run
+/// resumable at any step (burn's device generators cannot be saved).
+fn step_seed(seed: u64, step: u64) -> u64 {
+    let mut z = seed ^ step.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// The stream that encodes the table (mode choices), apart from training's, so that a resumed
+/// run encodes the same rows.
+const ENCODING_STREAM: u64 = 0x656e_636f_6465;
 
 impl Trainer {
     /// Infers the schema, fits the transformer, encodes the table and initialises the networks
     /// on `device` (a plain device; autodiff is added here).
     pub fn new(mut table: Table, config: &RunConfig, device: &Device) -> Result<Self> {
         let seed = config.train.seed.unwrap_or_else(rand::random);
-        let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        device.seed(seed);
-        let schema = Schema::infer(&mut table, config)?;
+        let privacy = &config.privacy;
+        let schema = training_schema(&mut table, config)?;
         let n_rows = table.n_rows();
         if n_rows == 0 {
             return Err(Error::Training("the table has no rows".into()));
         }
-        let transformer = DataTransformer::fit(&table, &schema, &config.transform)?;
-        let encoded = transformer.transform(&table, &mut rng);
+        let t = &config.train;
+        let (transformer, dp) = if privacy.enabled() {
+            let plan = PrivacyPlan::new(&PlanRequest {
+                epsilon: privacy.epsilon,
+                delta: privacy.delta,
+                rows: n_rows,
+                batch: t.batch_size,
+                epochs: t.epochs,
+                discriminator_steps: t.discriminator_steps,
+                preprocess_share: privacy.preprocess_share,
+                noise_multiplier: privacy.noise_multiplier,
+                histogram_noise_multiplier: privacy.histogram_noise_multiplier,
+                discovery: privacy.discover,
+            })?;
+            let mut dp_rng = match config.train.seed {
+                Some(seed) => DpRng::from_seed(seed),
+                None => DpRng::from_os(),
+            };
+            let (transformer, preprocessing) = fit_private_transformer(
+                &mut table,
+                &schema,
+                &PreprocessSettings {
+                    privacy,
+                    transform: &config.transform,
+                    noise_multiplier: plan.histogram_noise_multiplier,
+                    delta_threshold: plan.delta_threshold,
+                },
+                &mut dp_rng,
+            )?;
+            let run = DpRun {
+                accountant: Accountant::new(plan),
+                rng: dp_rng,
+                steps: 0,
+                max_grad_norm: privacy.max_grad_norm,
+                preprocessing,
+            };
+            (transformer, Some(run))
+        } else {
+            (
+                DataTransformer::fit(&table, &schema, &config.transform)?,
+                None,
+            )
+        };
+        Self::assemble(table, transformer, dp, seed, config, device, None)
+    }
+
+    /// Continues the run `checkpoint` was taken from, on `table` (the same table: its schema
+    /// and row count are checked). Nothing is refitted and no privacy is spent again.
+    pub fn resume(mut table: Table, checkpoint: &Checkpoint, device: &Device) -> Result<Self> {
+        let h = &checkpoint.header;
+        let schema = training_schema(&mut table, &h.config)?;
+        if schema != h.transformer.schema || table.n_rows() != h.rows {
+            return Err(Error::Training(format!(
+                "the table is not the one this run started on ({} rows and {} columns now, {} rows and {} columns then); resume with the original data",
+                table.n_rows(),
+                table.columns.len(),
+                h.rows,
+                h.transformer.schema.columns.len()
+            )));
+        }
+        if h.dp.is_some() {
+            h.transformer.clamp_to_bounds(&mut table);
+        }
+        let dp = h.dp.as_ref().map(|d| DpRun {
+            accountant: Accountant::new(d.plan.clone()),
+            rng: DpRng::from_state(&d.rng),
+            steps: d.steps,
+            max_grad_norm: d.max_grad_norm,
+            preprocessing: d.preprocessing.clone(),
+        });
+        Self::assemble(
+            table,
+            h.transformer.clone(),
+            dp,
+            h.seed,
+            &h.config,
+            device,
+            Some(checkpoint),
+        )
+    }
+
+    /// Encodes the table and builds the networks, fresh or from a checkpoint.
+    fn assemble(
+        table: Table,
+        transformer: DataTransformer,
+        mut dp: Option<DpRun>,
+        seed: u64,
+        config: &RunConfig,
+        device: &Device,
+        checkpoint: Option<&Checkpoint>,
+    ) -> Result<Self> {
+        let t = &config.train;
+        let n_rows = table.n_rows();
+        device.seed(seed);
+        let encoded = transformer.transform(
+            &table,
+            &mut ChaCha8Rng::seed_from_u64(seed ^ ENCODING_STREAM),
+        );
         drop(table);
+        let dp_mode = dp.is_some();
         let discrete = transformer.discrete_encoders();
         let conditions = ConditionSampler::new(&discrete);
         let widths: Vec<usize> = discrete.iter().map(|d| d.width()).collect();
-        let rows_by_slot = RowsBySlot::new(&encoded.discrete_slots, &widths);
+        let rows_by_slot = if dp_mode {
+            RowsBySlot::new(&[], &[])
+        } else {
+            RowsBySlot::new(&encoded.discrete_slots, &widths)
+        };
+        let dp_settings = dp.as_mut().map(|run| {
+            let plan = run.accountant.plan();
+            DpSettings {
+                row_slots: encoded.discrete_slots.clone(),
+                sample_rate: plan.sample_rate,
+                noise_multiplier: plan.noise_multiplier,
+                max_grad_norm: run.max_grad_norm,
+            }
+        });
 
         let train_device = device.clone().autodiff();
         let gen_config = generator_config(config, &transformer);
         let disc_config = DiscriminatorConfig {
             row_dim: encoded.dim + conditions.dim(),
-            pac: config.model.pac,
+            pac: config.pac(),
             hidden: config.model.discriminator_dims.clone(),
             leaky_slope: config.model.leaky_slope,
             dropout: config.model.dropout,
         };
-        let t = &config.train;
         let adam = |decay: f64| {
             AdamConfig::new()
                 .with_beta_1(t.beta1 as f32)
@@ -108,20 +270,34 @@ impl Trainer {
                 .with_weight_decay(Some(WeightDecayConfig::new(decay as f32)))
                 .init()
         };
-        let nets = Networks {
+        let mut nets = Networks {
             generator: gen_config.init(&train_device),
             discriminator: disc_config.init(&train_device),
             generator_optim: adam(t.generator_decay),
             discriminator_optim: adam(t.discriminator_decay),
         };
+        if let Some(c) = checkpoint {
+            nets = checkpoint::load_networks(nets, &c.sections)?;
+        }
+        // burn initialises parameters lazily, and a `no_grad()` view taken before the first
+        // use would turn off gradients for the original too: materialise every parameter now.
+        let _ = generator_tensors(&nets.generator);
+        let critic = &nets.discriminator;
+        for layer in critic.hidden.iter().chain(std::iter::once(&critic.output)) {
+            let _ = to_host(layer.weight.val());
+            if let Some(bias) = &layer.bias {
+                let _ = to_host(bias.val());
+            }
+        }
         let ctx = StepContext {
             data: matrix(encoded.data, n_rows, encoded.dim, &train_device),
             n_rows,
-            layout: SpanLayout::new(&transformer.spans(), &train_device),
+            spans: transformer.spans(),
             conditions,
             rows_by_slot,
+            dp: dp_settings,
             batch: t.batch_size,
-            pac: config.model.pac,
+            pac: config.pac(),
             embedding_dim: config.model.embedding_dim,
             gp_lambda: t.gp_lambda,
             tau: t.gumbel_tau,
@@ -133,44 +309,160 @@ impl Trainer {
             discriminator_lr: t.discriminator_lr,
             device: train_device,
         };
+        let h = checkpoint.map(|c| &c.header);
         Ok(Trainer {
             ctx,
             nets: Some(nets),
-            rng,
+            rng: h.map_or_else(|| ChaCha8Rng::seed_from_u64(seed), |h| h.rng.chacha8()),
             transformer,
-            steps_per_epoch: (n_rows / t.batch_size).max(1),
-            epochs_done: 0,
+            config: config.clone(),
+            seed,
+            // DP mode: the accountant counts round(rows / batch) steps per epoch.
+            steps_per_epoch: if dp.is_some() {
+                crate::dp::accountant::steps_per_epoch(n_rows, t.batch_size) as usize
+            } else {
+                (n_rows / t.batch_size).max(1)
+            },
+            epochs_done: h.map_or(0, |h| h.epochs_done),
+            step_in_epoch: h.map_or(0, |h| h.step_in_epoch),
+            partial_losses: h.map_or((0.0, 0.0), |h| h.partial_losses),
+            total_steps: h.map_or(0, |h| h.total_steps),
+            dp,
         })
     }
 
-    /// The fitted transformer.
-    pub fn transformer(&self) -> &DataTransformer {
-        &self.transformer
+    /// Everything needed to continue this run bit for bit (not for release: it holds the
+    /// critic and the DP noise generator's state).
+    pub fn checkpoint(&self) -> Result<Checkpoint> {
+        let nets = self
+            .nets
+            .as_ref()
+            .expect("networks are present between steps");
+        Ok(Checkpoint {
+            header: CheckpointHeader {
+                kind: "dpsynth training checkpoint: holds the critic, optimiser state and the DP noise generator's state; NOT FOR RELEASE (resume it with `dpsynth train --resume`)".into(),
+                written_by: format!("dpsynth {}", env!("CARGO_PKG_VERSION")),
+                config: self.config.clone(),
+                transformer: self.transformer.clone(),
+                rows: self.ctx.n_rows,
+                seed: self.seed,
+                epochs_done: self.epochs_done,
+                step_in_epoch: self.step_in_epoch,
+                partial_losses: self.partial_losses,
+                total_steps: self.total_steps,
+                rng: RngState::of_chacha8(&self.rng, false),
+                dp: self.dp.as_ref().map(|run| DpState {
+                    plan: run.accountant.plan().clone(),
+                    steps: run.steps,
+                    max_grad_norm: run.max_grad_norm,
+                    preprocessing: run.preprocessing.clone(),
+                    rng: run.rng.state(),
+                }),
+                sections: Vec::new(),
+            },
+            sections: checkpoint::network_sections(nets)?,
+        })
     }
 
-    /// Steps in one epoch: rows / batch size, at least one (as CTGAN).
-    pub fn steps_per_epoch(&self) -> usize {
-        self.steps_per_epoch
+    /// Completed epochs.
+    pub fn epochs_done(&self) -> usize {
+        self.epochs_done
     }
 
-    /// One training step; returns its losses, still on the device.
-    pub fn step(&mut self) -> StepLosses {
+    /// The run's resolved config.
+    pub fn config(&self) -> &RunConfig {
+        &self.config
+    }
+
+    /// Whether another epoch fits in the privacy budget (always true without DP).
+    pub fn budget_allows_epoch(&self) -> bool {
+        match &self.dp {
+            None => true,
+            Some(run) => run
+                .accountant
+                .allows(run.steps + (self.steps_per_epoch * self.ctx.discriminator_steps) as u64),
+        }
+    }
+
+    /// The privacy spent so far; `None` without DP.
+    pub fn spent(&self) -> Option<Spent> {
+        self.dp.as_ref().map(|run| run.accountant.spent(run.steps))
+    }
+
+    /// One training step; returns its losses, still on the device. In DP mode a step that
+    /// would pass the target ε is refused with an error.
+    pub fn step(&mut self) -> Result<StepLosses> {
+        if let Some(run) = &self.dp {
+            let next = run.steps + self.ctx.discriminator_steps as u64;
+            if !run.accountant.allows(next) {
+                return Err(Error::Privacy(format!(
+                    "one more step would pass the target epsilon (spent {:.4} after {} steps)",
+                    run.accountant.spent(run.steps).epsilon,
+                    run.steps
+                )));
+            }
+        }
         let nets = self
             .nets
             .take()
             .expect("networks are present between steps");
-        let (nets, losses) = train_step(&self.ctx, nets, &mut self.rng);
+        self.ctx.device.seed(step_seed(self.seed, self.total_steps));
+        self.total_steps += 1;
+        let dp_rng = self.dp.as_mut().map(|run| &mut run.rng);
+        let (nets, losses) = train_step(&self.ctx, nets, &mut self.rng, dp_rng);
+        if let Some(run) = &mut self.dp {
+            run.steps += self.ctx.discriminator_steps as u64;
+        }
         self.nets = Some(nets);
-        losses
+        Ok(losses)
+    }
+
+    /// One critic update alone (benchmarks compare DP and non-DP updates with it); in DP mode it
+    /// is charged to the ledger like any other step. Returns the critic loss on the device.
+    pub fn discriminator_step(&mut self) -> Result<Tensor<1>> {
+        if let Some(run) = &self.dp {
+            if !run.accountant.allows(run.steps + 1) {
+                return Err(Error::Privacy(
+                    "one more critic step would pass the target epsilon".into(),
+                ));
+            }
+        }
+        let mut nets = self
+            .nets
+            .take()
+            .expect("networks are present between steps");
+        let dp_rng = self.dp.as_mut().map(|run| &mut run.rng);
+        let loss = step::discriminator_step(&self.ctx, &mut nets, &mut self.rng, dp_rng);
+        if let Some(run) = &mut self.dp {
+            run.steps += 1;
+        }
+        self.nets = Some(nets);
+        Ok(loss)
     }
 
     /// One epoch; reads the mean losses back to the host once, at its end.
     pub fn epoch(&mut self) -> Result<EpochMetrics> {
+        Ok(self
+            .epoch_until(&|| false)?
+            .expect("an epoch that is never asked to stop finishes"))
+    }
+
+    /// Runs the rest of the current epoch, asking `stop` before every step. Returns the
+    /// epoch's metrics, or `None` when `stop` said yes first (the position in the epoch is
+    /// kept, so a checkpoint taken now resumes mid-epoch).
+    pub fn epoch_until(&mut self, stop: &dyn Fn() -> bool) -> Result<Option<EpochMetrics>> {
         let epoch_start = Instant::now();
+        let first = self.step_in_epoch;
         let mut sum_g: Option<Tensor<1>> = None;
         let mut sum_d: Option<Tensor<1>> = None;
-        for _ in 0..self.steps_per_epoch {
-            let losses = self.step();
+        let mut stopped = false;
+        while self.step_in_epoch < self.steps_per_epoch {
+            if stop() {
+                stopped = true;
+                break;
+            }
+            let losses = self.step()?;
+            self.step_in_epoch += 1;
             sum_g = Some(match sum_g {
                 None => losses.generator,
                 Some(s) => s + losses.generator,
@@ -180,10 +472,17 @@ impl Trainer {
                 Some(s) => s + losses.discriminator,
             });
         }
+        let host = |t: Option<Tensor<1>>| t.map_or(0.0, |t| to_host(t)[0] as f64);
+        self.partial_losses.0 += host(sum_g);
+        self.partial_losses.1 += host(sum_d);
+        if stopped {
+            return Ok(None);
+        }
         self.epochs_done += 1;
         let per = self.steps_per_epoch as f64;
-        let g = to_host(sum_g.expect("at least one step"))[0] as f64 / per;
-        let d = to_host(sum_d.expect("at least one step"))[0] as f64 / per;
+        let (g, d) = (self.partial_losses.0 / per, self.partial_losses.1 / per);
+        self.partial_losses = (0.0, 0.0);
+        self.step_in_epoch = 0;
         if !g.is_finite() || !d.is_finite() {
             return Err(Error::Training(format!(
                 "the losses became NaN or infinite in epoch {}; lower the learning rates in [train]",
@@ -191,25 +490,45 @@ impl Trainer {
             )));
         }
         let seconds = epoch_start.elapsed().as_secs_f64();
-        Ok(EpochMetrics {
+        Ok(Some(EpochMetrics {
             epoch: self.epochs_done,
             generator_loss: g,
             discriminator_loss: d,
             seconds,
-            rows_per_second: (self.steps_per_epoch * self.ctx.batch) as f64 / seconds,
-        })
+            rows_per_second: ((self.steps_per_epoch - first) * self.ctx.batch) as f64 / seconds,
+            epsilon: self.spent().map(|s| s.epsilon),
+            score: None,
+        }))
+    }
+
+    /// The generator as it stands, ready for export; training can go on afterwards.
+    pub fn released(&self) -> TrainedGenerator {
+        let nets = self
+            .nets
+            .as_ref()
+            .expect("networks are present between steps");
+        let ledger = self.dp.as_ref().map(|run| {
+            Ledger::new(
+                &run.accountant,
+                run.steps,
+                run.max_grad_norm,
+                run.preprocessing.clone(),
+                run.rng.is_seeded(),
+            )
+        });
+        TrainedGenerator {
+            ledger,
+            // `valid()` leaves autodiff and brings BatchNorm's running statistics up to date.
+            tensors: generator_tensors(&nets.generator.clone().valid()),
+            training_rows: self.ctx.n_rows,
+            epochs_run: self.epochs_done,
+            transformer: self.transformer.clone(),
+        }
     }
 
     /// Ends training: the generator goes to the host, the critic is dropped.
     pub fn finish(self) -> TrainedGenerator {
-        let nets = self.nets.expect("networks are present between steps");
-        TrainedGenerator {
-            // `valid()` leaves autodiff and brings BatchNorm's running statistics up to date.
-            tensors: generator_tensors(&nets.generator.valid()),
-            training_rows: self.ctx.n_rows,
-            epochs_run: self.epochs_done,
-            transformer: self.transformer,
-        }
+        self.released()
     }
 }
 
@@ -229,7 +548,20 @@ pub fn train(
         trainer.transformer.schema.columns.len(),
         trainer.transformer.output_dim()
     ));
+    if let Some(spent) = trainer.spent() {
+        reporting.progress.note(&format!(
+            "DP mode: preprocessing spent epsilon {:.3}; training will add noise multiplier {:.4}",
+            spent.epsilon_preprocess,
+            trainer.ctx.dp.as_ref().map_or(0.0, |d| d.noise_multiplier)
+        ));
+    }
     for _ in 0..config.train.epochs {
+        if !trainer.budget_allows_epoch() {
+            reporting.progress.note(
+                "stopping early: another epoch would pass the target epsilon; the generator so far is written",
+            );
+            break;
+        }
         let m = trainer.epoch()?;
         reporting.progress.epoch(&m, config.train.epochs);
         if let Some(log) = reporting.metrics.as_deref_mut() {

@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 
 /// One epoch's measurements, as written to the metrics file.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct EpochMetrics {
     /// 1-based epoch number.
     pub epoch: usize,
@@ -22,6 +22,12 @@ pub struct EpochMetrics {
     pub seconds: f64,
     /// Real rows consumed per second.
     pub rows_per_second: f64,
+    /// ε spent so far (DP mode only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epsilon: Option<f64>,
+    /// Fidelity score of a fixed-size sample (run folders only; see `[score]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score: Option<f64>,
 }
 
 /// How progress is shown.
@@ -56,10 +62,13 @@ impl Progress {
 
     /// Reports a finished epoch.
     pub fn epoch(&self, m: &EpochMetrics, total: usize) {
-        let msg = format!(
+        let mut msg = format!(
             "G {:.3} D {:.3} {:.0} rows/s",
             m.generator_loss, m.discriminator_loss, m.rows_per_second
         );
+        if let Some(score) = m.score {
+            msg.push_str(&format!(" score {score:.3}"));
+        }
         match self {
             Progress::Bar(bar) => {
                 bar.set_position(m.epoch as u64);
@@ -101,6 +110,28 @@ impl MetricsLog {
                 .map_err(|e| Error::io(dir, "creating the directory", e))?;
         }
         let file = std::fs::File::create(path).map_err(|e| Error::io(path, "creating", e))?;
+        Ok(MetricsLog {
+            file,
+            path: path.to_owned(),
+        })
+    }
+
+    /// Reopens the metrics file of a resumed run: records after epoch `epochs_done` (written
+    /// after the checkpoint being resumed) are dropped, then new ones are appended.
+    pub fn resume(path: &Path, epochs_done: usize) -> Result<Self> {
+        let kept: String = std::fs::read_to_string(path)
+            .unwrap_or_default()
+            .lines()
+            .filter(|line| {
+                serde_json::from_str::<EpochMetrics>(line).is_ok_and(|m| m.epoch <= epochs_done)
+            })
+            .map(|line| format!("{line}\n"))
+            .collect();
+        crate::atomic::write_atomic(path, kept.as_bytes())?;
+        let file = std::fs::OpenOptions::new()
+            .append(true)
+            .open(path)
+            .map_err(|e| Error::io(path, "opening", e))?;
         Ok(MetricsLog {
             file,
             path: path.to_owned(),

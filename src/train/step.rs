@@ -4,14 +4,18 @@
 //! per parameter, so that DP-SGD can replace the middle stage (per-row clipping and noise)
 //! without touching the rest.
 
+use burn::module::Module;
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::{Device, Distribution, Int, Tensor, TensorData};
 use rand::seq::SliceRandom;
 use rand::Rng;
 
+use crate::dp::clip::{clipped_gradient_sum, noisy_gradient, ClipSettings, PrivateBatch};
+use crate::dp::DpRng;
 use crate::model::discriminator::gradient_penalty;
-use crate::model::{Discriminator, Generator, SpanLayout};
+use crate::model::{activate, condition_loss, Discriminator, Generator, Gumbel};
 use crate::sampler::{ConditionSampler, RowsBySlot};
+use crate::transform::Span;
 
 /// Everything a step needs that does not change between steps.
 pub struct StepContext {
@@ -19,12 +23,14 @@ pub struct StepContext {
     pub data: Tensor<2>,
     /// Number of real rows.
     pub n_rows: usize,
-    /// Output spans of an encoded row, laid out for few-operation activations.
-    pub layout: SpanLayout,
+    /// Output spans of an encoded row.
+    pub spans: Vec<Span>,
     /// Conditional-vector sampler.
     pub conditions: ConditionSampler,
-    /// Real rows grouped by category, for training-by-sampling.
+    /// Real rows grouped by category, for training-by-sampling (non-DP mode).
     pub rows_by_slot: RowsBySlot,
+    /// DP mode's settings; `None` without DP.
+    pub dp: Option<DpSettings>,
     /// Batch size (a multiple of `pac`).
     pub batch: usize,
     /// PacGAN packing.
@@ -49,6 +55,18 @@ pub struct StepContext {
     pub discriminator_lr: f64,
     /// The training (autodiff) device.
     pub device: Device,
+}
+
+/// What a DP critic step needs besides the shared context.
+pub struct DpSettings {
+    /// Each row's slot in every discrete column (`[column][row]`): real rows' own conditions.
+    pub row_slots: Vec<Vec<u32>>,
+    /// Poisson sampling rate q.
+    pub sample_rate: f64,
+    /// Noise multiplier σ.
+    pub noise_multiplier: f64,
+    /// Clipping norm C.
+    pub max_grad_norm: f64,
 }
 
 /// The mutable state of training.
@@ -78,11 +96,8 @@ struct ConditionBatch {
 }
 
 impl StepContext {
-    fn conditions(&self, rng: &mut impl Rng) -> ConditionBatch {
-        match self
-            .conditions
-            .sample_train(self.batch, self.log_frequency, rng)
-        {
+    fn conditions(&self, rows: usize, rng: &mut impl Rng) -> ConditionBatch {
+        match self.conditions.sample_train(rows, self.log_frequency, rng) {
             None => ConditionBatch {
                 one_hot: None,
                 conditions: None,
@@ -90,7 +105,7 @@ impl StepContext {
             Some(c) => ConditionBatch {
                 one_hot: Some(upload(
                     self.conditions.one_hot(&c),
-                    self.batch,
+                    rows,
                     self.conditions.dim(),
                     &self.device,
                 )),
@@ -99,9 +114,9 @@ impl StepContext {
         }
     }
 
-    fn generator_input(&self, cond: &ConditionBatch) -> Tensor<2> {
+    fn generator_input(&self, rows: usize, cond: &ConditionBatch) -> Tensor<2> {
         let z = Tensor::<2>::random(
-            [self.batch, self.embedding_dim],
+            [rows, self.embedding_dim],
             Distribution::Normal(0.0, 1.0),
             &self.device,
         );
@@ -111,13 +126,21 @@ impl StepContext {
         }
     }
 
-    fn gumbel(&self) -> Option<(Tensor<2>, f64)> {
-        let uniform = Tensor::random(
-            [self.batch, self.layout.noise_width()],
-            Distribution::Uniform(1e-7, 1.0 - 1e-7),
-            &self.device,
-        );
-        Some((uniform, self.tau))
+    fn gumbel(&self, rows: usize, width: usize) -> Gumbel {
+        Gumbel {
+            tau: self.tau,
+            uniform: Tensor::random(
+                [rows, width],
+                Distribution::Uniform(1e-7, 1.0 - 1e-7),
+                &self.device,
+            ),
+        }
+    }
+
+    /// The generator as the critic step uses it: fake rows are constants there, so a view
+    /// without gradient tracking spares building (and leaking) an autodiff graph.
+    fn fake_rows_generator(&self, nets: &Networks) -> Generator {
+        nets.generator.clone().no_grad()
     }
 
     /// Packs `[batch, row_dim]` into `[batch / pac, pac * row_dim]`.
@@ -131,106 +154,265 @@ fn upload(data: Vec<f32>, rows: usize, cols: usize, device: &Device) -> Tensor<2
     Tensor::from_data(TensorData::new(data, [rows, cols]), device)
 }
 
-/// Runs one training step and returns the networks and the step's losses.
+/// Largest loss weight of a real row in DP mode (rows of categories that log-frequency
+/// conditioning favours); clipping bounds a row's effect whatever its weight.
+const MAX_ROW_WEIGHT: f64 = 10.0;
+
+/// One DP-SGD critic update: Poisson-sampled real rows conditioned on their own categories,
+/// each paired with a fake row (drawn from a pool of exactly B) into one clipped unit, then
+/// Gaussian noise. Returns the
+/// critic loss (per expected batch row) on the inner device.
+fn dp_critic_step(
+    ctx: &StepContext,
+    dp: &DpSettings,
+    nets: &mut Networks,
+    rng: &mut impl Rng,
+    dp_rng: &mut DpRng,
+) -> Tensor<1> {
+    let inner = ctx.device.clone().inner();
+    let sampled = dp_rng.poisson_sample(ctx.n_rows, dp.sample_rate);
+    let n = sampled.len();
+    let [_, data_dim] = ctx.data.dims();
+    let width = data_dim + ctx.conditions.dim();
+    let batch = if n == 0 {
+        // Nothing sampled: the update is noise alone.
+        let empty = || Tensor::<2>::zeros([0, width], &inner);
+        PrivateBatch {
+            real: empty(),
+            real_weights: Tensor::<2>::zeros([0, 1], &inner),
+            fake: empty(),
+            interpolated: empty(),
+            masks: Vec::new(),
+        }
+    } else {
+        // Exactly B fake rows, whatever n is: the generator's BatchNorm mixes the rows of its
+        // batch (and updates running statistics that are released), so a batch of n rows
+        // would make every unit, and the released file, depend on the private n. Each real
+        // row is paired with a fake row drawn uniformly and independently from the B, so
+        // adding or removing a real row adds or removes exactly one unit.
+        let b = ctx.batch;
+        let cond = ctx.conditions(b, rng);
+        let raw = ctx
+            .fake_rows_generator(nets)
+            .forward(ctx.generator_input(b, &cond));
+        let mut fake_pool = activate(raw, &ctx.spans, &ctx.gumbel(b, data_dim)).inner();
+        if let Some(c) = &cond.one_hot {
+            fake_pool = Tensor::cat(vec![fake_pool, c.clone().inner()], 1);
+        }
+        let partners: Vec<i64> = (0..n).map(|_| rng.random_range(0..b) as i64).collect();
+        let fake = fake_pool.select(
+            0,
+            Tensor::<1, Int>::from_data(TensorData::new(partners, [n]), &inner),
+        );
+        let index = Tensor::<1, Int>::from_data(
+            TensorData::new(sampled.iter().map(|&r| r as i64).collect::<Vec<_>>(), [n]),
+            &inner,
+        );
+        let mut real = ctx.data.clone().inner().select(0, index);
+        let mut weights = vec![1f32; n];
+        if ctx.conditions.columns() > 0 {
+            // Each real row is conditioned on its own category in a column chosen uniformly,
+            // and weighted so its condition follows the fake rows' distribution.
+            let mut conds = crate::sampler::Conditions::default();
+            for (i, &row) in sampled.iter().enumerate() {
+                let column = rng.random_range(0..ctx.conditions.columns());
+                let slot = dp.row_slots[column][row as usize] as usize;
+                if ctx.log_frequency {
+                    let p_real = ctx.conditions.probability(column, slot, false);
+                    let p_fake = ctx.conditions.probability(column, slot, true);
+                    weights[i] = if p_real > 0.0 {
+                        (p_fake / p_real).min(MAX_ROW_WEIGHT) as f32
+                    } else {
+                        MAX_ROW_WEIGHT as f32
+                    };
+                }
+                conds.columns.push(column);
+                conds.slots.push(slot);
+            }
+            let one_hot = upload(
+                ctx.conditions.one_hot(&conds),
+                n,
+                ctx.conditions.dim(),
+                &inner,
+            );
+            real = Tensor::cat(vec![real, one_hot], 1);
+        }
+        let alpha = Tensor::<2>::random([n, 1], Distribution::Default, &inner);
+        let interpolated =
+            real.clone() * alpha.clone() + fake.clone() * alpha.neg().add_scalar(1.0);
+        PrivateBatch {
+            real,
+            real_weights: upload(weights, n, 1, &inner),
+            fake,
+            interpolated,
+            masks: nets.discriminator.dropout_masks(3 * n, ctx.dropout, &inner),
+        }
+    };
+    let sum = clipped_gradient_sum(
+        &nets.discriminator,
+        &batch,
+        ClipSettings {
+            max_grad_norm: dp.max_grad_norm,
+            gp_lambda: ctx.gp_lambda,
+            leaky_slope: ctx.leaky_slope,
+        },
+    );
+    let loss = sum.loss.clone().div_scalar(ctx.batch as f64);
+    let (weight_grads, bias_grads) = noisy_gradient(
+        sum,
+        dp.noise_multiplier,
+        dp.max_grad_norm,
+        ctx.batch,
+        dp_rng,
+    );
+    let mut grads = GradientsParams::new();
+    let critic = &nets.discriminator;
+    let layers = critic.hidden.iter().chain(std::iter::once(&critic.output));
+    for ((layer, gw), gb) in layers.zip(weight_grads).zip(bias_grads) {
+        grads.register(layer.weight.id, gw);
+        if let Some(bias) = &layer.bias {
+            grads.register(bias.id, gb);
+        }
+    }
+    nets.discriminator =
+        nets.discriminator_optim
+            .step(ctx.discriminator_lr, nets.discriminator.clone(), grads);
+    loss
+}
+
+/// One critic update without DP: training-by-sampling real rows, PacGAN packing, the WGAN-GP
+/// loss through autodiff. Returns the critic loss.
+fn critic_step(ctx: &StepContext, nets: &mut Networks, rng: &mut impl Rng) -> Tensor<1> {
+    let cond = ctx.conditions(ctx.batch, rng);
+    // Real rows that match shuffled copies of the fake rows' conditions (training-by-sampling).
+    let (real_rows, real_cond) = match &cond.conditions {
+        Some(c) => {
+            let mut perm: Vec<usize> = (0..ctx.batch).collect();
+            perm.shuffle(rng);
+            let permuted = crate::sampler::Conditions {
+                columns: perm.iter().map(|&i| c.columns[i]).collect(),
+                slots: perm.iter().map(|&i| c.slots[i]).collect(),
+            };
+            let rows = ctx.rows_by_slot.sample(&permuted, rng);
+            let one_hot = upload(
+                ctx.conditions.one_hot(&permuted),
+                ctx.batch,
+                ctx.conditions.dim(),
+                &ctx.device,
+            );
+            (rows, Some(one_hot))
+        }
+        None => (
+            (0..ctx.batch)
+                .map(|_| rng.random_range(0..ctx.n_rows) as u32)
+                .collect(),
+            None,
+        ),
+    };
+    let index = Tensor::<1, Int>::from_data(
+        TensorData::new(
+            real_rows.iter().map(|&r| r as i64).collect::<Vec<_>>(),
+            [ctx.batch],
+        ),
+        &ctx.device,
+    );
+    let real = ctx.data.clone().select(0, index);
+    let raw = ctx
+        .fake_rows_generator(nets)
+        .forward(ctx.generator_input(ctx.batch, &cond));
+    let [_, data_dim] = raw.dims();
+    let fake = activate(raw, &ctx.spans, &ctx.gumbel(ctx.batch, data_dim)).detach();
+    let (real, fake) = match (real_cond, cond.one_hot) {
+        (Some(rc), Some(fc)) => (
+            Tensor::cat(vec![real, rc], 1),
+            Tensor::cat(vec![fake, fc], 1),
+        ),
+        _ => (real, fake),
+    };
+    let real = ctx.pack(real);
+    let fake = ctx.pack(fake);
+    let [m, _] = real.dims();
+    let alpha = Tensor::<2>::random([m, 1], Distribution::Default, &ctx.device);
+    let interpolated = real.clone() * alpha.clone() + fake.clone() * alpha.neg().add_scalar(1.0);
+    // One critic pass over [real; fake; interpolated]: fewer, larger matrix products.
+    let masks = nets
+        .discriminator
+        .dropout_masks(3 * m, ctx.dropout, &ctx.device);
+    let pass = nets.discriminator.forward(
+        Tensor::cat(vec![real, fake, interpolated], 0),
+        ctx.leaky_slope,
+        &masks,
+    );
+    let y_real = pass.scores.clone().slice([0..m, 0..1]);
+    let y_fake = pass.scores.clone().slice([m..2 * m, 0..1]);
+    let grad = nets.discriminator.input_gradient(&pass, 2 * m..3 * m);
+    let penalty = gradient_penalty(grad, ctx.gp_lambda);
+    let loss = y_fake.mean() - y_real.mean() + penalty;
+    let grads = GradientsParams::from_grads(loss.backward(), &nets.discriminator);
+    nets.discriminator =
+        nets.discriminator_optim
+            .step(ctx.discriminator_lr, nets.discriminator.clone(), grads);
+    loss.detach()
+}
+
+/// One critic update, with DP when `ctx.dp` is set (then `dp_rng` is required).
+pub fn discriminator_step(
+    ctx: &StepContext,
+    nets: &mut Networks,
+    rng: &mut impl Rng,
+    dp_rng: Option<&mut DpRng>,
+) -> Tensor<1> {
+    match &ctx.dp {
+        Some(dp) => dp_critic_step(
+            ctx,
+            dp,
+            nets,
+            rng,
+            dp_rng.expect("DP mode needs its secure generator"),
+        ),
+        None => critic_step(ctx, nets, rng),
+    }
+}
+
+/// Runs one training step and returns the networks and the step's losses. `dp_rng` is
+/// required in DP mode (when `ctx.dp` is set).
 pub fn train_step(
     ctx: &StepContext,
     mut nets: Networks,
     rng: &mut impl Rng,
+    dp_rng: Option<&mut DpRng>,
 ) -> (Networks, StepLosses) {
     let mut loss_d = None;
+    let mut dp_rng = dp_rng;
     for _ in 0..ctx.discriminator_steps {
-        let cond = ctx.conditions(rng);
-        // Real rows that match shuffled copies of the fake rows' conditions (training-by-sampling).
-        let (real_rows, real_cond) = match &cond.conditions {
-            Some(c) => {
-                let mut perm: Vec<usize> = (0..ctx.batch).collect();
-                perm.shuffle(rng);
-                let permuted = crate::sampler::Conditions {
-                    columns: perm.iter().map(|&i| c.columns[i]).collect(),
-                    slots: perm.iter().map(|&i| c.slots[i]).collect(),
-                };
-                let rows = ctx.rows_by_slot.sample(&permuted, rng);
-                let one_hot = upload(
-                    ctx.conditions.one_hot(&permuted),
-                    ctx.batch,
-                    ctx.conditions.dim(),
-                    &ctx.device,
-                );
-                (rows, Some(one_hot))
-            }
-            None => (
-                (0..ctx.batch)
-                    .map(|_| rng.random_range(0..ctx.n_rows) as u32)
-                    .collect(),
-                None,
-            ),
-        };
-        let index = Tensor::<1, Int>::from_data(
-            TensorData::new(
-                real_rows.iter().map(|&r| r as i64).collect::<Vec<_>>(),
-                [ctx.batch],
-            ),
-            &ctx.device,
-        );
-        let real = ctx.data.clone().select(0, index);
-        let raw = nets.generator.forward(ctx.generator_input(&cond));
-        let fake = ctx.layout.activate(raw, ctx.gumbel()).detach();
-        let (real, fake) = match (real_cond, cond.one_hot) {
-            (Some(rc), Some(fc)) => (
-                Tensor::cat(vec![real, rc], 1),
-                Tensor::cat(vec![fake, fc], 1),
-            ),
-            _ => (real, fake),
-        };
-        let real = ctx.pack(real);
-        let fake = ctx.pack(fake);
-        let [m, _] = real.dims();
-        let alpha = Tensor::<2>::random([m, 1], Distribution::Default, &ctx.device);
-        let interpolated =
-            real.clone() * alpha.clone() + fake.clone() * alpha.neg().add_scalar(1.0);
-        // One critic pass over [real; fake; interpolated]: fewer, larger matrix products.
-        let masks = nets
-            .discriminator
-            .dropout_masks(3 * m, ctx.dropout, &ctx.device);
-        let pass = nets.discriminator.forward(
-            Tensor::cat(vec![real, fake, interpolated], 0),
-            ctx.leaky_slope,
-            &masks,
-        );
-        let y_real = pass.scores.clone().slice([0..m, 0..1]);
-        let y_fake = pass.scores.clone().slice([m..2 * m, 0..1]);
-        let grad = nets.discriminator.input_gradient(&pass, 2 * m..3 * m);
-        let penalty = gradient_penalty(grad, ctx.gp_lambda);
-        let loss = y_fake.mean() - y_real.mean() + penalty;
-        let grads = GradientsParams::from_grads(loss.backward(), &nets.discriminator);
-        nets.discriminator =
-            nets.discriminator_optim
-                .step(ctx.discriminator_lr, nets.discriminator, grads);
-        loss_d = Some(loss.detach());
+        loss_d = Some(discriminator_step(
+            ctx,
+            &mut nets,
+            rng,
+            dp_rng.as_deref_mut(),
+        ));
     }
 
-    let cond = ctx.conditions(rng);
-    let raw = nets.generator.forward(ctx.generator_input(&cond));
-    let fake = ctx.layout.activate(raw.clone(), ctx.gumbel());
+    let cond = ctx.conditions(ctx.batch, rng);
+    let raw = nets
+        .generator
+        .forward(ctx.generator_input(ctx.batch, &cond));
+    let [_, data_dim] = raw.dims();
+    let fake = activate(raw.clone(), &ctx.spans, &ctx.gumbel(ctx.batch, data_dim));
     let fake = match &cond.one_hot {
         Some(c) => Tensor::cat(vec![fake, c.clone()], 1),
         None => fake,
     };
-    // Only the generator's gradients are used from this loss; the critic is not stepped.
+    // Only the generator learns from this loss: a frozen view of the critic (same weights, no
+    // gradient tracking) spares the weight-gradient products of its backward pass.
+    let critic = nets.discriminator.clone().no_grad();
     let packed = ctx.pack(fake);
     let [m, _] = packed.dims();
-    let masks = nets
-        .discriminator
-        .dropout_masks(m, ctx.dropout, &ctx.device);
-    let scores = nets
-        .discriminator
-        .forward(packed, ctx.leaky_slope, &masks)
-        .scores;
+    let masks = critic.dropout_masks(m, ctx.dropout, &ctx.device);
+    let scores = critic.forward(packed, ctx.leaky_slope, &masks).scores;
     let mut loss = scores.mean().neg();
     if let Some(c) = &cond.one_hot {
-        if let Some(ce) = ctx.layout.condition_loss(raw, c.clone()) {
-            loss = loss + ce;
-        }
+        loss = loss + condition_loss(raw, &ctx.spans, c.clone());
     }
     let grads = GradientsParams::from_grads(loss.backward(), &nets.generator);
     nets.generator = nets

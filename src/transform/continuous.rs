@@ -41,17 +41,71 @@ impl ContinuousEncoder {
             }
         }
         let (min, max) = (present[0], present[present.len() - 1]);
-        let modes = if min == max {
+        Self::from_weighted_points(
+            &points,
+            &weights,
+            &[],
+            (min, max),
+            nulls as f64 / values.len().max(1) as f64,
+            nulls > 0,
+            settings,
+        )
+    }
+
+    /// Fits the mixture on `points` with `weights` (distinct values and their counts, or DP
+    /// histogram bin centres and noisy counts); decoded values are clipped to `bounds`.
+    /// `atoms` are (value, weight) pairs held exactly (DP spike buckets at a bound): each gets
+    /// its own exact mode, so a zero-inflated amount keeps its zeros exact instead of smearing
+    /// them over the neighbouring bin's width.
+    pub fn from_weighted_points(
+        points: &[f64],
+        weights: &[f64],
+        atoms: &[(f64, f64)],
+        bounds: (f64, f64),
+        null_rate: f64,
+        has_null: bool,
+        settings: MixtureSettings,
+    ) -> ContinuousEncoder {
+        let (min, max) = bounds;
+        // Points without weight (empty or denoised histogram bins) carry no information, and
+        // an uncovered weightless point would give the covering mode a 0/0 mean.
+        let (points, weights): (Vec<f64>, Vec<f64>) = points
+            .iter()
+            .zip(weights)
+            .filter(|(_, &w)| w > 0.0)
+            .map(|(&x, &w)| (x, w))
+            .unzip();
+        let atoms: Vec<(f64, f64)> = atoms.iter().copied().filter(|&(_, w)| w > 0.0).collect();
+        let modes = if min == max || (points.is_empty() && atoms.is_empty()) {
             Vec::new()
         } else {
-            cover_all_values(fit_modes(&points, &weights, settings), &points, &weights)
+            let mut modes = if points.is_empty() {
+                Vec::new()
+            } else {
+                cover_all_values(fit_modes(&points, &weights, settings), &points, &weights)
+            };
+            let body: f64 = weights.iter().sum();
+            let total = body + atoms.iter().map(|(_, w)| w).sum::<f64>();
+            for m in &mut modes {
+                m.weight *= body / total;
+            }
+            // Far below any bin width, so the atom's density dominates at its value and
+            // vanishes everywhere else.
+            let std = 1e-9 * (max - min).abs().max(1.0);
+            modes.extend(atoms.iter().map(|&(mean, w)| Mode {
+                weight: w / total,
+                mean,
+                std,
+                exact: true,
+            }));
+            modes
         };
         ContinuousEncoder {
             modes,
             min,
             max,
-            has_null: nulls > 0,
-            null_rate: nulls as f64 / values.len().max(1) as f64,
+            has_null,
+            null_rate,
         }
     }
 
@@ -89,7 +143,19 @@ impl ContinuousEncoder {
                     break;
                 }
             }
-            let offset = |k: usize| (x - self.modes[k].mean) / (4.0 * self.modes[k].std);
+            let offset = |k: usize| {
+                let m = &self.modes[k];
+                if m.exact {
+                    // Only the atom's own value belongs to it.
+                    if x == m.mean {
+                        0.0
+                    } else {
+                        f64::INFINITY
+                    }
+                } else {
+                    (x - m.mean) / (4.0 * m.std)
+                }
+            };
             if offset(chosen).abs() > 0.99 {
                 // The drawn mode cannot represent x (CTGAN would clip it and lose the value):
                 // take the mode that is nearest in its own units instead.
@@ -121,6 +187,9 @@ impl ContinuousEncoder {
         }
         let mode = argmax(&span[1..body]);
         let m = &self.modes[mode];
+        if m.exact {
+            return Some(m.mean);
+        }
         let x = (span[0] as f64).clamp(-1.0, 1.0) * 4.0 * m.std + m.mean;
         Some(x.clamp(self.min, self.max))
     }
@@ -166,6 +235,7 @@ fn cover_all_values(mut modes: Vec<Mode>, points: &[f64], weights: &[f64]) -> Ve
         weight: share,
         mean,
         std,
+        exact: false,
     });
     modes
 }
@@ -179,4 +249,55 @@ pub fn argmax(values: &[f32]) -> usize {
         }
     }
     best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    #[test]
+    fn atoms_round_trip_exactly_and_take_only_their_value() {
+        let settings = MixtureSettings {
+            max_modes: 5,
+            weight_threshold: 0.005,
+            iterations: 100,
+        };
+        // A zero-inflated amount: 900 rows at exactly 0, the rest spread over (0, 100].
+        let points: Vec<f64> = (1..=10).map(|b| 10.0 * b as f64 - 5.0).collect();
+        let weights = vec![10.0; 10];
+        let enc = ContinuousEncoder::from_weighted_points(
+            &points,
+            &weights,
+            &[(0.0, 900.0)],
+            (0.0, 100.0),
+            0.0,
+            false,
+            settings,
+        );
+        let atom = enc
+            .modes
+            .iter()
+            .position(|m| m.exact)
+            .expect("an atom mode");
+        assert!((enc.modes[atom].weight - 0.9).abs() < 1e-12);
+        assert!((enc.modes.iter().map(|m| m.weight).sum::<f64>() - 1.0).abs() < 1e-12);
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+        let mut out = vec![0.0f32; enc.width()];
+        let mut probs = vec![0.0; enc.modes.len()];
+        enc.encode_value(Some(0.0), &mut out, &mut probs, &mut rng);
+        assert_eq!(out[1 + atom], 1.0, "0 goes to the atom");
+        // Whatever scalar the generator emits beside the atom's one-hot, it decodes to 0.
+        for scalar in [-1.0, -0.3, 0.0, 0.7, 1.0] {
+            out[0] = scalar;
+            assert_eq!(enc.decode_value(&out), Some(0.0));
+        }
+        // A value near but not at the atom never lands on it.
+        for x in [0.001, 0.5, 3.0] {
+            enc.encode_value(Some(x), &mut out, &mut probs, &mut rng);
+            assert_eq!(out[1 + atom], 0.0, "{x} taken by the atom");
+            let back = enc.decode_value(&out).unwrap();
+            assert!((back - x).abs() < 1e-3 * 100.0, "{x} -> {back}");
+        }
+    }
 }

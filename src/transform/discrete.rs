@@ -26,8 +26,12 @@ pub struct DiscreteEncoder {
     pub slots: Vec<Slot>,
     /// Row counts per slot (training-by-sampling and conditional sampling use them).
     pub counts: Vec<f64>,
-    /// Rare categories folded into [`Slot::Other`], with their counts.
+    /// Rare categories folded into [`Slot::Other`], with their counts (empty in DP mode).
     pub other_values: Vec<(String, f64)>,
+    /// What [`Slot::Other`] decodes to when `other_values` is empty (DP mode: the rare values
+    /// themselves are private).
+    #[serde(default)]
+    pub other_label: Option<String>,
 }
 
 impl DiscreteEncoder {
@@ -75,6 +79,7 @@ impl DiscreteEncoder {
             slots,
             counts: slot_counts,
             other_values,
+            other_label: None,
         }
     }
 
@@ -128,6 +133,7 @@ impl DiscreteEncoder {
             .map(|&s| match &self.slots[s as usize] {
                 Slot::Value(k) => Some(k.as_str()),
                 Slot::Null => None,
+                Slot::Other if self.other_values.is_empty() => self.other_label.as_deref(),
                 Slot::Other => {
                     let mut u = rng.random::<f64>() * other_total;
                     for (k, c) in &self.other_values {

@@ -20,6 +20,11 @@ pub struct Mode {
     pub mean: f64,
     /// Standard deviation (posterior covariance under the Wishart mean).
     pub std: f64,
+    /// An atom: a single value held by many rows (a zero-inflated amount, a clipped bound).
+    /// It decodes to `mean` exactly; its tiny `std` only makes it win the posterior for that
+    /// value and lose it for every other.
+    #[serde(default)]
+    pub exact: bool,
 }
 
 /// Fitted variational posterior: everything needed to compute responsibilities.
@@ -64,6 +69,7 @@ pub fn fit_modes(points: &[f64], weights: &[f64], settings: MixtureSettings) -> 
             weight: 1.0,
             mean: 0.0,
             std: 1.0,
+            exact: false,
         }];
     }
     let mean = points.iter().zip(weights).map(|(x, w)| x * w).sum::<f64>() / total;
@@ -78,6 +84,7 @@ pub fn fit_modes(points: &[f64], weights: &[f64], settings: MixtureSettings) -> 
             weight: 1.0,
             mean,
             std: (var.sqrt()).max(1e-3 * (1.0 + mean.abs())),
+            exact: false,
         }];
     }
     let k = settings.max_modes.max(1);
@@ -102,6 +109,7 @@ pub fn fit_modes(points: &[f64], weights: &[f64], settings: MixtureSettings) -> 
             weight: weights[j],
             mean: post.means[j],
             std: post.covariances[j].sqrt(),
+            exact: false,
         })
         .collect();
     if modes.is_empty() {
@@ -109,6 +117,7 @@ pub fn fit_modes(points: &[f64], weights: &[f64], settings: MixtureSettings) -> 
             weight: 1.0,
             mean,
             std: var.sqrt(),
+            exact: false,
         });
     }
     let kept: f64 = modes.iter().map(|m| m.weight).sum();
@@ -254,6 +263,7 @@ fn e_step(points: &[f64], post: &Posterior, resp: &mut [f64]) -> f64 {
     let k = post.means.len();
     let mut log_w = vec![0.0; k];
     let mut acc = 0.0;
+    #[allow(clippy::needless_range_loop)] // index j addresses four parallel arrays
     for j in 0..k {
         let d_ab = digamma(post.conc_a[j] + post.conc_b[j]);
         log_w[j] = digamma(post.conc_a[j]) - d_ab + acc;
@@ -296,6 +306,7 @@ fn stick_breaking_weights(post: &Posterior) -> Vec<f64> {
     let k = post.means.len();
     let mut weights = vec![0.0; k];
     let mut remaining = 1.0;
+    #[allow(clippy::needless_range_loop)] // index j addresses three parallel arrays
     for j in 0..k {
         let frac = post.conc_a[j] / (post.conc_a[j] + post.conc_b[j]);
         weights[j] = frac * remaining;

@@ -16,6 +16,15 @@ pub use continuous::{argmax, ContinuousEncoder};
 pub use discrete::{DiscreteEncoder, Slot};
 use gmm::MixtureSettings;
 
+/// The mixture-fit settings of a transform config.
+pub fn mixture_settings(settings: &TransformConfig) -> MixtureSettings {
+    MixtureSettings {
+        max_modes: settings.max_modes,
+        weight_threshold: settings.weight_threshold,
+        iterations: settings.mixture_iterations,
+    }
+}
+
 /// The output activation of one span of the generator's output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Activation {
@@ -77,11 +86,7 @@ impl DataTransformer {
                 "the table has no rows; nothing to learn from".into(),
             ));
         }
-        let mixture = MixtureSettings {
-            max_modes: settings.max_modes,
-            weight_threshold: settings.weight_threshold,
-            iterations: settings.mixture_iterations,
-        };
+        let mixture = mixture_settings(settings);
         let encoders = schema
             .columns
             .iter()
@@ -162,6 +167,16 @@ impl DataTransformer {
                 Encoder::Continuous(_) => None,
             })
             .collect()
+    }
+
+    /// Clips every continuous column of `table` to its encoder's bounds, as DP preprocessing
+    /// did before fitting (a resumed DP run encodes the same clipped values).
+    pub fn clamp_to_bounds(&self, table: &mut Table) {
+        for (enc, col) in self.encoders.iter().zip(table.columns.iter_mut()) {
+            if let Encoder::Continuous(c) = enc {
+                col.values.clamp_numbers(c.min, c.max);
+            }
+        }
     }
 
     /// Encodes `table` (which must have the fitted schema's columns, in order).

@@ -1,0 +1,82 @@
+"""Measurement helper for scripts/quality.sh: `split TABLE CSV HOLDOUT_ROWS OUT` writes the
+80/20 split of ../shared/design/quality-bars.md; `score TABLE TRAIN HOLDOUT SYNTHETIC` prints
+SDMetrics' QualityReport and a HistGradientBoosting utility score. TABLE: adult or credit."""
+import sys
+
+import pandas as pd
+
+TABLES = {
+    # discrete columns, target, positive label (prefix, after stripping spaces)
+    "adult": (["workclass", "education", "marital-status", "occupation", "relationship",
+               "race", "sex", "native-country", "income"], "income", ">50K"),
+    "credit": (["Status", "Home", "Marital", "Records", "Job"], "Status", "bad"),
+}
+DISCRETE, TARGET, POSITIVE = TABLES["adult"]
+
+
+def split(adult, holdout_rows, out):
+    df = pd.read_csv(adult, dtype=str, keep_default_na=False)
+    hold = set(int(x) for x in open(holdout_rows).read().split())
+    mask = df.index.isin(hold)
+    df[~mask].to_csv(f"{out}/train.csv", index=False)
+    df[mask].to_csv(f"{out}/holdout.csv", index=False)
+
+
+def load(path):
+    df = pd.read_csv(path, skipinitialspace=False, na_values=["", "NA"], keep_default_na=False)
+    for c in DISCRETE:
+        df[c] = df[c].astype(str)
+    return df
+
+
+def score(train_path, holdout_path, synth_path):
+    from sdmetrics.reports.single_table import QualityReport
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.metrics import accuracy_score, f1_score, roc_auc_score
+
+    train, holdout, synth = load(train_path), load(holdout_path), load(synth_path)
+    metadata = {"columns": {c: {"sdtype": "categorical" if c in DISCRETE else "numerical"}
+                            for c in train.columns}}
+    report = QualityReport()
+    report.generate(train, synth, metadata, verbose=False)
+    props = report.get_properties().set_index("Property")["Score"]
+    print(f"quality {report.get_score():.3f}  shapes {props['Column Shapes']:.3f}  "
+          f"pair trends {props['Column Pair Trends']:.3f}")
+    shapes = report.get_details("Column Shapes")
+    print("per-column distance (1 - shape score; TV for discrete, KS for continuous):")
+    for _, row in shapes.iterrows():
+        print(f"  {row['Column']:<16} {row['Metric']:<16} {1 - row['Score']:.3f}")
+
+    features = [c for c in train.columns if c != TARGET]
+
+    def xy(df):
+        x = df[features].copy()
+        for c in DISCRETE:
+            if c in x:
+                x[c] = x[c].astype("category")
+        return x, (df[TARGET].astype(str).str.strip().str.startswith(POSITIVE)).astype(int)
+
+    xs, ys = xy(synth)
+    xh, yh = xy(holdout)
+    for c in DISCRETE:
+        if c in xh:
+            cats = sorted(set(xh[c].astype(str)) | set(xs[c].astype(str)))
+            xs[c] = pd.Categorical(xs[c].astype(str), categories=cats)
+            xh[c] = pd.Categorical(xh[c].astype(str), categories=cats)
+    if ys.nunique() < 2:
+        print(f"HGB: the synthetic {TARGET} column has one class; accuracy of the majority guess "
+              f"{max(yh.mean(), 1 - yh.mean()):.3f}")
+        return
+    clf = HistGradientBoostingClassifier(categorical_features="from_dtype").fit(xs, ys)
+    pred = clf.predict(xh)
+    proba = clf.predict_proba(xh)[:, 1]
+    print(f"HGB on holdout: accuracy {accuracy_score(yh, pred):.3f}  macro-F1 "
+          f"{f1_score(yh, pred, average='macro'):.3f}  ROC-AUC {roc_auc_score(yh, proba):.3f}")
+
+
+if __name__ == "__main__":
+    DISCRETE, TARGET, POSITIVE = TABLES[sys.argv[2]]
+    if sys.argv[1] == "split":
+        split(*sys.argv[3:6])
+    else:
+        score(*sys.argv[3:6])

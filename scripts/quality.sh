@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Quality of dpsynth on the 80/20 splits that ../shared/design/quality-bars.md uses, measured
+# the same way: SDMetrics QualityReport of synthetic vs training rows (overall, column shapes,
+# pair trends) and a HistGradientBoostingClassifier trained on the synthetic rows to predict
+# the target, tested on the real holdout (accuracy / macro-F1 / ROC-AUC). Also prints each
+# column's distance (1 - shape score: TV for discrete, KS for continuous).
+#
+#   bash scripts/quality.sh TABLE EPSILON [EPOCHS] [BATCH] [TRAIN FLAGS...]
+#     TABLE: adult (configs/adult-dp.toml) or credit (configs/credit-dp.toml)
+#     EPSILON: a number, or none for a non-DP run (configs/adult.toml, configs/credit.toml)
+#   e.g. bash scripts/quality.sh adult 3 50 500
+#
+# As many synthetic rows as training rows are sampled. Python (sdmetrics, scikit-learn) only
+# measures; it lives in a venv under target/. Results: target/quality/TABLE-*.txt.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+TABLE="${1:?give adult or credit}"
+EPS="${2:?give an epsilon, or none}"
+EPOCHS="${3:-300}"
+BATCH="${4:-500}"
+shift $(( $# < 4 ? $# : 4 ))
+VENV=target/ctgan-venv
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/dpsynth-target}"
+export DPSYNTH_FORCE_CPU=1
+if [ ! -x "$VENV/bin/python" ]; then
+  python3 -m venv "$VENV"
+fi
+"$VENV/bin/python" -c "import sdmetrics, sklearn, pandas" 2>/dev/null \
+  || "$VENV/bin/pip" install --quiet "sdmetrics==0.32.*" scikit-learn pandas
+cargo build --quiet --bin dpsynth
+DPSYNTH="$CARGO_TARGET_DIR/debug/dpsynth"
+case "$TABLE" in
+  adult) CSV=../shared/datasets/adult.csv; ROWS=../shared/datasets/adult_holdout_rows.txt ;;
+  credit) CSV=datasets/credit_data.csv; ROWS=../shared/datasets/credit_data_holdout_rows.txt ;;
+  *) echo "unknown table $TABLE (adult or credit)" >&2; exit 2 ;;
+esac
+OUT=target/quality/$TABLE
+mkdir -p "$OUT"
+"$VENV/bin/python" scripts/quality.py split "$TABLE" "$CSV" "$ROWS" "$OUT"
+if [ "$EPS" = none ]; then
+  FLAGS=(--config "configs/$TABLE.toml")
+else
+  FLAGS=(--config "configs/$TABLE-dp.toml" --epsilon "$EPS")
+fi
+NAME="eps$EPS-e$EPOCHS-b$BATCH${*:+-$(echo "$*" | tr -c 'A-Za-z0-9.=\n' '_')}"
+MODEL="$OUT/$NAME.dpsynth"
+N=$(( $(wc -l < "$OUT/train.csv") - 1 ))
+START=$(date +%s)
+"$DPSYNTH" train "$OUT/train.csv" "${FLAGS[@]}" --epochs "$EPOCHS" --batch-size "$BATCH" \
+  --out "$MODEL" --quiet "$@"
+echo "$TABLE, epsilon $EPS, $EPOCHS epochs, batch $BATCH $*: train wall time $(( $(date +%s) - START )) s"
+"$DPSYNTH" inspect "$MODEL" | grep -m1 "privacy"
+"$DPSYNTH" sample "$MODEL" -n "$N" -o "$OUT/$NAME.csv" --seed 1 --quiet
+"$VENV/bin/python" scripts/quality.py score "$TABLE" "$OUT/train.csv" "$OUT/holdout.csv" \
+  "$OUT/$NAME.csv"

@@ -1,0 +1,208 @@
+//! The privacy ledger written into every DP model file: what was promised, what was spent,
+//! by which mechanism, and what was taken as public.
+
+use serde::{Deserialize, Serialize};
+
+use super::accountant::{Accountant, PrivacyPlan};
+use super::preprocess::PreprocessLedger;
+use super::selection::TuningCharge;
+
+/// The accountant's record of a finished (or stopped) DP run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Ledger {
+    /// How ε was computed.
+    pub accountant: String,
+    /// The plan fixed before training (targets, σ, q, planned steps, δ split).
+    pub plan: PrivacyPlan,
+    /// ε spent by everything composed, at δ = `plan.target_delta`.
+    pub epsilon: f64,
+    /// ε of the DP-SGD steps alone.
+    pub epsilon_sgd: f64,
+    /// ε of preprocessing alone.
+    pub epsilon_preprocess: f64,
+    /// The RDP order that gave `epsilon`.
+    pub best_order: f64,
+    /// The RDP orders minimised over.
+    pub orders: Vec<f64>,
+    /// Discriminator steps actually taken.
+    pub steps: u64,
+    /// Per-row clipping norm C.
+    pub max_grad_norm: f64,
+    /// What preprocessing measured and what it took as public.
+    pub preprocessing: PreprocessLedger,
+    /// Facts taken as public for the whole run.
+    pub public: Vec<String>,
+    /// True when a user seed fixed the DP noise: the guarantee does not hold for anyone who
+    /// knows the seed, so the file is not for release.
+    pub noise_seeded: bool,
+    /// How the released epoch was chosen when it is not the last one (and what that cost).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selection: Option<String>,
+    /// Set when this generator won a charged tuning run: the guarantee of the file is then the
+    /// tuning run's (`tuning.epsilon`, `tuning.delta`), not this trial's alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tuning: Option<TuningCharge>,
+}
+
+impl Ledger {
+    /// The ledger after `steps` steps of the run `accountant` tracks.
+    pub fn new(
+        accountant: &Accountant,
+        steps: u64,
+        max_grad_norm: f64,
+        preprocessing: PreprocessLedger,
+        noise_seeded: bool,
+    ) -> Ledger {
+        let spent = accountant.spent(steps);
+        let plan = accountant.plan().clone();
+        Ledger {
+            accountant: "RDP of the Poisson-subsampled Gaussian (Mironov, Talwar & Zhang 2019), converted with Balle et al. 2020, Thm 21".into(),
+            public: {
+                let mut public = vec![
+                    format!("the row count ({}), which sets the sampling rate", plan.rows),
+                    "the schema: column names, and each column's kind and storage type from its [privacy.columns] metadata".into(),
+                    "the config, including [privacy.columns] metadata".into(),
+                ];
+                let guessed: Vec<&str> = preprocessing
+                    .discovered_categories
+                    .iter()
+                    .chain(&preprocessing.estimated_bounds)
+                    .map(String::as_str)
+                    .collect();
+                if !guessed.is_empty() {
+                    public.push(format!(
+                        "NOT COVERED: the kind and storage type of {} (no metadata; inferred from the rows as read, privacy.discover = true)",
+                        guessed.join(", ")
+                    ));
+                }
+                public
+            },
+            plan,
+            epsilon: spent.epsilon,
+            epsilon_sgd: spent.epsilon_sgd,
+            epsilon_preprocess: spent.epsilon_preprocess,
+            best_order: spent.order,
+            orders: accountant.orders().to_vec(),
+            steps,
+            max_grad_norm,
+            preprocessing,
+            noise_seeded,
+            selection: None,
+            tuning: None,
+        }
+    }
+
+    /// One line for `inspect`, `sample` and training's last message.
+    pub fn summary(&self) -> String {
+        let target = match self.plan.target_epsilon {
+            Some(t) => format!(" (target {t})"),
+            None => String::new(),
+        };
+        let mut line = format!(
+            "privacy: ({:.3}, {:.0e})-differentially private{target}: epsilon {:.3} from DP-SGD (sigma {:.3}, q {:.4}, {} steps, C {}) and {:.3} from preprocessing; {} rows",
+            self.epsilon,
+            self.plan.target_delta,
+            self.epsilon_sgd,
+            self.plan.noise_multiplier,
+            self.plan.sample_rate,
+            self.steps,
+            self.max_grad_norm,
+            self.epsilon_preprocess,
+            self.plan.rows
+        );
+        if let Some(t) = &self.tuning {
+            line = format!(
+                "privacy: ({:.3}, {:.0e})-differentially private as the winner of a charged tuning run: {} trials at epsilon {:.3} each plus a report-noisy-max choice at epsilon {:.3} (basic composition); this trial alone: {}",
+                t.epsilon,
+                t.delta,
+                t.trials,
+                t.trial_epsilon,
+                t.selection_epsilon,
+                line.trim_start_matches("privacy: ")
+            );
+        }
+        if self.noise_seeded {
+            line.push_str(". NOT FOR RELEASE: the DP noise was fixed by a seed");
+        }
+        line
+    }
+
+    /// The full ledger as labelled lines, for `inspect` and the evaluation report.
+    pub fn details(&self) -> Vec<(&'static str, String)> {
+        let p = &self.plan;
+        let pre = &self.preprocessing;
+        let list = |v: &[String]| {
+            if v.is_empty() {
+                "-".to_string()
+            } else {
+                v.join(", ")
+            }
+        };
+        vec![
+            (
+                "spent",
+                format!(
+                    "epsilon {:.4} (order {}) at delta {:.1e} = {:.1e} conversion + {:.1e} thresholding; target epsilon {}",
+                    self.epsilon,
+                    self.best_order,
+                    p.target_delta,
+                    p.delta_conversion,
+                    p.delta_threshold,
+                    p.target_epsilon.map_or("none".into(), |e| e.to_string())
+                ),
+            ),
+            (
+                "DP-SGD",
+                format!(
+                    "noise multiplier {:.4}, sample rate {:.5}, {} of {} planned steps, clip norm {}, epsilon alone {:.4}",
+                    p.noise_multiplier, p.sample_rate, self.steps, p.planned_steps, self.max_grad_norm, self.epsilon_sgd
+                ),
+            ),
+            (
+                "preprocessing",
+                match pre.noise_multiplier {
+                    Some(z) => format!(
+                        "{} noisy histograms, noise multiplier {:.3} (std {:.2} per count), threshold {:.1}, epsilon alone {:.4}",
+                        pre.histograms, z, pre.count_noise_std, pre.threshold, self.epsilon_preprocess
+                    ),
+                    None => "none measured (all metadata public, frequencies uniform)".into(),
+                },
+            ),
+            (
+                "categories discovered under DP",
+                list(&pre.discovered_categories),
+            ),
+            ("bounds estimated under DP", list(&pre.estimated_bounds)),
+            ("public categories", list(&pre.public_categories)),
+            ("public bounds", list(&pre.public_bounds)),
+            ("taken as public", self.public.join("; ")),
+            (
+                "released epoch",
+                self.selection
+                    .clone()
+                    .unwrap_or_else(|| "the last one trained".into()),
+            ),
+            ("accountant", self.accountant.clone()),
+            (
+                "RDP orders",
+                self.orders
+                    .iter()
+                    .map(|a| a.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
+        ]
+        .into_iter()
+        .chain(self.tuning.as_ref().map(|t| {
+            (
+                "charged tuning",
+                format!(
+                    "({:.4}, {:.1e}) for the whole tuning run: {} trials planned at ({:.4}, {:.1e}) each, trial {} chosen by report-noisy-max at epsilon {:.4} (score sensitivity {:.2e} from {} private held-out rows, Laplace scale {:.2e})",
+                    t.epsilon, t.delta, t.trials, t.trial_epsilon, t.trial_delta, t.chosen_trial,
+                    t.selection_epsilon, t.score_sensitivity, t.holdout_rows, t.laplace_scale
+                ),
+            )
+        }))
+        .collect()
+    }
+}

@@ -1,0 +1,368 @@
+//! DP training end to end: nothing private escapes the released file or its samples, the ledger
+//! reports what the accountant says for the steps taken, the budget is never passed, and bad
+//! privacy settings are refused with clear errors.
+
+use std::path::Path;
+
+use burn::tensor::Device;
+use dpsynth::config::RunConfig;
+use dpsynth::dp::Accountant;
+use dpsynth::export::{ModelFile, PrivacySection};
+use dpsynth::train::Trainer;
+
+use crate::util::{assert_clean_failure, credit, credit_domains, dpsynth, stderr, tempdir};
+
+const SMALL: &str = r#"
+[model]
+embedding_dim = 16
+generator_dims = [32]
+discriminator_dims = [32]
+
+[train]
+epochs = 1
+batch_size = 500
+"#;
+
+/// The credit table plus one planted row: a category no one else has and an absurd amount.
+fn planted_csv(dir: &Path) -> std::path::PathBuf {
+    let text =
+        std::fs::read_to_string(crate::util::root().join("datasets/credit_data.csv")).unwrap();
+    let mut text = text.trim_end().to_string();
+    text.push_str(
+        "\ngood,9,CANARY_HOME_93ff,60,30,married,no,freelance,73,129.0,0.0,0.0,987654321,846\n",
+    );
+    let path = dir.join("planted.csv");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// Trains in DP mode on the planted table with `toml` and `extra` flags, then checks that the
+/// planted category and value are in neither the file nor 100,000 sampled rows, and that no
+/// sampled Amount is anywhere near the outlier. Returns `inspect`'s output.
+fn check_planted_row_is_absent(toml: &str, extra: &[&str], amount_cap: f64) -> String {
+    let dir = tempdir();
+    let data = planted_csv(dir.path());
+    std::fs::write(dir.path().join("small.toml"), toml).unwrap();
+    let mut args = vec![
+        "train",
+        data.to_str().unwrap(),
+        "--config",
+        "small.toml",
+        "--epsilon",
+        "1",
+        "--delta",
+        "1e-6",
+        "--out",
+        "m.dpsynth",
+        "--quiet",
+    ];
+    args.extend_from_slice(extra);
+    let out = dpsynth(dir.path(), &args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let bytes = std::fs::read(dir.path().join("m.dpsynth")).unwrap();
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(
+        !text.contains("CANARY"),
+        "the planted category is in the model file"
+    );
+    assert!(
+        !text.contains("987654321"),
+        "the planted value is in the model file"
+    );
+    let model = ModelFile::read(&dir.path().join("m.dpsynth")).unwrap();
+    let amount = model
+        .header
+        .transformer
+        .schema
+        .columns
+        .iter()
+        .position(|c| c.name == "Amount")
+        .unwrap();
+    match &model.header.transformer.encoders[amount] {
+        dpsynth::transform::Encoder::Continuous(e) => {
+            assert!(
+                e.max <= amount_cap,
+                "Amount's released upper bound {} betrays the outlier",
+                e.max
+            )
+        }
+        other => panic!("Amount should be continuous in DP mode, got {other:?}"),
+    }
+    assert!(matches!(model.header.privacy, PrivacySection::Dp(_)));
+
+    let out = dpsynth(
+        dir.path(),
+        &[
+            "sample",
+            "m.dpsynth",
+            "-n",
+            "100000",
+            "-o",
+            "s.csv",
+            "--seed",
+            "1",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let seeded = extra.contains(&"--seed");
+    assert_eq!(
+        stderr(&out).contains("NOT FOR RELEASE"),
+        seeded,
+        "{}",
+        stderr(&out)
+    );
+    let sampled = std::fs::read_to_string(dir.path().join("s.csv")).unwrap();
+    assert!(!sampled.contains("CANARY"));
+    let table = dpsynth::read::read_table(&dir.path().join("s.csv"), &Default::default()).unwrap();
+    let amounts = &table.column("Amount").unwrap().values;
+    // (Reading back drops rows whose every cell is missing, which a one-epoch generator may
+    // emit: count the lines written.)
+    assert_eq!(sampled.lines().count(), 100_001, "header plus 100,000 rows");
+    let max = (0..amounts.len())
+        .filter_map(|i| amounts.number(i))
+        .fold(f64::MIN, f64::max);
+    assert!(
+        max <= amount_cap,
+        "a sampled Amount of {max} is above {amount_cap}, towards the planted outlier"
+    );
+
+    let out = dpsynth(dir.path(), &["inspect", "m.dpsynth"]);
+    let shown = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(shown.contains("differentially private"), "{shown}");
+    assert_eq!(shown.contains("NOT FOR RELEASE"), seeded, "{shown}");
+    shown
+}
+
+#[test]
+fn planted_row_appears_nowhere_in_the_release_with_public_domains() {
+    // The release path: OS-seeded noise, every domain public (credit-dp.toml's), the planted
+    // category outside the list and the planted amount far above the public bound 5,000.
+    let toml = format!("{SMALL}\n{}", credit_domains());
+    let shown = check_planted_row_is_absent(&toml, &[], 5000.0);
+    assert!(shown.contains("public"), "{shown}");
+}
+
+#[test]
+fn planted_row_appears_nowhere_in_the_release_with_discovery() {
+    let toml = format!("{SMALL}\n[privacy]\ndiscover = true\n");
+    let shown = check_planted_row_is_absent(&toml, &["--seed", "4"], 1e6);
+    assert!(shown.contains("categories discovered under DP"), "{shown}");
+}
+
+fn dp_config(epochs: usize) -> RunConfig {
+    let mut config = RunConfig::from_toml(SMALL, "test").unwrap();
+    config.train.epochs = epochs;
+    config.train.seed = Some(2);
+    config.privacy.epsilon = Some(2.0);
+    config.privacy.delta = 1e-6;
+    let domains = RunConfig::from_toml(&credit_domains(), "credit-dp.toml").unwrap();
+    config.privacy.columns = domains.privacy.columns;
+    config
+}
+
+#[test]
+fn ledger_reports_the_accountants_epsilon_and_the_budget_holds() {
+    let mut config = dp_config(2);
+    config.train.discriminator_steps = 2;
+    let mut trainer = Trainer::new(credit(), &config, &Device::flex()).unwrap();
+    for _ in 0..2 {
+        assert!(trainer.budget_allows_epoch());
+        trainer.epoch().unwrap();
+    }
+    // The plan was calibrated for exactly two epochs: nothing more fits.
+    assert!(!trainer.budget_allows_epoch());
+    let refused = trainer
+        .step()
+        .err()
+        .expect("a step past the target is refused");
+    assert!(refused.to_string().contains("target epsilon"), "{refused}");
+    let ledger = trainer.finish().ledger.expect("a DP run has a ledger");
+    // 2 epochs x round(4,454 / 500) = 9 generator steps x 2 critic steps each.
+    assert_eq!(ledger.steps, 2 * 9 * 2);
+    let again = Accountant::new(ledger.plan.clone()).spent(ledger.steps);
+    assert_eq!(ledger.epsilon, again.epsilon);
+    // The same composition straight from the formulas: the histograms' Gaussian mechanism
+    // (RDP a / 2z^2) plus 36 Poisson-subsampled Gaussian steps at q = 500 / 4,454.
+    let plan = &ledger.plan;
+    let z = plan
+        .histogram_noise_multiplier
+        .expect("domains public, histograms measured");
+    let orders = dpsynth::dp::accountant::run_orders();
+    let rdp: Vec<f64> = orders
+        .iter()
+        .map(|&a| {
+            a / (2.0 * z * z)
+                + 36.0
+                    * dpsynth::dp::rdp::sampled_gaussian_rdp(
+                        500.0 / 4454.0,
+                        plan.noise_multiplier,
+                        a,
+                    )
+        })
+        .collect();
+    let direct = dpsynth::dp::rdp::epsilon_from_rdp(&orders, &rdp, 1e-6).0;
+    assert!(
+        (ledger.epsilon - direct).abs() < 1e-12,
+        "{} vs {direct}",
+        ledger.epsilon
+    );
+    assert_eq!(
+        plan.delta_threshold, 0.0,
+        "nothing to discover, no delta reserved"
+    );
+    assert!(
+        ledger.epsilon <= 2.0 && ledger.epsilon > 1.99,
+        "{}",
+        ledger.epsilon
+    );
+    assert!(ledger.noise_seeded);
+    assert!(ledger.summary().contains("NOT FOR RELEASE"));
+}
+
+#[test]
+fn public_category_list_maps_unlisted_values_to_other() {
+    let mut config = dp_config(1);
+    config.privacy.discover = true;
+    let public: RunConfig = RunConfig::from_toml(
+        r#"
+[privacy.columns.Home]
+categories = ["rent", "owner"]
+"#,
+        "test",
+    )
+    .unwrap();
+    config.privacy.columns = public.privacy.columns;
+    let trainer = Trainer::new(credit(), &config, &Device::flex()).unwrap();
+    let trained = trainer.finish();
+    let home = trained
+        .transformer
+        .schema
+        .columns
+        .iter()
+        .position(|c| c.name == "Home")
+        .unwrap();
+    let json = serde_json::to_string(&trained.transformer.encoders[home]).unwrap();
+    for unlisted in ["parents", "priv", "ignore"] {
+        assert!(!json.contains(unlisted), "{unlisted} leaked into {json}");
+    }
+    let ledger = trained.ledger.unwrap();
+    assert!(ledger
+        .preprocessing
+        .public_categories
+        .contains(&"Home".to_string()));
+    assert!(ledger
+        .preprocessing
+        .discovered_categories
+        .contains(&"Status".to_string()));
+}
+
+#[test]
+fn bad_privacy_settings_are_clear_errors() {
+    let dir = tempdir();
+    let data = crate::util::root().join("datasets/credit_data.csv");
+    let data = data.to_str().unwrap();
+    let run = |extra: &[&str], toml: &str| {
+        let text = if toml.starts_with("[model]") {
+            SMALL.replace("[model]\n", toml)
+        } else {
+            format!("{SMALL}\n{toml}")
+        };
+        std::fs::write(dir.path().join("c.toml"), text).unwrap();
+        let mut args = vec![
+            "train",
+            data,
+            "--config",
+            "c.toml",
+            "--out",
+            "x.dpsynth",
+            "--quiet",
+        ];
+        args.extend_from_slice(extra);
+        dpsynth(dir.path(), &args)
+    };
+    assert_clean_failure(&run(&["--epsilon", "0"], ""), &["privacy.epsilon"]);
+    assert_clean_failure(
+        &run(&["--epsilon", "1", "--delta", "0.01"], ""),
+        &["delta", "1 / rows"],
+    );
+    assert_clean_failure(
+        &run(&["--epsilon", "1"], "[model]\npac = 10\n"),
+        &["model.pac", "pac = 1"],
+    );
+    assert_clean_failure(
+        &run(
+            &["--epsilon", "1"],
+            "[privacy.columns.Age]\nmin = 90\nmax = 18\n",
+        ),
+        &["privacy.columns.Age", "min"],
+    );
+    // No metadata at all: every column is named, with the TOML to add.
+    assert_clean_failure(
+        &run(&["--epsilon", "1"], ""),
+        &[
+            "public metadata",
+            "Status",
+            "Age",
+            "[privacy.columns.Home]\ncategories = [",
+            "[privacy.columns.Price]\nmin = ",
+        ],
+    );
+    assert_clean_failure(
+        &run(
+            &["--epsilon", "1"],
+            "[privacy.columns.Home]\ncategories = [\"rent\", \"owner\", \"rent\"]\n",
+        ),
+        &["privacy.columns.Home.categories", "\"rent\" more than once"],
+    );
+    assert_clean_failure(&run(&["--epsilon=-2"], ""), &["privacy.epsilon"]);
+    assert!(!dir.path().join("x.dpsynth").exists());
+}
+
+#[test]
+fn privacy_command_plans_without_data() {
+    let dir = tempdir();
+    let out = dpsynth(
+        dir.path(),
+        &[
+            "privacy",
+            "--noise-multiplier",
+            "1.1",
+            "--delta",
+            "1e-5",
+            "--rows",
+            "10000",
+            "--batch",
+            "200",
+            "--epochs",
+            "10",
+            "--json",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["steps"], 500);
+    assert_eq!(v["sample_rate"], 0.02);
+    assert_eq!(v["noise_multiplier"], 1.1);
+    // DP-SGD alone, straight from the RDP formulas: 500 steps at q = 0.02, sigma = 1.1.
+    let orders = dpsynth::dp::accountant::run_orders();
+    let sgd: Vec<f64> = orders
+        .iter()
+        .map(|&a| 500.0 * dpsynth::dp::rdp::sampled_gaussian_rdp(0.02, 1.1, a))
+        .collect();
+    let eps_sgd = dpsynth::dp::rdp::epsilon_from_rdp(&orders, &sgd, 1e-5).0;
+    let got_sgd = v["epsilon_sgd"].as_f64().unwrap();
+    assert!(
+        (got_sgd - eps_sgd).abs() < 1e-9 * eps_sgd,
+        "{got_sgd} vs {eps_sgd}"
+    );
+    // The histograms take about a tenth (the default share) of the total, and compose.
+    let pre = v["epsilon_preprocessing"].as_f64().unwrap();
+    assert!(
+        (pre - eps_sgd / 9.0).abs() < 1e-6 * eps_sgd,
+        "{pre} vs {}",
+        eps_sgd / 9.0
+    );
+    let eps = v["epsilon"].as_f64().unwrap();
+    assert!(eps > got_sgd && eps < got_sgd + pre, "{eps}");
+    assert_eq!(v["delta_threshold"], 0.0);
+}
