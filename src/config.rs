@@ -354,6 +354,10 @@ pub struct PublicColumn {
     /// Whether a continuous column holds whole numbers (written back rounded). In DP mode the
     /// storage type is public too, so it is taken from here, not from the rows. Default false.
     pub integer: bool,
+    /// Whether the column may hold missing values: its nulls then always keep their own slot.
+    /// Default false: a null slot exists only if the noisy null count clears three noise
+    /// deviations (post-processing), so that columns without nulls do not learn to emit them.
+    pub nullable: bool,
 }
 
 /// Where results go.

@@ -366,3 +366,87 @@ fn privacy_command_plans_without_data() {
     assert!(eps > got_sgd && eps < got_sgd + pre, "{eps}");
     assert_eq!(v["delta_threshold"], 0.0);
 }
+
+/// The released generator's BatchNorm statistics after a DP critic step depend on the
+/// generator and its noise only, never on the private rows or on how many were sampled: the
+/// step's fake rows are a pool of exactly B. Two tables that differ in 400 rows (so the
+/// Poisson batches differ in size) give bit-identical running statistics from the same seed;
+/// without the step they would be the initial ones, so the check can fail.
+#[test]
+fn dp_critic_step_fake_rows_do_not_depend_on_the_private_batch() {
+    let mut config = dp_config(1);
+    // No histograms: with uniform frequencies the transformer, and so the generator's input,
+    // is the same for both tables; only the critic step reads their rows.
+    config.privacy.preprocess_share = 0.0;
+    let base = credit();
+    let dir = tempdir();
+    let text =
+        std::fs::read_to_string(crate::util::root().join("datasets/credit_data.csv")).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let more = [&lines[..], &lines[1..401]].concat().join("\n") + "\n";
+    std::fs::write(dir.path().join("more.csv"), more).unwrap();
+    let bigger = dpsynth::read::read_table(&dir.path().join("more.csv"), &config.data).unwrap();
+    assert_eq!(bigger.n_rows(), base.n_rows() + 400);
+    let running = |table: dpsynth::read::Table, steps: usize| {
+        let mut trainer = Trainer::new(table, &config, &Device::flex()).unwrap();
+        for _ in 0..steps {
+            trainer.discriminator_step().unwrap();
+        }
+        trainer
+            .finish()
+            .tensors
+            .into_iter()
+            .filter(|t| t.name.contains("running_"))
+            .map(|t| (t.name, t.data))
+            .collect::<Vec<_>>()
+    };
+    let (a, b) = (running(base.clone(), 3), running(bigger, 3));
+    assert!(!a.is_empty(), "the generator has BatchNorm statistics");
+    assert_eq!(a, b, "running statistics depend on the private rows");
+    assert_ne!(
+        a,
+        running(base, 0),
+        "the critic steps did not run the generator"
+    );
+}
+
+/// A column marked `nullable` keeps a null slot (its nulls come back as nulls); a column
+/// without nulls and without the mark gets none, so it never learns to emit them.
+#[test]
+fn nullable_columns_keep_their_null_slot() {
+    let config = dp_config(1);
+    assert!(config.privacy.columns["Income"].nullable);
+    assert!(!config.privacy.columns["Age"].nullable);
+    let trained = Trainer::new(credit(), &config, &Device::flex())
+        .unwrap()
+        .finish();
+    let encoder = |name: &str| {
+        let i = trained
+            .transformer
+            .schema
+            .columns
+            .iter()
+            .position(|c| c.name == name)
+            .unwrap();
+        &trained.transformer.encoders[i]
+    };
+    match (encoder("Income"), encoder("Age")) {
+        (
+            dpsynth::transform::Encoder::Continuous(income),
+            dpsynth::transform::Encoder::Continuous(age),
+        ) => {
+            assert!(
+                income.has_null,
+                "Income is nullable: it needs its null indicator"
+            );
+            assert!(!age.has_null, "Age has no nulls and is not marked nullable");
+        }
+        other => panic!("Income and Age are continuous in DP mode: {other:?}"),
+    }
+    match encoder("Home") {
+        dpsynth::transform::Encoder::Discrete(home) => {
+            assert!(home.slots.contains(&dpsynth::transform::Slot::Null))
+        }
+        other => panic!("Home is discrete: {other:?}"),
+    }
+}

@@ -404,10 +404,17 @@ pub fn fit_private_transformer(
                 let mut counts: Vec<f64> = kept.drain(..).map(|(_, c)| c.max(0.0)).collect();
                 slots.push(Slot::Other);
                 counts.push(other.max(0.0));
-                // Nulls always keep their own slot: whether a column has any is private, and a
-                // null must never come back as a real category.
-                slots.push(Slot::Null);
-                counts.push(if measured { null.max(0.0) } else { 0.0 });
+                // A null slot when the metadata says nullable, or the noisy null count clears
+                // three noise deviations (post-processing); without one, the few nulls of the
+                // column are encoded in the "other" slot, never as a listed category.
+                let nullable = privacy
+                    .columns
+                    .get(&column.name)
+                    .is_some_and(|p| p.nullable);
+                if nullable || (measured && null > threshold.max(3.0 * count_noise_std)) {
+                    slots.push(Slot::Null);
+                    counts.push(if measured { null.max(0.0) } else { 0.0 });
+                }
                 Encoder::Discrete(DiscreteEncoder {
                     slots,
                     counts,
@@ -507,8 +514,16 @@ pub fn fit_private_transformer(
                 } else if body.iter().sum::<f64>() <= 0.0 {
                     body.fill(1.0);
                 }
-                // Nulls always keep their own indicator (whether a column has any is private).
-                let null_share = if measured {
+                // A null indicator when the metadata says nullable, or the noisy null count
+                // clears three noise deviations; without one, the column's few nulls are
+                // encoded at the middle of its range.
+                let nullable = privacy
+                    .columns
+                    .get(&column.name)
+                    .is_some_and(|p| p.nullable);
+                let has_null =
+                    nullable || (measured && null > threshold.max(3.0 * count_noise_std));
+                let null_share = if measured && has_null {
                     null.max(0.0) / n_rows
                 } else {
                     0.0
@@ -519,7 +534,7 @@ pub fn fit_private_transformer(
                     &atoms,
                     (lo, hi),
                     null_share.min(1.0),
-                    true,
+                    has_null,
                     mixture,
                 ))
             }

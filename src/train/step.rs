@@ -174,6 +174,20 @@ fn dp_critic_step(
     let n = sampled.len();
     let [_, data_dim] = ctx.data.dims();
     let width = data_dim + ctx.conditions.dim();
+    // Exactly B fake rows, whatever n is (even 0): the generator's BatchNorm mixes the rows of
+    // its batch and updates running statistics that are released, so a batch of n rows (or
+    // none when n = 0) would make every unit, and the released file, depend on the private n.
+    // Each real row is paired with a fake row drawn uniformly and independently from the B,
+    // so adding or removing a real row adds or removes exactly one unit.
+    let b = ctx.batch;
+    let cond = ctx.conditions(b, rng);
+    let raw = ctx
+        .fake_rows_generator(nets)
+        .forward(ctx.generator_input(b, &cond));
+    let mut fake_pool = activate(raw, &ctx.spans, &ctx.gumbel(b, data_dim)).inner();
+    if let Some(c) = &cond.one_hot {
+        fake_pool = Tensor::cat(vec![fake_pool, c.clone().inner()], 1);
+    }
     let batch = if n == 0 {
         // Nothing sampled: the update is noise alone.
         let empty = || Tensor::<2>::zeros([0, width], &inner);
@@ -185,21 +199,9 @@ fn dp_critic_step(
             masks: Vec::new(),
         }
     } else {
-        // Exactly B fake rows, whatever n is: the generator's BatchNorm mixes the rows of its
-        // batch (and updates running statistics that are released), so a batch of n rows
-        // would make every unit, and the released file, depend on the private n. Each real
-        // row is paired with a fake row drawn uniformly and independently from the B, so
-        // adding or removing a real row adds or removes exactly one unit.
-        let b = ctx.batch;
-        let cond = ctx.conditions(b, rng);
-        let raw = ctx
-            .fake_rows_generator(nets)
-            .forward(ctx.generator_input(b, &cond));
-        let mut fake_pool = activate(raw, &ctx.spans, &ctx.gumbel(b, data_dim)).inner();
-        if let Some(c) = &cond.one_hot {
-            fake_pool = Tensor::cat(vec![fake_pool, c.clone().inner()], 1);
-        }
-        let partners: Vec<i64> = (0..n).map(|_| rng.random_range(0..b) as i64).collect();
+        // Draws whose count depends on n come from the DP generator, so that the training
+        // generator's stream (the next step's conditions) does not depend on n.
+        let partners: Vec<i64> = (0..n).map(|_| dp_rng.index(b) as i64).collect();
         let fake = fake_pool.select(
             0,
             Tensor::<1, Int>::from_data(TensorData::new(partners, [n]), &inner),
@@ -215,7 +217,7 @@ fn dp_critic_step(
             // and weighted so its condition follows the fake rows' distribution.
             let mut conds = crate::sampler::Conditions::default();
             for (i, &row) in sampled.iter().enumerate() {
-                let column = rng.random_range(0..ctx.conditions.columns());
+                let column = dp_rng.index(ctx.conditions.columns());
                 let slot = dp.row_slots[column][row as usize] as usize;
                 if ctx.log_frequency {
                     let p_real = ctx.conditions.probability(column, slot, false);
@@ -248,6 +250,9 @@ fn dp_critic_step(
             masks: nets.discriminator.dropout_masks(3 * n, ctx.dropout, &inner),
         }
     };
+    // The interpolation weights and dropout masks above drew 4n-odd rows from the device
+    // generator; reseed it from the training stream so later draws do not depend on n.
+    ctx.device.seed(rng.random());
     let sum = clipped_gradient_sum(
         &nets.discriminator,
         &batch,

@@ -108,7 +108,8 @@ impl DiscreteEncoder {
         (0..values.len())
             .map(|i| {
                 let slot = match values.key(i) {
-                    None => null,
+                    // Without a null slot (DP mode, nulls too rare to measure): "other".
+                    None => null.or(other),
                     Some(k) => index.get(k.as_str()).copied().or(other),
                 };
                 // A value unseen at fit time (only possible when encoding another table) goes to
