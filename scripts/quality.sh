@@ -49,7 +49,8 @@ START=$(date +%s)
 "$DPSYNTH" train "$OUT/train.csv" "${FLAGS[@]}" --epochs "$EPOCHS" --batch-size "$BATCH" \
   --out "$MODEL" --quiet "$@"
 echo "$TABLE, epsilon $EPS, $EPOCHS epochs, batch $BATCH $*: train wall time $(( $(date +%s) - START )) s"
-"$DPSYNTH" inspect "$MODEL" | grep -m1 "privacy"
+"$DPSYNTH" inspect "$MODEL" > "$OUT/$NAME.inspect.txt"
+grep -m1 "privacy" "$OUT/$NAME.inspect.txt"
 "$DPSYNTH" sample "$MODEL" -n "$N" -o "$OUT/$NAME.csv" --seed 1 --quiet
 "$VENV/bin/python" scripts/quality.py score "$TABLE" "$OUT/train.csv" "$OUT/holdout.csv" \
   "$OUT/$NAME.csv"
