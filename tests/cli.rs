@@ -130,6 +130,13 @@ fn bad_conditions_are_explained() {
     );
     assert_clean_failure(&out, &["continuous"]);
     assert!(!dir.path().join("x.csv").exists());
+    // An output format nobody supports is an error naming the ones that are, not a CSV file
+    // under another name.
+    for name in ["x.xlsx", "x"] {
+        let out = dpsynth(dir.path(), &["sample", m, "-n", "5", "-o", name]);
+        assert_clean_failure(&out, &[name, ".csv", ".parquet"]);
+        assert!(!dir.path().join(name).exists());
+    }
 }
 
 /// Writes `contents` to `name` in `dir` and trains on it with a 1-epoch run.

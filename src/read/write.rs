@@ -62,6 +62,22 @@ pub struct TableWriter {
 impl TableWriter {
     /// Opens a temporary file beside `path`.
     pub fn create(path: &Path) -> Result<Self> {
+        let extension = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase);
+        if !matches!(extension.as_deref(), Some("csv" | "parquet" | "pq")) {
+            return Err(Error::table(
+                path,
+                format!(
+                    "{}: the output format is chosen by the extension, and the supported ones are .csv and .parquet (or .pq)",
+                    match &extension {
+                        Some(e) => format!("unknown extension '.{e}'"),
+                        None => "no extension".to_string(),
+                    }
+                ),
+            ));
+        }
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)
                 .map_err(|e| Error::io(dir, "creating the directory", e))?;
