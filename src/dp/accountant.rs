@@ -195,24 +195,25 @@ impl PrivacyPlan {
             * steps_per_epoch(req.rows, req.batch)
             * req.discriminator_steps as u64;
         let sample_rate = req.batch as f64 / req.rows as f64;
-        let histogram_noise_multiplier = match (req.histogram_noise_multiplier, req.epsilon) {
-            (Some(z), _) => Some(z),
-            (None, _) if !preprocess => None,
-            (None, Some(eps)) => {
-                let target = req.preprocess_share * eps;
-                Some(smallest_ok(
-                    |z| epsilon_of(&orders, &gaussian_rdp(z, &orders), delta_conversion) <= target,
-                    "histogram noise multiplier",
-                )?)
-            }
-            (None, None) => {
+        // The ε the histograms alone may spend: their share of the target, or (fixed σ, no
+        // target) share / (1 − share) of what DP-SGD spends.
+        let histogram_target = |eps: Option<f64>| match eps {
+            Some(eps) => req.preprocess_share * eps,
+            None => {
                 let sigma = req.noise_multiplier.expect("checked above");
                 let sgd: Vec<f64> = orders
                     .iter()
                     .map(|&a| planned_steps as f64 * sampled_gaussian_rdp(sample_rate, sigma, a))
                     .collect();
-                let target = req.preprocess_share / (1.0 - req.preprocess_share)
-                    * epsilon_of(&orders, &sgd, delta_conversion);
+                req.preprocess_share / (1.0 - req.preprocess_share)
+                    * epsilon_of(&orders, &sgd, delta_conversion)
+            }
+        };
+        let histogram_noise_multiplier = match req.histogram_noise_multiplier {
+            Some(z) => Some(z),
+            None if !preprocess => None,
+            None => {
+                let target = histogram_target(req.epsilon);
                 Some(smallest_ok(
                     |z| epsilon_of(&orders, &gaussian_rdp(z, &orders), delta_conversion) <= target,
                     "histogram noise multiplier",

@@ -103,8 +103,10 @@ fn grid_edges(bin: usize) -> (f64, f64) {
 /// `[columns.NAME] kind` that contradicts the metadata is an error naming both keys.
 pub fn force_public_kinds(config: &mut crate::config::RunConfig) -> Result<()> {
     use crate::config::ColumnKindSetting;
-    let columns = config.privacy.columns.clone();
-    for (name, public) in &columns {
+    let crate::config::RunConfig {
+        privacy, columns, ..
+    } = config;
+    for (name, public) in &privacy.columns {
         let implied = match (public.categories.is_some(), public.min.is_some() || public.max.is_some()) {
             (true, false) => ColumnKindSetting::Discrete,
             (false, true) => ColumnKindSetting::Continuous,
@@ -116,7 +118,7 @@ pub fn force_public_kinds(config: &mut crate::config::RunConfig) -> Result<()> {
             }
             (false, false) => continue,
         };
-        let entry = config.columns.entry(name.clone()).or_default();
+        let entry = columns.entry(name.clone()).or_default();
         match entry.kind {
             Some(kind) if kind != implied => {
                 return Err(Error::config(
@@ -334,6 +336,12 @@ pub fn fit_private_transformer(
         }
     };
 
+    // Whether a column keeps a null slot: public `nullable`, or a noisy null count that clears
+    // three noise deviations (post-processing of the released histogram).
+    let keeps_null = |name: &str, noisy_nulls: f64| {
+        privacy.columns.get(name).is_some_and(|p| p.nullable)
+            || (measured && noisy_nulls > threshold.max(3.0 * count_noise_std))
+    };
     let mixture = mixture_settings(settings.transform);
     let mut encoders = Vec::with_capacity(plans.len());
     for (plan, column) in plans.iter().zip(table.columns.iter_mut()) {
@@ -407,11 +415,7 @@ pub fn fit_private_transformer(
                 // A null slot when the metadata says nullable, or the noisy null count clears
                 // three noise deviations (post-processing); without one, the few nulls of the
                 // column are encoded in the "other" slot, never as a listed category.
-                let nullable = privacy
-                    .columns
-                    .get(&column.name)
-                    .is_some_and(|p| p.nullable);
-                if nullable || (measured && null > threshold.max(3.0 * count_noise_std)) {
+                if keeps_null(&column.name, null) {
                     slots.push(Slot::Null);
                     counts.push(if measured { null.max(0.0) } else { 0.0 });
                 }
@@ -517,12 +521,7 @@ pub fn fit_private_transformer(
                 // A null indicator when the metadata says nullable, or the noisy null count
                 // clears three noise deviations; without one, the column's few nulls are
                 // encoded at the middle of its range.
-                let nullable = privacy
-                    .columns
-                    .get(&column.name)
-                    .is_some_and(|p| p.nullable);
-                let has_null =
-                    nullable || (measured && null > threshold.max(3.0 * count_noise_std));
+                let has_null = keeps_null(&column.name, null);
                 let null_share = if measured && has_null {
                     null.max(0.0) / n_rows
                 } else {

@@ -160,8 +160,7 @@ const MAX_ROW_WEIGHT: f64 = 10.0;
 
 /// One DP-SGD critic update: Poisson-sampled real rows conditioned on their own categories,
 /// each paired with a fake row (drawn from a pool of exactly B) into one clipped unit, then
-/// Gaussian noise. Returns the
-/// critic loss (per expected batch row) on the inner device.
+/// Gaussian noise. Returns the critic loss (per expected batch row) on the inner device.
 fn dp_critic_step(
     ctx: &StepContext,
     dp: &DpSettings,
