@@ -253,6 +253,10 @@ pub struct TrainConfig {
     pub beta2: f64,
     /// Discriminator steps per generator step. Default 1.
     pub discriminator_steps: usize,
+    /// Generator updates per step, after the critic updates. Default 1. They read no rows
+    /// (the generator sees the data only through the critic), so in DP mode they cost no
+    /// privacy: the accountant counts critic steps alone.
+    pub generator_steps: usize,
     /// Gradient-penalty weight. Default 10.
     pub gp_lambda: f64,
     /// Gumbel-softmax temperature. Default 0.2.
@@ -277,6 +281,7 @@ impl Default for TrainConfig {
             beta1: 0.5,
             beta2: 0.9,
             discriminator_steps: 1,
+            generator_steps: 1,
             gp_lambda: 10.0,
             gumbel_tau: 0.2,
             log_frequency: true,
@@ -341,6 +346,9 @@ impl PrivacyConfig {
     }
 }
 
+/// Most decimal places a float column is written with when rounded (learned or given).
+pub const MAX_DECIMALS: u32 = 15;
+
 /// Public facts about one column, written by the data owner (not read from the rows).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -354,6 +362,14 @@ pub struct PublicColumn {
     /// Whether a continuous column holds whole numbers (written back rounded). In DP mode the
     /// storage type is public too, so it is taken from here, not from the rows. Default false.
     pub integer: bool,
+    /// Decimal places of a continuous float column's sampled values (e.g. 2 for amounts in
+    /// cents). Without it they are written in full: in DP mode the places are not learned
+    /// from the rows.
+    pub decimals: Option<u32>,
+    /// Text form of a datetime column in CSV output, as a chrono pattern (e.g.
+    /// `"%Y-%m-%dT%H:%M:%SZ"`). Without DP it is learned from the file; in DP mode only this
+    /// key sets it (without it: ISO 8601 with microseconds).
+    pub format: Option<String>,
     /// Whether the column may hold missing values: its nulls then always keep their own slot.
     /// Default false: a null slot exists only if the noisy null count clears three noise
     /// deviations (post-processing), so that columns without nulls do not learn to emit them.
@@ -437,6 +453,9 @@ impl RunConfig {
         }
         if t.discriminator_steps == 0 {
             return bad("train.discriminator_steps", "must be at least 1");
+        }
+        if t.generator_steps == 0 {
+            return bad("train.generator_steps", "must be at least 1");
         }
         for (key, v) in [
             ("train.generator_lr", t.generator_lr),
@@ -544,6 +563,12 @@ impl RunConfig {
             return bad("privacy.bins", "must be at least 2".into());
         }
         for (name, c) in &p.columns {
+            if c.decimals.is_some_and(|d| d > MAX_DECIMALS) {
+                return bad(
+                    &format!("privacy.columns.{name}.decimals"),
+                    format!("must be at most {}", MAX_DECIMALS),
+                );
+            }
             if let (Some(lo), Some(hi)) = (c.min, c.max) {
                 if !(lo.is_finite() && hi.is_finite() && lo < hi) {
                     return bad(
@@ -584,6 +609,75 @@ impl RunConfig {
             }
         }
         Ok(())
+    }
+}
+
+/// Changes to a config: dotted field name (`train.discriminator_lr`) and value.
+pub type Overrides = Vec<(String, toml::Value)>;
+
+/// `a = 1, b = 2`.
+pub fn describe_overrides(overrides: &Overrides) -> String {
+    overrides
+        .iter()
+        .map(|(k, v)| format!("{k} = {v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Parses `key=value` (as `dpsynth train --set` takes it): the value is read as a TOML value
+/// (`3`, `1e-4`, `true`, `[128, 128]`, `"text"`), or taken as text when it is not one.
+pub fn parse_override(text: &str) -> std::result::Result<(String, toml::Value), String> {
+    let (key, value) = text
+        .split_once('=')
+        .ok_or_else(|| format!("'{text}' is not KEY=VALUE (e.g. train.discriminator_lr=1e-4)"))?;
+    let key = key.trim();
+    if key.is_empty() || key.split('.').any(str::is_empty) {
+        return Err(format!(
+            "'{key}' is not a dotted config key (e.g. model.discriminator_dims)"
+        ));
+    }
+    let value = value.trim();
+    let parsed = toml::from_str::<toml::Table>(&format!("v = {value}"))
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| toml::Value::String(value.to_string()));
+    Ok((key.to_string(), parsed))
+}
+
+impl RunConfig {
+    /// This config with each dotted field set to its value, checked. Errors name `origin`,
+    /// the key and the value (an unknown key is refused like one in a file).
+    pub fn with_overrides(&self, origin: &str, overrides: &Overrides) -> Result<RunConfig> {
+        let mut root = toml::Value::try_from(self)
+            .map_err(|e| Error::config(origin, format!("cannot represent the config: {e}")))?;
+        for (key, value) in overrides {
+            let bad = |why: String| Error::config(origin, format!("key '{key}' = {value}: {why}"));
+            let mut at = &mut root;
+            let parts: Vec<&str> = key.split('.').collect();
+            for part in &parts[..parts.len() - 1] {
+                let table = at
+                    .as_table_mut()
+                    .ok_or_else(|| bad(format!("'{part}' is not inside a table")))?;
+                at = table
+                    .entry(part.to_string())
+                    .or_insert_with(|| toml::Value::Table(Default::default()));
+            }
+            at.as_table_mut()
+                .ok_or_else(|| bad("its parent is not a table".into()))?
+                .insert(parts[parts.len() - 1].to_string(), value.clone());
+        }
+        let changed: RunConfig = root.try_into().map_err(|e: toml::de::Error| {
+            Error::config(
+                origin,
+                format!(
+                    "{} (setting {})",
+                    e.message(),
+                    describe_overrides(overrides)
+                ),
+            )
+        })?;
+        changed.validate(&format!("{origin} ({})", describe_overrides(overrides)))?;
+        Ok(changed)
     }
 }
 

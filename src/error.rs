@@ -11,14 +11,15 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[non_exhaustive]
 pub enum Error {
     /// A file could not be opened, read, written or renamed.
-    #[error("{path}: {action} failed: {source}")]
+    #[error("{path}: {action} failed: {os_error}")]
     Io {
         /// The file involved.
         path: PathBuf,
         /// What we were doing ("reading", "writing", "renaming into place").
         action: &'static str,
-        /// The operating system's error.
-        source: std::io::Error,
+        /// The operating system's error. Shown in the message and deliberately not exposed as
+        /// [`std::error::Error::source`]: error chains (`{:#}`) would print it twice.
+        os_error: std::io::Error,
     },
     /// The input table could not be parsed or is unusable as a whole.
     #[error("{path}: {message}")]
@@ -80,7 +81,7 @@ impl Error {
         Error::Io {
             path: path.into(),
             action,
-            source,
+            os_error: source,
         }
     }
 

@@ -188,7 +188,7 @@ struct TrainArgs {
     run: Option<PathBuf>,
     /// Continue the run in this folder from its newest valid checkpoint (with --epochs: train
     /// longer; in DP mode the target epsilon still holds).
-    #[arg(long, conflicts_with_all = ["data", "config", "batch_size", "seed", "epsilon", "delta", "device"])]
+    #[arg(long, conflicts_with_all = ["data", "config", "batch_size", "seed", "epsilon", "delta", "device", "set"])]
     resume: Option<PathBuf>,
     /// With --run/--resume: stop cleanly after this long (e.g. 8h, 90m), leaving a checkpoint
     /// and a released file.
@@ -203,6 +203,11 @@ struct TrainArgs {
     /// With --run/--resume: checkpoints kept.
     #[arg(long, default_value_t = 3)]
     keep_checkpoints: usize,
+    /// Set a config field, as `KEY=VALUE` with a dotted key (repeatable), after the config
+    /// file and before the flags above: e.g. `--set train.discriminator_lr=1e-4
+    /// --set model.discriminator_dims=[128,128]`.
+    #[arg(long = "set", value_name = "KEY=VALUE", value_parser = dpsynth::config::parse_override)]
+    set: Vec<(String, toml::Value)>,
     /// With --run: release the best-scoring epoch's generator (sets `score.keep_best`; needs
     /// `score.holdout_share` or `score.public_table`).
     #[arg(long, requires = "run")]
@@ -280,6 +285,9 @@ fn resolve_train(a: &TrainArgs) -> Result<(RunConfig, PathBuf, PathBuf)> {
         Some(path) => RunConfig::load(path)?,
         None => RunConfig::default(),
     };
+    if !a.set.is_empty() {
+        config = config.with_overrides("--set", &a.set)?;
+    }
     if let Some(e) = a.epochs {
         config.train.epochs = e;
     }

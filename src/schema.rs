@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::{ColumnKindSetting, RunConfig};
+use crate::config::{ColumnKindSetting, RunConfig, MAX_DECIMALS};
 use crate::error::{Error, Result};
 pub use crate::read::ValueType;
 use crate::read::{Column, Table, Values};
@@ -27,6 +27,47 @@ pub struct ColumnSchema {
     pub value_type: ValueType,
     /// Modelling kind.
     pub kind: ColumnKind,
+    /// Decimal places sampled values of a float column are rounded to, so that a column of
+    /// whole amounts ("129.0") or cents comes back in that form rather than with 15 digits.
+    /// Without DP it is learned from the rows ([`learn_decimals`]); in DP mode it comes only
+    /// from the column's public metadata (`decimals`). `None`: full precision.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decimals: Option<u32>,
+    /// The step (in the column's time unit) sampled values of a datetime column are rounded
+    /// to: an hourly column comes back hourly. Learned from the rows without DP
+    /// ([`crate::read::datetime::learn_resolution`]); `None` in DP mode and when the values
+    /// are finer than a microsecond.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolution: Option<i64>,
+}
+
+/// The fewest decimal places (up to [`MAX_DECIMALS`]) that write every present value of a
+/// float column exactly, as SDV's float formatter learns them: 0 for whole amounts stored as
+/// floats, 2 for cents. `None` when some value needs more, or there is none.
+pub fn learn_decimals(values: &[Option<f64>]) -> Option<u32> {
+    let mut present = values.iter().flatten().peekable();
+    present.peek()?;
+    let mut needed = 0;
+    for &x in present {
+        while needed <= MAX_DECIMALS && round_to(x, needed) != x {
+            needed += 1;
+        }
+        if needed > MAX_DECIMALS {
+            return None;
+        }
+    }
+    Some(needed)
+}
+
+/// `x` rounded to `decimals` decimal places (as the decimal text a CSV writer prints).
+pub fn round_to(x: f64, decimals: u32) -> f64 {
+    let scale = 10f64.powi(decimals as i32);
+    let rounded = (x * scale).round() / scale;
+    if rounded.is_finite() {
+        rounded
+    } else {
+        x
+    }
 }
 
 /// The schema of a whole table, in column order.
@@ -152,9 +193,21 @@ fn infer_column(
             }
         },
     };
+    let decimals = match &column.values {
+        Values::Float(values) if kind == ColumnKind::Continuous => learn_decimals(values),
+        _ => None,
+    };
+    let resolution = match &column.values {
+        Values::Datetime { values, unit, .. } if kind == ColumnKind::Continuous => {
+            crate::read::datetime::learn_resolution(values, unit)
+        }
+        _ => None,
+    };
     Ok(ColumnSchema {
         name: column.name.clone(),
         value_type,
         kind,
+        decimals,
+        resolution,
     })
 }

@@ -178,6 +178,9 @@ fn bad_tables_give_clear_errors() {
     let d = dir.path();
     let out = dpsynth(d, &["train", "missing.csv", "--quiet"]);
     assert_clean_failure(&out, &["missing.csv"]);
+    // The operating system's message is given once, not repeated by the error chain.
+    let err = crate::util::stderr(&out);
+    assert_eq!(err.matches("os error 2").count(), 1, "{err}");
     assert_clean_failure(&train_on(d, "empty.csv", "", &[]), &["empty.csv", "empty"]);
     assert_clean_failure(
         &train_on(d, "header.csv", "a,b,c\n", &[]),
@@ -209,6 +212,26 @@ fn bad_tables_give_clear_errors() {
         30,
     );
     assert_clean_failure(&train_on(d, "nan.csv", &nan, &[]), &["'b'", "NaN"]);
+    for (name, token) in [("inf.csv", "inf"), ("neg_inf.csv", "-inf")] {
+        let table = rows(
+            "a,b",
+            |i| {
+                format!(
+                    "{i}.5,{}",
+                    if i == 4 {
+                        token.to_string()
+                    } else {
+                        format!("{i}.25")
+                    }
+                )
+            },
+            30,
+        );
+        assert_clean_failure(
+            &train_on(d, name, &table, &[]),
+            &["'b'", "row 5", "infinity"],
+        );
+    }
     assert!(
         !d.join("m.dpsynth").exists(),
         "nothing is written on failure"
@@ -311,4 +334,111 @@ fn every_shipped_config_parses_and_validates() {
         }
     }
     assert!(checked >= 5, "only {checked} configs found");
+}
+
+#[test]
+fn unwritable_sample_output_is_a_clear_error() {
+    let dir = tempdir();
+    let d = dir.path();
+    let table = rows("a,b", |i| format!("{}.5,x{}", i % 17, i % 3), 60);
+    let trained = train_on(d, "t.csv", &table, &[]);
+    assert!(
+        trained.status.success(),
+        "{}",
+        crate::util::stderr(&trained)
+    );
+    // A parent that is a file (root ignores permission bits, so a read-only folder would not
+    // stop this test's user), and an output that is an existing folder.
+    std::fs::write(d.join("plain"), "not a folder").unwrap();
+    std::fs::create_dir(d.join("taken.csv")).unwrap();
+    for target in ["plain/out.csv", "taken.csv"] {
+        let out = dpsynth(
+            d,
+            &["sample", "m.dpsynth", "-n", "10", "-o", target, "--quiet"],
+        );
+        assert_clean_failure(&out, &[target.split('/').next().unwrap()]);
+        let err = crate::util::stderr(&out);
+        assert_eq!(err.matches("os error").count(), 1, "{err}");
+    }
+    assert!(
+        d.join("taken.csv").is_dir(),
+        "the folder in the way is left alone"
+    );
+    // Nothing half-written is left beside the folder in the way.
+    let leftovers: Vec<_> = std::fs::read_dir(d)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".tmp") || n.starts_with(".taken"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn sampled_values_keep_the_input_text_form() {
+    // credit_data's Income, Assets and Debt are whole amounts stored as floats ("129.0"); a
+    // price column has cents; a timestamp column is hourly, written with a trailing Z.
+    let dir = tempdir();
+    let d = dir.path();
+    let table = rows(
+        "when,amount,price,kind",
+        |i| {
+            format!(
+                "2013-{:02}-{:02}T{:02}:00:00Z,{}.0,{}.{:02},k{}",
+                1 + i % 12,
+                1 + i % 28,
+                i % 24,
+                100 + (i * 37) % 900,
+                1 + i % 50,
+                (i * 13) % 100,
+                i % 3
+            )
+        },
+        240,
+    );
+    let trained = train_on(d, "t.csv", &table, &["--batch-size", "40"]);
+    assert!(
+        trained.status.success(),
+        "{}",
+        crate::util::stderr(&trained)
+    );
+    let out = dpsynth(
+        d,
+        &[
+            "sample",
+            "m.dpsynth",
+            "-n",
+            "500",
+            "-o",
+            "s.csv",
+            "--seed",
+            "3",
+            "--quiet",
+        ],
+    );
+    assert!(out.status.success(), "{}", crate::util::stderr(&out));
+    let text = std::fs::read_to_string(d.join("s.csv")).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("when,amount,price,kind"));
+    let mut n = 0;
+    for line in lines {
+        let cells: Vec<&str> = line.split(',').collect();
+        let (when, amount, price) = (cells[0], cells[1], cells[2]);
+        // 2013-01-01T10:00:00Z: the input's form, and on the hour like every input value.
+        let b = when.as_bytes();
+        assert!(
+            when.len() == 20 && b[4] == b'-' && b[10] == b'T' && when.ends_with(":00:00Z"),
+            "datetime {when:?} is not in the input's hourly form"
+        );
+        let decimals = |s: &str| s.split_once('.').map_or(0, |(_, f)| f.len());
+        assert!(
+            amount.ends_with(".0"),
+            "amount {amount:?} is not a whole amount"
+        );
+        assert!(
+            decimals(price) <= 2,
+            "price {price:?} has more than 2 decimals"
+        );
+        n += 1;
+    }
+    assert_eq!(n, 500);
 }

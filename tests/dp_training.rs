@@ -456,3 +456,36 @@ fn nullable_columns_keep_their_null_slot() {
         other => panic!("Home is discrete: {other:?}"),
     }
 }
+
+#[test]
+fn dp_schema_takes_text_forms_only_from_metadata() {
+    // Decimal places and a datetime's resolution and text form, learned from the rows without
+    // DP, are private: in DP mode they come from `[privacy.columns]` or not at all.
+    let mut table = credit();
+    let inferred = dpsynth::schema::Schema::infer(&mut table, &RunConfig::default()).unwrap();
+    let income = |s: &dpsynth::schema::Schema| {
+        s.columns
+            .iter()
+            .find(|c| c.name == "Income")
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(
+        income(&inferred).decimals,
+        Some(0),
+        "credit's Income holds whole amounts"
+    );
+    let mut config =
+        RunConfig::from_toml(&format!("{SMALL}\n{}", credit_domains()), "test").unwrap();
+    for column in config.privacy.columns.values_mut() {
+        column.decimals = None;
+    }
+    let public = dpsynth::dp::preprocess::public_schema(inferred.clone(), &config.privacy);
+    assert!(public
+        .columns
+        .iter()
+        .all(|c| c.decimals.is_none() && c.resolution.is_none()));
+    config.privacy.columns.get_mut("Income").unwrap().decimals = Some(2);
+    let public = dpsynth::dp::preprocess::public_schema(inferred, &config.privacy);
+    assert_eq!(income(&public).decimals, Some(2));
+}

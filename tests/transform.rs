@@ -1,10 +1,10 @@
 //! The transformer on real data: exact inverse for discrete columns, tolerance for continuous
 //! ones, nulls preserved.
 
-use dpsynth::config::{RunConfig, TransformConfig};
-use dpsynth::read::Values;
+use dpsynth::config::{DataConfig, RunConfig, TransformConfig};
+use dpsynth::read::{read_table, Values};
 use dpsynth::schema::{ColumnKind, Schema};
-use dpsynth::transform::DataTransformer;
+use dpsynth::transform::{DataTransformer, Encoder};
 use rand::SeedableRng;
 
 use crate::util::credit;
@@ -22,9 +22,9 @@ fn credit_round_trip() {
     assert!(kinds.contains(&("Income", ColumnKind::Continuous)));
     assert!(kinds.contains(&("Seniority", ColumnKind::Continuous)));
 
-    let started = std::time::Instant::now();
+    // How long fitting takes is measured by `cargo bench --profile dev --bench pipeline --
+    // fit_adult`, not asserted here.
     let transformer = DataTransformer::fit(&table, &schema, &TransformConfig::default()).unwrap();
-    let fit_seconds = started.elapsed().as_secs_f64();
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
     let encoded = transformer.transform(&table, &mut rng);
     assert_eq!(encoded.dim, transformer.output_dim());
@@ -75,21 +75,104 @@ fn credit_round_trip() {
         .map(|c| c.values.len() - c.values.non_null_count())
         .sum();
     assert!(nulls > 0);
-    assert!(fit_seconds < 5.0, "fitting took {fit_seconds} s");
 }
 
 #[test]
 fn many_categories_are_bounded() {
-    let values: Vec<Option<String>> = (0..12_000).map(|i| Some(format!("id{i}"))).collect();
+    // 500 categories of 10 rows each, then 7,000 categories of one row: with room for 1,000
+    // slots, the 500 frequent ones and the first 499 singletons keep their own slot and the
+    // remaining 6,501 singletons share the last one.
+    let mut values: Vec<Option<String>> = (0..5000)
+        .map(|i| Some(format!("common{}", i % 500)))
+        .collect();
+    values.extend((0..7000).map(|j| Some(format!("rare{j}"))));
     let enc = dpsynth::transform::DiscreteEncoder::fit(&Values::Text(values.clone()), 1000);
     assert_eq!(enc.width(), 1000);
-    let slots = enc.encode(&Values::Text(values));
+    let slots = enc.encode(&Values::Text(values.clone()));
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
     let decoded = enc.decode(&slots, &mut rng);
-    // Rare values come back as real categories of the column, never as a placeholder.
-    assert!(decoded
+    let kept: std::collections::HashSet<&str> = values[..5000]
         .iter()
-        .all(|k| k.is_some_and(|k| k.starts_with("id"))));
+        .chain(&values[5000..5499])
+        .map(|v| v.as_deref().unwrap())
+        .collect();
+    assert_eq!(kept.len(), 999);
+    let pooled: std::collections::HashSet<&str> = values[5499..]
+        .iter()
+        .map(|v| v.as_deref().unwrap())
+        .collect();
+    let mut pooled_seen = std::collections::HashSet::new();
+    for (orig, back) in values.iter().zip(&decoded) {
+        let (orig, back) = (orig.as_deref().unwrap(), back.as_deref().expect("no nulls"));
+        if kept.contains(orig) {
+            assert_eq!(orig, back, "a category with its own slot decodes to itself");
+        } else {
+            // A pooled category comes back as one of the pooled ones (a real value of the
+            // column, never a placeholder and never a category that has its own slot).
+            assert!(pooled.contains(back), "{orig} decoded to {back}");
+            pooled_seen.insert(back);
+        }
+    }
+    // The shared slot spreads over its categories rather than always naming one.
+    assert!(
+        pooled_seen.len() > 1000,
+        "only {} pooled values seen",
+        pooled_seen.len()
+    );
+}
+
+#[test]
+fn continuous_columns_never_exceed_the_mode_limit() {
+    // Adult's age once got an 11th mode: the mixture kept 10 and a covering mode for the
+    // values beyond their reach was added on top.
+    let adult = read_table(
+        &crate::util::root().join("../shared/datasets/adult.csv"),
+        &DataConfig::default(),
+    )
+    .unwrap();
+    for (mut table, limits) in [(adult, vec![10, 3, 1]), (credit(), vec![10, 2])] {
+        let schema = Schema::infer(&mut table, &RunConfig::default()).unwrap();
+        for max_modes in limits {
+            let settings = TransformConfig {
+                max_modes,
+                ..TransformConfig::default()
+            };
+            let transformer = DataTransformer::fit(&table, &schema, &settings).unwrap();
+            let mut continuous = 0;
+            for (column, encoder) in schema.columns.iter().zip(&transformer.encoders) {
+                if let Encoder::Continuous(c) = encoder {
+                    continuous += 1;
+                    assert!(
+                        (1..=max_modes).contains(&c.modes.len()),
+                        "{}: {} modes with max_modes = {max_modes}",
+                        column.name,
+                        c.modes.len()
+                    );
+                    // Every value stays representable: it decodes back within 1% of the range.
+                    let values = &table.column(&column.name).unwrap().values;
+                    let mut span = vec![0f32; c.width()];
+                    let mut probs = vec![0f64; c.modes.len()];
+                    let range = c.max - c.min;
+                    for i in 0..values.len() {
+                        let x = values.number(i);
+                        c.encode_value(x, &mut span, &mut probs, &mut rng_for(i));
+                        if let (Some(x), Some(y)) = (x, c.decode_value(&span)) {
+                            assert!(
+                                (x - y).abs() <= 0.01 * range + 1e-9,
+                                "{} row {i}: {x} came back as {y} with {max_modes} modes",
+                                column.name
+                            );
+                        }
+                    }
+                }
+            }
+            assert!(continuous >= 5);
+        }
+    }
+}
+
+fn rng_for(i: usize) -> rand_chacha::ChaCha8Rng {
+    rand_chacha::ChaCha8Rng::seed_from_u64(i as u64)
 }
 
 #[test]

@@ -155,6 +155,16 @@ pub fn public_schema(mut schema: Schema, privacy: &PrivacyConfig) -> Schema {
                 None => other.clone(),
             },
         };
+        // Decimal places, a datetime's text form and its resolution, learned from the rows,
+        // are private; only the metadata may set the first two.
+        column.decimals = match column.value_type {
+            ValueType::Float => public.and_then(|p| p.decimals),
+            _ => None,
+        };
+        column.resolution = None;
+        if let ValueType::Datetime { format, .. } = &mut column.value_type {
+            *format = public.and_then(|p| p.format.clone());
+        }
     }
     schema
 }

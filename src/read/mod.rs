@@ -1,6 +1,7 @@
 //! Reading tables from CSV or Parquet (through polars) into the pipeline's [`Table`], and writing
 //! sampled tables back in the input's column order and types.
 
+pub mod datetime;
 mod table;
 mod write;
 
@@ -45,7 +46,11 @@ pub fn read_table(path: &Path, options: &DataConfig) -> Result<Table> {
     } else {
         read_csv(path, options)?
     };
-    let table = drop_blank_rows(frame_to_table(&frame, path)?);
+    let mut table = frame_to_table(&frame, path)?;
+    if !is_parquet(path) {
+        remember_datetime_formats(&mut table, path, options)?;
+    }
+    let table = drop_blank_rows(table);
     if table.columns.is_empty() {
         return Err(Error::table(path, "the table has no columns"));
     }
@@ -87,7 +92,25 @@ fn drop_blank_rows(table: Table) -> Table {
     }
 }
 
-fn read_csv(path: &Path, options: &DataConfig) -> Result<DataFrame> {
+/// `columns` of a CSV file as text, cell by cell, without date parsing.
+fn read_csv_as_text(path: &Path, options: &DataConfig, columns: &[String]) -> Result<DataFrame> {
+    let parse = csv_parse_options(options).with_try_parse_dates(false);
+    CsvReadOptions::default()
+        .with_has_header(options.has_header)
+        .with_infer_schema_length(Some(0))
+        .with_columns(Some(columns.iter().map(|c| c.as_str().into()).collect()))
+        .with_parse_options(parse)
+        .try_into_reader_with_file_path(Some(path.to_path_buf()))
+        .and_then(|r| r.finish())
+        .map_err(|e| {
+            Error::table(
+                path,
+                format!("cannot read its datetime columns as text: {e}"),
+            )
+        })
+}
+
+fn csv_parse_options(options: &DataConfig) -> CsvParseOptions {
     let separator = options.delimiter.as_bytes()[0];
     let quote = options.quote.as_bytes()[0];
     let nulls = NullValues::AllColumns(
@@ -97,11 +120,14 @@ fn read_csv(path: &Path, options: &DataConfig) -> Result<DataFrame> {
             .map(|s| s.as_str().into())
             .collect(),
     );
-    let parse = CsvParseOptions::default()
+    CsvParseOptions::default()
         .with_separator(separator)
         .with_quote_char(Some(quote))
         .with_null_values(Some(nulls))
-        .with_try_parse_dates(true);
+}
+
+fn read_csv(path: &Path, options: &DataConfig) -> Result<DataFrame> {
+    let parse = csv_parse_options(options).with_try_parse_dates(true);
     CsvReadOptions::default()
         .with_has_header(options.has_header)
         .with_infer_schema_length(None)
@@ -117,6 +143,33 @@ fn read_csv(path: &Path, options: &DataConfig) -> Result<DataFrame> {
                 ),
             )
         })
+}
+
+/// Sets `format` on each datetime column of a CSV table to the text form its cells are
+/// written in ([`datetime::detect_format`]), reading those columns again as text.
+fn remember_datetime_formats(table: &mut Table, path: &Path, options: &DataConfig) -> Result<()> {
+    let names: Vec<String> = table
+        .columns
+        .iter()
+        .filter(|c| matches!(c.values, Values::Datetime { .. }))
+        .map(|c| c.name.clone())
+        .collect();
+    if names.is_empty() {
+        return Ok(());
+    }
+    let text = read_csv_as_text(path, options, &names)?;
+    for column in &mut table.columns {
+        if let Values::Datetime { format, unit, .. } = &mut column.values {
+            let Some(raw) = text.column(&column.name).ok() else {
+                continue;
+            };
+            let raw = raw.as_materialized_series();
+            if let Ok(strings) = raw.str() {
+                *format = datetime::detect_format(strings.iter().flatten(), unit);
+            }
+        }
+    }
+    Ok(())
 }
 
 fn unit_name(unit: TimeUnit) -> &'static str {
@@ -162,6 +215,7 @@ pub fn frame_to_table(frame: &DataFrame, path: &Path) -> Result<Table> {
                 values: series.datetime().map_err(fail)?.physical().iter().collect(),
                 unit: unit_name(*unit).into(),
                 tz: tz.as_ref().map(|t| t.to_string()),
+                format: None,
             },
             DataType::String => Values::Text(
                 series

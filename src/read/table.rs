@@ -23,6 +23,10 @@ pub enum ValueType {
         unit: String,
         /// Time zone, when the input had one.
         tz: Option<String>,
+        /// The text form of the values in the input CSV, as a chrono pattern
+        /// (`%Y-%m-%dT%H:%M:%SZ`), used again when writing CSV; `None`: polars' ISO form.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        format: Option<String>,
     },
 }
 
@@ -47,6 +51,8 @@ pub enum Values {
         unit: String,
         /// Time zone, if any.
         tz: Option<String>,
+        /// Text form in CSV (see [`ValueType::Datetime`]).
+        format: Option<String>,
     },
 }
 
@@ -135,9 +141,12 @@ impl Values {
             Values::Int(_) => ValueType::Int,
             Values::Float(_) => ValueType::Float,
             Values::Date(_) => ValueType::Date,
-            Values::Datetime { unit, tz, .. } => ValueType::Datetime {
+            Values::Datetime {
+                unit, tz, format, ..
+            } => ValueType::Datetime {
                 unit: unit.clone(),
                 tz: tz.clone(),
+                format: format.clone(),
             },
         }
     }
@@ -199,10 +208,11 @@ impl Values {
             ValueType::Int => Values::Int(parse(&keys)),
             ValueType::Float => Values::Float(parse(&keys)),
             ValueType::Date => Values::Date(parse(&keys)),
-            ValueType::Datetime { unit, tz } => Values::Datetime {
+            ValueType::Datetime { unit, tz, format } => Values::Datetime {
                 values: parse(&keys),
                 unit: unit.clone(),
                 tz: tz.clone(),
+                format: format.clone(),
             },
         }
     }
@@ -223,10 +233,11 @@ impl Values {
                     .map(|v| v.map(|x| x.round() as i32))
                     .collect(),
             ),
-            ValueType::Datetime { unit, tz } => Values::Datetime {
+            ValueType::Datetime { unit, tz, format } => Values::Datetime {
                 values: numbers.iter().map(round).collect(),
                 unit: unit.clone(),
                 tz: tz.clone(),
+                format: format.clone(),
             },
         }
     }
@@ -242,10 +253,16 @@ impl Values {
             Values::Int(v) => Values::Int(pick(v, rows)),
             Values::Float(v) => Values::Float(pick(v, rows)),
             Values::Date(v) => Values::Date(pick(v, rows)),
-            Values::Datetime { values, unit, tz } => Values::Datetime {
+            Values::Datetime {
+                values,
+                unit,
+                tz,
+                format,
+            } => Values::Datetime {
                 values: pick(values, rows),
                 unit: unit.clone(),
                 tz: tz.clone(),
+                format: format.clone(),
             },
         }
     }

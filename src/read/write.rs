@@ -21,23 +21,40 @@ fn unit_of(name: &str) -> TimeUnit {
     }
 }
 
-/// Converts a [`Table`] to a polars frame with the original types.
-pub fn table_to_frame(table: &Table) -> std::result::Result<DataFrame, polars::error::PolarsError> {
+/// Converts a [`Table`] to a polars frame with the original types. With `csv_text`, datetime
+/// columns that remember their input's text form ([`crate::read::ValueType::Datetime`]'s
+/// `format`) become text in that form, so a CSV round trip keeps it.
+pub fn table_to_frame(
+    table: &Table,
+    csv_text: bool,
+) -> std::result::Result<DataFrame, polars::error::PolarsError> {
     let mut cols: Vec<PlColumn> = Vec::with_capacity(table.columns.len());
     for c in &table.columns {
         let name = c.name.as_str().into();
         let series = match &c.values {
+            Values::Datetime {
+                values,
+                unit,
+                format: Some(format),
+                ..
+            } if csv_text => {
+                let text: Vec<Option<String>> = values
+                    .iter()
+                    .map(|v| v.and_then(|x| super::datetime::format_value(x, unit, format)))
+                    .collect();
+                Series::new(name, text)
+            }
             Values::Text(v) => Series::new(name, v),
             Values::Bool(v) => Series::new(name, v),
             Values::Int(v) => Series::new(name, v),
             Values::Float(v) => Series::new(name, v),
             Values::Date(v) => Series::new(name, v).cast(&DataType::Date)?,
-            Values::Datetime { values, unit, tz } => {
-                Series::new(name, values).cast(&DataType::Datetime(
-                    unit_of(unit),
-                    polars::prelude::TimeZone::opt_try_new(tz.as_deref())?,
-                ))?
-            }
+            Values::Datetime {
+                values, unit, tz, ..
+            } => Series::new(name, values).cast(&DataType::Datetime(
+                unit_of(unit),
+                polars::prelude::TimeZone::opt_try_new(tz.as_deref())?,
+            ))?,
         };
         cols.push(series.into_column());
     }
@@ -97,7 +114,7 @@ impl TableWriter {
         let fail = |e: polars::error::PolarsError| {
             Error::table(&self.path, format!("writing failed: {e}"))
         };
-        let mut frame = table_to_frame(table).map_err(fail)?;
+        let mut frame = table_to_frame(table, !self.parquet).map_err(fail)?;
         if matches!(self.sink, Sink::Pending) {
             let file = File::create(&self.tmp)
                 .map_err(|e| Error::io(&self.path, "creating the output", e))?;

@@ -34,7 +34,7 @@ use crate::train::Progress;
 const SELECTION_SEED: u64 = 0x0005_E1EC;
 
 /// A trial's changes to the base config: dotted field name and value.
-pub type Overrides = Vec<(String, toml::Value)>;
+pub type Overrides = crate::config::Overrides;
 
 /// How much to tune and on what.
 #[derive(Debug, Clone)]
@@ -89,49 +89,14 @@ pub struct TuneResult {
     pub released: Option<PathBuf>,
 }
 
-/// Sets the dotted field `key` of `config` to `value`. Returns the config, checked, or an
-/// error naming the key and the value.
+/// Sets each dotted field of `config` (see [`RunConfig::with_overrides`]), as a trial does.
 pub fn apply(config: &RunConfig, overrides: &Overrides) -> Result<RunConfig> {
-    let origin = "[tune.space]";
-    let mut root = toml::Value::try_from(config)
-        .map_err(|e| Error::config(origin, format!("cannot represent the config: {e}")))?;
-    for (key, value) in overrides {
-        let bad = |why: String| Error::config(origin, format!("key '{key}' = {value}: {why}"));
-        let mut at = &mut root;
-        let parts: Vec<&str> = key.split('.').collect();
-        for part in &parts[..parts.len() - 1] {
-            let table = at
-                .as_table_mut()
-                .ok_or_else(|| bad(format!("'{part}' is not inside a table")))?;
-            at = table
-                .entry(part.to_string())
-                .or_insert_with(|| toml::Value::Table(Default::default()));
-        }
-        at.as_table_mut()
-            .ok_or_else(|| bad("its parent is not a table".into()))?
-            .insert(parts[parts.len() - 1].to_string(), value.clone());
-    }
-    let tuned: RunConfig = root.try_into().map_err(|e: toml::de::Error| {
-        Error::config(
-            origin,
-            format!(
-                "{} (in a trial setting {})",
-                e.message(),
-                describe(overrides)
-            ),
-        )
-    })?;
-    tuned.validate(&format!("{origin} trial {}", describe(overrides)))?;
-    Ok(tuned)
+    config.with_overrides("[tune.space]", overrides)
 }
 
 /// `a = 1, b = 2`.
 pub fn describe(overrides: &Overrides) -> String {
-    overrides
-        .iter()
-        .map(|(k, v)| format!("{k} = {v}"))
-        .collect::<Vec<_>>()
-        .join(", ")
+    crate::config::describe_overrides(overrides)
 }
 
 /// The trials' overrides: every combination in order (grid) or independent draws (random,

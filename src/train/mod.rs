@@ -305,6 +305,7 @@ impl Trainer {
             dropout: config.model.dropout,
             log_frequency: t.log_frequency,
             discriminator_steps: t.discriminator_steps,
+            generator_steps: t.generator_steps,
             generator_lr: t.generator_lr,
             discriminator_lr: t.discriminator_lr,
             device: train_device,

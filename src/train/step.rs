@@ -1,4 +1,5 @@
-//! One CTGAN training step: `discriminator_steps` critic updates, then one generator update.
+//! One CTGAN training step: `discriminator_steps` critic updates, then `generator_steps`
+//! generator updates.
 //!
 //! The critic update is written as "loss -> gradients -> optimiser" with the gradients taken
 //! per parameter, so that DP-SGD can replace the middle stage (per-row clipping and noise)
@@ -47,8 +48,10 @@ pub struct StepContext {
     pub dropout: f64,
     /// Log-frequency conditioning.
     pub log_frequency: bool,
-    /// Critic updates per generator update.
+    /// Critic updates per step.
     pub discriminator_steps: usize,
+    /// Generator updates per step, after the critic's.
+    pub generator_steps: usize,
     /// Learning rates.
     pub generator_lr: f64,
     /// Learning rate of the critic.
@@ -378,25 +381,8 @@ pub fn discriminator_step(
     }
 }
 
-/// Runs one training step and returns the networks and the step's losses. `dp_rng` is
-/// required in DP mode (when `ctx.dp` is set).
-pub fn train_step(
-    ctx: &StepContext,
-    mut nets: Networks,
-    rng: &mut impl Rng,
-    dp_rng: Option<&mut DpRng>,
-) -> (Networks, StepLosses) {
-    let mut loss_d = None;
-    let mut dp_rng = dp_rng;
-    for _ in 0..ctx.discriminator_steps {
-        loss_d = Some(discriminator_step(
-            ctx,
-            &mut nets,
-            rng,
-            dp_rng.as_deref_mut(),
-        ));
-    }
-
+/// One generator update against the current critic (no rows are read). Returns its loss.
+fn generator_step(ctx: &StepContext, nets: &mut Networks, rng: &mut impl Rng) -> Tensor<1> {
     let cond = ctx.conditions(ctx.batch, rng);
     let raw = nets
         .generator
@@ -421,9 +407,35 @@ pub fn train_step(
     let grads = GradientsParams::from_grads(loss.backward(), &nets.generator);
     nets.generator = nets
         .generator_optim
-        .step(ctx.generator_lr, nets.generator, grads);
+        .step(ctx.generator_lr, nets.generator.clone(), grads);
+    loss.detach()
+}
+
+/// Runs one training step and returns the networks and the step's losses. `dp_rng` is
+/// required in DP mode (when `ctx.dp` is set).
+pub fn train_step(
+    ctx: &StepContext,
+    mut nets: Networks,
+    rng: &mut impl Rng,
+    dp_rng: Option<&mut DpRng>,
+) -> (Networks, StepLosses) {
+    let mut loss_d = None;
+    let mut dp_rng = dp_rng;
+    for _ in 0..ctx.discriminator_steps {
+        loss_d = Some(discriminator_step(
+            ctx,
+            &mut nets,
+            rng,
+            dp_rng.as_deref_mut(),
+        ));
+    }
+
+    let mut loss_g = None;
+    for _ in 0..ctx.generator_steps {
+        loss_g = Some(generator_step(ctx, &mut nets, rng));
+    }
     let losses = StepLosses {
-        generator: loss.detach(),
+        generator: loss_g.expect("at least one generator step"),
         discriminator: loss_d.expect("at least one critic step"),
     };
     (nets, losses)

@@ -75,14 +75,23 @@ impl ContinuousEncoder {
             .filter(|(_, &w)| w > 0.0)
             .map(|(&x, &w)| (x, w))
             .unzip();
-        let atoms: Vec<(f64, f64)> = atoms.iter().copied().filter(|&(_, w)| w > 0.0).collect();
+        let mut atoms: Vec<(f64, f64)> = atoms.iter().copied().filter(|&(_, w)| w > 0.0).collect();
+        // At most `max_modes` modes in all, atoms included: keep the heaviest atoms that leave
+        // room for one body mode, and fold the others back into the body as plain points.
+        let (mut points, mut weights) = (points, weights);
+        atoms.sort_by(|a, b| b.1.total_cmp(&a.1));
+        for (x, w) in atoms.split_off(atoms.len().min(settings.max_modes.saturating_sub(1))) {
+            points.push(x);
+            weights.push(w);
+        }
+        let body_modes = settings.max_modes - atoms.len();
         let modes = if min == max || (points.is_empty() && atoms.is_empty()) {
             Vec::new()
         } else {
             let mut modes = if points.is_empty() {
                 Vec::new()
             } else {
-                cover_all_values(fit_modes(&points, &weights, settings), &points, &weights)
+                covering_modes(&points, &weights, settings, body_modes)
             };
             let body: f64 = weights.iter().sum();
             let total = body + atoms.iter().map(|(_, w)| w).sum::<f64>();
@@ -195,6 +204,63 @@ impl ContinuousEncoder {
     }
 }
 
+/// At most `limit` modes fitted on `points` that together represent every point: the mixture
+/// plus, when some points lie beyond every mode's reach, one covering mode for them
+/// ([`cover_all_values`]). When that would exceed `limit`, the mixture is refitted with one
+/// mode fewer; with `limit` 1, one mode spans all points.
+fn covering_modes(
+    points: &[f64],
+    weights: &[f64],
+    settings: MixtureSettings,
+    limit: usize,
+) -> Vec<Mode> {
+    let fit = |k: usize| {
+        let settings = MixtureSettings {
+            max_modes: k,
+            ..settings
+        };
+        cover_all_values(fit_modes(points, weights, settings), points, weights)
+    };
+    let modes = fit(limit);
+    if modes.len() <= limit {
+        return modes;
+    }
+    if limit >= 2 {
+        let fewer = fit(limit - 1);
+        if fewer.len() <= limit {
+            return fewer;
+        }
+    }
+    let all: Vec<(f64, f64)> = points
+        .iter()
+        .copied()
+        .zip(weights.iter().copied())
+        .collect();
+    vec![spanning_mode(&all, 1.0)]
+}
+
+/// One mode whose reach (0.99 x 4 standard deviations) spans all `points` (value, weight),
+/// with mixture weight `share`.
+fn spanning_mode(points: &[(f64, f64)], share: f64) -> Mode {
+    let w: f64 = points.iter().map(|(_, w)| w).sum();
+    let mean = points.iter().map(|(x, w)| x * w).sum::<f64>() / w;
+    let var = points
+        .iter()
+        .map(|(x, w)| w * (x - mean).powi(2))
+        .sum::<f64>()
+        / w;
+    let reach = points
+        .iter()
+        .map(|(x, _)| (x - mean).abs())
+        .fold(0.0, f64::max);
+    Mode {
+        weight: share,
+        mean,
+        std: var.sqrt().max(reach / 3.9).max(1e-3 * (1.0 + mean.abs())),
+        exact: false,
+    }
+}
+
 /// Adds one mode for the values that no kept mode can represent (more than 0.99 x 4 standard
 /// deviations from every mean). CTGAN drops light modes and then clips such values onto a far
 /// mode, so a rare but real value (13 rows of `Time = 72` in the credit table) never comes back;
@@ -215,28 +281,11 @@ fn cover_all_values(mut modes: Vec<Mode>, points: &[f64], weights: &[f64]) -> Ve
         return modes;
     }
     let total: f64 = weights.iter().sum();
-    let w: f64 = uncovered.iter().map(|(_, w)| w).sum();
-    let mean = uncovered.iter().map(|(x, w)| x * w).sum::<f64>() / w;
-    let var = uncovered
-        .iter()
-        .map(|(x, w)| w * (x - mean).powi(2))
-        .sum::<f64>()
-        / w;
-    let reach = uncovered
-        .iter()
-        .map(|(x, _)| (x - mean).abs())
-        .fold(0.0, f64::max);
-    let std = var.sqrt().max(reach / 3.9).max(1e-3 * (1.0 + mean.abs()));
-    let share = w / total;
+    let share = uncovered.iter().map(|(_, w)| w).sum::<f64>() / total;
     for m in &mut modes {
         m.weight *= 1.0 - share;
     }
-    modes.push(Mode {
-        weight: share,
-        mean,
-        std,
-        exact: false,
-    });
+    modes.push(spanning_mode(&uncovered, share));
     modes
 }
 

@@ -243,7 +243,20 @@ impl DataTransformer {
                         .map(|r| c.decode_value(&data[r * dim + offset..r * dim + offset + w]))
                         .collect();
                     offset += w;
-                    Values::from_numbers(&cs.value_type, numbers)
+                    let mut values = Values::from_numbers(&cs.value_type, numbers);
+                    if let (Values::Float(v), Some(d)) = (&mut values, cs.decimals) {
+                        for x in v.iter_mut().flatten() {
+                            *x = crate::schema::round_to(*x, d);
+                        }
+                    }
+                    if let (Values::Datetime { values: v, .. }, Some(step)) =
+                        (&mut values, cs.resolution)
+                    {
+                        for x in v.iter_mut().flatten() {
+                            *x = (*x as f64 / step as f64).round() as i64 * step;
+                        }
+                    }
+                    values
                 }
             };
             columns.push(Column {
