@@ -519,11 +519,13 @@ fn train(a: TrainArgs) -> Result<()> {
     }
     let (config, data, out) = resolve_train(&a)?;
     check_writable(&out)?;
+    let read_started = std::time::Instant::now();
     let table = read_table(&data, &config.data)?;
+    let read_seconds = read_started.elapsed().as_secs_f64();
     let device = dpsynth::device::select(config.train.device)?;
     let progress = Progress::new(config.train.epochs, a.quiet);
     progress.note(&format!(
-        "training on {} ({} rows x {} columns) with device {}",
+        "training on {} ({} rows x {} columns, read in {read_seconds:.2} s) with device {}",
         data.display(),
         table.n_rows(),
         table.columns.len(),
@@ -595,12 +597,16 @@ fn sample(a: SampleArgs) -> Result<()> {
     let block = dpsynth::sample::BLOCK_ROWS;
     let chunk = a.chunk_rows.max(1).div_ceil(block) * block;
     let mut done = 0;
+    let started = std::time::Instant::now();
+    let mut generating = std::time::Duration::ZERO;
     loop {
         let n = (a.rows - done).min(chunk);
+        let chunk_started = std::time::Instant::now();
         let table = match &condition {
             None => sampler.sample_stream(seed, done, n),
             Some(c) => sampler.sample_table(n, Some(c), a.max_tries_factor, &mut rng)?,
         };
+        generating += chunk_started.elapsed();
         writer.write(&table)?;
         done += n;
         if done >= a.rows {
@@ -609,7 +615,15 @@ fn sample(a: SampleArgs) -> Result<()> {
     }
     writer.finish()?;
     if !a.quiet {
-        eprintln!("wrote {} rows to {}", a.rows, a.output.display());
+        let total = started.elapsed().as_secs_f64();
+        let g = generating.as_secs_f64();
+        eprintln!(
+            "wrote {} rows to {} in {total:.2} s (generating {g:.2} s, {:.0} rows/s; writing {:.2} s)",
+            a.rows,
+            a.output.display(),
+            a.rows as f64 / g.max(1e-9),
+            total - g
+        );
     }
     Ok(())
 }
