@@ -318,6 +318,12 @@ pub struct PrivacyConfig {
     /// The text that rare categories come back as (they share one "other" slot). Default
     /// "other".
     pub other_label: String,
+    /// DP mode: epochs of ordinary (non-private) GAN training, before DP-SGD starts, on rows
+    /// drawn independently from the noisy marginals that preprocessing measured. They read no
+    /// row (post-processing of the noisy histograms), so they cost no privacy; they give the
+    /// generator the columns' shapes, leaving the private steps the joint structure.
+    /// Default 0.
+    pub warm_start_epochs: usize,
     /// Public metadata per column, keyed by column name: not protected, not charged.
     pub columns: BTreeMap<String, PublicColumn>,
 }
@@ -334,6 +340,7 @@ impl Default for PrivacyConfig {
             discover: false,
             bins: 64,
             other_label: "other".into(),
+            warm_start_epochs: 0,
             columns: BTreeMap::new(),
         }
     }

@@ -149,6 +149,23 @@ fn planted_row_appears_nowhere_in_the_release_with_public_domains() {
 }
 
 #[test]
+fn planted_row_appears_nowhere_after_a_warm_start() {
+    // The warm start trains on rows drawn from the noisy marginals; the planted row must not
+    // reach the file through it either, and the ledger says it happened and cost nothing.
+    let toml = format!(
+        "{SMALL}\n[privacy]\nwarm_start_epochs = 3\n\n{}",
+        credit_domains()
+    );
+    let shown = check_planted_row_is_absent(&toml, &[], 5000.0);
+    assert!(
+        shown.contains("warm start: 3 epochs of non-private training on 4455 rows drawn independently from the noisy marginals"),
+        "{shown}"
+    );
+    // The same planned steps as without it: the warm start is not charged.
+    assert!(shown.contains("9 of 9 planned steps"), "{shown}");
+}
+
+#[test]
 fn planted_row_appears_nowhere_in_the_release_with_discovery() {
     let toml = format!("{SMALL}\n[privacy]\ndiscover = true\n");
     let shown = check_planted_row_is_absent(&toml, &["--seed", "4"], 1e6);

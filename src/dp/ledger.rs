@@ -42,6 +42,10 @@ pub struct Ledger {
     /// tuning run's (`tuning.epsilon`, `tuning.delta`), not this trial's alone.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tuning: Option<TuningCharge>,
+    /// Set when DP training started with a warm start (`privacy.warm_start_epochs`): what it
+    /// trained on. It reads no row, so it costs nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warm_start: Option<String>,
 }
 
 impl Ledger {
@@ -89,6 +93,7 @@ impl Ledger {
             noise_seeded,
             selection: None,
             tuning: None,
+            warm_start: None,
         }
     }
 
@@ -162,8 +167,8 @@ impl Ledger {
                 "preprocessing",
                 match pre.noise_multiplier {
                     Some(z) => format!(
-                        "{} noisy histograms, noise multiplier {:.3} (std {:.2} per count), threshold {:.1}, epsilon alone {:.4}",
-                        pre.histograms, z, pre.count_noise_std, pre.threshold, self.epsilon_preprocess
+                        "{} noisy histograms ({} bins per continuous column), noise multiplier {:.3} (std {:.2} per count), threshold {:.1}, epsilon alone {:.4}",
+                        pre.histograms, pre.continuous_bins, z, pre.count_noise_std, pre.threshold, self.epsilon_preprocess
                     ),
                     None => "none measured (all metadata public, frequencies uniform)".into(),
                 },
@@ -181,6 +186,10 @@ impl Ledger {
                 self.selection
                     .clone()
                     .unwrap_or_else(|| "the last one trained".into()),
+            ),
+            (
+                "warm start",
+                self.warm_start.clone().unwrap_or_else(|| "none".into()),
             ),
             ("accountant", self.accountant.clone()),
             (

@@ -124,6 +124,9 @@ fn step_seed(seed: u64, step: u64) -> u64 {
 /// run encodes the same rows.
 const ENCODING_STREAM: u64 = 0x656e_636f_6465;
 
+/// The stream of the DP warm start (its surrogate rows and its steps).
+const WARM_START_STREAM: u64 = 0x7761_726d;
+
 impl Trainer {
     /// Infers the schema, fits the transformer, encodes the table and initialises the networks
     /// on `device` (a plain device; autodiff is added here).
@@ -289,13 +292,16 @@ impl Trainer {
                 let _ = to_host(bias.val());
             }
         }
-        let ctx = StepContext {
-            data: matrix(encoded.data, n_rows, encoded.dim, &train_device),
+        let context = |data: Tensor<2>,
+                       conditions: ConditionSampler,
+                       rows_by_slot: RowsBySlot,
+                       dp: Option<DpSettings>| StepContext {
+            data,
             n_rows,
             spans: transformer.spans(),
             conditions,
             rows_by_slot,
-            dp: dp_settings,
+            dp,
             batch: t.batch_size,
             pac: config.pac(),
             embedding_dim: config.model.embedding_dim,
@@ -308,8 +314,30 @@ impl Trainer {
             generator_steps: t.generator_steps,
             generator_lr: t.generator_lr,
             discriminator_lr: t.discriminator_lr,
-            device: train_device,
+            device: train_device.clone(),
         };
+        if dp_mode && checkpoint.is_none() && config.privacy.warm_start_epochs > 0 {
+            // Rows drawn from the noisy marginals only: post-processing, no privacy spent.
+            let mut warm_rng = ChaCha8Rng::seed_from_u64(seed ^ WARM_START_STREAM);
+            let surrogate = transformer.sample_independent(n_rows, &mut warm_rng);
+            let warm = context(
+                matrix(surrogate.data, n_rows, surrogate.dim, &train_device),
+                conditions.clone(),
+                RowsBySlot::new(&surrogate.discrete_slots, &widths),
+                None,
+            );
+            device.seed(seed ^ WARM_START_STREAM);
+            let steps = config.privacy.warm_start_epochs * (n_rows / t.batch_size).max(1);
+            for _ in 0..steps {
+                nets = train_step(&warm, nets, &mut warm_rng, None).0;
+            }
+        }
+        let ctx = context(
+            matrix(encoded.data, n_rows, encoded.dim, &train_device),
+            conditions,
+            rows_by_slot,
+            dp_settings,
+        );
         let h = checkpoint.map(|c| &c.header);
         Ok(Trainer {
             ctx,
@@ -516,6 +544,16 @@ impl Trainer {
                 run.preprocessing.clone(),
                 run.rng.is_seeded(),
             )
+        });
+        let ledger = ledger.map(|mut ledger| {
+            let warm = self.config.privacy.warm_start_epochs;
+            if warm > 0 {
+                ledger.warm_start = Some(format!(
+                    "{warm} epochs of non-private training on {} rows drawn independently from the noisy marginals (post-processing of the preprocessing histograms: no privacy spent)",
+                    self.ctx.n_rows
+                ));
+            }
+            ledger
         });
         TrainedGenerator {
             ledger,

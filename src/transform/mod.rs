@@ -220,6 +220,75 @@ impl DataTransformer {
         }
     }
 
+    /// `n` encoded rows whose columns are drawn independently from the fitted marginals:
+    /// category slots by their counts, continuous values from their mixture (clipped to the
+    /// bounds), missing values at the fitted rate. Nothing here reads a row: in DP mode the
+    /// counts and mixtures are the noisy statistics, so these rows are post-processing of
+    /// them (the warm start of DP training learns from them).
+    pub fn sample_independent(&self, n: usize, rng: &mut impl Rng) -> EncodedTable {
+        use rand_distr::{Distribution, Normal};
+        let dim = self.output_dim();
+        let mut data = vec![0f32; n * dim];
+        let mut discrete_slots = Vec::new();
+        let mut offset = 0;
+        let pick = |weights: &[f64], rng: &mut dyn rand::RngCore| -> usize {
+            let total: f64 = weights.iter().map(|w| w.max(0.0)).sum();
+            if total <= 0.0 {
+                return 0;
+            }
+            let mut u = rng.random::<f64>() * total;
+            for (i, w) in weights.iter().enumerate() {
+                u -= w.max(0.0);
+                if u < 0.0 {
+                    return i;
+                }
+            }
+            weights.len() - 1
+        };
+        for enc in &self.encoders {
+            match enc {
+                Encoder::Discrete(d) => {
+                    let slots: Vec<u32> = (0..n).map(|_| pick(&d.counts, rng) as u32).collect();
+                    for (r, &slot) in slots.iter().enumerate() {
+                        data[r * dim + offset + slot as usize] = 1.0;
+                    }
+                    discrete_slots.push(slots);
+                    offset += d.width();
+                }
+                Encoder::Continuous(c) => {
+                    let w = c.width();
+                    let weights: Vec<f64> = c.modes.iter().map(|m| m.weight).collect();
+                    let mut probs = vec![0.0; c.modes.len()];
+                    for r in 0..n {
+                        let value = if c.has_null && rng.random::<f64>() < c.null_rate {
+                            None
+                        } else if c.modes.is_empty() {
+                            Some(c.min)
+                        } else {
+                            let m = &c.modes[pick(&weights, rng)];
+                            let x = if m.exact {
+                                m.mean
+                            } else {
+                                Normal::new(m.mean, m.std)
+                                    .map_or(m.mean, |normal| normal.sample(rng))
+                            };
+                            Some(x.clamp(c.min, c.max))
+                        };
+                        let start = r * dim + offset;
+                        c.encode_value(value, &mut data[start..start + w], &mut probs, rng);
+                    }
+                    offset += w;
+                }
+            }
+        }
+        EncodedTable {
+            data,
+            n_rows: n,
+            dim,
+            discrete_slots,
+        }
+    }
+
     /// Decodes `n` encoded rows (row-major, `output_dim()` wide) back to a table with the
     /// input's column names and types.
     pub fn inverse(&self, data: &[f32], n: usize, rng: &mut impl Rng) -> Table {
