@@ -270,7 +270,7 @@ fn drive(
                 ),
             );
         }
-        match trainer.epoch_until(&should_stop) {
+        match trainer.epoch_until(&should_stop, Some(progress)) {
             Err(e) => {
                 status.state = RunState::Failed;
                 status.message = Some(format!(

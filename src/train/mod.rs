@@ -26,7 +26,7 @@ use crate::sampler::{ConditionSampler, RowsBySlot};
 use crate::schema::Schema;
 use crate::transform::DataTransformer;
 pub use checkpoint::{Checkpoint, CheckpointHeader, DpState};
-pub use progress::{EpochMetrics, MetricsLog, Progress};
+pub use progress::{EpochMetrics, MetricsLog, Progress, StepProgress};
 pub use step::StepLosses;
 use step::{train_step, DpSettings, Networks, StepContext};
 
@@ -472,14 +472,19 @@ impl Trainer {
     /// One epoch; reads the mean losses back to the host once, at its end.
     pub fn epoch(&mut self) -> Result<EpochMetrics> {
         Ok(self
-            .epoch_until(&|| false)?
+            .epoch_until(&|| false, None)?
             .expect("an epoch that is never asked to stop finishes"))
     }
 
     /// Runs the rest of the current epoch, asking `stop` before every step. Returns the
     /// epoch's metrics, or `None` when `stop` said yes first (the position in the epoch is
     /// kept, so a checkpoint taken now resumes mid-epoch).
-    pub fn epoch_until(&mut self, stop: &dyn Fn() -> bool) -> Result<Option<EpochMetrics>> {
+    /// `progress`, when given, hears of every step ([`Progress::step`]).
+    pub fn epoch_until(
+        &mut self,
+        stop: &dyn Fn() -> bool,
+        progress: Option<&Progress>,
+    ) -> Result<Option<EpochMetrics>> {
         let epoch_start = Instant::now();
         let first = self.step_in_epoch;
         let mut sum_g: Option<Tensor<1>> = None;
@@ -492,6 +497,17 @@ impl Trainer {
             }
             let losses = self.step()?;
             self.step_in_epoch += 1;
+            if let Some(progress) = progress {
+                progress.step(&progress::StepProgress {
+                    epoch: self.epochs_done + 1,
+                    epochs: self.config.train.epochs,
+                    step: self.step_in_epoch,
+                    steps: self.steps_per_epoch,
+                    rows: (self.step_in_epoch - first) * self.ctx.batch,
+                    elapsed: epoch_start.elapsed(),
+                    steps_timed: self.step_in_epoch - first,
+                });
+            }
             sum_g = Some(match sum_g {
                 None => losses.generator,
                 Some(s) => s + losses.generator,
@@ -601,7 +617,9 @@ pub fn train(
             );
             break;
         }
-        let m = trainer.epoch()?;
+        let m = trainer
+            .epoch_until(&|| false, Some(reporting.progress))?
+            .expect("an epoch that is never asked to stop finishes");
         reporting.progress.epoch(&m, config.train.epochs);
         if let Some(log) = reporting.metrics.as_deref_mut() {
             log.write(&m)?;

@@ -1,8 +1,10 @@
 //! Progress reporting: an indicatif bar on a terminal, plain lines otherwise, nothing when quiet,
 //! and a JSON-lines metrics file with one record per epoch.
 
+use std::cell::Cell;
 use std::io::{IsTerminal, Write};
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
@@ -32,12 +34,45 @@ pub struct EpochMetrics {
 
 /// How progress is shown.
 pub enum Progress {
-    /// An indicatif bar.
-    Bar(ProgressBar),
-    /// One line per epoch on stderr.
-    Lines,
+    /// An indicatif bar over all steps of the run.
+    Bar {
+        /// The bar (its length becomes epochs x steps at the first step).
+        bar: ProgressBar,
+        /// Epochs of the run.
+        epochs: usize,
+        /// Steps per epoch, once known (0 before the first step).
+        steps: Cell<usize>,
+    },
+    /// One line per epoch on stderr, plus a line every [`LINE_EVERY`] within an epoch that
+    /// runs longer than that.
+    Lines {
+        /// When the last in-epoch line was printed (or the epoch started).
+        last: Cell<Instant>,
+    },
     /// Nothing.
     Quiet,
+}
+
+/// How often a long epoch prints a progress line when stderr is not a terminal.
+pub const LINE_EVERY: Duration = Duration::from_secs(5);
+
+/// Where an epoch stands, for [`Progress::step`].
+#[derive(Debug, Clone, Copy)]
+pub struct StepProgress {
+    /// 1-based epoch.
+    pub epoch: usize,
+    /// Epochs of the run.
+    pub epochs: usize,
+    /// Steps done in this epoch.
+    pub step: usize,
+    /// Steps per epoch.
+    pub steps: usize,
+    /// Rows this epoch has consumed so far (this session: steps done here x batch).
+    pub rows: usize,
+    /// Time since this epoch (or its resumed part) started.
+    pub elapsed: Duration,
+    /// Steps done since `elapsed` started counting.
+    pub steps_timed: usize,
 }
 
 impl Progress {
@@ -48,15 +83,50 @@ impl Progress {
         } else if std::io::stderr().is_terminal() {
             let bar = ProgressBar::new(epochs as u64);
             bar.set_style(
-                ProgressStyle::with_template(
-                    "{elapsed_precise} [{bar:30}] epoch {pos}/{len} ETA {eta} {msg}",
-                )
-                .expect("the template is valid")
-                .progress_chars("=> "),
+                ProgressStyle::with_template("{elapsed_precise} [{bar:30}] ETA {eta} {msg}")
+                    .expect("the template is valid")
+                    .progress_chars("=> "),
             );
-            Progress::Bar(bar)
+            Progress::Bar {
+                bar,
+                epochs,
+                steps: Cell::new(0),
+            }
         } else {
-            Progress::Lines
+            Progress::Lines {
+                last: Cell::new(Instant::now()),
+            }
+        }
+    }
+
+    /// Reports a step inside an epoch: the bar moves; plain lines appear every
+    /// [`LINE_EVERY`] of a long epoch, with steps, rows/s and the epoch's ETA.
+    pub fn step(&self, p: &StepProgress) {
+        let rate = p.rows as f64 / p.elapsed.as_secs_f64().max(1e-9);
+        let left = p.steps.saturating_sub(p.step) as f64 * p.elapsed.as_secs_f64()
+            / p.steps_timed.max(1) as f64;
+        match self {
+            Progress::Bar { bar, epochs, steps } => {
+                if steps.get() != p.steps {
+                    steps.set(p.steps);
+                    bar.set_length((epochs * p.steps) as u64);
+                }
+                bar.set_position(((p.epoch - 1) * p.steps + p.step) as u64);
+                bar.set_message(format!(
+                    "epoch {}/{} step {}/{} {rate:.0} rows/s",
+                    p.epoch, p.epochs, p.step, p.steps
+                ));
+            }
+            Progress::Lines { last } => {
+                if last.get().elapsed() >= LINE_EVERY && p.step < p.steps {
+                    last.set(Instant::now());
+                    eprintln!(
+                        "epoch {}/{}: step {}/{}, {rate:.0} rows/s, epoch ETA {left:.0} s",
+                        p.epoch, p.epochs, p.step, p.steps
+                    );
+                }
+            }
+            Progress::Quiet => {}
         }
     }
 
@@ -70,11 +140,14 @@ impl Progress {
             msg.push_str(&format!(" score {score:.3}"));
         }
         match self {
-            Progress::Bar(bar) => {
-                bar.set_position(m.epoch as u64);
-                bar.set_message(msg);
+            Progress::Bar { bar, steps, .. } => {
+                bar.set_position((m.epoch * steps.get().max(1)) as u64);
+                bar.set_message(format!("epoch {}/{total} {msg}", m.epoch));
             }
-            Progress::Lines => eprintln!("epoch {}/{} {msg} ({:.2} s)", m.epoch, total, m.seconds),
+            Progress::Lines { last } => {
+                last.set(Instant::now());
+                eprintln!("epoch {}/{} {msg} ({:.2} s)", m.epoch, total, m.seconds)
+            }
             Progress::Quiet => {}
         }
     }
@@ -82,15 +155,15 @@ impl Progress {
     /// Prints a message without breaking the bar.
     pub fn note(&self, msg: &str) {
         match self {
-            Progress::Bar(bar) => bar.println(msg),
-            Progress::Lines => eprintln!("{msg}"),
+            Progress::Bar { bar, .. } => bar.println(msg),
+            Progress::Lines { .. } => eprintln!("{msg}"),
             Progress::Quiet => {}
         }
     }
 
     /// Removes the bar.
     pub fn finish(&self) {
-        if let Progress::Bar(bar) = self {
+        if let Progress::Bar { bar, .. } = self {
             bar.finish_and_clear();
         }
     }
