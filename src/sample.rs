@@ -214,6 +214,28 @@ impl GeneratorSampler {
                 )
             })
             .collect();
+        // Blocks are independent (each has its own stream), so the chunk is split into one
+        // run of blocks per core, generated side by side; the rows are the same either way.
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(blocks.len())
+            .max(1);
+        let per_thread = blocks.len().div_ceil(threads);
+        let parts: Vec<Table> = std::thread::scope(|scope| {
+            let handles: Vec<_> = blocks
+                .chunks(per_thread)
+                .map(|group| scope.spawn(move || self.sample_blocks(seed, group)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("a sampling thread panicked"))
+                .collect()
+        });
+        crate::read::concat_tables(parts)
+    }
+
+    /// The rows of `blocks` ((stream index, rows) pairs) of the sample stream of `seed`.
+    fn sample_blocks(&self, seed: u64, blocks: &[(usize, usize)]) -> Table {
         let mut rngs: Vec<ChaCha8Rng> = blocks
             .iter()
             .map(|&(index, _)| {
@@ -227,6 +249,7 @@ impl GeneratorSampler {
         for (&(_, rows), rng) in blocks.iter().zip(rngs.iter_mut()) {
             self.draw_inputs(rows, None, rng, &mut input, &mut uniform);
         }
+        let n: usize = blocks.iter().map(|&(_, rows)| rows).sum();
         let encoded = self.generate(n, input, uniform);
         let dim = self.transformer.output_dim();
         let mut parts = Vec::with_capacity(blocks.len());
