@@ -233,6 +233,10 @@ struct SampleArgs {
     /// Compute device.
     #[arg(long, value_enum, default_value = "cpu")]
     device: DeviceChoice,
+    /// Statistics the generator's BatchNorm layers use: the saved running ones, or each
+    /// block of 256 rows' own (as SDV ctgan samples); docs/quality.md compares them.
+    #[arg(long, value_enum, default_value = "running")]
+    batch_norm: dpsynth::sample::BatchNormMode,
     /// Rows generated per chunk (bounds memory).
     #[arg(long, default_value_t = 50_000)]
     chunk_rows: usize,
@@ -584,7 +588,8 @@ fn sample(a: SampleArgs) -> Result<()> {
         eprintln!("{}", model.header.privacy.summary());
     }
     let device = dpsynth::device::select(a.device)?;
-    let sampler = GeneratorSampler::new(&model, &device.device, &a.model)?;
+    let sampler =
+        GeneratorSampler::new(&model, &device.device, &a.model)?.with_batch_norm(a.batch_norm);
     let condition = a
         .condition
         .as_deref()

@@ -2,7 +2,7 @@
 //! host RNG (so `--seed` gives the same rows on every backend), the generator in inference mode,
 //! Gumbel-max draws for one-hot spans, then the transformer's inverse.
 
-use burn::tensor::Device;
+use burn::tensor::{Device, Tensor};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
@@ -42,6 +42,18 @@ pub struct GeneratorSampler {
     conditions: ConditionSampler,
     embedding_dim: usize,
     device: Device,
+    batch_statistics: bool,
+}
+
+/// Which statistics the generator's BatchNorm layers normalise with when sampling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum BatchNormMode {
+    /// The running statistics saved with the generator: a row does not depend on the other
+    /// rows generated with it (the default).
+    #[default]
+    Running,
+    /// The statistics of each block of 256 generated rows, as SDV ctgan samples (in batches).
+    Batch,
 }
 
 impl GeneratorSampler {
@@ -58,7 +70,14 @@ impl GeneratorSampler {
             transformer,
             embedding_dim: config.embedding_dim,
             device: device.clone(),
+            batch_statistics: false,
         })
+    }
+
+    /// Sets which statistics BatchNorm uses ([`BatchNormMode`]).
+    pub fn with_batch_norm(mut self, mode: BatchNormMode) -> Self {
+        self.batch_statistics = mode == BatchNormMode::Batch;
+        self
     }
 
     /// Resolves `column=value`. The value must be a kept category of a discrete column; an
@@ -167,9 +186,24 @@ impl GeneratorSampler {
     /// Runs the generator on host inputs: `n` encoded rows, row-major.
     fn generate(&self, n: usize, input: Vec<f32>, uniform: Vec<f32>) -> Vec<f32> {
         let width = self.embedding_dim + self.conditions.dim();
-        let raw = self
-            .generator
-            .forward(matrix(input, n, width, &self.device));
+        let raw = if self.batch_statistics {
+            let blocks: Vec<Tensor<2>> = input
+                .chunks(BLOCK_ROWS * width)
+                .map(|block| {
+                    let rows = block.len() / width;
+                    self.generator.forward_batch_statistics(matrix(
+                        block.to_vec(),
+                        rows,
+                        width,
+                        &self.device,
+                    ))
+                })
+                .collect();
+            Tensor::cat(blocks, 0)
+        } else {
+            self.generator
+                .forward(matrix(input, n, width, &self.device))
+        };
         let dim = self.transformer.output_dim();
         // Gumbel-max: the argmax of logits + Gumbel noise draws each one-hot span from its
         // softmax, as CTGAN's sampling does (the temperature does not change the argmax).

@@ -37,6 +37,21 @@ impl Residual {
         let out = relu(self.bn.forward(self.fc.forward(x.clone())));
         Tensor::cat(vec![out, x], 1)
     }
+
+    /// As [`Residual::forward`] outside training, but normalising with the statistics of
+    /// this batch (biased variance, as PyTorch's BatchNorm1d in training mode) instead of the
+    /// running ones: how SDV ctgan samples.
+    pub fn forward_batch_statistics(&self, x: Tensor<2>) -> Tensor<2> {
+        let h = self.fc.forward(x.clone());
+        let [_, width] = h.dims();
+        let mean = h.clone().mean_dim(0);
+        let centred = h - mean;
+        let var = centred.clone().powi_scalar(2).mean_dim(0);
+        let normed = centred / var.add_scalar(self.bn.epsilon).sqrt();
+        let gamma = self.bn.gamma.val().reshape([1, width]);
+        let beta = self.bn.beta.val().reshape([1, width]);
+        Tensor::cat(vec![relu(normed * gamma + beta), x], 1)
+    }
 }
 
 /// The generator network (no output activation; see [`activate`]).
@@ -83,6 +98,16 @@ impl Generator {
         let mut x = input;
         for block in &self.blocks {
             x = block.forward(x);
+        }
+        self.output.forward(x)
+    }
+
+    /// As [`Generator::forward`], with each BatchNorm using this batch's statistics
+    /// ([`Residual::forward_batch_statistics`]).
+    pub fn forward_batch_statistics(&self, input: Tensor<2>) -> Tensor<2> {
+        let mut x = input;
+        for block in &self.blocks {
+            x = block.forward_batch_statistics(x);
         }
         self.output.forward(x)
     }
