@@ -265,6 +265,16 @@ fn main() -> ExitCode {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
+    // Raise glibc's mmap and trim thresholds: burn allocates and frees large buffers every
+    // op, and above the default thresholds each one comes from fresh zeroed pages (209,000+
+    // page faults per Adult epoch). With 256 MiB an Adult epoch took 5.56/5.67 s against
+    // 6.36/6.03 s (scripts/bench_cpu_options.sh, docs/performance.md).
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes allocator parameters; called before any thread starts.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 256 << 20);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 256 << 20);
+    }
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Train(a) => train(a),

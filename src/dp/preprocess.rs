@@ -50,35 +50,10 @@ pub struct PreprocessLedger {
     pub public_categories: Vec<String>,
     /// Columns whose bounds were public (config).
     pub public_bounds: Vec<String>,
-    /// Bins of each continuous column's histogram ([`histogram_bins`]; 0 in files written
+    /// Bins of each continuous column's histogram (`privacy.bins`; 0 in files written
     /// before it was recorded).
     #[serde(default)]
     pub continuous_bins: usize,
-}
-
-/// Fewest bins a continuous column's histogram gets.
-const MIN_BINS: usize = 4;
-
-/// A bin's expected count, in noise deviations, that [`histogram_bins`] aims for.
-const ROWS_PER_BIN_IN_NOISE_STD: f64 = 3.0;
-
-/// Points a histogram bin is spread over when the mixture is fitted, so that a coarse bin
-/// stands for the range it covers rather than for its centre alone.
-const POINTS_PER_BIN: usize = 4;
-
-/// Bins for a continuous column's histogram: `max_bins` (`privacy.bins`) unless noise of
-/// `count_noise_std` per count would swamp them. With `rows` spread evenly, a bin then
-/// holds at least [`ROWS_PER_BIN_IN_NOISE_STD`] noise deviations. Only public numbers (the
-/// row count and the plan's noise) go in, so the choice costs no privacy. On credit_data at
-/// epsilon 1 (3,563 rows, noise std 147 per count) 64 bins held 56 rows each on average, and
-/// nearly every bin fell under the 2-deviation floor: each continuous column collapsed to one
-/// value.
-pub fn histogram_bins(max_bins: usize, rows: f64, count_noise_std: f64) -> usize {
-    if count_noise_std <= 0.0 {
-        return max_bins;
-    }
-    let affordable = (rows / (ROWS_PER_BIN_IN_NOISE_STD * count_noise_std)).floor() as usize;
-    affordable.clamp(MIN_BINS.min(max_bins), max_bins)
 }
 
 /// `x` with `P(N(0, 1) > x) = p`, by bisection on `erfc`.
@@ -491,11 +466,10 @@ pub fn fit_private_transformer(
                     }
                 };
                 values.clamp_numbers(lo, hi);
-                let bins = if measured {
-                    histogram_bins(privacy.bins, n_rows, count_noise_std)
-                } else {
-                    privacy.bins
-                };
+                // Fewer bins when the noise is large (rows / (3 noise deviations), so that
+                // credit_data at epsilon 1 got 8) and spreading each bin's count over points
+                // inside it were tried and made Adult at epsilon 1 worse (docs/quality.md).
+                let bins = privacy.bins;
                 ledger.continuous_bins = bins;
                 let width = (hi - lo) / bins as f64;
                 // [bins..., exactly lo, exactly hi, null]: values sitting on a bound (a
@@ -572,21 +546,9 @@ pub fn fit_private_transformer(
                 } else {
                     0.0
                 };
-                // Each bin's count spread evenly over points inside it.
-                let spread = |b: usize| {
-                    (0..POINTS_PER_BIN).map(move |j| (b, (j as f64 + 0.5) / POINTS_PER_BIN as f64))
-                };
-                let points: Vec<f64> = (0..centres.len())
-                    .flat_map(spread)
-                    .map(|(b, at)| centres[b] + (at - 0.5) * width)
-                    .collect();
-                let weights: Vec<f64> = (0..centres.len())
-                    .flat_map(spread)
-                    .map(|(b, _)| body[b] / POINTS_PER_BIN as f64)
-                    .collect();
                 Encoder::Continuous(ContinuousEncoder::from_weighted_points(
-                    &points,
-                    &weights,
+                    &centres,
+                    &body,
                     &atoms,
                     (lo, hi),
                     null_share.min(1.0),
@@ -609,19 +571,6 @@ pub fn fit_private_transformer(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn histogram_bins_follow_the_noise() {
-        // credit_data at epsilon 1: 3,563 rows, std 147.76 per count -> 8 bins of ~445 rows.
-        assert_eq!(histogram_bins(64, 3563.0, 147.76), 8);
-        // Adult at epsilon 1 (std 153 over 15 histograms): 56 bins.
-        assert_eq!(histogram_bins(64, 26048.0, 153.0), 56);
-        // Little noise: the configured 64; no noise (nothing measured): 64; tiny tables: 4.
-        assert_eq!(histogram_bins(64, 26048.0, 20.0), 64);
-        assert_eq!(histogram_bins(64, 100.0, 0.0), 64);
-        assert_eq!(histogram_bins(64, 100.0, 147.0), 4);
-        assert_eq!(histogram_bins(2, 100.0, 147.0), 2);
-    }
 
     #[test]
     fn grid_bins_contain_their_values() {
