@@ -198,24 +198,8 @@ fn blank_lines_are_not_rows() {
 
 /// Kolmogorov-Smirnov distance between the present values of two samples.
 fn ks_distance(a: &Values, b: &Values) -> f64 {
-    let sorted = |v: &Values| {
-        let mut x: Vec<f64> = (0..v.len()).filter_map(|i| v.number(i)).collect();
-        x.sort_by(f64::total_cmp);
-        x
-    };
-    let (a, b) = (sorted(a), sorted(b));
-    let (mut i, mut j, mut d) = (0, 0, 0f64);
-    while i < a.len() && j < b.len() {
-        let x = a[i].min(b[j]);
-        while i < a.len() && a[i] <= x {
-            i += 1;
-        }
-        while j < b.len() && b[j] <= x {
-            j += 1;
-        }
-        d = d.max((i as f64 / a.len() as f64 - j as f64 / b.len() as f64).abs());
-    }
-    d
+    let present = |v: &Values| (0..v.len()).filter_map(|i| v.number(i)).collect::<Vec<_>>();
+    dpsynth::evaluate::fidelity::ks_statistic(&present(a), &present(b))
 }
 
 #[test]

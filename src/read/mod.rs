@@ -37,18 +37,26 @@ pub fn read_table(path: &Path, options: &DataConfig) -> Result<Table> {
             "the file is empty; give a table with a header and rows",
         ));
     }
-    let frame = if is_parquet(path) {
+    let (frame, formats) = if is_parquet(path) {
         let file =
             std::fs::File::open(path).map_err(|e| Error::io(path, "opening the table", e))?;
-        ParquetReader::new(file)
+        let frame = ParquetReader::new(file)
             .finish()
-            .map_err(|e| Error::table(path, format!("cannot read it as Parquet: {e}")))?
+            .map_err(|e| Error::table(path, format!("cannot read it as Parquet: {e}")))?;
+        (frame, Vec::new())
     } else {
         read_csv(path, options)?
     };
     let mut table = frame_to_table(&frame, path)?;
-    if !is_parquet(path) {
-        remember_datetime_formats(&mut table, path, options)?;
+    for (name, text_form) in formats {
+        if let Some(Values::Datetime { format, .. }) = table
+            .columns
+            .iter_mut()
+            .find(|c| c.name == name)
+            .map(|c| &mut c.values)
+        {
+            *format = Some(text_form);
+        }
     }
     let table = drop_blank_rows(table);
     if table.columns.is_empty() {
@@ -92,24 +100,6 @@ fn drop_blank_rows(table: Table) -> Table {
     }
 }
 
-/// `columns` of a CSV file as text, cell by cell, without date parsing.
-fn read_csv_as_text(path: &Path, options: &DataConfig, columns: &[String]) -> Result<DataFrame> {
-    let parse = csv_parse_options(options).with_try_parse_dates(false);
-    CsvReadOptions::default()
-        .with_has_header(options.has_header)
-        .with_infer_schema_length(Some(0))
-        .with_columns(Some(columns.iter().map(|c| c.as_str().into()).collect()))
-        .with_parse_options(parse)
-        .try_into_reader_with_file_path(Some(path.to_path_buf()))
-        .and_then(|r| r.finish())
-        .map_err(|e| {
-            Error::table(
-                path,
-                format!("cannot read its datetime columns as text: {e}"),
-            )
-        })
-}
-
 fn csv_parse_options(options: &DataConfig) -> CsvParseOptions {
     let separator = options.delimiter.as_bytes()[0];
     let quote = options.quote.as_bytes()[0];
@@ -128,8 +118,9 @@ fn csv_parse_options(options: &DataConfig) -> CsvParseOptions {
 
 /// Reads a CSV file. Dates and datetimes are parsed only in text columns whose first cells look
 /// like them: letting polars try every text column cost 2.3 s of the 2.5 s it took to read
-/// Adult (docs/performance.md).
-fn read_csv(path: &Path, options: &DataConfig) -> Result<DataFrame> {
+/// Adult (docs/performance.md). Also returns, for each datetime column, the text form its cells
+/// are written in ([`datetime::detect_format`]), read from the unparsed cells.
+fn read_csv(path: &Path, options: &DataConfig) -> Result<(DataFrame, Vec<(String, String)>)> {
     let mut frame = read_csv_with(path, options, None, false)?;
     let dated: Vec<String> = frame
         .columns()
@@ -141,21 +132,33 @@ fn read_csv(path: &Path, options: &DataConfig) -> Result<DataFrame> {
         })
         .map(|c| c.name().to_string())
         .collect();
+    let mut formats = Vec::new();
     if dated.is_empty() {
-        return Ok(frame);
+        return Ok((frame, formats));
     }
     let parsed = read_csv_with(path, options, Some(&dated), true)?;
+    let fail = |name: &str, e: polars::error::PolarsError| {
+        Error::table(path, format!("column '{name}': {e}"))
+    };
     for name in &dated {
-        let column = parsed
-            .column(name)
-            .map_err(|e| Error::table(path, format!("column '{name}': {e}")))?;
+        let column = parsed.column(name).map_err(|e| fail(name, e))?;
+        if let DataType::Datetime(unit, _) = column.dtype() {
+            let text = frame.column(name).map_err(|e| fail(name, e))?;
+            let cells = text
+                .as_materialized_series()
+                .str()
+                .map_err(|e| fail(name, e))?;
+            if let Some(f) = datetime::detect_format(cells.iter().flatten(), unit_name(*unit)) {
+                formats.push((name.clone(), f));
+            }
+        }
         if matches!(column.dtype(), DataType::Date | DataType::Datetime(..)) {
             frame
                 .replace(name.as_str(), column.clone())
-                .map_err(|e| Error::table(path, format!("column '{name}': {e}")))?;
+                .map_err(|e| fail(name, e))?;
         }
     }
-    Ok(frame)
+    Ok((frame, formats))
 }
 
 /// How many cells of a text column [`looks_like_dates`] looks at.
@@ -205,33 +208,6 @@ fn read_csv_with(
                 ),
             )
         })
-}
-
-/// Sets `format` on each datetime column of a CSV table to the text form its cells are
-/// written in ([`datetime::detect_format`]), reading those columns again as text.
-fn remember_datetime_formats(table: &mut Table, path: &Path, options: &DataConfig) -> Result<()> {
-    let names: Vec<String> = table
-        .columns
-        .iter()
-        .filter(|c| matches!(c.values, Values::Datetime { .. }))
-        .map(|c| c.name.clone())
-        .collect();
-    if names.is_empty() {
-        return Ok(());
-    }
-    let text = read_csv_as_text(path, options, &names)?;
-    for column in &mut table.columns {
-        if let Values::Datetime { format, unit, .. } = &mut column.values {
-            let Some(raw) = text.column(&column.name).ok() else {
-                continue;
-            };
-            let raw = raw.as_materialized_series();
-            if let Ok(strings) = raw.str() {
-                *format = datetime::detect_format(strings.iter().flatten(), unit);
-            }
-        }
-    }
-    Ok(())
 }
 
 fn unit_name(unit: TimeUnit) -> &'static str {
