@@ -229,6 +229,9 @@ pub enum DeviceChoice {
     Ndarray,
     /// burn-flex explicitly.
     Flex,
+    /// The host engine (`crate::model::host`): hand-written passes on the CPU, without burn.
+    /// Non-DP training only; DP training and sampling run on burn-flex.
+    Host,
 }
 
 /// Optimisation settings (CTGAN / SDV ctgan 0.12 defaults).

@@ -51,6 +51,10 @@ pub fn select(choice: DeviceChoice) -> Result<SelectedDevice> {
             device: Device::flex(),
             name: "cpu (flex)".into(),
         }),
+        DeviceChoice::Host => Ok(SelectedDevice {
+            device: Device::flex(),
+            name: "cpu (host engine; DP steps and sampling on flex)".into(),
+        }),
         DeviceChoice::Wgpu => {
             if wgpu_works() {
                 Ok(SelectedDevice {

@@ -30,12 +30,13 @@ fn run_args<'a>(run: &'a str, epochs: &'a str, extra: &[&'a str]) -> Vec<&'a str
         epochs,
         "--seed",
         "11",
-        "--device",
-        "ndarray",
         "--checkpoint-every-epochs",
         "1",
         "--quiet",
     ];
+    if !extra.contains(&"--device") {
+        args.extend_from_slice(&["--device", "ndarray"]);
+    }
     args.extend_from_slice(extra);
     args
 }
@@ -147,6 +148,17 @@ fn a_killed_and_resumed_run_equals_an_uninterrupted_one() {
         })
         .collect();
     assert_eq!(epochs, vec![1, 2, 3, 4, 5]);
+}
+
+#[test]
+fn a_killed_and_resumed_host_engine_run_equals_an_uninterrupted_one() {
+    let dir = tempdir();
+    let (a, b) = killed_and_uninterrupted(dir.path(), "40", &["--device", "host"]);
+    assert_eq!(b.header.epochs_run, 40);
+    assert!(
+        a.tensors == b.tensors,
+        "the resumed host-engine run's generator differs from the uninterrupted one"
+    );
 }
 
 #[test]

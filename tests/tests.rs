@@ -13,6 +13,7 @@ mod evaluate;
 mod report_browser;
 mod runs;
 mod gradient_penalty;
+mod host_engine;
 mod model_file;
 mod training;
 mod transform;

@@ -3,6 +3,7 @@
 
 pub mod discriminator;
 pub mod generator;
+pub mod host;
 
 use burn::module::{Param, RunningState};
 use burn::nn::BatchNormConfig;

@@ -14,12 +14,14 @@ use burn::store::ModuleRecord;
 use burn::tensor::Bytes;
 use serde::{Deserialize, Serialize};
 
+use super::host::HostNetworks;
 use super::step::Networks;
 use crate::atomic::write_atomic;
 use crate::config::RunConfig;
 use crate::dp::preprocess::PreprocessLedger;
 use crate::dp::{PrivacyPlan, RngState};
 use crate::error::{Error, Result};
+use crate::model::host::Adam;
 use crate::transform::DataTransformer;
 
 /// First bytes of a checkpoint; `ModelFile::read` recognises them to refuse checkpoints.
@@ -78,6 +80,10 @@ pub struct CheckpointHeader {
     pub dp: Option<DpState>,
     /// Byte lengths of the network sections, in order.
     pub sections: Vec<(String, usize)>,
+    /// Whether the sections hold the host engine's networks (raw `f32` buffers, see
+    /// [`host_sections`]) rather than burn records.
+    #[serde(default)]
+    pub host_engine: bool,
 }
 
 /// A checkpoint in memory.
@@ -134,6 +140,122 @@ pub fn load_networks(fresh: Networks, sections: &[Vec<u8>]) -> Result<Networks> 
         generator_optim: fresh.generator_optim.load_record(optim(2)?),
         discriminator_optim: fresh.discriminator_optim.load_record(optim(3)?),
     })
+}
+
+fn push_f32s(out: &mut Vec<u8>, values: &[f32]) {
+    for v in values {
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+}
+
+fn adam_bytes(adam: &Adam) -> Vec<u8> {
+    let mut out = adam.time.to_le_bytes().to_vec();
+    for m in adam.moment1.iter().chain(&adam.moment2) {
+        push_f32s(&mut out, m);
+    }
+    out
+}
+
+/// The host engine's networks as the four sections (generator, critic, their optimisers):
+/// little-endian `f32` buffers in parameter order (the generator's running statistics after
+/// its parameters; an optimiser's step count as an `i32` first).
+pub fn host_sections(nets: &HostNetworks) -> Vec<Vec<u8>> {
+    let mut generator = nets.generator.clone();
+    let mut g = Vec::new();
+    for p in generator.params_mut() {
+        push_f32s(&mut g, p);
+    }
+    for b in &nets.generator.blocks {
+        push_f32s(&mut g, &b.running_mean);
+        push_f32s(&mut g, &b.running_var);
+    }
+    let mut critic = nets.critic.clone();
+    let mut d = Vec::new();
+    for p in critic.params_mut() {
+        push_f32s(&mut d, p);
+    }
+    vec![
+        g,
+        d,
+        adam_bytes(&nets.generator_optim),
+        adam_bytes(&nets.critic_optim),
+    ]
+}
+
+/// Reads `f32`s from a section in order, failing if it is too short or too long.
+struct Reader<'a> {
+    bytes: &'a [u8],
+    what: &'static str,
+}
+
+impl Reader<'_> {
+    fn fill(&mut self, target: &mut [f32]) -> Result<()> {
+        let need = target.len() * 4;
+        if self.bytes.len() < need {
+            return Err(record_error(
+                self.what,
+                "section is shorter than the networks",
+            ));
+        }
+        for (t, c) in target.iter_mut().zip(self.bytes[..need].chunks_exact(4)) {
+            *t = f32::from_le_bytes(c.try_into().expect("4 bytes"));
+        }
+        self.bytes = &self.bytes[need..];
+        Ok(())
+    }
+
+    fn finish(self) -> Result<()> {
+        if self.bytes.is_empty() {
+            Ok(())
+        } else {
+            Err(record_error(
+                self.what,
+                "section is longer than the networks",
+            ))
+        }
+    }
+}
+
+fn load_adam(adam: &mut Adam, bytes: &[u8], what: &'static str) -> Result<()> {
+    if bytes.len() < 4 {
+        return Err(record_error(what, "section is cut short"));
+    }
+    adam.time = i32::from_le_bytes(bytes[..4].try_into().expect("4 bytes"));
+    let mut r = Reader {
+        bytes: &bytes[4..],
+        what,
+    };
+    for m in adam.moment1.iter_mut().chain(adam.moment2.iter_mut()) {
+        r.fill(m)?;
+    }
+    r.finish()
+}
+
+/// Restores host-engine networks shaped like `fresh` from [`host_sections`]' bytes.
+pub fn load_host(mut fresh: HostNetworks, sections: &[Vec<u8>]) -> Result<HostNetworks> {
+    let mut r = Reader {
+        bytes: &sections[0],
+        what: SECTIONS[0],
+    };
+    for p in fresh.generator.params_mut() {
+        r.fill(p)?;
+    }
+    for b in &mut fresh.generator.blocks {
+        r.fill(&mut b.running_mean)?;
+        r.fill(&mut b.running_var)?;
+    }
+    r.finish()?;
+    let mut r = Reader {
+        bytes: &sections[1],
+        what: SECTIONS[1],
+    };
+    for p in fresh.critic.params_mut() {
+        r.fill(p)?;
+    }
+    r.finish()?;
+    load_adam(&mut fresh.generator_optim, &sections[2], SECTIONS[2])?;
+    load_adam(&mut fresh.critic_optim, &sections[3], SECTIONS[3])?;
+    Ok(fresh)
 }
 
 impl Checkpoint {

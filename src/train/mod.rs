@@ -2,6 +2,7 @@
 //! generator file (never the critic).
 
 pub mod checkpoint;
+pub mod host;
 pub mod progress;
 pub mod step;
 
@@ -14,10 +15,11 @@ use burn::tensor::{Device, Tensor};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-use crate::config::RunConfig;
+use crate::config::{DeviceChoice, RunConfig};
 use crate::dp::preprocess::{fit_private_transformer, PreprocessLedger, PreprocessSettings};
 use crate::dp::{Accountant, DpRng, Ledger, PlanRequest, PrivacyPlan, RngState, Spent};
 use crate::error::{Error, Result};
+use crate::model::host::{Adam, AdamSettings, HostCritic, HostGenerator, Mat};
 use crate::model::{
     generator_tensors, matrix, to_host, DiscriminatorConfig, GeneratorConfig, NamedTensor,
 };
@@ -26,6 +28,7 @@ use crate::sampler::{ConditionSampler, RowsBySlot};
 use crate::schema::Schema;
 use crate::transform::DataTransformer;
 pub use checkpoint::{Checkpoint, CheckpointHeader, DpState};
+use host::HostNetworks;
 pub use progress::{EpochMetrics, MetricsLog, Progress, StepProgress};
 pub use step::StepLosses;
 use step::{train_step, DpSettings, Networks, StepContext};
@@ -70,6 +73,9 @@ pub struct Reporting<'a> {
 pub struct Trainer {
     ctx: StepContext,
     nets: Option<Networks>,
+    /// The host engine's table and networks, when it trains (then `nets` holds the burn
+    /// networks it started from, unused).
+    host: Option<HostRun>,
     rng: ChaCha8Rng,
     transformer: DataTransformer,
     config: RunConfig,
@@ -80,6 +86,12 @@ pub struct Trainer {
     partial_losses: (f64, f64),
     total_steps: u64,
     dp: Option<DpRun>,
+}
+
+/// Host-engine training: the encoded table on the host and the networks.
+struct HostRun {
+    data: Mat,
+    nets: HostNetworks,
 }
 
 /// The DP side of a run: its accountant, secure generator and what preprocessing recorded.
@@ -279,7 +291,7 @@ impl Trainer {
             generator_optim: adam(t.generator_decay),
             discriminator_optim: adam(t.discriminator_decay),
         };
-        if let Some(c) = checkpoint {
+        if let Some(c) = checkpoint.filter(|c| !c.header.host_engine) {
             nets = checkpoint::load_networks(nets, &c.sections)?;
         }
         // burn initialises parameters lazily, and a `no_grad()` view taken before the first
@@ -332,16 +344,62 @@ impl Trainer {
                 nets = train_step(&warm, nets, &mut warm_rng, None).0;
             }
         }
-        let ctx = context(
-            matrix(encoded.data, n_rows, encoded.dim, &train_device),
-            conditions,
-            rows_by_slot,
-            dp_settings,
-        );
+        let host_engine = config.train.device == DeviceChoice::Host && !dp_mode;
+        if let Some(c) = checkpoint {
+            if c.header.host_engine != host_engine {
+                return Err(Error::Training(format!(
+                    "this checkpoint was written by the {} engine; resume it with the same device (train.device = {:?} in the run's config)",
+                    if c.header.host_engine { "host" } else { "burn" },
+                    config.train.device
+                )));
+            }
+        }
+        let (data, host) = if host_engine {
+            let adam = |decay: f64, params: Vec<&mut [f32]>| {
+                let lengths: Vec<usize> = params.iter().map(|p| p.len()).collect();
+                Adam::new(
+                    AdamSettings {
+                        beta1: t.beta1 as f32,
+                        beta2: t.beta2 as f32,
+                        epsilon: 1e-8,
+                        weight_decay: decay as f32,
+                    },
+                    &lengths,
+                )
+            };
+            let mut generator = HostGenerator::from_burn(&nets.generator);
+            let mut critic = HostCritic::from_burn(&nets.discriminator);
+            let generator_optim = adam(t.generator_decay, generator.params_mut());
+            let critic_optim = adam(t.discriminator_decay, critic.params_mut());
+            let mut host_nets = HostNetworks {
+                generator,
+                critic,
+                generator_optim,
+                critic_optim,
+            };
+            if let Some(c) = checkpoint {
+                host_nets = checkpoint::load_host(host_nets, &c.sections)?;
+            }
+            let run = HostRun {
+                data: Mat::from_vec(n_rows, encoded.dim, encoded.data),
+                nets: host_nets,
+            };
+            (
+                Tensor::<2>::zeros([0, encoded.dim], &train_device),
+                Some(run),
+            )
+        } else {
+            (
+                matrix(encoded.data, n_rows, encoded.dim, &train_device),
+                None,
+            )
+        };
+        let ctx = context(data, conditions, rows_by_slot, dp_settings);
         let h = checkpoint.map(|c| &c.header);
         Ok(Trainer {
             ctx,
             nets: Some(nets),
+            host,
             rng: h.map_or_else(|| ChaCha8Rng::seed_from_u64(seed), |h| h.rng.chacha8()),
             transformer,
             config: config.clone(),
@@ -388,8 +446,12 @@ impl Trainer {
                     rng: run.rng.state(),
                 }),
                 sections: Vec::new(),
+                host_engine: self.host.is_some(),
             },
-            sections: checkpoint::network_sections(nets)?,
+            sections: match &self.host {
+                Some(host) => checkpoint::host_sections(&host.nets),
+                None => checkpoint::network_sections(nets)?,
+            },
         })
     }
 
@@ -431,6 +493,23 @@ impl Trainer {
                 )));
             }
         }
+        if let Some(host) = &mut self.host {
+            let mut noise = ChaCha8Rng::seed_from_u64(step_seed(self.seed, self.total_steps));
+            self.total_steps += 1;
+            let (g, d) = host::train_step(
+                &self.ctx,
+                &host.data,
+                &mut host.nets,
+                &mut self.rng,
+                &mut noise,
+            );
+            let device = self.ctx.device.clone().inner();
+            let scalar = |x: f64| Tensor::<1>::from_floats([x as f32], &device);
+            return Ok(StepLosses {
+                generator: scalar(g),
+                discriminator: scalar(d),
+            });
+        }
         let nets = self
             .nets
             .take()
@@ -449,6 +528,11 @@ impl Trainer {
     /// One critic update alone (benchmarks compare DP and non-DP updates with it); in DP mode it
     /// is charged to the ledger like any other step. Returns the critic loss on the device.
     pub fn discriminator_step(&mut self) -> Result<Tensor<1>> {
+        if self.host.is_some() {
+            return Err(Error::Training(
+                "a lone critic step is not available on the host engine".into(),
+            ));
+        }
         if let Some(run) = &self.dp {
             if !run.accountant.allows(run.steps + 1) {
                 return Err(Error::Privacy(
@@ -573,8 +657,12 @@ impl Trainer {
         });
         TrainedGenerator {
             ledger,
-            // `valid()` leaves autodiff and brings BatchNorm's running statistics up to date.
-            tensors: generator_tensors(&nets.generator.clone().valid()),
+            tensors: match &self.host {
+                Some(host) => host.nets.generator.named_tensors(),
+                // `valid()` leaves autodiff and brings BatchNorm's running statistics up to
+                // date.
+                None => generator_tensors(&nets.generator.clone().valid()),
+            },
             training_rows: self.ctx.n_rows,
             epochs_run: self.epochs_done,
             transformer: self.transformer.clone(),

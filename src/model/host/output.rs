@@ -1,0 +1,104 @@
+//! The generator's output activations on the host (tanh for scalars, Gumbel-softmax for
+//! one-hot choices) and CTGAN's condition loss, each with its backward pass.
+
+use super::linalg::Mat;
+use crate::transform::{Activation, Span};
+
+/// Applies every span's activation to raw outputs `[batch, data_dim]`. `gumbel` holds
+/// Gumbel(0, 1) noise `[batch, data_dim]` (only the softmax spans' entries are read), `tau`
+/// the temperature.
+pub fn activate(raw: &Mat, spans: &[Span], gumbel: &Mat, tau: f32) -> Mat {
+    let mut out = Mat::zeros(raw.rows, raw.cols);
+    for r in 0..raw.rows {
+        let x = raw.row(r);
+        let g = gumbel.row(r);
+        let o = out.row_mut(r);
+        for span in spans {
+            let range = span.offset..span.offset + span.width;
+            match span.activation {
+                Activation::Tanh => {
+                    for j in range {
+                        o[j] = x[j].tanh();
+                    }
+                }
+                Activation::Softmax => {
+                    let mut max = f32::NEG_INFINITY;
+                    for j in range.clone() {
+                        o[j] = (x[j] + g[j]) / tau;
+                        max = max.max(o[j]);
+                    }
+                    let mut sum = 0f32;
+                    for j in range.clone() {
+                        o[j] = (o[j] - max).exp();
+                        sum += o[j];
+                    }
+                    for j in range {
+                        o[j] /= sum;
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Gradient with respect to the raw outputs, given the activated outputs `out` (from
+/// [`activate`]) and the gradient `d_out` with respect to them.
+pub fn activate_backward(out: &Mat, d_out: &Mat, spans: &[Span], tau: f32) -> Mat {
+    let mut d_raw = Mat::zeros(out.rows, out.cols);
+    for r in 0..out.rows {
+        let a = out.row(r);
+        let d = d_out.row(r);
+        let o = d_raw.row_mut(r);
+        for span in spans {
+            let range = span.offset..span.offset + span.width;
+            match span.activation {
+                Activation::Tanh => {
+                    for j in range {
+                        o[j] = d[j] * (1.0 - a[j] * a[j]);
+                    }
+                }
+                Activation::Softmax => {
+                    let dot: f32 = range.clone().map(|j| d[j] * a[j]).sum();
+                    for j in range {
+                        o[j] = a[j] * (d[j] - dot) / tau;
+                    }
+                }
+            }
+        }
+    }
+    d_raw
+}
+
+/// CTGAN's condition loss: the cross-entropy between each conditioned span's logits and the
+/// condition's category, summed over rows and divided by the batch size. `condition` is the
+/// one-hot conditional vector `[batch, condition_dim]`, laid out as the conditioned spans in
+/// span order. Adds the loss's gradient to `d_raw` and returns its value.
+pub fn condition_loss(raw: &Mat, spans: &[Span], condition: &Mat, d_raw: &mut Mat) -> f32 {
+    let batch = raw.rows as f32;
+    let mut loss = 0f32;
+    for r in 0..raw.rows {
+        let x = raw.row(r);
+        let c = condition.row(r);
+        let mut offset = 0;
+        for span in spans.iter().filter(|s| s.condition_column.is_some()) {
+            let cs = &c[offset..offset + span.width];
+            offset += span.width;
+            let weight: f32 = cs.iter().sum();
+            if weight == 0.0 {
+                continue;
+            }
+            let logits = &x[span.offset..span.offset + span.width];
+            let max = logits.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v));
+            let sum: f32 = logits.iter().map(|v| (v - max).exp()).sum();
+            let log_sum = max + sum.ln();
+            let d = &mut d_raw.row_mut(r)[span.offset..span.offset + span.width];
+            for (k, &v) in logits.iter().enumerate() {
+                loss -= cs[k] * (v - log_sum);
+                let p = (v - log_sum).exp();
+                d[k] += (p * weight - cs[k]) / batch;
+            }
+        }
+    }
+    loss / batch
+}
