@@ -2,14 +2,16 @@
 //! Criterion benchmarks of the pipeline's hot spots on real tables:
 //! transformer fitting (Adult), one training step and one epoch (Adult, CTGAN defaults), and
 //! sampling throughput. Run with `cargo bench --profile dev --bench pipeline` (one build
-//! profile for everything); `DPSYNTH_BENCH_DEVICE=flex|ndarray|wgpu` picks the backend (flex, the CPU default, when unset).
+//! profile for everything); `DPSYNTH_BENCH_DEVICE=host|flex|ndarray|wgpu` picks the engine
+//! (host, the CPU default, when unset). The DP critic-step ratio runs on burn (flex unless
+//! another burn backend is named): DP steps do not run on the host engine.
 
 use std::path::Path;
 use std::time::Duration;
 
 use burn::tensor::{Device, DeviceKind};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use dpsynth::config::{ColumnKindSetting, ColumnOverride, DataConfig, RunConfig};
+use dpsynth::config::{ColumnKindSetting, ColumnOverride, DataConfig, DeviceChoice, RunConfig};
 use dpsynth::export::ModelFile;
 use dpsynth::read::{read_table, Table};
 use dpsynth::sample::GeneratorSampler;
@@ -32,20 +34,26 @@ fn adult() -> Option<(Table, RunConfig)> {
     Some((table, config))
 }
 
-fn device() -> (Device, String) {
+fn device() -> (Device, String, DeviceChoice) {
     match std::env::var("DPSYNTH_BENCH_DEVICE").as_deref() {
-        Ok("ndarray") => (Device::ndarray(), "ndarray".into()),
-        Ok("wgpu") => (Device::wgpu(DeviceKind::DefaultDevice), "wgpu".into()),
-        _ => (Device::flex(), "flex".into()),
+        Ok("ndarray") => (Device::ndarray(), "ndarray".into(), DeviceChoice::Ndarray),
+        Ok("wgpu") => (
+            Device::wgpu(DeviceKind::DefaultDevice),
+            "wgpu".into(),
+            DeviceChoice::Wgpu,
+        ),
+        Ok("flex") => (Device::flex(), "flex".into(), DeviceChoice::Flex),
+        _ => (Device::flex(), "host".into(), DeviceChoice::Host),
     }
 }
 
 fn benches(c: &mut Criterion) {
-    let Some((table, config)) = adult() else {
+    let Some((table, mut config)) = adult() else {
         eprintln!("../shared/datasets/adult.csv not found; skipping");
         return;
     };
-    let (device, name) = device();
+    let (device, name, choice) = device();
+    config.train.device = choice;
 
     let mut g = c.benchmark_group("transform");
     g.sample_size(10);
@@ -73,7 +81,10 @@ fn benches(c: &mut Criterion) {
     g.finish();
 
     let file = ModelFile::from_training(trainer.finish(), &config);
-    let sampler = GeneratorSampler::new(&file, &device, Path::new("bench")).unwrap();
+    let mut sampler = GeneratorSampler::new(&file, &device, Path::new("bench")).unwrap();
+    if choice == DeviceChoice::Host {
+        sampler = sampler.on_host();
+    }
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
     let mut g = c.benchmark_group(format!("sample_{name}"));
     g.sample_size(10).throughput(Throughput::Elements(100_000));
@@ -93,10 +104,14 @@ fn median_seconds(times: &mut [f64]) -> f64 {
 /// against one without (pac 1, the same network shape, batch 500), interleaved in one run so
 /// the machine's noise hits both alike; prints the ratio (issue target: at most 1.3).
 fn dp_step_ratio(c: &mut Criterion) {
-    let Some((table, config)) = adult() else {
+    let Some((table, mut config)) = adult() else {
         return;
     };
-    let (device, name) = device();
+    let (mut device, mut name, mut choice) = device();
+    if choice == DeviceChoice::Host {
+        (device, name, choice) = (Device::flex(), "flex".into(), DeviceChoice::Flex);
+    }
+    config.train.device = choice;
     let mut plain_config = config.clone();
     plain_config.model.pac = Some(1);
     // Adult's public domains (configs/adult-dp.toml): DP mode refuses columns without them.

@@ -3,7 +3,8 @@
 # hyper-parameters (CTGAN defaults: batch 500, pac 10, 256x256 networks), in one run on this
 # machine, and prints both and their ratios: seconds per epoch, and sampling 100,000 rows
 # in-process (ctgan's sample() against dpsynth's generation time, which `dpsynth sample`
-# prints), plus dpsynth's whole-process time with the CSV written.
+# prints), plus dpsynth's whole-process time with the CSV written. dpsynth runs twice: on
+# `--device cpu` (the host engine, src/model/host) and on `--device flex` (burn-flex).
 #
 #   bash scripts/compare_ctgan.sh [EPOCHS] [THREADS]     # defaults: 3 epochs, 1 torch thread
 #
@@ -46,25 +47,36 @@ print(f"sample_100k_s {sample:.3f}")
 PY
 cat "$WORK/ctgan.txt"
 
-echo "== dpsynth ($EPOCHS epochs, --device cpu: burn-flex)"
-/usr/bin/time -f "peak_rss_mib %M" -o "$WORK/time.txt" \
-  "$DPSYNTH" train "$ADULT" --config configs/adult.toml --epochs "$EPOCHS" --device cpu \
-  --out "$WORK/adult.dpsynth" --metrics "$WORK/metrics.jsonl" 2> "$WORK/train.log"
-fit_s=$(sed -n 's/.*encoded the table in \([0-9.]*\) s.*/\1/p' "$WORK/train.log")
-echo "transformer_fit_and_encode_s $fit_s"
-awk '{printf "peak_rss_mib %.0f\n", $2 / 1024}' "$WORK/time.txt"
-epoch_s=$(python3 -c "import json,sys; r=[json.loads(l) for l in open('$WORK/metrics.jsonl')]; print(f\"{sum(x['seconds'] for x in r)/len(r):.3f}\")")
-start=$(date +%s.%N)
-"$DPSYNTH" sample "$WORK/adult.dpsynth" -n 100000 -o "$WORK/s.csv" --seed 1 2> "$WORK/sample.log"
-end=$(date +%s.%N)
-process_s=$(python3 -c "print(f'{$end - $start:.3f}')")
-# In-process generation time (what ctgan's sample() measures), from sample's summary line.
-sample_s=$(sed -n 's/.*(generating \([0-9.]*\) s.*/\1/p' "$WORK/sample.log")
-echo "epoch_s $epoch_s"
-echo "sample_100k_s $sample_s (in-process; whole process with the CSV written: $process_s s)"
+dpsynth_run() {  # $1: device; prints epoch_s, sample_100k_s lines and sets epoch_s/sample_s
+  local dev=$1
+  /usr/bin/time -f "peak_rss_mib %M" -o "$WORK/time.txt" \
+    "$DPSYNTH" train "$ADULT" --config configs/adult.toml --epochs "$EPOCHS" --device "$dev" \
+    --out "$WORK/adult.dpsynth" --metrics "$WORK/metrics.jsonl" 2> "$WORK/train.log"
+  fit_s=$(sed -n 's/.*encoded the table in \([0-9.]*\) s.*/\1/p' "$WORK/train.log")
+  echo "transformer_fit_and_encode_s $fit_s"
+  awk '{printf "peak_rss_mib %.0f\n", $2 / 1024}' "$WORK/time.txt"
+  epoch_s=$(python3 -c "import json,sys; r=[json.loads(l) for l in open('$WORK/metrics.jsonl')]; print(f\"{sum(x['seconds'] for x in r)/len(r):.3f}\")")
+  local start end process_s
+  start=$(date +%s.%N)
+  "$DPSYNTH" sample "$WORK/adult.dpsynth" -n 100000 -o "$WORK/s.csv" --seed 1 --device "$dev" 2> "$WORK/sample.log"
+  end=$(date +%s.%N)
+  process_s=$(python3 -c "print(f'{$end - $start:.3f}')")
+  # In-process generation time (what ctgan's sample() measures), from sample's summary line.
+  sample_s=$(sed -n 's/.*(generating \([0-9.]*\) s.*/\1/p' "$WORK/sample.log")
+  echo "epoch_s $epoch_s"
+  echo "sample_100k_s $sample_s (in-process; whole process with the CSV written: $process_s s)"
+}
+
+echo "== dpsynth ($EPOCHS epochs, --device flex: burn-flex)"
+dpsynth_run flex
+flex_epoch=$epoch_s
+flex_sample=$sample_s
+echo "== dpsynth ($EPOCHS epochs, --device cpu: the host engine)"
+dpsynth_run cpu
 
 c_epoch=$(awk '/epoch_s/{print $2}' "$WORK/ctgan.txt")
 c_sample=$(awk '/sample_100k_s/{print $2}' "$WORK/ctgan.txt")
 c_fit=$(awk '/transformer_fit_s/{print $2}' "$WORK/ctgan.txt")
 echo "== ratios (ctgan / dpsynth; above 1 means dpsynth is faster)"
-python3 -c "print(f'epoch: {$c_epoch / $epoch_s:.2f}x   sampling 100k rows: {$c_sample / $sample_s:.2f}x   transformer fit: {$c_fit / $fit_s:.1f}x')"
+python3 -c "print(f'host engine: epoch {$c_epoch / $epoch_s:.2f}x   sampling 100k rows {$c_sample / $sample_s:.2f}x   transformer fit {$c_fit / $fit_s:.1f}x')"
+python3 -c "print(f'burn-flex:   epoch {$c_epoch / $flex_epoch:.2f}x   sampling 100k rows {$c_sample / $flex_sample:.2f}x')"

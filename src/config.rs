@@ -223,14 +223,13 @@ pub enum DeviceChoice {
     Auto,
     /// burn's wgpu backend (GPU, or Mesa's software Vulkan).
     Wgpu,
-    /// The default CPU backend.
+    /// The CPU: the host engine for non-DP training and sampling, burn-flex for DP steps.
     Cpu,
     /// burn-ndarray explicitly.
     Ndarray,
     /// burn-flex explicitly.
     Flex,
-    /// The host engine (`crate::model::host`): hand-written passes on the CPU, without burn.
-    /// Non-DP training only; DP training and sampling run on burn-flex.
+    /// The same as `cpu` (the name says what runs: the host engine, `crate::model::host`).
     Host,
 }
 

@@ -17,15 +17,35 @@ pub struct SelectedDevice {
     pub name: String,
 }
 
-/// The CPU backend used by `--device cpu` and by `auto` without a GPU: burn-flex, measured
-/// faster than burn-ndarray for these MLPs (one Adult training step at batch 500: 78 ms on
-/// flex vs 95 ms on ndarray, `cargo bench --profile dev --bench pipeline -- step` with
-/// `DPSYNTH_BENCH_DEVICE=flex|ndarray`).
+/// The CPU device used by `--device cpu` and by `auto` without a GPU. Non-DP training and
+/// sampling run there on the host engine ([`uses_host_engine`]; 2-3x burn-flex, see
+/// docs/performance.md); what still runs on burn (DP critic steps) runs on burn-flex,
+/// measured faster than burn-ndarray for these MLPs (one Adult training step at batch 500:
+/// 78 ms on flex vs 95 ms on ndarray, `cargo bench --profile dev --bench pipeline -- step`
+/// with `DPSYNTH_BENCH_DEVICE=flex|ndarray`).
 pub fn default_cpu() -> SelectedDevice {
     SelectedDevice {
         device: Device::flex(),
-        name: "cpu (flex)".into(),
+        name: "cpu (host engine; DP critic steps on burn-flex)".into(),
     }
+}
+
+/// Whether `choice` trains (without DP) and samples on the host engine rather than burn:
+/// `host` and `cpu` do, `auto` does when it picks the CPU, the named burn backends do not.
+pub fn uses_host_engine(choice: DeviceChoice) -> bool {
+    match choice {
+        DeviceChoice::Host | DeviceChoice::Cpu => true,
+        DeviceChoice::Auto => !auto_picks_gpu(),
+        DeviceChoice::Wgpu | DeviceChoice::Ndarray | DeviceChoice::Flex => false,
+    }
+}
+
+/// Whether `auto` picks wgpu: a hardware adapter is present and `DPSYNTH_FORCE_CPU` is unset.
+/// Probed once per process.
+fn auto_picks_gpu() -> bool {
+    static PICKS_GPU: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *PICKS_GPU
+        .get_or_init(|| std::env::var_os("DPSYNTH_FORCE_CPU").is_none() && gpu_adapter_present())
 }
 
 /// Whether the wgpu backend can run a trivial computation here. wgpu panics when no adapter
@@ -51,10 +71,7 @@ pub fn select(choice: DeviceChoice) -> Result<SelectedDevice> {
             device: Device::flex(),
             name: "cpu (flex)".into(),
         }),
-        DeviceChoice::Host => Ok(SelectedDevice {
-            device: Device::flex(),
-            name: "cpu (host engine; DP steps and sampling on flex)".into(),
-        }),
+        DeviceChoice::Host => Ok(default_cpu()),
         DeviceChoice::Wgpu => {
             if wgpu_works() {
                 Ok(SelectedDevice {
@@ -72,7 +89,7 @@ pub fn select(choice: DeviceChoice) -> Result<SelectedDevice> {
         DeviceChoice::Auto => {
             // A software adapter (Mesa's lavapipe) is far slower than the CPU backend, so auto
             // only takes wgpu when the adapter is real hardware.
-            if std::env::var_os("DPSYNTH_FORCE_CPU").is_none() && gpu_adapter_present() {
+            if auto_picks_gpu() {
                 Ok(SelectedDevice {
                     device: Device::wgpu(DeviceKind::DefaultDevice),
                     name: "wgpu".into(),

@@ -400,7 +400,7 @@ fn train_run(a: &TrainArgs) -> Result<()> {
             "training on {} in run folder {} with device {}",
             data.display(),
             folder.dir.display(),
-            device.name
+            device_label(&config, &device.name)
         ));
         let outcome = dpsynth::run::start(
             &folder,
@@ -543,7 +543,7 @@ fn train(a: TrainArgs) -> Result<()> {
         data.display(),
         table.n_rows(),
         table.columns.len(),
-        device.name
+        device_label(&config, &device.name)
     ));
     let metrics_path = a
         .metrics
@@ -592,14 +592,30 @@ fn check_writable(out: &Path) -> Result<()> {
     Ok(())
 }
 
+/// The device's name for the training log, with the host engine's matrix-product library
+/// when that engine trains.
+fn device_label(config: &RunConfig, name: &str) -> String {
+    if dpsynth::device::uses_host_engine(config.train.device) && !config.privacy.enabled() {
+        format!(
+            "{name}, matrix products on {}",
+            dpsynth::model::host::matmul_library()
+        )
+    } else {
+        name.to_string()
+    }
+}
+
 fn sample(a: SampleArgs) -> Result<()> {
     let model = ModelFile::read(&a.model)?;
     if !a.quiet {
         eprintln!("{}", model.header.privacy.summary());
     }
     let device = dpsynth::device::select(a.device)?;
-    let sampler =
+    let mut sampler =
         GeneratorSampler::new(&model, &device.device, &a.model)?.with_batch_norm(a.batch_norm);
+    if dpsynth::device::uses_host_engine(a.device) {
+        sampler = sampler.on_host();
+    }
     let condition = a
         .condition
         .as_deref()

@@ -15,7 +15,7 @@ use burn::tensor::{Device, Tensor};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-use crate::config::{DeviceChoice, RunConfig};
+use crate::config::RunConfig;
 use crate::dp::preprocess::{fit_private_transformer, PreprocessLedger, PreprocessSettings};
 use crate::dp::{Accountant, DpRng, Ledger, PlanRequest, PrivacyPlan, RngState, Spent};
 use crate::error::{Error, Result};
@@ -344,7 +344,7 @@ impl Trainer {
                 nets = train_step(&warm, nets, &mut warm_rng, None).0;
             }
         }
-        let host_engine = config.train.device == DeviceChoice::Host && !dp_mode;
+        let host_engine = crate::device::uses_host_engine(config.train.device) && !dp_mode;
         if let Some(c) = checkpoint {
             if c.header.host_engine != host_engine {
                 return Err(Error::Training(format!(

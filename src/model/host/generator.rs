@@ -135,6 +135,57 @@ impl HostGenerator {
         (raw, cache)
     }
 
+    /// Raw outputs `[batch, data_dim]` for sampling: BatchNorm normalises with the running
+    /// statistics, or, with `batch_statistics`, with those of this batch (not updating them).
+    pub fn forward_inference(&self, input: &Mat, batch_statistics: bool) -> Mat {
+        let batch = input.rows;
+        let mut x = input.clone();
+        for block in &self.blocks {
+            let mut h = matmul(&x, Op::N, &block.weight, Op::N); // [batch, width]
+            let width = h.cols;
+            let (mean, var) = if batch_statistics {
+                add_bias(&mut h, &block.bias);
+                let mean: Vec<f32> = h.column_sums().iter().map(|s| s / batch as f32).collect();
+                let mut var = vec![0f32; width];
+                for r in 0..batch {
+                    for ((v, &x), &m) in var.iter_mut().zip(h.row(r)).zip(&mean) {
+                        *v += (x - m) * (x - m);
+                    }
+                }
+                var.iter_mut().for_each(|v| *v /= batch as f32);
+                (mean, var)
+            } else {
+                // Fold the bias into the running mean: (h + b - mean).
+                let mean = block
+                    .running_mean
+                    .iter()
+                    .zip(&block.bias)
+                    .map(|(m, b)| m - b)
+                    .collect();
+                (mean, block.running_var.clone())
+            };
+            // y = (h - mean) * scale + beta, scale = gamma / sqrt(var + eps).
+            let scale: Vec<f32> = var
+                .iter()
+                .zip(&block.gamma)
+                .map(|(v, g)| g / (v + BN_EPSILON).sqrt())
+                .collect();
+            let mut next = Mat::zeros(batch, width + x.cols);
+            for r in 0..batch {
+                let hr = h.row(r);
+                let row = next.row_mut(r);
+                for j in 0..width {
+                    row[j] = ((hr[j] - mean[j]) * scale[j] + block.beta[j]).max(0.0);
+                }
+                row[width..].copy_from_slice(x.row(r));
+            }
+            x = next;
+        }
+        let mut raw = matmul(&x, Op::N, &self.out_weight, Op::N);
+        add_bias(&mut raw, &self.out_bias);
+        raw
+    }
+
     /// Parameter gradients for the output gradient `d_raw` `[batch, data_dim]` of the pass
     /// that built `cache`.
     pub fn backward(&self, cache: &GeneratorCache, d_raw: &Mat) -> Grads {

@@ -8,7 +8,8 @@
 //! loads that library instead.
 
 use std::ffi::c_int;
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock};
 
 /// A dense row-major matrix `[rows, cols]`.
 #[derive(Debug, Clone, PartialEq)]
@@ -112,11 +113,53 @@ type Sgemm = unsafe extern "C" fn(
     ldc: c_int,
 ) -> ();
 
+/// OpenBLAS's `openblas_set_num_threads` / `openblas_get_num_threads`.
+type SetThreads = unsafe extern "C" fn(c_int) -> ();
+type GetThreads = unsafe extern "C" fn() -> c_int;
+
 /// A loaded BLAS library and its `cblas_sgemm`.
 struct Blas {
     name: String,
     sgemm: Sgemm,
+    threads: Option<(SetThreads, GetThreads)>,
     _library: libloading::Library,
+}
+
+/// Live [`SingleThreaded`] guards: while any exists, every product runs on its caller's
+/// thread alone (callers that run products on several threads at once).
+static SINGLE_THREADED: AtomicUsize = AtomicUsize::new(0);
+/// OpenBLAS's thread count before the first live guard.
+static SAVED_THREADS: Mutex<Option<c_int>> = Mutex::new(None);
+
+/// While alive, matrix products use one thread each (see [`single_threaded_products`]).
+pub struct SingleThreaded(());
+
+/// Makes every matrix product single-threaded until the guard drops: for callers that run
+/// products on several of their own threads at once.
+pub fn single_threaded_products() -> SingleThreaded {
+    let mut saved = SAVED_THREADS.lock().expect("the thread-count lock");
+    if SINGLE_THREADED.fetch_add(1, Ordering::SeqCst) == 0 {
+        if let Some((set, get)) = blas().and_then(|b| b.threads) {
+            // SAFETY: OpenBLAS's documented thread-count calls, no arguments to check.
+            unsafe {
+                *saved = Some(get());
+                set(1);
+            }
+        }
+    }
+    SingleThreaded(())
+}
+
+impl Drop for SingleThreaded {
+    fn drop(&mut self) {
+        let mut saved = SAVED_THREADS.lock().expect("the thread-count lock");
+        if SINGLE_THREADED.fetch_sub(1, Ordering::SeqCst) == 1 {
+            if let (Some((set, _)), Some(n)) = (blas().and_then(|b| b.threads), saved.take()) {
+                // SAFETY: as above.
+                unsafe { set(n) }
+            }
+        }
+    }
 }
 
 /// Library names tried in turn (Debian/Ubuntu's `libopenblas0` package provides the first).
@@ -140,9 +183,16 @@ fn load_blas() -> Option<Blas> {
                 continue;
             };
             let sgemm = *symbol;
+            let set = library
+                .get::<SetThreads>(b"openblas_set_num_threads\0")
+                .map(|s| *s);
+            let get = library
+                .get::<GetThreads>(b"openblas_get_num_threads\0")
+                .map(|s| *s);
             return Some(Blas {
                 name,
                 sgemm,
+                threads: set.ok().zip(get.ok()),
                 _library: library,
             });
         }
@@ -242,7 +292,7 @@ fn crate_gemm(out: &mut Mat, a: &Mat, ta: Op, b: &Mat, tb: Op, accumulate: bool)
     let (a_rs, a_cs) = strides(a, ta);
     let (b_rs, b_cs) = strides(b, tb);
     // Small products run on one thread: splitting them costs more than it saves.
-    let parallelism = if m * n * k >= 1 << 18 {
+    let parallelism = if m * n * k >= 1 << 18 && SINGLE_THREADED.load(Ordering::SeqCst) == 0 {
         gemm::Parallelism::Rayon(0)
     } else {
         gemm::Parallelism::None
