@@ -1,6 +1,9 @@
 //! The host engine's hand-written passes against burn's autodiff on the same networks, the
 //! same credit_data rows and the same random draws: losses, every parameter gradient,
 //! BatchNorm's running statistics, and two Adam updates against burn's Adam.
+//!
+//! burn-ndarray, not flex: a backend's random generator is shared by every test thread, and
+//! tests/dp_training.rs needs flex's to be its own.
 
 use burn::module::Module;
 use burn::optim::decay::WeightDecayConfig;
@@ -62,7 +65,7 @@ fn setup() -> Setup {
         dropout: 0.5,
     };
     Setup {
-        encoded: Mat::from_vec(encoded.data.len() / encoded.dim, encoded.dim, encoded.data),
+        encoded: Mat::from_vec(encoded.n_rows, encoded.dim, encoded.rows.to_dense()),
         transformer,
         cond,
         gen_config,
@@ -115,7 +118,7 @@ fn assert_close(what: &str, got: &[f32], want: &[f32]) {
 #[test]
 fn generator_loss_gradients_and_running_statistics_match_burn_autodiff() {
     let mut s = setup();
-    let device = Device::flex().autodiff();
+    let device = Device::ndarray().autodiff();
     device.seed(5);
     let generator = s.gen_config.init(&device);
     let critic = s.disc_config.init(&device);
@@ -231,7 +234,7 @@ fn generator_loss_gradients_and_running_statistics_match_burn_autodiff() {
 #[test]
 fn critic_loss_gradients_and_adam_updates_match_burn() {
     let mut s = setup();
-    let device = Device::flex().autodiff();
+    let device = Device::ndarray().autodiff();
     device.seed(6);
     let critic = s.disc_config.init(&device);
     let host_critic = HostCritic::from_burn(&critic);

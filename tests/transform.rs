@@ -28,7 +28,45 @@ fn credit_round_trip() {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
     let encoded = transformer.transform(&table, &mut rng);
     assert_eq!(encoded.dim, transformer.output_dim());
-    let back = transformer.inverse(&encoded.data, encoded.n_rows, &mut rng);
+    let dense = encoded.rows.to_dense();
+    let back = transformer.inverse(&dense, encoded.n_rows, &mut rng);
+
+    // The rows are stored sparse: per row one entry per discrete column and, per continuous
+    // column, its scalar, its mode and its null flag when it has nulls. A gathered batch is
+    // the same as those rows of the dense table, and every one-hot span holds one 1.
+    let mut per_row = 0;
+    for e in &transformer.encoders {
+        per_row += match e {
+            Encoder::Discrete(_) => 1,
+            Encoder::Continuous(c) => 2 + usize::from(c.has_null),
+        };
+    }
+    assert_eq!(encoded.rows.per_row, per_row);
+    assert_eq!(encoded.rows.index.len(), table.n_rows() * per_row);
+    assert!(
+        per_row * 2 < encoded.dim,
+        "sparse rows are smaller than dense ones"
+    );
+    let picks = [3u32, 0, 4000, 17, 3];
+    let batch = encoded.rows.gather(&picks);
+    for (k, &r) in picks.iter().enumerate() {
+        let d = encoded.dim;
+        assert_eq!(
+            &batch[k * d..(k + 1) * d],
+            &dense[r as usize * d..(r as usize + 1) * d]
+        );
+    }
+    for span in transformer.spans() {
+        if span.activation == dpsynth::transform::Activation::Softmax {
+            for r in 0..encoded.n_rows {
+                let ones = dense[r * encoded.dim + span.offset..][..span.width]
+                    .iter()
+                    .filter(|&&x| x == 1.0)
+                    .count();
+                assert_eq!(ones, 1, "row {r}: a one-hot span holds one 1");
+            }
+        }
+    }
 
     for (orig, round) in table.columns.iter().zip(&back.columns) {
         assert_eq!(orig.name, round.name);
@@ -231,7 +269,7 @@ fn independent_rows_follow_the_fitted_marginals() {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
     let drawn = transformer.sample_independent(20_000, &mut rng);
     assert_eq!(drawn.dim, transformer.output_dim());
-    let back = transformer.inverse(&drawn.data, drawn.n_rows, &mut rng);
+    let back = transformer.inverse(&drawn.rows.to_dense(), drawn.n_rows, &mut rng);
     for (column, encoder) in schema.columns.iter().zip(&transformer.encoders) {
         let real = &table.column(&column.name).unwrap().values;
         let fake = &back.column(&column.name).unwrap().values;

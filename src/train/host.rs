@@ -101,7 +101,6 @@ fn generator_input(ctx: &StepContext, cond: Option<&Mat>, noise: &mut ChaCha8Rng
 /// One critic update; returns its loss.
 fn critic_step(
     ctx: &StepContext,
-    data: &Mat,
     nets: &mut HostNetworks,
     rng: &mut ChaCha8Rng,
     noise: &mut ChaCha8Rng,
@@ -139,10 +138,7 @@ fn critic_step(
         &gumbel(b, raw.cols, noise),
         ctx.tau as f32,
     );
-    let mut real = Mat::zeros(b, data.cols);
-    for (i, &r) in real_rows.iter().enumerate() {
-        real.row_mut(i).copy_from_slice(data.row(r as usize));
-    }
+    let real = Mat::from_vec(b, ctx.data.dim, ctx.data.gather(&real_rows));
     let (real, fake) = match (real_cond, fake_cond) {
         (Some(rc), Some(fc)) => (real.hcat(&rc), fake.hcat(&fc)),
         _ => (real, fake),
@@ -293,19 +289,18 @@ pub fn generator_gradients(
 }
 
 /// One training step (`discriminator_steps` critic updates, then `generator_steps` generator
-/// updates) on the encoded table `data` `[n_rows, data_dim]`. `rng` is the training stream
+/// updates) on the step context's table. `rng` is the training stream
 /// (conditions, real rows); `noise` the step's stream for the networks' random inputs.
 /// Returns the last (generator, critic) losses.
 pub fn train_step(
     ctx: &StepContext,
-    data: &Mat,
     nets: &mut HostNetworks,
     rng: &mut ChaCha8Rng,
     noise: &mut ChaCha8Rng,
 ) -> (f64, f64) {
     let mut loss_d = 0.0;
     for _ in 0..ctx.discriminator_steps {
-        loss_d = critic_step(ctx, data, nets, rng, noise);
+        loss_d = critic_step(ctx, nets, rng, noise);
     }
     let mut loss_g = 0.0;
     for _ in 0..ctx.generator_steps {

@@ -19,14 +19,12 @@ use crate::config::RunConfig;
 use crate::dp::preprocess::{fit_private_transformer, PreprocessLedger, PreprocessSettings};
 use crate::dp::{Accountant, DpRng, Ledger, PlanRequest, PrivacyPlan, RngState, Spent};
 use crate::error::{Error, Result};
-use crate::model::host::{Adam, AdamSettings, HostCritic, HostGenerator, Mat};
-use crate::model::{
-    generator_tensors, matrix, to_host, DiscriminatorConfig, GeneratorConfig, NamedTensor,
-};
+use crate::model::host::{Adam, AdamSettings, HostCritic, HostGenerator};
+use crate::model::{generator_tensors, to_host, DiscriminatorConfig, GeneratorConfig, NamedTensor};
 use crate::read::Table;
 use crate::sampler::{ConditionSampler, RowsBySlot};
 use crate::schema::Schema;
-use crate::transform::DataTransformer;
+use crate::transform::{DataTransformer, SparseRows};
 pub use checkpoint::{Checkpoint, CheckpointHeader, DpState};
 use host::HostNetworks;
 pub use progress::{EpochMetrics, MetricsLog, Progress, StepProgress};
@@ -88,9 +86,8 @@ pub struct Trainer {
     dp: Option<DpRun>,
 }
 
-/// Host-engine training: the encoded table on the host and the networks.
+/// Host-engine training: its networks (the table is the step context's).
 struct HostRun {
-    data: Mat,
     nets: HostNetworks,
 }
 
@@ -304,7 +301,7 @@ impl Trainer {
                 let _ = to_host(bias.val());
             }
         }
-        let context = |data: Tensor<2>,
+        let context = |data: SparseRows,
                        conditions: ConditionSampler,
                        rows_by_slot: RowsBySlot,
                        dp: Option<DpSettings>| StepContext {
@@ -333,7 +330,7 @@ impl Trainer {
             let mut warm_rng = ChaCha8Rng::seed_from_u64(seed ^ WARM_START_STREAM);
             let surrogate = transformer.sample_independent(n_rows, &mut warm_rng);
             let warm = context(
-                matrix(surrogate.data, n_rows, surrogate.dim, &train_device),
+                surrogate.rows,
                 conditions.clone(),
                 RowsBySlot::new(&surrogate.discrete_slots, &widths),
                 None,
@@ -354,7 +351,7 @@ impl Trainer {
                 )));
             }
         }
-        let (data, host) = if host_engine {
+        let host = if host_engine {
             let adam = |decay: f64, params: Vec<&mut [f32]>| {
                 let lengths: Vec<usize> = params.iter().map(|p| p.len()).collect();
                 Adam::new(
@@ -380,21 +377,11 @@ impl Trainer {
             if let Some(c) = checkpoint {
                 host_nets = checkpoint::load_host(host_nets, &c.sections)?;
             }
-            let run = HostRun {
-                data: Mat::from_vec(n_rows, encoded.dim, encoded.data),
-                nets: host_nets,
-            };
-            (
-                Tensor::<2>::zeros([0, encoded.dim], &train_device),
-                Some(run),
-            )
+            Some(HostRun { nets: host_nets })
         } else {
-            (
-                matrix(encoded.data, n_rows, encoded.dim, &train_device),
-                None,
-            )
+            None
         };
-        let ctx = context(data, conditions, rows_by_slot, dp_settings);
+        let ctx = context(encoded.rows, conditions, rows_by_slot, dp_settings);
         let h = checkpoint.map(|c| &c.header);
         Ok(Trainer {
             ctx,
@@ -496,13 +483,7 @@ impl Trainer {
         if let Some(host) = &mut self.host {
             let mut noise = ChaCha8Rng::seed_from_u64(step_seed(self.seed, self.total_steps));
             self.total_steps += 1;
-            let (g, d) = host::train_step(
-                &self.ctx,
-                &host.data,
-                &mut host.nets,
-                &mut self.rng,
-                &mut noise,
-            );
+            let (g, d) = host::train_step(&self.ctx, &mut host.nets, &mut self.rng, &mut noise);
             let device = self.ctx.device.clone().inner();
             let scalar = |x: f64| Tensor::<1>::from_floats([x as f32], &device);
             return Ok(StepLosses {

@@ -16,12 +16,12 @@ use crate::dp::DpRng;
 use crate::model::discriminator::gradient_penalty;
 use crate::model::{activate, condition_loss, Discriminator, Generator, Gumbel};
 use crate::sampler::{ConditionSampler, RowsBySlot};
-use crate::transform::Span;
+use crate::transform::{Span, SparseRows};
 
 /// Everything a step needs that does not change between steps.
 pub struct StepContext {
-    /// Encoded real rows on the training device, `[n_rows, data_dim]`.
-    pub data: Tensor<2>,
+    /// Encoded real rows, kept sparse on the host; each step makes its batch dense.
+    pub data: SparseRows,
     /// Number of real rows.
     pub n_rows: usize,
     /// Output spans of an encoded row.
@@ -174,7 +174,7 @@ fn dp_critic_step(
     let inner = ctx.device.clone().inner();
     let sampled = dp_rng.poisson_sample(ctx.n_rows, dp.sample_rate);
     let n = sampled.len();
-    let [_, data_dim] = ctx.data.dims();
+    let data_dim = ctx.data.dim;
     let width = data_dim + ctx.conditions.dim();
     // Exactly B fake rows, whatever n is (even 0): the generator's BatchNorm mixes the rows of
     // its batch and updates running statistics that are released, so a batch of n rows (or
@@ -208,11 +208,7 @@ fn dp_critic_step(
             0,
             Tensor::<1, Int>::from_data(TensorData::new(partners, [n]), &inner),
         );
-        let index = Tensor::<1, Int>::from_data(
-            TensorData::new(sampled.iter().map(|&r| r as i64).collect::<Vec<_>>(), [n]),
-            &inner,
-        );
-        let mut real = ctx.data.clone().inner().select(0, index);
+        let mut real = upload(ctx.data.gather(&sampled), n, data_dim, &inner);
         let mut weights = vec![1f32; n];
         if ctx.conditions.columns() > 0 {
             // Each real row is conditioned on its own category in a column chosen uniformly,
@@ -316,14 +312,12 @@ fn critic_step(ctx: &StepContext, nets: &mut Networks, rng: &mut impl Rng) -> Te
             None,
         ),
     };
-    let index = Tensor::<1, Int>::from_data(
-        TensorData::new(
-            real_rows.iter().map(|&r| r as i64).collect::<Vec<_>>(),
-            [ctx.batch],
-        ),
+    let real = upload(
+        ctx.data.gather(&real_rows),
+        ctx.batch,
+        ctx.data.dim,
         &ctx.device,
     );
-    let real = ctx.data.clone().select(0, index);
     let raw = ctx
         .fake_rows_generator(nets)
         .forward(ctx.generator_input(ctx.batch, &cond));

@@ -68,14 +68,98 @@ pub struct DataTransformer {
 /// A table in the network's space.
 #[derive(Debug, Clone)]
 pub struct EncodedTable {
-    /// Row-major `[n_rows, dim]` values.
-    pub data: Vec<f32>,
+    /// The encoded rows, kept sparse.
+    pub rows: SparseRows,
     /// Number of rows.
     pub n_rows: usize,
     /// Width of a row.
     pub dim: usize,
     /// For each discrete column (in order), the slot of every row.
     pub discrete_slots: Vec<Vec<u32>>,
+}
+
+/// Encoded rows kept sparse: an encoded row is mostly zeros (one-hot spans), so each row
+/// stores a fixed number of (index, value) entries instead of `dim` values: one per discrete
+/// column, and per continuous column its scalar, its mode and its null flag. Memory grows
+/// with rows x columns, not rows x one-hot width (issue 14, part 7); batches are made dense
+/// as they are drawn ([`SparseRows::gather`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SparseRows {
+    /// Width of a dense row.
+    pub dim: usize,
+    /// Number of rows.
+    pub n_rows: usize,
+    /// Entries per row.
+    pub per_row: usize,
+    /// `[n_rows * per_row]` column indices into the dense row.
+    pub index: Vec<u32>,
+    /// `[n_rows * per_row]` values (an unused entry holds 0.0).
+    pub value: Vec<f32>,
+}
+
+impl SparseRows {
+    fn new(n_rows: usize, dim: usize, per_row: usize) -> Self {
+        SparseRows {
+            dim,
+            n_rows,
+            per_row,
+            index: vec![0; n_rows * per_row],
+            value: vec![0.0; n_rows * per_row],
+        }
+    }
+
+    /// Stores the nonzeros of `span` (a column's dense encoding, starting at dense index
+    /// `offset`) in entries `first .. first + count` of row `row`; panics if there are more
+    /// nonzeros than entries.
+    fn set_span(&mut self, row: usize, first: usize, count: usize, offset: usize, span: &[f32]) {
+        let base = row * self.per_row + first;
+        let mut k = 0;
+        for (j, &v) in span.iter().enumerate() {
+            if v != 0.0 {
+                assert!(k < count, "more nonzeros than the column's entries");
+                self.index[base + k] = (offset + j) as u32;
+                self.value[base + k] = v;
+                k += 1;
+            }
+        }
+        for e in base + k..base + count {
+            self.index[e] = offset as u32;
+            self.value[e] = 0.0;
+        }
+    }
+
+    /// Adds row `row`'s entries into the zeroed dense row `out` (`dim` wide).
+    fn add_to(&self, row: usize, out: &mut [f32]) {
+        let range = row * self.per_row..(row + 1) * self.per_row;
+        for (&i, &v) in self.index[range.clone()].iter().zip(&self.value[range]) {
+            out[i as usize] += v;
+        }
+    }
+
+    /// The dense rows `rows`, row-major `[rows.len(), dim]`.
+    pub fn gather(&self, rows: &[u32]) -> Vec<f32> {
+        let mut out = vec![0f32; rows.len() * self.dim];
+        for (k, &r) in rows.iter().enumerate() {
+            self.add_to(r as usize, &mut out[k * self.dim..(k + 1) * self.dim]);
+        }
+        out
+    }
+
+    /// Every row, dense, row-major `[n_rows, dim]`.
+    pub fn to_dense(&self) -> Vec<f32> {
+        let all: Vec<u32> = (0..self.n_rows as u32).collect();
+        self.gather(&all)
+    }
+}
+
+/// Sparse entries a column's encoding needs per row.
+fn entries_per_row(enc: &Encoder) -> usize {
+    match enc {
+        Encoder::Discrete(_) => 1,
+        Encoder::Continuous(c) => {
+            (if c.modes.is_empty() { 0 } else { 2 }) + usize::from(c.has_null)
+        }
+    }
 }
 
 impl DataTransformer {
@@ -183,15 +267,18 @@ impl DataTransformer {
     pub fn transform(&self, table: &Table, rng: &mut impl Rng) -> EncodedTable {
         let n = table.n_rows();
         let dim = self.output_dim();
-        let mut data = vec![0f32; n * dim];
+        let per_row = self.encoders.iter().map(entries_per_row).sum();
+        let mut rows = SparseRows::new(n, dim, per_row);
         let mut discrete_slots = Vec::new();
-        let mut offset = 0;
+        let (mut offset, mut first) = (0, 0);
         for (enc, col) in self.encoders.iter().zip(&table.columns) {
+            let count = entries_per_row(enc);
             match enc {
                 Encoder::Discrete(d) => {
                     let slots = d.encode(&col.values);
                     for (r, &s) in slots.iter().enumerate() {
-                        data[r * dim + offset + s as usize] = 1.0;
+                        rows.index[r * per_row + first] = (offset + s as usize) as u32;
+                        rows.value[r * per_row + first] = 1.0;
                     }
                     discrete_slots.push(slots);
                     offset += d.width();
@@ -199,21 +286,18 @@ impl DataTransformer {
                 Encoder::Continuous(c) => {
                     let w = c.width();
                     let mut probs = vec![0.0; c.modes.len()];
+                    let mut span = vec![0f32; w];
                     for r in 0..n {
-                        let start = r * dim + offset;
-                        c.encode_value(
-                            col.values.number(r),
-                            &mut data[start..start + w],
-                            &mut probs,
-                            rng,
-                        );
+                        c.encode_value(col.values.number(r), &mut span, &mut probs, rng);
+                        rows.set_span(r, first, count, offset, &span);
                     }
                     offset += w;
                 }
             }
+            first += count;
         }
         EncodedTable {
-            data,
+            rows,
             n_rows: n,
             dim,
             discrete_slots,
@@ -228,9 +312,10 @@ impl DataTransformer {
     pub fn sample_independent(&self, n: usize, rng: &mut impl Rng) -> EncodedTable {
         use rand_distr::{Distribution, Normal};
         let dim = self.output_dim();
-        let mut data = vec![0f32; n * dim];
+        let per_row = self.encoders.iter().map(entries_per_row).sum();
+        let mut rows = SparseRows::new(n, dim, per_row);
         let mut discrete_slots = Vec::new();
-        let mut offset = 0;
+        let (mut offset, mut first) = (0, 0);
         let pick = |weights: &[f64], rng: &mut dyn rand::RngCore| -> usize {
             let total: f64 = weights.iter().map(|w| w.max(0.0)).sum();
             if total <= 0.0 {
@@ -246,11 +331,13 @@ impl DataTransformer {
             weights.len() - 1
         };
         for enc in &self.encoders {
+            let count = entries_per_row(enc);
             match enc {
                 Encoder::Discrete(d) => {
                     let slots: Vec<u32> = (0..n).map(|_| pick(&d.counts, rng) as u32).collect();
                     for (r, &slot) in slots.iter().enumerate() {
-                        data[r * dim + offset + slot as usize] = 1.0;
+                        rows.index[r * per_row + first] = (offset + slot as usize) as u32;
+                        rows.value[r * per_row + first] = 1.0;
                     }
                     discrete_slots.push(slots);
                     offset += d.width();
@@ -259,6 +346,7 @@ impl DataTransformer {
                     let w = c.width();
                     let weights: Vec<f64> = c.modes.iter().map(|m| m.weight).collect();
                     let mut probs = vec![0.0; c.modes.len()];
+                    let mut span = vec![0f32; w];
                     for r in 0..n {
                         let value = if c.has_null && rng.random::<f64>() < c.null_rate {
                             None
@@ -274,15 +362,16 @@ impl DataTransformer {
                             };
                             Some(x.clamp(c.min, c.max))
                         };
-                        let start = r * dim + offset;
-                        c.encode_value(value, &mut data[start..start + w], &mut probs, rng);
+                        c.encode_value(value, &mut span, &mut probs, rng);
+                        rows.set_span(r, first, count, offset, &span);
                     }
                     offset += w;
                 }
             }
+            first += count;
         }
         EncodedTable {
-            data,
+            rows,
             n_rows: n,
             dim,
             discrete_slots,
