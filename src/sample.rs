@@ -341,20 +341,27 @@ impl GeneratorSampler {
     /// The rows of `blocks` ((stream index, rows) pairs) of the sample stream of `seed`.
     fn sample_blocks(&self, seed: u64, blocks: &[(usize, usize)]) -> Table {
         let mut rngs = Self::block_rngs(seed, blocks);
-        let mut input = Vec::new();
-        let mut uniform = Vec::new();
-        for (&(_, rows), rng) in blocks.iter().zip(rngs.iter_mut()) {
-            self.draw_inputs(rows, None, rng, &mut input, &mut uniform);
-        }
-        let n: usize = blocks.iter().map(|&(_, rows)| rows).sum();
-        let encoded = self.generate(n, input, uniform);
+        // burn takes the whole run in one batch (a GPU wants large ones); the host engine
+        // works through a few blocks at a time, so memory stays bounded by the tile, not the
+        // chunk (the encoded rows and their Gumbel draws are `dim` floats per row each).
+        // Each block draws from its own stream either way, so the rows are the same.
+        let tile = if self.host.is_some() { 4 } else { blocks.len() };
         let dim = self.transformer.output_dim();
         let mut parts = Vec::with_capacity(blocks.len());
-        let mut start = 0;
-        for (&(_, rows), rng) in blocks.iter().zip(rngs.iter_mut()) {
-            let slice = &encoded[start * dim..(start + rows) * dim];
-            parts.push(self.transformer.inverse(slice, rows, rng));
-            start += rows;
+        for (group, rngs) in blocks.chunks(tile).zip(rngs.chunks_mut(tile)) {
+            let mut input = Vec::new();
+            let mut uniform = Vec::new();
+            for (&(_, rows), rng) in group.iter().zip(rngs.iter_mut()) {
+                self.draw_inputs(rows, None, rng, &mut input, &mut uniform);
+            }
+            let n: usize = group.iter().map(|&(_, rows)| rows).sum();
+            let encoded = self.generate(n, input, uniform);
+            let mut start = 0;
+            for (&(_, rows), rng) in group.iter().zip(rngs.iter_mut()) {
+                let slice = &encoded[start * dim..(start + rows) * dim];
+                parts.push(self.transformer.inverse(slice, rows, rng));
+                start += rows;
+            }
         }
         crate::read::concat_tables(parts)
     }
