@@ -299,3 +299,41 @@ fn independent_rows_follow_the_fitted_marginals() {
         assert!(distance < bound, "{}: distance {distance:.3}", column.name);
     }
 }
+
+/// A value held by a tenth of a column's rows gets an exact mode: Adult's capital-gain is 92%
+/// zeros, and every zero must decode to exactly 0 whatever the generator's scalar (the
+/// mixture alone fitted the spike with a std of 49, so zeros came back as small amounts).
+#[test]
+fn heavy_spikes_get_exact_modes_on_adult() {
+    let path = crate::util::root().join("../shared/datasets/adult.csv");
+    let mut table = read_table(&path, &DataConfig::default()).expect("Adult reads");
+    let schema = Schema::infer(&mut table, &RunConfig::default()).unwrap();
+    let transformer = DataTransformer::fit(&table, &schema, &TransformConfig::default()).unwrap();
+    let column = |name: &str| {
+        let i = schema.columns.iter().position(|c| c.name == name).unwrap();
+        match &transformer.encoders[i] {
+            Encoder::Continuous(c) => c.clone(),
+            Encoder::Discrete(_) => panic!("{name} is continuous"),
+        }
+    };
+    let gain = column("capital-gain");
+    let zero = gain
+        .modes
+        .iter()
+        .position(|m| m.exact && m.mean == 0.0)
+        .expect("an exact mode at 0");
+    assert!(
+        (gain.modes[zero].weight - 0.9167).abs() < 0.001,
+        "{}",
+        gain.modes[zero].weight
+    );
+    assert!(gain.modes.len() <= TransformConfig::default().max_modes);
+    for scalar in [-0.9f32, 0.0, 0.37, 0.99] {
+        let mut span = vec![0f32; gain.width()];
+        span[0] = scalar;
+        span[1 + zero] = 1.0;
+        assert_eq!(gain.decode_value(&span), Some(0.0));
+    }
+    // A column without a spike keeps the plain mixture.
+    assert!(column("fnlwgt").modes.iter().all(|m| !m.exact));
+}

@@ -216,6 +216,17 @@ pub fn matmul_library() -> String {
 /// `out = a' b'` (or `out += a' b'` with `accumulate`), where `a'` is `a` or its transpose
 /// per `ta`, and likewise `b'`. Shapes: `a' [m, k]`, `b' [k, n]`, `out [m, n]`.
 pub fn gemm_into(out: &mut Mat, a: &Mat, ta: Op, b: &Mat, tb: Op, accumulate: bool) {
+    let (m, n, k) = shapes(out, a, ta, b, tb);
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 {
+        // An empty sum.
+        if !accumulate {
+            out.data.fill(0.0);
+        }
+        return;
+    }
     match blas() {
         Some(blas) => blas_gemm(blas, out, a, ta, b, tb, accumulate),
         None => crate_gemm(out, a, ta, b, tb, accumulate),
@@ -236,17 +247,9 @@ fn shapes(out: &Mat, a: &Mat, ta: Op, b: &Mat, tb: Op) -> (usize, usize, usize) 
     (m, n, k)
 }
 
+/// [`gemm_into`] on OpenBLAS, for non-empty shapes.
 fn blas_gemm(blas: &Blas, out: &mut Mat, a: &Mat, ta: Op, b: &Mat, tb: Op, accumulate: bool) {
     let (m, n, k) = shapes(out, a, ta, b, tb);
-    if m == 0 || n == 0 {
-        return;
-    }
-    if k == 0 {
-        if !accumulate {
-            out.data.fill(0.0);
-        }
-        return;
-    }
     const ROW_MAJOR: c_int = 101;
     let trans = |t: Op| if t == Op::N { 111 } else { 112 };
     let dim = |x: usize| c_int::try_from(x).expect("a matrix dimension fits a C int");
@@ -273,17 +276,9 @@ fn blas_gemm(blas: &Blas, out: &mut Mat, a: &Mat, ta: Op, b: &Mat, tb: Op, accum
     }
 }
 
+/// [`gemm_into`] on the gemm crate, for non-empty shapes.
 fn crate_gemm(out: &mut Mat, a: &Mat, ta: Op, b: &Mat, tb: Op, accumulate: bool) {
     let (m, n, k) = shapes(out, a, ta, b, tb);
-    if m == 0 || n == 0 {
-        return;
-    }
-    if k == 0 {
-        if !accumulate {
-            out.data.fill(0.0);
-        }
-        return;
-    }
     // (row stride, column stride) of the operand as it is read.
     let strides = |x: &Mat, t: Op| match t {
         Op::N => (x.cols as isize, 1isize),
