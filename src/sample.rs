@@ -10,7 +10,7 @@ use rand_distr::{Distribution, StandardNormal};
 use crate::error::{Error, Result};
 use crate::export::ModelFile;
 use crate::model::host::linalg::single_threaded_products;
-use crate::model::host::output::activate as host_activate;
+use crate::model::host::output::{activate as host_activate, gumbel_noise};
 use crate::model::host::{HostGenerator, Mat};
 use crate::model::{activate, generator_from_tensors, matrix, to_host, Generator, Gumbel};
 use crate::read::Table;
@@ -262,7 +262,7 @@ impl GeneratorSampler {
                 dim,
                 uniform[start * dim..end * dim]
                     .iter()
-                    .map(|u| -(-u.ln()).ln())
+                    .map(|&u| gumbel_noise(u))
                     .collect(),
             );
             out.extend_from_slice(&host_activate(&raw, &self.spans, &gumbel, 1.0).data);

@@ -11,7 +11,7 @@ use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::{Device, Tensor};
 use dpsynth::config::RunConfig;
 use dpsynth::model::discriminator::gradient_penalty;
-use dpsynth::model::host::output::activate as host_activate;
+use dpsynth::model::host::output::{activate as host_activate, gumbel_noise};
 use dpsynth::model::host::{Adam, AdamSettings, HostCritic, HostGenerator, Mat};
 use dpsynth::model::{
     activate, condition_loss, matrix, to_host, DiscriminatorConfig, GeneratorConfig, Gumbel,
@@ -138,7 +138,7 @@ fn generator_loss_gradients_and_running_statistics_match_burn_autodiff() {
     let gumbel = Mat::from_vec(
         BATCH,
         data_dim,
-        uniform.data.iter().map(|u| -(-u.ln()).ln()).collect(),
+        uniform.data.iter().map(|&u| gumbel_noise(u)).collect(),
     );
     let m = BATCH / PAC;
     let masks = masks(m, &s.disc_config.hidden, &mut s.rng);

@@ -10,7 +10,7 @@ use rand_distr::StandardNormal;
 use super::step::StepContext;
 use crate::model::host::critic::Grads;
 use crate::model::host::generator::Grads as GeneratorGrads;
-use crate::model::host::output::{activate, activate_backward, condition_loss};
+use crate::model::host::output::{activate, activate_backward, condition_loss, gumbel_noise};
 use crate::model::host::{Adam, HostCritic, HostGenerator, Mat};
 use crate::sampler::Conditions;
 use crate::transform::Span;
@@ -48,7 +48,7 @@ fn gumbel(rows: usize, cols: usize, noise: &mut ChaCha8Rng) -> Mat {
         (0..rows * cols)
             .map(|_| {
                 let u: f32 = noise.random_range(1e-7f32..1.0 - 1e-7);
-                -(-u.ln()).ln()
+                gumbel_noise(u)
             })
             .collect(),
     )
@@ -214,15 +214,7 @@ fn generator_step(
         .sample_train(b, ctx.log_frequency, rng)
         .map(|c| one_hot(ctx, &c));
     let input = generator_input(ctx, cond.as_ref(), noise);
-    let gumbel = gumbel(
-        b,
-        ctx.spans
-            .iter()
-            .map(|s| s.offset + s.width)
-            .max()
-            .unwrap_or(0),
-        noise,
-    );
+    let gumbel = gumbel(b, ctx.data.dim, noise);
     let masks = dropout_masks(&nets.critic, b / ctx.pac, ctx.dropout, noise);
     let (loss, grads) = generator_gradients(
         &mut nets.generator,

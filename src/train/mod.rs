@@ -341,7 +341,7 @@ impl Trainer {
                 nets = train_step(&warm, nets, &mut warm_rng, None).0;
             }
         }
-        let host_engine = crate::device::uses_host_engine(config.train.device) && !dp_mode;
+        let host_engine = !dp_mode && crate::device::uses_host_engine(config.train.device);
         if let Some(c) = checkpoint {
             if c.header.host_engine != host_engine {
                 return Err(Error::Training(format!(

@@ -60,6 +60,20 @@ fn add_bias(m: &mut Mat, bias: &[f32]) {
     }
 }
 
+/// Column means and biased variances of `h` `[batch, width]`: BatchNorm's batch statistics.
+fn column_statistics(h: &Mat) -> (Vec<f32>, Vec<f32>) {
+    let batch = h.rows as f32;
+    let mean: Vec<f32> = h.column_sums().iter().map(|s| s / batch).collect();
+    let mut var = vec![0f32; h.cols];
+    for r in 0..h.rows {
+        for ((v, &x), &m) in var.iter_mut().zip(h.row(r)).zip(&mean) {
+            *v += (x - m) * (x - m);
+        }
+    }
+    var.iter_mut().for_each(|v| *v /= batch);
+    (mean, var)
+}
+
 impl HostGenerator {
     /// Every trainable parameter in a fixed order: per block weight, bias, gamma, beta; then
     /// the output weight and bias.
@@ -92,14 +106,7 @@ impl HostGenerator {
             let mut h = matmul(&x, Op::N, &block.weight, Op::N); // [batch, width]
             add_bias(&mut h, &block.bias);
             let width = h.cols;
-            let mean: Vec<f32> = h.column_sums().iter().map(|s| s / batch as f32).collect();
-            let mut var = vec![0f32; width];
-            for r in 0..batch {
-                for ((v, &x), &m) in var.iter_mut().zip(h.row(r)).zip(&mean) {
-                    *v += (x - m) * (x - m);
-                }
-            }
-            var.iter_mut().for_each(|v| *v /= batch as f32);
+            let (mean, var) = column_statistics(&h);
             let inv_std: Vec<f32> = var.iter().map(|v| 1.0 / (v + BN_EPSILON).sqrt()).collect();
             for j in 0..width {
                 block.running_mean[j] =
@@ -145,15 +152,7 @@ impl HostGenerator {
             let width = h.cols;
             let (mean, var) = if batch_statistics {
                 add_bias(&mut h, &block.bias);
-                let mean: Vec<f32> = h.column_sums().iter().map(|s| s / batch as f32).collect();
-                let mut var = vec![0f32; width];
-                for r in 0..batch {
-                    for ((v, &x), &m) in var.iter_mut().zip(h.row(r)).zip(&mean) {
-                        *v += (x - m) * (x - m);
-                    }
-                }
-                var.iter_mut().for_each(|v| *v /= batch as f32);
-                (mean, var)
+                column_statistics(&h)
             } else {
                 // Fold the bias into the running mean: (h + b - mean).
                 let mean = block

@@ -4,6 +4,11 @@
 use super::linalg::Mat;
 use crate::transform::{Activation, Span};
 
+/// Gumbel(0, 1) noise `-ln(-ln u)` for a uniform draw `u` in (0, 1).
+pub fn gumbel_noise(u: f32) -> f32 {
+    -(-u.ln()).ln()
+}
+
 /// Applies every span's activation to raw outputs `[batch, data_dim]`. `gumbel` holds
 /// Gumbel(0, 1) noise `[batch, data_dim]` (only the softmax spans' entries are read), `tau`
 /// the temperature.
