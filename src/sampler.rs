@@ -183,7 +183,21 @@ impl RowsBySlot {
             .zip(&conds.slots)
             .map(|(&c, &s)| {
                 let rows = &self.rows[c][s];
-                rows[rng.random_range(0..rows.len())]
+                if !rows.is_empty() {
+                    return rows[rng.random_range(0..rows.len())];
+                }
+                // No row holds this slot. Real rows never get here (a slot without rows has
+                // frequency 0), but the DP warm start's rows are drawn from noisy counts, so a
+                // rare slot may come out empty: take a row of the column at random instead.
+                let total: usize = self.rows[c].iter().map(Vec::len).sum();
+                let mut k = rng.random_range(0..total.max(1));
+                for group in &self.rows[c] {
+                    if k < group.len() {
+                        return group[k];
+                    }
+                    k -= group.len();
+                }
+                0
             })
             .collect()
     }

@@ -166,6 +166,18 @@ fn planted_row_appears_nowhere_after_a_warm_start() {
 }
 
 #[test]
+fn planted_row_appears_nowhere_with_pair_marginals() {
+    // The two-way marginals are measured from the clipped, encoded rows: the planted category
+    // is "other" and the planted amount sits at the public bound, so neither reaches them.
+    let toml = format!(
+        "{SMALL}\n[privacy]\npair_marginals = true\npreprocess_share = 0.3\n\n{}",
+        credit_domains()
+    );
+    let shown = check_planted_row_is_absent(&toml, &[], 5000.0);
+    assert!(shown.contains("91 two-way marginal tables"), "{shown}");
+}
+
+#[test]
 fn planted_row_appears_nowhere_in_the_release_with_discovery() {
     let toml = format!("{SMALL}\n[privacy]\ndiscover = true\n");
     let shown = check_planted_row_is_absent(&toml, &["--seed", "4"], 1e6);

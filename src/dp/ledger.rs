@@ -167,8 +167,18 @@ impl Ledger {
                 "preprocessing",
                 match pre.noise_multiplier {
                     Some(z) => format!(
-                        "{} noisy histograms ({} bins per continuous column), noise multiplier {:.3} (std {:.2} per count), threshold {:.1}, epsilon alone {:.4}",
-                        pre.histograms, pre.continuous_bins, z, pre.count_noise_std, pre.threshold, self.epsilon_preprocess
+                        "{} noisy histograms ({} bins per continuous column){}, noise multiplier {:.3} (std {:.2} per count), threshold {:.1}, epsilon alone {:.4}",
+                        pre.histograms,
+                        pre.continuous_bins,
+                        if pre.pair_tables > 0 {
+                            format!(" and {} two-way marginal tables in the same mechanism", pre.pair_tables)
+                        } else {
+                            String::new()
+                        },
+                        z,
+                        pre.count_noise_std,
+                        pre.threshold,
+                        self.epsilon_preprocess
                     ),
                     None => "none measured (all metadata public, frequencies uniform)".into(),
                 },

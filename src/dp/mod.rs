@@ -7,6 +7,7 @@
 //!   and the ledger that composes preprocessing with every discriminator step.
 //! - `preprocess.rs`: the transformer from noisy histograms (thresholded category discovery,
 //!   DP bounds, clipping to bounds).
+//! - `marginals.rs`: noisy two-way marginals (pairs of columns), measured with the histograms.
 //! - `clip.rs`: per-row clipping of the critic's gradient from ghost norms, and the noise.
 //! - `noise.rs`: the OS-seeded ChaCha20 generator behind Poisson sampling and every noise draw.
 //! - `selection.rs`: report-noisy-max over tuning trials scored on private held-out rows, and
@@ -16,6 +17,7 @@
 pub mod accountant;
 pub mod clip;
 pub mod ledger;
+pub mod marginals;
 pub mod noise;
 pub mod preprocess;
 pub mod rdp;

@@ -14,6 +14,9 @@
 //! - One row adds one to one bin of each histogram, so all `k` histograms together are one
 //!   Gaussian mechanism with L2 sensitivity `√k`: noise std `σ_h = z √k` for the plan's noise
 //!   multiplier `z` keeps its cost at the `α / (2 z²)` the accountant charged.
+//! - With `privacy.pair_marginals`, the `P` two-way marginal tables that training measures
+//!   after the fit (`marginals.rs`) belong to the same mechanism: the sensitivity is
+//!   `√(k + P)` and every count, here and there, gets std `z √(k + P)`.
 //! - Everything after the noise (thresholds, trimming, mixture fits, frequencies) is
 //!   post-processing. Values outside the bounds are clipped before training sees them.
 
@@ -54,6 +57,11 @@ pub struct PreprocessLedger {
     /// before it was recorded).
     #[serde(default)]
     pub continuous_bins: usize,
+    /// Two-way marginal tables measured in the same Gaussian mechanism (`privacy.pair_marginals`;
+    /// 0 without them): they raise the L2 sensitivity, and so every count's noise, to
+    /// `z √(histograms + pair_tables)` (`marginals.rs`).
+    #[serde(default)]
+    pub pair_tables: usize,
 }
 
 /// `x` with `P(N(0, 1) > x) = p`, by bisection on `erfc`.
@@ -266,6 +274,7 @@ pub fn fit_private_transformer(
         public_categories: Vec::new(),
         public_bounds: Vec::new(),
         continuous_bins: 0,
+        pair_tables: 0,
     };
     let plans: Vec<Plan> = schema
         .columns
@@ -320,8 +329,21 @@ pub fn fit_private_transformer(
         )));
     }
 
+    if privacy.pair_marginals {
+        if settings.noise_multiplier.is_none() {
+            return Err(Error::config(
+                "privacy.pair_marginals",
+                "two-way marginals need a measurement budget: set privacy.preprocess_share above 0 (or privacy.histogram_noise_multiplier)",
+            ));
+        }
+        ledger.pair_tables = super::marginals::pair_count(plans.len());
+    }
+    // One row adds one to one bin of every histogram (the bounds round, the main round) and
+    // to one cell of every pair table measured later (`marginals.rs`).
     let count_noise_std = match settings.noise_multiplier {
-        Some(z) => z * ((ledger.estimated_bounds.len() + plans.len()) as f64).sqrt(),
+        Some(z) => {
+            z * ((ledger.estimated_bounds.len() + plans.len() + ledger.pair_tables) as f64).sqrt()
+        }
         None => 0.0,
     };
     let discovering = ledger.discovered_categories.len().max(1) as f64;

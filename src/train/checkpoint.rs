@@ -46,6 +46,9 @@ pub struct DpState {
     pub max_grad_norm: f64,
     /// What preprocessing measured (spent once, never again on resume).
     pub preprocessing: PreprocessLedger,
+    /// The noisy two-way marginals, when the run measured them (never measured again).
+    #[serde(default)]
+    pub pairs: Option<crate::dp::marginals::NoisyPairs>,
     /// The secure generator's position.
     pub rng: RngState,
 }

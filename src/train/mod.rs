@@ -3,6 +3,7 @@
 
 pub mod checkpoint;
 pub mod host;
+pub mod pairs;
 pub mod progress;
 pub mod step;
 
@@ -16,6 +17,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::config::RunConfig;
+use crate::dp::marginals::{measure_pairs, NoisyPairs};
 use crate::dp::preprocess::{fit_private_transformer, PreprocessLedger, PreprocessSettings};
 use crate::dp::{Accountant, DpRng, Ledger, PlanRequest, PrivacyPlan, RngState, Spent};
 use crate::error::{Error, Result};
@@ -27,6 +29,7 @@ use crate::schema::Schema;
 use crate::transform::{DataTransformer, SparseRows};
 pub use checkpoint::{Checkpoint, CheckpointHeader, DpState};
 use host::HostNetworks;
+use pairs::PairTarget;
 pub use progress::{EpochMetrics, MetricsLog, Progress, StepProgress};
 pub use step::StepLosses;
 use step::{train_step, DpSettings, Networks, StepContext};
@@ -98,6 +101,8 @@ struct DpRun {
     steps: u64,
     max_grad_norm: f64,
     preprocessing: PreprocessLedger,
+    /// The noisy two-way marginals (`privacy.pair_marginals`), measured once.
+    pairs: Option<NoisyPairs>,
 }
 
 /// The schema training uses for `table`. In DP mode the schema is public, so nothing about it
@@ -182,6 +187,7 @@ impl Trainer {
                 steps: 0,
                 max_grad_norm: privacy.max_grad_norm,
                 preprocessing,
+                pairs: None,
             };
             (transformer, Some(run))
         } else {
@@ -216,6 +222,7 @@ impl Trainer {
             steps: d.steps,
             max_grad_norm: d.max_grad_norm,
             preprocessing: d.preprocessing.clone(),
+            pairs: d.pairs.clone(),
         });
         Self::assemble(
             table,
@@ -255,6 +262,24 @@ impl Trainer {
         } else {
             RowsBySlot::new(&encoded.discrete_slots, &widths)
         };
+        if let Some(run) = dp.as_mut() {
+            let wanted = run.preprocessing.pair_tables > 0;
+            if wanted && run.pairs.is_none() {
+                if checkpoint.is_some() {
+                    return Err(Error::Training(
+                        "this checkpoint has no two-way marginals although its run measured them; it cannot be resumed without spending privacy twice".into(),
+                    ));
+                }
+                // Part of preprocessing's joint Gaussian mechanism: the same noise std
+                // (`dp::marginals`), charged with the histograms.
+                run.pairs = Some(measure_pairs(
+                    &transformer.column_states(),
+                    &encoded.rows,
+                    run.preprocessing.count_noise_std,
+                    &mut run.rng,
+                ));
+            }
+        }
         let dp_settings = dp.as_mut().map(|run| {
             let plan = run.accountant.plan();
             DpSettings {
@@ -301,10 +326,21 @@ impl Trainer {
                 let _ = to_host(bias.val());
             }
         }
+        let pair_target = |device: &Device| {
+            dp.as_ref().and_then(|run| run.pairs.as_ref()).map(|noisy| {
+                PairTarget::new(
+                    noisy,
+                    transformer.column_states(),
+                    config.privacy.pair_weight,
+                    device,
+                )
+            })
+        };
         let context = |data: SparseRows,
                        conditions: ConditionSampler,
                        rows_by_slot: RowsBySlot,
-                       dp: Option<DpSettings>| StepContext {
+                       dp: Option<DpSettings>,
+                       pairs: Option<PairTarget>| StepContext {
             data,
             n_rows,
             spans: transformer.spans(),
@@ -324,6 +360,7 @@ impl Trainer {
             generator_lr: t.generator_lr,
             discriminator_lr: t.discriminator_lr,
             device: train_device.clone(),
+            pairs,
         };
         if dp_mode && checkpoint.is_none() && config.privacy.warm_start_epochs > 0 {
             // Rows drawn from the noisy marginals only: post-processing, no privacy spent.
@@ -334,6 +371,7 @@ impl Trainer {
                 conditions.clone(),
                 RowsBySlot::new(&surrogate.discrete_slots, &widths),
                 None,
+                pair_target(&train_device),
             );
             device.seed(seed ^ WARM_START_STREAM);
             let steps = config.privacy.warm_start_epochs * (n_rows / t.batch_size).max(1);
@@ -381,7 +419,8 @@ impl Trainer {
         } else {
             None
         };
-        let ctx = context(encoded.rows, conditions, rows_by_slot, dp_settings);
+        let pairs = pair_target(&train_device);
+        let ctx = context(encoded.rows, conditions, rows_by_slot, dp_settings, pairs);
         let h = checkpoint.map(|c| &c.header);
         Ok(Trainer {
             ctx,
@@ -430,6 +469,7 @@ impl Trainer {
                     steps: run.steps,
                     max_grad_norm: run.max_grad_norm,
                     preprocessing: run.preprocessing.clone(),
+                    pairs: run.pairs.clone(),
                     rng: run.rng.state(),
                 }),
                 sections: Vec::new(),

@@ -11,6 +11,7 @@ use burn::tensor::{Device, Distribution, Int, Tensor, TensorData};
 use rand::seq::SliceRandom;
 use rand::Rng;
 
+use super::pairs::PairTarget;
 use crate::dp::clip::{clipped_gradient_sum, noisy_gradient, ClipSettings, PrivateBatch};
 use crate::dp::DpRng;
 use crate::model::discriminator::gradient_penalty;
@@ -58,6 +59,9 @@ pub struct StepContext {
     pub discriminator_lr: f64,
     /// The training (autodiff) device.
     pub device: Device,
+    /// DP mode with `privacy.pair_marginals`: the noisy two-way marginals the generator also
+    /// learns to match.
+    pub pairs: Option<PairTarget>,
 }
 
 /// What a DP critic step needs besides the shared context.
@@ -144,6 +148,42 @@ impl StepContext {
     /// without gradient tracking spares building (and leaking) an autodiff graph.
     fn fake_rows_generator(&self, nets: &Networks) -> Generator {
         nets.generator.clone().no_grad()
+    }
+
+    /// Row weights `[rows, 1]` adding up to 1 that turn a batch drawn with training's
+    /// conditions into one drawn with sampling's (the true frequencies).
+    fn sampling_weights(&self, cond: &ConditionBatch) -> Tensor<2> {
+        let mut w = match &cond.conditions {
+            Some(c) if self.log_frequency => c
+                .columns
+                .iter()
+                .zip(&c.slots)
+                .map(|(&column, &slot)| {
+                    let train = self.conditions.probability(column, slot, true);
+                    let sample = self.conditions.probability(column, slot, false);
+                    if train > 0.0 {
+                        sample / train
+                    } else {
+                        0.0
+                    }
+                })
+                .collect(),
+            _ => vec![1.0; self.batch],
+        };
+        let total: f64 = w.iter().sum();
+        if total > 0.0 {
+            w.iter_mut().for_each(|x| *x /= total);
+        } else {
+            let uniform = 1.0 / w.len().max(1) as f64;
+            w.fill(uniform);
+        }
+        let rows = w.len();
+        upload(
+            w.into_iter().map(|x| x as f32).collect(),
+            rows,
+            1,
+            &self.device,
+        )
     }
 
     /// Packs `[batch, row_dim]` into `[batch / pac, pac * row_dim]`.
@@ -396,7 +436,10 @@ fn generator_step(ctx: &StepContext, nets: &mut Networks, rng: &mut impl Rng) ->
     let scores = critic.forward(packed, ctx.leaky_slope, &masks).scores;
     let mut loss = scores.mean().neg();
     if let Some(c) = &cond.one_hot {
-        loss = loss + condition_loss(raw, &ctx.spans, c.clone());
+        loss = loss + condition_loss(raw.clone(), &ctx.spans, c.clone());
+    }
+    if let Some(pairs) = &ctx.pairs {
+        loss = loss + pairs.loss(raw, ctx.sampling_weights(&cond));
     }
     let grads = GradientsParams::from_grads(loss.backward(), &nets.generator);
     nets.generator = nets

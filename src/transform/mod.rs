@@ -47,6 +47,41 @@ pub struct Span {
     pub condition_column: Option<usize>,
 }
 
+/// Where one column's state sits in an encoded row: its category slot, or for a continuous
+/// column its mode (and, when it keeps nulls, a last "null" state). Every encoded row is in
+/// exactly one state of every column, so a table of state pairs is a two-way marginal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ColumnStates {
+    /// First index of the one-hot block that names the state (category slots, modes, or the
+    /// null span of a continuous column without modes).
+    pub offset: usize,
+    /// Width of that block (0: a continuous column with neither modes nor nulls).
+    pub width: usize,
+    /// Index of the "null" entry of the null span when the column has modes and keeps nulls:
+    /// then a null row is in the extra last state.
+    pub null: Option<usize>,
+}
+
+impl ColumnStates {
+    /// Number of states (at least 1).
+    pub fn count(&self) -> usize {
+        (self.width + usize::from(self.null.is_some())).max(1)
+    }
+
+    /// The state of the dense encoded row `row`.
+    pub fn state(&self, row: &[f32]) -> usize {
+        if let Some(n) = self.null {
+            if row[n] > 0.5 {
+                return self.width;
+            }
+        }
+        if self.width == 0 {
+            return 0;
+        }
+        argmax(&row[self.offset..self.offset + self.width])
+    }
+}
+
 /// One column's fitted encoder.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Encoder {
@@ -229,6 +264,52 @@ impl DataTransformer {
             }
         }
         spans
+    }
+
+    /// Each column's state layout, in schema order (see [`ColumnStates`]).
+    pub fn column_states(&self) -> Vec<ColumnStates> {
+        let mut offset = 0;
+        self.encoders
+            .iter()
+            .map(|enc| {
+                let states = match enc {
+                    Encoder::Discrete(d) => ColumnStates {
+                        offset,
+                        width: d.width(),
+                        null: None,
+                    },
+                    Encoder::Continuous(c) => {
+                        let body = if c.modes.is_empty() {
+                            0
+                        } else {
+                            1 + c.modes.len()
+                        };
+                        match (c.modes.is_empty(), c.has_null) {
+                            (true, true) => ColumnStates {
+                                offset,
+                                width: 2,
+                                null: None,
+                            },
+                            (true, false) => ColumnStates {
+                                offset,
+                                width: 0,
+                                null: None,
+                            },
+                            (false, has_null) => ColumnStates {
+                                offset: offset + 1,
+                                width: c.modes.len(),
+                                null: has_null.then_some(offset + body + 1),
+                            },
+                        }
+                    }
+                };
+                offset += match enc {
+                    Encoder::Discrete(d) => d.width(),
+                    Encoder::Continuous(c) => c.width(),
+                };
+                states
+            })
+            .collect()
     }
 
     /// Width of an encoded row.

@@ -1,0 +1,256 @@
+//! Noisy two-way marginals (`privacy.pair_marginals`): the exact pair counts agree with a count
+//! of the table's own values, one row moves every table by exactly one count (the sensitivity
+//! the noise is calibrated to), the noise is the histograms' `z √(k + P)`, the generator's loss
+//! reads the same layout, and nothing planted escapes.
+
+use burn::tensor::{Device, Tensor, TensorData};
+use dpsynth::config::{RunConfig, TransformConfig};
+use dpsynth::dp::marginals::{measure_pairs, pair_count, pair_counts, NoisyPairs};
+use dpsynth::schema::Schema;
+use dpsynth::train::pairs::PairTarget;
+use dpsynth::train::Trainer;
+use dpsynth::transform::{DataTransformer, Encoder, Slot};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+use crate::util::credit;
+
+/// The credit table's transformer (fitted without DP: these tests check the counting, not the
+/// fit) and its encoding.
+fn encoded_credit() -> (
+    dpsynth::read::Table,
+    DataTransformer,
+    dpsynth::transform::EncodedTable,
+) {
+    let mut table = credit();
+    let schema = Schema::infer(&mut table, &RunConfig::default()).unwrap();
+    let transformer = DataTransformer::fit(&table, &schema, &TransformConfig::default()).unwrap();
+    let encoded = transformer.transform(&table, &mut ChaCha8Rng::seed_from_u64(3));
+    (table, transformer, encoded)
+}
+
+/// A row's state in column `c` read straight from the table's values where that is possible
+/// without the encoding: a discrete column's slot, or "null" for a continuous column's missing
+/// value. `None` for a present continuous value (its mode is the encoder's draw).
+fn state_from_values(
+    table: &dpsynth::read::Table,
+    transformer: &DataTransformer,
+    c: usize,
+    row: usize,
+) -> Option<usize> {
+    let values = &table.columns[c].values;
+    match &transformer.encoders[c] {
+        Encoder::Discrete(d) => Some(match values.key(row) {
+            Some(k) => d
+                .slot_of(&k)
+                .expect("every credit category has its own slot"),
+            None => d.slots.iter().position(|s| *s == Slot::Null).unwrap(),
+        }),
+        Encoder::Continuous(e) if values.is_null(row) => {
+            assert!(e.has_null);
+            Some(e.modes.len())
+        }
+        Encoder::Continuous(_) => None,
+    }
+}
+
+#[test]
+fn pair_counts_agree_with_the_tables_own_values() {
+    let (table, transformer, encoded) = encoded_credit();
+    let layout = transformer.column_states();
+    let k = layout.len();
+    let tables = pair_counts(&layout, &encoded.rows);
+    assert_eq!(tables.len(), pair_count(k));
+    let n = table.n_rows();
+    let mut t = 0;
+    let mut checked_cells = 0;
+    for a in 0..k {
+        for (b, states_b) in layout.iter().enumerate().skip(a + 1) {
+            let table_ab = &tables[t];
+            t += 1;
+            assert_eq!(table_ab.iter().sum::<f64>(), n as f64, "pair ({a}, {b})");
+            let sb = states_b.count();
+            // Count the pairs of states that the values alone decide (categories, and a
+            // continuous column's null state) and compare those cells.
+            let mut reference = std::collections::HashMap::new();
+            for row in 0..n {
+                if let (Some(x), Some(y)) = (
+                    state_from_values(&table, &transformer, a, row),
+                    state_from_values(&table, &transformer, b, row),
+                ) {
+                    *reference.entry((x, y)).or_insert(0.0) += 1.0;
+                }
+            }
+            for (&(x, y), &count) in &reference {
+                assert_eq!(
+                    table_ab[x * sb + y],
+                    count,
+                    "pair ({a}, {b}), states ({x}, {y})"
+                );
+                checked_cells += 1;
+            }
+        }
+    }
+    assert!(checked_cells > 150, "only {checked_cells} cells checked");
+}
+
+#[test]
+fn one_row_changes_every_pair_table_by_exactly_one_count() {
+    let (_, transformer, encoded) = encoded_credit();
+    let layout = transformer.column_states();
+    // The same encoded table without its last row (the rows it keeps, with their own mode
+    // draws: each row's draw depends on that row alone).
+    let mut fewer = encoded.rows.clone();
+    fewer.n_rows -= 1;
+    fewer.index.truncate(fewer.n_rows * fewer.per_row);
+    fewer.value.truncate(fewer.n_rows * fewer.per_row);
+    let full = pair_counts(&layout, &encoded.rows);
+    let less = pair_counts(&layout, &fewer);
+    let mut squared = 0.0;
+    for (x, y) in full.iter().zip(&less) {
+        let diff: Vec<f64> = x.iter().zip(y).map(|(a, b)| a - b).collect();
+        assert_eq!(diff.iter().map(|d| d.abs()).sum::<f64>(), 1.0);
+        assert!(diff.iter().all(|&d| d == 0.0 || d == 1.0));
+        squared += diff.iter().map(|d| d * d).sum::<f64>();
+    }
+    // The L2 sensitivity the noise is calibrated to: √P.
+    assert_eq!(squared, pair_count(layout.len()) as f64);
+}
+
+#[test]
+fn noisy_pairs_are_distributions_near_the_truth() {
+    let (table, transformer, encoded) = encoded_credit();
+    let layout = transformer.column_states();
+    let exact = pair_counts(&layout, &encoded.rows);
+    let n = table.n_rows() as f64;
+    let mut rng = dpsynth::dp::DpRng::from_seed(5);
+    let noisy = measure_pairs(&layout, &encoded.rows, 5.0, &mut rng);
+    for (p, c) in noisy.tables.iter().zip(&exact) {
+        assert!(p.iter().all(|&x| x >= 0.0));
+        assert!((p.iter().sum::<f64>() - 1.0).abs() < 1e-9);
+        let tv: f64 = 0.5 * p.iter().zip(c).map(|(a, b)| (a - b / n).abs()).sum::<f64>();
+        // Noise std 5 on counts of 4,454 rows: a few hundredths at most.
+        assert!(tv < 0.08, "total variation {tv}");
+    }
+}
+
+#[test]
+fn the_generator_loss_reads_the_layout_the_counts_use() {
+    let (_, transformer, encoded) = encoded_credit();
+    let layout = transformer.column_states();
+    let n = 400;
+    let rows: Vec<u32> = (0..n as u32).collect();
+    let dense = encoded.rows.gather(&rows);
+    let dim = encoded.dim;
+    let device = Device::flex();
+    // Logits 40 x the encoded rows: the softmax of every span is that row's one-hot state.
+    let raw = Tensor::<2>::from_data(
+        TensorData::new(
+            dense.iter().map(|v| 40.0 * v).collect::<Vec<f32>>(),
+            [n, dim],
+        ),
+        &device,
+    );
+    let weights = Tensor::<2>::from_data(TensorData::new(vec![1.0 / n as f32; n], [n, 1]), &device);
+    // The exact pair counts of rows `from .. from + n`, from a slice of the sparse table.
+    let counts_of = |from: usize| {
+        let all = &encoded.rows;
+        let range = from * all.per_row..(from + n) * all.per_row;
+        let mut sub = all.clone();
+        sub.n_rows = n;
+        sub.index = all.index[range.clone()].to_vec();
+        sub.value = all.value[range].to_vec();
+        pair_counts(&layout, &sub)
+    };
+    let as_target = |counts: Vec<Vec<f64>>| NoisyPairs {
+        states: layout.iter().map(|l| l.count()).collect(),
+        pairs: (0..layout.len())
+            .flat_map(|a| (a + 1..layout.len()).map(move |b| (a, b)))
+            .collect(),
+        tables: counts
+            .into_iter()
+            .map(|t| t.into_iter().map(|c| c / n as f64).collect())
+            .collect(),
+        noise_std: 0.0,
+    };
+    let same = counts_of(0);
+    let other = counts_of(2000);
+    // Against its own rows' tables the loss is (nearly) zero.
+    let loss = |target: &NoisyPairs| {
+        let t = PairTarget::new(target, layout.clone(), 1.0, &device);
+        dpsynth::model::to_host(t.loss(raw.clone(), weights.clone()))[0] as f64
+    };
+    let own = loss(&as_target(same.clone()));
+    assert!(own < 1e-4, "loss against its own tables {own}");
+    // Against other rows' tables it is the mean total-variation distance, computed here on the
+    // host from the counts alone.
+    let expected: f64 = same
+        .iter()
+        .zip(&other)
+        .map(|(a, b)| {
+            0.5 * a
+                .iter()
+                .zip(b)
+                .map(|(x, y)| (x - y).abs() / n as f64)
+                .sum::<f64>()
+        })
+        .sum::<f64>()
+        / same.len() as f64;
+    let got = loss(&as_target(other));
+    assert!(expected > 0.02, "{expected}");
+    assert!(
+        (got - expected).abs() < 1e-3 * expected.max(1.0),
+        "loss {got} vs mean total variation {expected}"
+    );
+}
+
+#[test]
+fn pair_marginals_share_the_histograms_mechanism() {
+    let domains = RunConfig::from_toml(&crate::util::credit_domains(), "credit-dp.toml").unwrap();
+    let mut config = RunConfig::from_toml(
+        "[model]\nembedding_dim = 8\ngenerator_dims = [16]\ndiscriminator_dims = [16]\n[train]\nepochs = 1\nbatch_size = 500\n",
+        "test",
+    )
+    .unwrap();
+    config.train.seed = Some(9);
+    config.privacy.epsilon = Some(1.0);
+    config.privacy.columns = domains.privacy.columns;
+    let plain = Trainer::new(credit(), &config, &Device::flex())
+        .unwrap()
+        .finish();
+    config.privacy.pair_marginals = true;
+    let mut trainer = Trainer::new(credit(), &config, &Device::flex()).unwrap();
+    trainer.epoch().unwrap();
+    let with_pairs = trainer.finish();
+    let (a, b) = (plain.ledger.unwrap(), with_pairs.ledger.unwrap());
+    // The plan (and so the charge) is the same...
+    assert_eq!(a.plan, b.plan);
+    let k = 14;
+    let p = pair_count(k);
+    assert_eq!(b.preprocessing.pair_tables, p);
+    // ...and the noise on every count grows from z √k to z √(k + P).
+    let z = b.plan.histogram_noise_multiplier.unwrap();
+    assert!((a.preprocessing.count_noise_std - z * (k as f64).sqrt()).abs() < 1e-9);
+    assert!((b.preprocessing.count_noise_std - z * ((k + p) as f64).sqrt()).abs() < 1e-9);
+    let shown: String = b
+        .details()
+        .into_iter()
+        .map(|(k, v)| format!("{k}: {v}\n"))
+        .collect();
+    assert!(shown.contains("91 two-way marginal tables"), "{shown}");
+}
+
+#[test]
+fn pair_marginals_without_a_measurement_budget_are_refused() {
+    let domains = RunConfig::from_toml(&crate::util::credit_domains(), "credit-dp.toml").unwrap();
+    let mut config = RunConfig::default();
+    config.train.epochs = 1;
+    config.privacy.epsilon = Some(1.0);
+    config.privacy.preprocess_share = 0.0;
+    config.privacy.pair_marginals = true;
+    config.privacy.columns = domains.privacy.columns;
+    let err = Trainer::new(credit(), &config, &Device::flex())
+        .err()
+        .expect("no budget, no pair tables");
+    assert!(err.to_string().contains("privacy.pair_marginals"), "{err}");
+}
