@@ -334,7 +334,7 @@ pub struct PrivacyConfig {
     /// larger `preprocess_share`. Default false.
     pub pair_marginals: bool,
     /// Weight of the two-way marginal loss (mean total-variation distance over the pairs) in
-    /// the generator's loss. Default 1.0.
+    /// the generator's loss; positive. Default 1.0.
     pub pair_weight: f64,
     /// Public metadata per column, keyed by column name: not protected, not charged.
     pub columns: BTreeMap<String, PublicColumn>,
@@ -567,10 +567,13 @@ impl RunConfig {
         if !(0.0..1.0).contains(&p.preprocess_share) {
             return bad("privacy.preprocess_share", "must be in [0, 1)".into());
         }
-        if !(p.pair_weight.is_finite() && p.pair_weight >= 0.0) {
+        if !(p.pair_weight.is_finite() && p.pair_weight > 0.0) {
             return bad(
                 "privacy.pair_weight",
-                format!("{} must be a number at least 0", p.pair_weight),
+                format!(
+                    "{} must be a positive number (to train without the two-way marginals, set privacy.pair_marginals = false: measuring them unused would only add noise to every count)",
+                    p.pair_weight
+                ),
             );
         }
         for (key, v) in [

@@ -98,8 +98,8 @@ fn pair_counts_agree_with_the_tables_own_values() {
 fn one_row_changes_every_pair_table_by_exactly_one_count() {
     let (_, transformer, encoded) = encoded_credit();
     let layout = transformer.column_states();
-    // The same encoded table without its last row (the rows it keeps, with their own mode
-    // draws: each row's draw depends on that row alone).
+    // The same encoded table without its last row, the others keeping their mode draws: the
+    // per-draw bound that the coupling argument of `dp::marginals` rests on.
     let mut fewer = encoded.rows.clone();
     fewer.n_rows -= 1;
     fewer.index.truncate(fewer.n_rows * fewer.per_row);
@@ -237,7 +237,10 @@ fn pair_marginals_share_the_histograms_mechanism() {
         .into_iter()
         .map(|(k, v)| format!("{k}: {v}\n"))
         .collect();
-    assert!(shown.contains("91 two-way marginal tables"), "{shown}");
+    assert!(
+        shown.contains("91 two-way marginal tables in the same mechanism (L2 sensitivity √105)"),
+        "{shown}"
+    );
 }
 
 #[test]
@@ -253,4 +256,12 @@ fn pair_marginals_without_a_measurement_budget_are_refused() {
         .err()
         .expect("no budget, no pair tables");
     assert!(err.to_string().contains("privacy.pair_marginals"), "{err}");
+    // A zero weight would measure the tables for nothing (and add noise to every count).
+    let err = RunConfig::from_toml(
+        "[privacy]\nepsilon = 1.0\npair_marginals = true\npair_weight = 0.0\n",
+        "zero.toml",
+    )
+    .err()
+    .expect("a zero pair weight is refused");
+    assert!(err.to_string().contains("privacy.pair_weight"), "{err}");
 }

@@ -171,7 +171,11 @@ impl Ledger {
                         pre.histograms,
                         pre.continuous_bins,
                         if pre.pair_tables > 0 {
-                            format!(" and {} two-way marginal tables in the same mechanism", pre.pair_tables)
+                            format!(
+                                " and {} two-way marginal tables in the same mechanism (L2 sensitivity √{})",
+                                pre.pair_tables,
+                                pre.histograms + pre.pair_tables
+                            )
                         } else {
                             String::new()
                         },

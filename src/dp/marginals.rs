@@ -8,8 +8,14 @@
 //!   charge `α / (2 z²)` covers the one-way histograms and these tables together. Measuring
 //!   them after the mixture modes were fitted from the one-way histograms is adaptive
 //!   composition, which RDP allows.
-//! - A row's mode is drawn from the mode posterior of its own value (the training encoding),
-//!   independently of every other row, so the coupling argument of the per-row bound holds.
+//! - A row's mode is drawn from the mode posterior of its own value (the training encoding).
+//!   The draws come from one secret stream taken column by column, so removing a row shifts
+//!   the draws of the rows after it; but the draws are i.i.d. uniforms, so coupling each
+//!   remaining row's draw across the two neighbours gives, for every coupled draw, two count
+//!   vectors that differ in one cell per table, and the bound holds for the mixture (joint
+//!   quasi-convexity of the Rényi divergence). That needs the encoding seed to stay secret:
+//!   it is random unless `--seed` is given, and a seeded run is marked not for release. The same
+//!   argument covers DP-SGD, which trains on these encoded rows.
 //! - Everything after the noise (projection onto counts that are non-negative and add up to the
 //!   public row count, normalisation) is post-processing. The generator is then trained to
 //!   match these tables; that reads no row.
