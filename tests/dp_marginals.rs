@@ -261,7 +261,6 @@ fn pair_marginals_without_a_measurement_budget_are_refused() {
         "[privacy]\nepsilon = 1.0\npair_marginals = true\npair_weight = 0.0\n",
         "zero.toml",
     )
-    .err()
-    .expect("a zero pair weight is refused");
+    .expect_err("a zero pair weight is refused");
     assert!(err.to_string().contains("privacy.pair_weight"), "{err}");
 }
