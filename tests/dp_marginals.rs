@@ -5,7 +5,7 @@
 
 use burn::tensor::{Device, Tensor, TensorData};
 use dpsynth::config::{RunConfig, TransformConfig};
-use dpsynth::dp::marginals::{measure_pairs, pair_count, pair_counts, NoisyPairs};
+use dpsynth::dp::marginals::{all_pairs, measure_pairs, pair_count, pair_counts, NoisyPairs};
 use dpsynth::schema::Schema;
 use dpsynth::train::pairs::PairTarget;
 use dpsynth::train::Trainer;
@@ -164,9 +164,7 @@ fn the_generator_loss_reads_the_layout_the_counts_use() {
     };
     let as_target = |counts: Vec<Vec<f64>>| NoisyPairs {
         states: layout.iter().map(|l| l.count()).collect(),
-        pairs: (0..layout.len())
-            .flat_map(|a| (a + 1..layout.len()).map(move |b| (a, b)))
-            .collect(),
+        pairs: all_pairs(layout.len()),
         tables: counts
             .into_iter()
             .map(|t| t.into_iter().map(|c| c / n as f64).collect())

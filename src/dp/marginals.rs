@@ -44,19 +44,24 @@ pub struct NoisyPairs {
     pub noise_std: f64,
 }
 
-/// Exact pair counts of `rows` (no noise): `[pairs][states[a] * states[b]]`. Only
-/// [`measure_pairs`] may release them, with noise.
+/// Every unordered pair `(a, b)`, `a < b`, of `columns` columns, in table order.
+pub fn all_pairs(columns: usize) -> Vec<(usize, usize)> {
+    (0..columns)
+        .flat_map(|a| (a + 1..columns).map(move |b| (a, b)))
+        .collect()
+}
+
+/// Exact pair counts of `rows` (no noise): `[pairs][states[a] * states[b]]`, pairs in
+/// [`all_pairs`] order. Only [`measure_pairs`] may release them, with noise.
 pub fn pair_counts(layout: &[ColumnStates], rows: &SparseRows) -> Vec<Vec<f64>> {
-    let k = layout.len();
     let states: Vec<usize> = layout.iter().map(ColumnStates::count).collect();
-    let mut tables: Vec<Vec<f64>> = Vec::with_capacity(pair_count(k));
-    for a in 0..k {
-        for b in a + 1..k {
-            tables.push(vec![0.0; states[a] * states[b]]);
-        }
-    }
+    let pairs = all_pairs(layout.len());
+    let mut tables: Vec<Vec<f64>> = pairs
+        .iter()
+        .map(|&(a, b)| vec![0.0; states[a] * states[b]])
+        .collect();
     const CHUNK: usize = 4096;
-    let mut row_states = vec![0usize; k];
+    let mut row_states = vec![0usize; layout.len()];
     for start in (0..rows.n_rows).step_by(CHUNK) {
         let end = (start + CHUNK).min(rows.n_rows);
         let ids: Vec<u32> = (start as u32..end as u32).collect();
@@ -65,12 +70,8 @@ pub fn pair_counts(layout: &[ColumnStates], rows: &SparseRows) -> Vec<Vec<f64>> 
             for (s, l) in row_states.iter_mut().zip(layout) {
                 *s = l.state(row);
             }
-            let mut t = 0;
-            for a in 0..k {
-                for b in a + 1..k {
-                    tables[t][row_states[a] * states[b] + row_states[b]] += 1.0;
-                    t += 1;
-                }
+            for (table, &(a, b)) in tables.iter_mut().zip(&pairs) {
+                table[row_states[a] * states[b] + row_states[b]] += 1.0;
             }
         }
     }
@@ -86,14 +87,8 @@ pub fn measure_pairs(
     noise_std: f64,
     rng: &mut DpRng,
 ) -> NoisyPairs {
-    let k = layout.len();
     let states: Vec<usize> = layout.iter().map(ColumnStates::count).collect();
-    let mut pairs = Vec::with_capacity(pair_count(k));
-    for a in 0..k {
-        for b in a + 1..k {
-            pairs.push((a, b));
-        }
-    }
+    let pairs = all_pairs(layout.len());
     let total = rows.n_rows as f64;
     let tables = pair_counts(layout, rows)
         .into_iter()
