@@ -315,6 +315,14 @@ pub struct PrivacyConfig {
     /// lists the TOML lines to add. Default false: DP mode asks for public domains unless
     /// discovery is asked for.
     pub discover: bool,
+    /// Share of preprocessing's budget for the histograms of discrete columns whose
+    /// categories are discovered (split equally among them; more budget finds rarer
+    /// categories). At least their share under equal weights. Default 0.3.
+    pub discovery_share: f64,
+    /// Share of preprocessing's budget for estimating the bounds and the storage type
+    /// (integer or decimal places) of continuous columns without public `min`/`max` (three
+    /// small histograms each). Default 0.1.
+    pub bounds_share: f64,
     /// Equal-width bins of a continuous column's histogram between its bounds. Default 64.
     pub bins: usize,
     /// The text that rare categories come back as (they share one "other" slot). Default
@@ -350,6 +358,8 @@ impl Default for PrivacyConfig {
             noise_multiplier: None,
             histogram_noise_multiplier: None,
             discover: false,
+            discovery_share: 0.3,
+            bounds_share: 0.1,
             bins: 64,
             other_label: "other".into(),
             warm_start_epochs: 0,
@@ -391,10 +401,31 @@ pub struct PublicColumn {
     /// `"%Y-%m-%dT%H:%M:%SZ"`). Without DP it is learned from the file; in DP mode only this
     /// key sets it (without it: ISO 8601 with microseconds).
     pub format: Option<String>,
+    /// The column's storage type when the file alone would decide it: `"bool"`, `"date"` or
+    /// `"datetime"`. In DP mode a column read as one of these needs it (or discovery, which
+    /// then lists the column's type as not covered), so that one odd cell cannot change the
+    /// released schema.
+    #[serde(rename = "type")]
+    pub storage: Option<StorageType>,
+    /// A datetime column's time zone (IANA name, e.g. "Europe/Paris"); without it a DP run
+    /// expects timestamps without zone.
+    pub zone: Option<String>,
     /// Whether the column may hold missing values: its nulls then always keep their own slot.
     /// Default false: a null slot exists only if the noisy null count clears three noise
     /// deviations (post-processing), so that columns without nulls do not learn to emit them.
     pub nullable: bool,
+}
+
+/// A storage type given as public metadata (`[privacy.columns.NAME] type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StorageType {
+    /// true/false (discrete, two public categories).
+    Bool,
+    /// Calendar dates (continuous; bounds in days since 1970-01-01).
+    Date,
+    /// Timestamps (continuous).
+    Datetime,
 }
 
 /// Where results go.
@@ -566,6 +597,20 @@ impl RunConfig {
         }
         if !(0.0..1.0).contains(&p.preprocess_share) {
             return bad("privacy.preprocess_share", "must be in [0, 1)".into());
+        }
+        for (key, share) in [
+            ("privacy.discovery_share", p.discovery_share),
+            ("privacy.bounds_share", p.bounds_share),
+        ] {
+            if !(share > 0.0 && share < 1.0) {
+                return bad(key, "must be in (0, 1)".into());
+            }
+        }
+        if p.discovery_share + p.bounds_share >= 0.9 {
+            return bad(
+                "privacy.discovery_share",
+                "privacy.discovery_share + privacy.bounds_share must stay below 0.9 (the rest measures the histograms and pairs)".into(),
+            );
         }
         if !(p.pair_weight.is_finite() && p.pair_weight > 0.0) {
             return bad(

@@ -103,12 +103,22 @@ pub fn select(choice: DeviceChoice) -> Result<SelectedDevice> {
 
 /// Whether wgpu finds a hardware GPU adapter (discrete, integrated or virtual; not a software
 /// rasteriser such as Mesa's lavapipe).
+///
+/// On Linux a machine without `/dev/dri` or `/dev/nvidia0` has none, and is not probed: the
+/// probe's window-system loaders print "XDG_RUNTIME_DIR is invalid" on headless machines. The
+/// probe asks the primary backends only (Vulkan, Metal, DX12), not OpenGL, for the same reason.
 pub fn gpu_adapter_present() -> bool {
     use burn::backend::wgpu::wgpu;
+    if cfg!(target_os = "linux")
+        && !std::path::Path::new("/dev/dri").exists()
+        && !std::path::Path::new("/dev/nvidia0").exists()
+    {
+        return false;
+    }
     std::panic::catch_unwind(|| {
         let instance = wgpu::Instance::default();
         let adapters =
-            futures_lite::future::block_on(instance.enumerate_adapters(wgpu::Backends::all()));
+            futures_lite::future::block_on(instance.enumerate_adapters(wgpu::Backends::PRIMARY));
         adapters.iter().any(|a| {
             matches!(
                 a.get_info().device_type,

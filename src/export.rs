@@ -58,6 +58,15 @@ impl PrivacySection {
         }
     }
 
+    /// The ledger as plain text, one labelled line each: the summary, then the details.
+    pub fn text(&self) -> String {
+        let mut out = format!("{}\n", self.summary());
+        for (label, value) in self.details() {
+            out.push_str(&format!("{label}: {value}\n"));
+        }
+        out
+    }
+
     /// Whether the file must not be shared (DP noise fixed by a seed).
     pub fn not_for_release(&self) -> bool {
         match self {
@@ -110,11 +119,17 @@ pub struct ModelFile {
 impl ModelFile {
     /// The released file for a finished training run: generator, transformer, config and the
     /// privacy section. Nothing else from training enters it.
+    ///
+    /// The config loses the paths of the training machine (the private table's, the metrics
+    /// file's): a released file names no private file.
     pub fn from_training(trained: TrainedGenerator, config: &RunConfig) -> Self {
+        let mut config = config.clone();
+        config.data.path = None;
+        config.output.metrics = None;
         ModelFile {
             header: ModelHeader {
                 written_by: format!("dpsynth {}", env!("CARGO_PKG_VERSION")),
-                config: config.clone(),
+                config,
                 transformer: trained.transformer,
                 privacy: match trained.ledger {
                     Some(ledger) => PrivacySection::Dp(Box::new(ledger)),

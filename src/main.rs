@@ -171,7 +171,8 @@ struct TrainArgs {
     /// Seed for a reproducible run (overrides `train.seed`).
     #[arg(long)]
     seed: Option<u64>,
-    /// Per-epoch metrics file, JSON lines (default: beside the output, `.metrics.jsonl`).
+    /// Per-epoch metrics file, JSON lines (default: beside the output, `.metrics.jsonl`; in DP
+    /// mode none unless given, as it holds critic losses on private rows without noise).
     #[arg(long)]
     metrics: Option<PathBuf>,
     /// No progress output.
@@ -183,7 +184,8 @@ struct TrainArgs {
     /// Delta of the DP guarantee (overrides `privacy.delta`).
     #[arg(long)]
     delta: Option<f64>,
-    /// Train in this run folder (config, metrics, checkpoints, released model.dpsynth, status).
+    /// Train in this run folder (release/: model.dpsynth and ledger.txt, shareable; private/:
+    /// checkpoints and metrics; config and status at the top).
     #[arg(long, conflicts_with_all = ["out", "metrics", "resume"])]
     run: Option<PathBuf>,
     /// Continue the run in this folder from its newest valid checkpoint (with --epochs: train
@@ -545,12 +547,21 @@ fn train(a: TrainArgs) -> Result<()> {
         table.columns.len(),
         device_label(&config, &device.name)
     ));
+    // The metrics hold critic losses computed on the rows without noise: in DP mode they are
+    // written only when asked for (--metrics or output.metrics), never beside the released file
+    // by default.
     let metrics_path = a
         .metrics
         .clone()
         .or(config.output.metrics.clone())
-        .unwrap_or_else(|| out.with_extension("metrics.jsonl"));
-    let mut metrics = MetricsLog::create(&metrics_path)?;
+        .or_else(|| (!config.privacy.enabled()).then(|| out.with_extension("metrics.jsonl")));
+    let mut metrics = match &metrics_path {
+        Some(path) => Some(MetricsLog::create(path)?),
+        None => None,
+    };
+    if config.privacy.enabled() && metrics_path.is_some() {
+        progress.note("DP mode: the metrics file holds critic losses on private rows without noise; keep it with the private table, do not share it");
+    }
     let started = std::time::Instant::now();
     let trained = dpsynth::train::train(
         table,
@@ -558,7 +569,7 @@ fn train(a: TrainArgs) -> Result<()> {
         &device.device,
         Reporting {
             progress: &progress,
-            metrics: Some(&mut metrics),
+            metrics: metrics.as_mut(),
         },
     )?;
     progress.finish();

@@ -59,6 +59,11 @@ fn check_planted_row_is_absent(toml: &str, extra: &[&str], amount_cap: f64) -> S
     args.extend_from_slice(extra);
     let out = dpsynth(dir.path(), &args);
     assert!(out.status.success(), "{}", stderr(&out));
+    // DP mode writes no unnoised statistic beside the released file unless asked.
+    assert!(
+        !dir.path().join("m.metrics.jsonl").exists(),
+        "critic losses on private rows were written beside the release"
+    );
     let bytes = std::fs::read(dir.path().join("m.dpsynth")).unwrap();
     let text = String::from_utf8_lossy(&bytes);
     assert!(

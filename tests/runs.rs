@@ -121,7 +121,7 @@ fn killed_and_uninterrupted(dir: &Path, epochs: &str, extra: &[&str]) -> (ModelF
         "no warning about the damaged checkpoint:\n{err}"
     );
     assert_eq!(b.status().unwrap().state, RunState::Finished);
-    let a = ModelFile::read(&dir.join("a/model.dpsynth")).unwrap();
+    let a = ModelFile::read(&dir.join("a/release/model.dpsynth")).unwrap();
     let b = ModelFile::read(&b.model()).unwrap();
     (a, b)
 }
@@ -138,7 +138,7 @@ fn a_killed_and_resumed_run_equals_an_uninterrupted_one() {
         "the resumed run's generator differs from the uninterrupted one"
     );
     // The metrics log holds each epoch once, even those redone after the kill.
-    let log = std::fs::read_to_string(dir.path().join("b/metrics.jsonl")).unwrap();
+    let log = std::fs::read_to_string(dir.path().join("b/private/metrics.jsonl")).unwrap();
     let epochs: Vec<u64> = log
         .lines()
         .map(|l| {
@@ -172,6 +172,30 @@ fn a_killed_and_resumed_dp_run_has_the_same_ledger_and_never_passes_the_target()
     };
     assert_eq!(la, lb, "ledgers differ");
     assert!(a.tensors == b.tensors, "generators differ");
+    // What may be shared sits apart: the generator and its plain-text ledger, no checkpoint,
+    // no metrics (critic losses on private rows), and no path of the private table.
+    let mut shared: Vec<String> = std::fs::read_dir(dir.path().join("b/release"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    shared.sort();
+    assert_eq!(shared, ["ledger.txt", "model.dpsynth"]);
+    let ledger = std::fs::read_to_string(dir.path().join("b/release/ledger.txt")).unwrap();
+    assert!(
+        ledger.starts_with("privacy: (") && ledger.contains("must stay secret"),
+        "{ledger}"
+    );
+    assert!(!RunFolder::new(dir.path().join("b"))
+        .checkpoint_files()
+        .is_empty());
+    assert!(dir.path().join("b/private/checkpoints").is_dir());
+    assert!(dir.path().join("b/private/metrics.jsonl").is_file());
+    assert_eq!(b.header.config.data.path, None);
+    let bytes = std::fs::read(dir.path().join("b/release/model.dpsynth")).unwrap();
+    assert!(
+        !String::from_utf8_lossy(&bytes).contains("credit.csv"),
+        "the released file names the private table"
+    );
     // Extending the finished run far past its plan stops at the budget, not past it.
     let out = dpsynth(dir.path(), &["train", "--resume", "b", "--epochs", "10000"]);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -180,7 +204,7 @@ fn a_killed_and_resumed_dp_run_has_the_same_ledger_and_never_passes_the_target()
         "{}",
         stderr(&out)
     );
-    let extended = ModelFile::read(&dir.path().join("b/model.dpsynth")).unwrap();
+    let extended = ModelFile::read(&dir.path().join("b/release/model.dpsynth")).unwrap();
     let PrivacySection::Dp(l) = &extended.header.privacy else {
         panic!("still DP")
     };
@@ -348,7 +372,7 @@ fn dp_runs_score_and_select_only_on_public_rows() {
         &run_args("s", "1", &["--epsilon", "4", "--config", "dp.toml"]),
     );
     assert!(out.status.success(), "{}", stderr(&out));
-    let log = std::fs::read_to_string(dir.path().join("s/metrics.jsonl")).unwrap();
+    let log = std::fs::read_to_string(dir.path().join("s/private/metrics.jsonl")).unwrap();
     assert!(!log.contains("\"score\""), "{log}");
 }
 
@@ -477,8 +501,22 @@ fn tune_runs_three_trials_ranks_them_and_writes_a_config_train_accepts() {
         .expect("the ledger holds the tuning charge");
     assert_eq!(charge.trials, 2);
     assert!((2.0 * charge.trial_epsilon + charge.selection_epsilon - 40.0).abs() < 1e-12);
-    assert!((2.0 * charge.trial_delta - 1e-6).abs() < 1e-18);
-    assert_eq!(charge.holdout_rows, 400);
+    // The private split's Chernoff bound takes SPLIT_DELTA of delta; the trials share the rest.
+    let split = dpsynth::dp::selection::SPLIT_DELTA;
+    assert!((2.0 * charge.trial_delta - (1e-6 - split)).abs() < 1e-18);
+    let floor = dpsynth::dp::selection::holdout_floor(2000, 0.2);
+    assert!((charge.score_sensitivity - 1.0 / floor as f64).abs() < 1e-15);
+    assert!(
+        !dir.path().join("w/data").exists(),
+        "private split rows beside best.dpsynth"
+    );
+    assert!(dir.path().join("w/private/data/holdout.parquet").exists());
+    // Each row's own coin: about 400 of 2,000, never below the public floor.
+    assert!(
+        charge.holdout_rows >= floor && charge.holdout_rows < 600,
+        "{}",
+        charge.holdout_rows
+    );
     assert!((1..=2).contains(&charge.chosen_trial));
     assert!(
         ledger.epsilon <= charge.trial_epsilon + 1e-9,
@@ -496,8 +534,11 @@ fn tune_runs_three_trials_ranks_them_and_writes_a_config_train_accepts() {
         );
     }
     for n in 1..=2 {
-        let log = std::fs::read_to_string(dir.path().join(format!("w/trial-00{n}/metrics.jsonl")))
-            .unwrap();
+        let log = std::fs::read_to_string(
+            dir.path()
+                .join(format!("w/trial-00{n}/private/metrics.jsonl")),
+        )
+        .unwrap();
         assert!(
             !log.contains("\"score\""),
             "trial {n} was scored on private rows"

@@ -8,6 +8,7 @@ mod accountant;
 mod cli;
 mod dp_accountant;
 mod dp_clipping;
+mod dp_discovery;
 mod dp_marginals;
 mod dp_training;
 mod evaluate;

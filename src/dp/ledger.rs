@@ -7,6 +7,10 @@ use super::accountant::{Accountant, PrivacyPlan};
 use super::preprocess::PreprocessLedger;
 use super::selection::TuningCharge;
 
+/// What the guarantee assumes nobody outside the training machine knows: the DP stream and
+/// everything drawn from it, and the training checkpoints that hold its position.
+pub const SECRETS: &str = "the DP stream (ChaCha20 seeded by the operating system, or --seed, which voids the release) and every draw from it: Poisson row samples, the gradient and histogram noise, each clipped unit's partner row, condition column, interpolation weight and dropout masks, and a charged tuning run's split and choice noise; the training checkpoints (they hold the critic and the stream's position) and the private/ folder of a run";
+
 /// The accountant's record of a finished (or stopped) DP run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Ledger {
@@ -71,6 +75,7 @@ impl Ledger {
                     .discovered_categories
                     .iter()
                     .chain(&preprocessing.estimated_bounds)
+                    .chain(&preprocessing.types_from_rows)
                     .map(String::as_str)
                     .collect();
                 if !guessed.is_empty() {
@@ -167,7 +172,7 @@ impl Ledger {
                 "preprocessing",
                 match pre.noise_multiplier {
                     Some(z) => format!(
-                        "{} noisy histograms ({} bins per continuous column){}, noise multiplier {:.3} (std {:.2} per count), threshold {:.1}, epsilon alone {:.4}",
+                        "{} noisy histograms ({} bins per continuous column){}, noise multiplier {:.3} (std {:.2} per count{}), threshold {:.1}, epsilon alone {:.4}",
                         pre.histograms,
                         pre.continuous_bins,
                         if pre.pair_tables > 0 {
@@ -181,6 +186,16 @@ impl Ledger {
                         },
                         z,
                         pre.count_noise_std,
+                        {
+                            let mut more = String::new();
+                            if pre.discovery_noise_std > 0.0 {
+                                more.push_str(&format!("; {:.2} on discovering columns", pre.discovery_noise_std));
+                            }
+                            if pre.bounds_noise_std > 0.0 {
+                                more.push_str(&format!("; {:.2} on bounds and decimal-places histograms", pre.bounds_noise_std));
+                            }
+                            more
+                        },
                         pre.threshold,
                         self.epsilon_preprocess
                     ),
@@ -192,9 +207,23 @@ impl Ledger {
                 list(&pre.discovered_categories),
             ),
             ("bounds estimated under DP", list(&pre.estimated_bounds)),
+            ("storage types decided under DP", list(&pre.typed_under_dp)),
+            (
+                "folded into \"other\"",
+                if pre.folded.is_empty() {
+                    "-".into()
+                } else {
+                    pre.folded
+                        .iter()
+                        .map(|(c, rows)| format!("{c}: about {rows:.0} rows (noisy estimate) in categories too rare to clear the threshold; list the column's categories in [privacy.columns.{c}] to keep them"))
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                },
+            ),
             ("public categories", list(&pre.public_categories)),
             ("public bounds", list(&pre.public_bounds)),
             ("taken as public", self.public.join("; ")),
+            ("must stay secret", SECRETS.into()),
             (
                 "released epoch",
                 self.selection

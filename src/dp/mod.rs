@@ -15,6 +15,7 @@
 //! - `ledger.rs`: the record written into the released file.
 
 pub mod accountant;
+pub mod bounds;
 pub mod clip;
 pub mod ledger;
 pub mod marginals;

@@ -88,6 +88,30 @@ impl DpRng {
     pub fn index(&mut self, n: usize) -> usize {
         self.rng.random_range(0..n)
     }
+
+    /// `n` independent uniform draws in `[0, 1)` (a DP critic step's interpolation weights).
+    pub fn uniform(&mut self, n: usize) -> Vec<f32> {
+        (0..n).map(|_| self.rng.random::<f32>()).collect()
+    }
+
+    /// One fair-or-not coin: `true` with probability `p` (a row's side in a private split).
+    pub fn coin(&mut self, p: f64) -> bool {
+        self.rng.random::<f64>() < p
+    }
+
+    /// `n` inverted-dropout mask entries: `1 / keep` with probability `keep`, else 0.
+    pub fn dropout_mask(&mut self, n: usize, keep: f64) -> Vec<f32> {
+        let scale = (1.0 / keep) as f32;
+        (0..n)
+            .map(|_| {
+                if self.rng.random::<f64>() < keep {
+                    scale
+                } else {
+                    0.0
+                }
+            })
+            .collect()
+    }
 }
 
 /// Where a ChaCha generator stands: its key, stream and word position (hex in JSON, as

@@ -1,31 +1,33 @@
-//! DP preprocessing: the transformer (categories, bounds, mixture modes, frequencies) fitted from
-//! noisy histograms instead of the rows.
+//! DP preprocessing: the transformer (categories, bounds, storage types, mixture modes,
+//! frequencies) fitted from noisy histograms instead of the rows.
 //!
-//! - Public, never charged: the schema, the row count, what `[privacy.columns]` states, and
-//!   the two categories of a boolean column.
-//! - Round 1, for continuous columns without public bounds: a noisy histogram over a fixed
-//!   log-scale grid; the bounds are the outer edges of the bins whose noisy count clears the
-//!   threshold.
-//! - Round 2, every column: a noisy histogram (discrete: categories plus "other" and null;
-//!   continuous: equal-width bins between the bounds plus null). Categories not in a public
-//!   list are discovered by keeping only those whose noisy count clears the threshold `τ`,
-//!   set so that a category held by one row is released with probability at most
-//!   `δ_threshold` (summed over the discovering columns).
-//! - One row adds one to one bin of each histogram, so all `k` histograms together are one
-//!   Gaussian mechanism with L2 sensitivity `√k`: noise std `σ_h = z √k` for the plan's noise
-//!   multiplier `z` keeps its cost at the `α / (2 z²)` the accountant charged.
-//! - With `privacy.pair_marginals`, the `P` two-way marginal tables that training measures
-//!   after the fit (`marginals.rs`) belong to the same mechanism: the sensitivity is
-//!   `√(k + P)` and every count, here and there, gets std `z √(k + P)`.
-//! - Everything after the noise (thresholds, trimming, mixture fits, frequencies) is
-//!   post-processing. Values outside the bounds are clipped before training sees them.
+//! - Public, never charged: the schema, the row count, what `[privacy.columns]` states
+//!   (categories, bounds, `integer`/`decimals`, `type = "bool" | "date" | "datetime"`).
+//! - Bounds and storage type of a continuous column without public `min`/`max`: a noisy
+//!   log-scale histogram and a noisy decimal-places histogram (`bounds.rs`).
+//! - Every column: a noisy histogram (discrete: categories plus "other" and null; continuous:
+//!   equal-width bins between the bounds, the two bounds exactly, and null). Categories not in
+//!   a public list are discovered by keeping only those whose noisy count clears the
+//!   threshold `τ`, set so that a category held by one row is released with probability at
+//!   most `δ_threshold` (summed over the discovering columns).
+//! - One row adds one to one cell of every count vector, so each has L2 sensitivity 1. They
+//!   share the plan's budget by weights `wᵢ` with `Σ wᵢ = 1` and get noise std `z / √wᵢ`:
+//!   together one Gaussian mechanism of cost `α / (2 z²)`, the accountant's charge
+//!   (`budget_weights`). Discovering columns share `privacy.discovery_share`, the bounds and
+//!   places histograms `privacy.bounds_share`, and the other histograms and the two-way
+//!   marginal tables of `marginals.rs` (`privacy.pair_marginals`) split the rest equally;
+//!   with every domain public that is `z √(k + P)` on every count, as before.
+//! - Everything after the noise (thresholds, the "other" and null slots, mixture fits,
+//!   frequencies, types) is post-processing. Values outside the bounds are clipped before
+//!   training sees them.
 
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::bounds;
 use super::noise::DpRng;
-use crate::config::{PrivacyConfig, TransformConfig};
+use crate::config::{PrivacyConfig, StorageType, TransformConfig};
 use crate::error::{Error, Result};
 use crate::read::{Table, Values};
 use crate::schema::{ColumnKind, Schema};
@@ -62,6 +64,25 @@ pub struct PreprocessLedger {
     /// `z √(histograms + pair_tables)` (`marginals.rs`).
     #[serde(default)]
     pub pair_tables: usize,
+    /// Noise std on each count of a discovering column's histogram (`privacy.discovery_share`
+    /// split among those columns); 0 when none discovers.
+    #[serde(default)]
+    pub discovery_noise_std: f64,
+    /// Noise std on each count of the bounds and decimal-places histograms
+    /// (`privacy.bounds_share`); 0 when every bound is public.
+    #[serde(default)]
+    pub bounds_noise_std: f64,
+    /// Storage types decided under DP from the decimal-places histogram ("Age: integer").
+    #[serde(default)]
+    pub typed_under_dp: Vec<String>,
+    /// Discovering columns that keep an "other" slot, with the noisy estimate of the rows
+    /// whose categories did not clear the threshold and were folded into it.
+    #[serde(default)]
+    pub folded: Vec<(String, f64)>,
+    /// Columns whose storage type (boolean, date, datetime) the file decided without public
+    /// `type` metadata (only with `privacy.discover`): not covered by the guarantee.
+    #[serde(default)]
+    pub types_from_rows: Vec<String>,
 }
 
 /// `x` with `P(N(0, 1) > x) = p`, by bisection on `erfc`.
@@ -77,37 +98,6 @@ fn normal_upper_quantile(p: f64) -> f64 {
         }
     }
     hi
-}
-
-/// The log-scale grid of round 1: bin 0 holds |x| < 1e-4; then half-decades 1e-4 .. 1e19 on
-/// each side of zero.
-const GRID_LOW_EXP: f64 = -4.0;
-const GRID_STEPS: usize = 46; // half-decades from 1e-4 to 1e19
-
-fn grid_bin(x: f64) -> usize {
-    let mag = x.abs();
-    if mag < 10f64.powf(GRID_LOW_EXP) {
-        return GRID_STEPS;
-    }
-    let step = (((mag.log10() - GRID_LOW_EXP) * 2.0).floor() as usize).min(GRID_STEPS - 1);
-    if x < 0.0 {
-        GRID_STEPS - 1 - step
-    } else {
-        GRID_STEPS + 1 + step
-    }
-}
-
-fn grid_edges(bin: usize) -> (f64, f64) {
-    let edge = |step: usize| 10f64.powf(GRID_LOW_EXP + step as f64 / 2.0);
-    if bin == GRID_STEPS {
-        (-edge(0), edge(0))
-    } else if bin < GRID_STEPS {
-        let step = GRID_STEPS - 1 - bin;
-        (-edge(step + 1), -edge(step))
-    } else {
-        let step = bin - GRID_STEPS - 1;
-        (edge(step), edge(step + 1))
-    }
 }
 
 /// Makes each column with public metadata take the kind that metadata implies (`categories`:
@@ -181,6 +171,60 @@ pub fn public_schema(mut schema: Schema, privacy: &PrivacyConfig) -> Schema {
     schema
 }
 
+/// Checks that every column the file reads as boolean, date or datetime has that storage
+/// type in its public metadata (`type`, and a datetime's `zone`), so that no cell decides the
+/// released schema. Without it: an error naming the column, or with `privacy.discover` the
+/// column's name, to be listed in the ledger as not covered.
+fn check_storage_types(table: &Table, privacy: &PrivacyConfig) -> Result<Vec<String>> {
+    use crate::read::ValueType;
+    let mut from_rows = Vec::new();
+    for column in &table.columns {
+        let read = column.values.value_type();
+        let (wanted, tz) = match &read {
+            ValueType::Bool => (StorageType::Bool, None),
+            ValueType::Date => (StorageType::Date, None),
+            ValueType::Datetime { tz, .. } => (StorageType::Datetime, tz.clone()),
+            _ => {
+                if let Some(declared) = privacy.columns.get(&column.name).and_then(|p| p.storage) {
+                    return Err(Error::Privacy(format!(
+                        "column '{}': [privacy.columns.{}] type = {declared:?} but the file's values could not all be read as that (a cell of another form, or a missing-value marker not in data.null_values?); fix the cells or the metadata",
+                        column.name, column.name
+                    )));
+                }
+                continue;
+            }
+        };
+        let public = privacy.columns.get(&column.name);
+        match public.and_then(|p| p.storage) {
+            Some(declared) if declared == wanted => {
+                let zone = public.and_then(|p| p.zone.clone());
+                if wanted == StorageType::Datetime && zone != tz {
+                    return Err(Error::Privacy(format!(
+                        "column '{}': the file's timestamps carry time zone {:?} but [privacy.columns.{}] zone is {:?}; make them agree (a DP run takes the zone from the metadata only)",
+                        column.name, tz, column.name, zone
+                    )));
+                }
+            }
+            Some(declared) => {
+                return Err(Error::Privacy(format!(
+                    "column '{}': [privacy.columns.{}] type = {declared:?} but the file's values read as {wanted:?}; fix the cells or the metadata",
+                    column.name, column.name
+                )))
+            }
+            None if privacy.discover => from_rows.push(column.name.clone()),
+            None => {
+                return Err(Error::Privacy(format!(
+                    "column '{}' reads as {wanted:?}, and in DP mode its storage type must be public: add\n[privacy.columns.{}]\ntype = \"{}\"\n(or set privacy.discover = true, which lists the type as not covered by the guarantee)",
+                    column.name,
+                    column.name,
+                    format!("{wanted:?}").to_lowercase()
+                )))
+            }
+        }
+    }
+    Ok(from_rows)
+}
+
 /// The TOML a user adds to give public metadata for the columns that lack it.
 fn missing_metadata_toml(ledger: &PreprocessLedger) -> String {
     let key = |name: &str| {
@@ -227,9 +271,55 @@ pub struct PreprocessSettings<'a> {
     pub delta_threshold: f64,
 }
 
+/// Shares of preprocessing's budget, per measurement. Every measurement is a count vector
+/// that one row changes by one in one cell (L2 sensitivity 1); measurement `i` gets noise std
+/// `z / √wᵢ` with `Σ wᵢ = 1`, so together they cost RDP `α Σ wᵢ / (2z²) = α / (2z²)`: the
+/// one Gaussian mechanism of noise multiplier `z` that the plan charged.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Weights {
+    /// Each discovering discrete column's histogram.
+    discovery: f64,
+    /// Each bounds or decimal-places histogram.
+    bounds: f64,
+    /// Each other histogram and each two-way marginal table.
+    table: f64,
+}
+
+/// The weights for `discovering` discovering columns, `bound_measures` bounds and places
+/// histograms and `tables` other histograms and pair tables: the discovery and bounds groups
+/// take their configured shares (discovery at least its share under equal weights), the rest
+/// is split equally. With every domain public this is equal weights, `1 / tables` each.
+fn budget_weights(
+    privacy: &PrivacyConfig,
+    discovering: usize,
+    bound_measures: usize,
+    tables: usize,
+) -> Weights {
+    let per = |share: f64, n: usize| if n == 0 { 0.0 } else { share / n as f64 };
+    let bounds = if bound_measures > 0 {
+        privacy.bounds_share
+    } else {
+        0.0
+    };
+    let discovery = if discovering == 0 {
+        0.0
+    } else if tables == 0 {
+        1.0 - bounds
+    } else {
+        let equal = discovering as f64 / (discovering + tables) as f64;
+        privacy.discovery_share.max(equal).min(0.9 - bounds)
+    };
+    Weights {
+        discovery: per(discovery, discovering),
+        bounds: per(bounds, bound_measures),
+        table: per(1.0 - discovery - bounds, tables),
+    }
+}
+
 /// Fits the transformer from noisy histograms of `table` and clips the table's continuous
-/// columns to the released bounds. Errors name the columns that need public metadata when
-/// discovery is off or unaffordable.
+/// columns to the released bounds. Returns the schema with the storage types decided under
+/// DP (integer columns, decimal places) too. Errors name the columns that need public
+/// metadata when discovery is off or unaffordable.
 pub fn fit_private_transformer(
     table: &mut Table,
     schema: &Schema,
@@ -238,6 +328,8 @@ pub fn fit_private_transformer(
 ) -> Result<(DataTransformer, PreprocessLedger)> {
     let privacy = settings.privacy;
     let n_rows = table.n_rows() as f64;
+    let mut schema = schema.clone();
+    let types_from_rows = check_storage_types(table, privacy)?;
     for (name, public) in &privacy.columns {
         let Some(cs) = schema.columns.iter().find(|c| &c.name == name) else {
             let known: Vec<&str> = schema.columns.iter().map(|c| c.name.as_str()).collect();
@@ -275,6 +367,11 @@ pub fn fit_private_transformer(
         public_bounds: Vec::new(),
         continuous_bins: 0,
         pair_tables: 0,
+        discovery_noise_std: 0.0,
+        bounds_noise_std: 0.0,
+        typed_under_dp: Vec::new(),
+        folded: Vec::new(),
+        types_from_rows,
     };
     let plans: Vec<Plan> = schema
         .columns
@@ -284,10 +381,13 @@ pub fn fit_private_transformer(
             let public = privacy.columns.get(&cs.name);
             match cs.kind {
                 ColumnKind::Discrete => {
+                    let declared_bool = public.and_then(|p| p.storage) == Some(StorageType::Bool);
                     let categories = match (&col.values, public.and_then(|p| p.categories.clone()))
                     {
                         (_, Some(list)) => Some(list),
-                        (Values::Bool(_), None) => Some(vec!["false".into(), "true".into()]),
+                        (Values::Bool(_), None) if declared_bool => {
+                            Some(vec!["false".into(), "true".into()])
+                        }
                         _ => None,
                     };
                     match categories {
@@ -338,20 +438,34 @@ pub fn fit_private_transformer(
         }
         ledger.pair_tables = super::marginals::pair_count(plans.len());
     }
-    // One row adds one to one bin of every histogram (the bounds round, the main round) and
-    // to one cell of every pair table measured later (`marginals.rs`).
-    let count_noise_std = match settings.noise_multiplier {
-        Some(z) => {
-            z * ((ledger.estimated_bounds.len() + plans.len() + ledger.pair_tables) as f64).sqrt()
-        }
-        None => 0.0,
+    // Which continuous columns without bounds also get their decimal places measured.
+    let numeric_unbounded: Vec<bool> = plans
+        .iter()
+        .zip(&table.columns)
+        .map(|(plan, col)| {
+            matches!(plan, Plan::Continuous { bounds: None })
+                && matches!(col.values, Values::Float(_) | Values::Int(_))
+        })
+        .collect();
+    let discovering = ledger.discovered_categories.len();
+    let bound_measures =
+        ledger.estimated_bounds.len() + numeric_unbounded.iter().filter(|&&b| b).count();
+    let tables = plans.len() - discovering + ledger.pair_tables;
+    let weights = budget_weights(privacy, discovering, bound_measures, tables);
+    let std_of = |w: f64| match settings.noise_multiplier {
+        Some(z) if w > 0.0 => z / w.sqrt(),
+        _ => 0.0,
     };
-    let discovering = ledger.discovered_categories.len().max(1) as f64;
+    let (count_noise_std, discovery_std, bounds_std) = (
+        std_of(weights.table),
+        std_of(weights.discovery),
+        std_of(weights.bounds),
+    );
     let threshold = match settings.noise_multiplier {
-        // Every domain is public: nothing is thresholded.
-        _ if nothing_to_discover => 0.0,
+        _ if discovering == 0 => 0.0,
         Some(_) if settings.delta_threshold > 0.0 => {
-            1.0 + count_noise_std * normal_upper_quantile(settings.delta_threshold / discovering)
+            1.0 + discovery_std
+                * normal_upper_quantile(settings.delta_threshold / discovering as f64)
         }
         Some(_) => {
             return Err(Error::Privacy(
@@ -361,33 +475,39 @@ pub fn fit_private_transformer(
         None => 0.0,
     };
     ledger.count_noise_std = count_noise_std;
+    ledger.discovery_noise_std = discovery_std;
+    ledger.bounds_noise_std = bounds_std;
     ledger.threshold = threshold;
     let measured = settings.noise_multiplier.is_some();
-    let mut noisy = |counts: &mut [f64], rng: &mut DpRng| {
+    let mut histograms = 0;
+    let mut noisy = |counts: &mut [f64], std: f64, rng: &mut DpRng| {
         if measured {
-            let noise = rng.gaussian(counts.len(), count_noise_std);
+            let noise = rng.gaussian(counts.len(), std);
             for (c, e) in counts.iter_mut().zip(noise) {
                 *c += e;
             }
-            ledger.histograms += 1;
+            histograms += 1;
         }
     };
+    // A slot for nulls or for values outside the kept categories exists when the metadata
+    // says so or its noisy count clears three deviations of its noise (post-processing).
+    let clears = |noisy_count: f64, std: f64| measured && noisy_count > 3.0 * std;
+    let nullable = |name: &str| privacy.columns.get(name).is_some_and(|p| p.nullable);
 
-    // Whether a column keeps a null slot: public `nullable`, or a noisy null count that clears
-    // three noise deviations (post-processing of the released histogram).
-    let keeps_null = |name: &str, noisy_nulls: f64| {
-        privacy.columns.get(name).is_some_and(|p| p.nullable)
-            || (measured && noisy_nulls > threshold.max(3.0 * count_noise_std))
-    };
     let mixture = mixture_settings(settings.transform);
     let mut encoders = Vec::with_capacity(plans.len());
-    for (plan, column) in plans.iter().zip(table.columns.iter_mut()) {
+    for (((plan, column), cs), numeric) in plans
+        .iter()
+        .zip(table.columns.iter_mut())
+        .zip(schema.columns.iter_mut())
+        .zip(&numeric_unbounded)
+    {
         let values = &mut column.values;
         let n = values.len();
         let encoder = match plan {
             Plan::Discrete { categories } => {
                 let nulls = (0..n).filter(|&i| values.is_null(i)).count() as f64;
-                let (mut kept, other) = match categories {
+                let (mut kept, other, null, std) = match categories {
                     Some(list) => {
                         let index: HashMap<&str, usize> = list
                             .iter()
@@ -404,16 +524,19 @@ pub fn fit_private_transformer(
                             }
                         }
                         if measured {
-                            noisy(&mut counts, rng);
+                            noisy(&mut counts, count_noise_std, rng);
                         } else {
-                            counts.fill(n_rows / (list.len() + 1) as f64);
+                            counts.fill(n_rows / list.len() as f64);
+                            counts[list.len()] = 0.0;
                             counts[list.len() + 1] = 0.0;
                         }
                         let kept: Vec<(String, f64)> =
                             list.iter().cloned().zip(counts.iter().copied()).collect();
-                        let other = counts[list.len()];
-                        let null = counts[list.len() + 1];
-                        (kept, (other, null))
+                        let (other, null) = (counts[list.len()], counts[list.len() + 1]);
+                        // A complete list needs no "other" unless the values outside it are
+                        // many enough to show above the noise.
+                        let other = clears(other, count_noise_std).then_some(other);
+                        (kept, other, null, count_noise_std)
                     }
                     None => {
                         let mut counts: HashMap<String, f64> = HashMap::new();
@@ -427,7 +550,7 @@ pub fn fit_private_transformer(
                         let mut measured_counts: Vec<f64> =
                             keys.iter().map(|k| counts[k]).collect();
                         measured_counts.push(nulls);
-                        noisy(&mut measured_counts, rng);
+                        noisy(&mut measured_counts, discovery_std, rng);
                         let null = measured_counts.pop().expect("the null bucket is last");
                         // Only keys whose noisy count clears τ are released.
                         let mut kept: Vec<(String, f64)> = keys
@@ -438,21 +561,28 @@ pub fn fit_private_transformer(
                         kept.sort_by(|a, b| b.1.total_cmp(&a.1));
                         kept.truncate(settings.transform.max_categories.saturating_sub(1).max(1));
                         let kept_total: f64 = kept.iter().map(|(_, c)| c).sum();
-                        // Everything else, estimated from released numbers and the public N.
-                        let other = (n_rows - kept_total - null.max(0.0)).max(0.0);
-                        (kept, (other, null))
+                        // Everything else, estimated from released numbers and the public N; its
+                        // noise is that of every kept count and the null count together.
+                        let other = n_rows - kept_total - null.max(0.0);
+                        let other_std = discovery_std * ((kept.len() + 1) as f64).sqrt();
+                        let other =
+                            (clears(other, other_std) || kept.is_empty()).then_some(other.max(0.0));
+                        if let Some(rows) = other {
+                            ledger.folded.push((column.name.clone(), rows.round()));
+                        }
+                        (kept, other, null, discovery_std)
                     }
                 };
-                let (other, null) = other;
                 let mut slots: Vec<Slot> =
                     kept.iter().map(|(k, _)| Slot::Value(k.clone())).collect();
                 let mut counts: Vec<f64> = kept.drain(..).map(|(_, c)| c.max(0.0)).collect();
-                slots.push(Slot::Other);
-                counts.push(other.max(0.0));
-                // A null slot when the metadata says nullable, or the noisy null count clears
-                // three noise deviations (post-processing); without one, the few nulls of the
-                // column are encoded in the "other" slot, never as a listed category.
-                if keeps_null(&column.name, null) {
+                if let Some(other) = other {
+                    slots.push(Slot::Other);
+                    counts.push(other.max(0.0));
+                }
+                // Without a null slot, the few nulls of the column are encoded in the most
+                // frequent slot (`DiscreteEncoder::encode`), never as a new category.
+                if nullable(&column.name) || clears(null, std) {
                     slots.push(Slot::Null);
                     counts.push(if measured { null.max(0.0) } else { 0.0 });
                 }
@@ -467,25 +597,58 @@ pub fn fit_private_transformer(
                 let (lo, hi) = match bounds {
                     Some(b) => *b,
                     None => {
-                        let mut grid = vec![0.0; 2 * GRID_STEPS + 1];
+                        let mut grid = vec![0.0; bounds::GRID_BINS];
                         for i in 0..n {
                             if let Some(x) = values.number(i) {
-                                grid[grid_bin(x)] += 1.0;
+                                grid[bounds::grid_bin(x)] += 1.0;
                             }
                         }
-                        noisy(&mut grid, rng);
-                        let kept: Vec<usize> =
-                            (0..grid.len()).filter(|&b| grid[b] > threshold).collect();
-                        match (kept.first(), kept.last()) {
-                            (Some(&first), Some(&last)) => (grid_edges(first).0, grid_edges(last).1),
-                            _ => {
-                                return Err(Error::Privacy(format!(
-                                    "column '{}': too few rows to estimate its range under DP (no bin cleared the threshold {threshold:.1}); give [privacy.columns.{}] min and max",
-                                    column.name, column.name
-                                )))
+                        noisy(&mut grid, bounds_std, rng);
+                        let Some(found) = bounds::bounds_from_grid(&grid, bounds_std) else {
+                            return Err(Error::Privacy(format!(
+                                "column '{}': too few rows to estimate its range under DP (no bin of its log-scale histogram stands {:.1} noise deviations above zero); give [privacy.columns.{}] min and max, or raise privacy.bounds_share",
+                                column.name, bounds::WEAK, column.name
+                            )));
+                        };
+                        if *numeric {
+                            let mut places = vec![0.0; bounds::PLACES];
+                            for i in 0..n {
+                                if let Some(x) = values.number(i) {
+                                    places[bounds::places(x)] += 1.0;
+                                }
+                            }
+                            noisy(&mut places, bounds_std, rng);
+                            let public = privacy.columns.get(&column.name);
+                            let given = public.is_some_and(|p| p.integer || p.decimals.is_some());
+                            if !given {
+                                let decimals =
+                                    bounds::decimals_from_places(&places, bounds_std, n_rows);
+                                if decimals == Some(0) {
+                                    cs.value_type = crate::read::ValueType::Int;
+                                    cs.decimals = None;
+                                } else {
+                                    cs.value_type = crate::read::ValueType::Float;
+                                    cs.decimals = decimals;
+                                }
+                                ledger.typed_under_dp.push(format!(
+                                    "{}: {}",
+                                    column.name,
+                                    match decimals {
+                                        Some(0) => "integer".to_string(),
+                                        Some(d) => format!("{d} decimal places"),
+                                        None => "6 or more decimal places".to_string(),
+                                    }
+                                ));
                             }
                         }
+                        found
                     }
+                };
+                let integer = cs.value_type == crate::read::ValueType::Int;
+                let (lo, hi) = if integer && hi - lo >= 1.0 {
+                    (lo.ceil(), hi.floor())
+                } else {
+                    (lo, hi)
                 };
                 values.clamp_numbers(lo, hi);
                 // Fewer bins when the noise is large (rows / (3 noise deviations), so that
@@ -508,7 +671,7 @@ pub fn fit_private_transformer(
                     }
                 }
                 if measured {
-                    noisy(&mut counts, rng);
+                    noisy(&mut counts, count_noise_std, rng);
                 } else {
                     counts.fill(n_rows / bins as f64);
                     counts[at_lo] = 0.0;
@@ -516,53 +679,23 @@ pub fn fit_private_transformer(
                     counts[null_bucket] = 0.0;
                 }
                 let null = counts[null_bucket];
-                let mut body: Vec<f64> = counts[..bins].iter().map(|c| c.max(0.0)).collect();
-                let (spike_lo, spike_hi) = (counts[at_lo].max(0.0), counts[at_hi].max(0.0));
-                // Discovered bounds shrink to the outermost bins that clear τ (post-processing).
-                let (mut first, mut last) = (0, bins - 1);
-                if bounds.is_none() {
-                    if let Some(f) = body.iter().position(|&c| c > threshold) {
-                        first = f;
-                        last = body.iter().rposition(|&c| c > threshold).unwrap_or(f);
-                    }
-                }
-                let (new_lo, new_hi) = (lo + first as f64 * width, lo + (last + 1) as f64 * width);
-                let centres: Vec<f64> = (first..=last)
-                    .map(|b| new_lo + (b - first) as f64 * width + 0.5 * width)
-                    .collect();
-                body = body[first..=last].to_vec();
-                let mut atoms = Vec::new();
-                if first == 0 {
-                    atoms.push((lo, spike_lo));
-                }
-                if last == bins - 1 {
-                    atoms.push((hi, spike_hi));
-                }
-                let (lo, hi) = (new_lo, new_hi);
-                values.clamp_numbers(lo, hi);
+                let centres: Vec<f64> = (0..bins).map(|b| lo + (b as f64 + 0.5) * width).collect();
                 // Bins whose noisy count is within two noise deviations of zero are mostly
                 // noise: dropping them (post-processing) keeps the mixture from spreading mass
-                // over empty ranges.
+                // over empty ranges. The bounds are kept: shrinking them to the bins that
+                // clear the noise clipped the tails of small tables (issue 21).
                 let floor = 2.0 * count_noise_std;
-                let kept: Vec<f64> = body
-                    .iter()
-                    .map(|&c| if c > floor { c } else { 0.0 })
-                    .collect();
-                for atom in &mut atoms {
-                    if atom.1 <= floor {
-                        atom.1 = 0.0;
-                    }
-                }
+                let keep = |c: f64| if c > floor { c } else { 0.0 };
+                let mut body: Vec<f64> = counts[..bins].iter().map(|&c| keep(c)).collect();
+                let atoms = vec![(lo, keep(counts[at_lo])), (hi, keep(counts[at_hi]))];
                 let atoms_weight: f64 = atoms.iter().map(|a| a.1).sum();
-                if kept.iter().sum::<f64>() > 0.0 || atoms_weight > 0.0 {
-                    body = kept;
-                } else if body.iter().sum::<f64>() <= 0.0 {
+                if body.iter().sum::<f64>() <= 0.0 && atoms_weight <= 0.0 {
                     body.fill(1.0);
                 }
                 // A null indicator when the metadata says nullable, or the noisy null count
                 // clears three noise deviations; without one, the column's few nulls are
                 // encoded at the middle of its range.
-                let has_null = keeps_null(&column.name, null);
+                let has_null = nullable(&column.name) || clears(null, count_noise_std);
                 let null_share = if measured && has_null {
                     null.max(0.0) / n_rows
                 } else {
@@ -581,28 +714,13 @@ pub fn fit_private_transformer(
         };
         encoders.push(encoder);
     }
-    Ok((
-        DataTransformer {
-            schema: schema.clone(),
-            encoders,
-        },
-        ledger,
-    ))
+    ledger.histograms = histograms;
+    Ok((DataTransformer { schema, encoders }, ledger))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn grid_bins_contain_their_values() {
-        for x in [
-            -3.2e9, -250.0, -1.0, -1e-5, 0.0, 3e-5, 0.5, 17.0, 90.0, 1.7e18,
-        ] {
-            let (lo, hi) = grid_edges(grid_bin(x));
-            assert!(lo <= x && x <= hi, "{x} not in [{lo}, {hi}]");
-        }
-    }
 
     #[test]
     fn weightless_bins_do_not_poison_the_mixture() {

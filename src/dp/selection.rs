@@ -11,6 +11,20 @@
 //! column's score, and so their mean, moves by at most 1/(n + 1) ≤ 1/n for neighbours of the n
 //! rows (n, the row count, is public). The synthetic samples are post-processing of the
 //! trials, which are charged separately.
+//!
+//! The held-out rows come from [`private_split`]: each row goes to the held-out part by its
+//! own coin (probability `share`) from the secret DP stream. Couple the coins of two
+//! neighbours row by row (the coins are i.i.d. and independent of the values, so any row's
+//! coin has the same law wherever it sits): the splits then differ only by the added row, in
+//! one part. If it is a training row, the held-out rows are the same and the trials' own
+//! guarantee covers the difference; if it is a held-out row, every trial trained on the same
+//! rows and only the scores move, by at most `1/(n + 1)`. The held-out count `n` is
+//! Binomial(N, share), a function of the coins and the public N only; the Laplace scale uses
+//! the public floor [`holdout_floor`] instead of `n`, so it is the same for both neighbours,
+//! and a split that falls below the floor (probability at most [`SPLIT_DELTA`] by Chernoff's
+//! bound) stops the run before any trial, which adds `SPLIT_DELTA` to δ. Both cases are a
+//! mixture over the same coin, so the whole run is (ε_trials + ε_choice, δ_trials +
+//! SPLIT_DELTA)-DP by basic composition.
 
 use std::collections::HashMap;
 
@@ -44,9 +58,14 @@ pub struct TuningCharge {
     pub chosen_trial: usize,
 }
 
+/// Probability, spent as δ, that a private split's held-out part falls below
+/// [`holdout_floor`] (the run then stops before any trial).
+pub const SPLIT_DELTA: f64 = 1e-10;
+
 /// Budget split of a charged tuning run: each of `trials` trials gets
-/// `(epsilon·(1 − selection_share)/trials, delta/trials)` and the choice
-/// `epsilon·selection_share`; by basic composition the run is (epsilon, delta)-DP.
+/// `(epsilon·(1 − selection_share)/trials, (delta − SPLIT_DELTA)/trials)` and the choice
+/// `epsilon·selection_share`; by basic composition (and the split's [`SPLIT_DELTA`]) the run
+/// is (epsilon, delta)-DP.
 pub fn split_budget(
     epsilon: f64,
     delta: f64,
@@ -56,9 +75,49 @@ pub fn split_budget(
     let trials = trials.max(1) as f64;
     (
         epsilon * (1.0 - selection_share) / trials,
-        delta / trials,
+        (delta - SPLIT_DELTA).max(0.0) / trials,
         epsilon * selection_share,
     )
+}
+
+/// The public lower bound on the held-out rows of a [`private_split`] of `rows` rows: the
+/// count is Binomial(rows, share) with mean μ, and Chernoff's bound
+/// `P(n ≤ μ − t) ≤ exp(−t² / 2μ)` puts `n` below `μ − √(2μ ln(1/SPLIT_DELTA))` with
+/// probability at most [`SPLIT_DELTA`]. At least 1.
+pub fn holdout_floor(rows: usize, share: f64) -> usize {
+    let mean = rows as f64 * share;
+    let t = (2.0 * mean * (1.0 / SPLIT_DELTA).ln()).sqrt();
+    ((mean - t).floor() as usize).max(1)
+}
+
+/// Splits `table` into (training, held-out) rows for charged tuning: each row goes to the
+/// held-out part by its own coin with probability `share`, drawn in row order from `rng`
+/// (secret and independent of the data); both parts keep the table's row order. Neighbouring
+/// tables give splits that differ by the one row, in one part (module note). Fails when the
+/// held-out part falls below [`holdout_floor`] (probability at most [`SPLIT_DELTA`]).
+pub fn private_split(
+    table: &Table,
+    share: f64,
+    rng: &mut DpRng,
+) -> crate::error::Result<(Table, Table)> {
+    let (mut kept, mut held_out) = (Vec::new(), Vec::new());
+    for row in 0..table.n_rows() {
+        if rng.coin(share) {
+            held_out.push(row);
+        } else {
+            kept.push(row);
+        }
+    }
+    let floor = holdout_floor(table.n_rows(), share);
+    if held_out.len() < floor || kept.is_empty() {
+        return Err(crate::error::Error::Privacy(format!(
+            "the private split held out {} of {} rows, outside what the plan allows ({floor} to {}); raise tune.holdout_share or use a larger table",
+            held_out.len(),
+            table.n_rows(),
+            table.n_rows().saturating_sub(1)
+        )));
+    }
+    Ok((table.take_rows(&kept), table.take_rows(&held_out)))
 }
 
 /// The selection score of `synthetic` against `holdout` (same columns, same order); see the
@@ -201,6 +260,54 @@ mod tests {
                 "n {n}: moved {moved} > 1/n"
             );
         }
+    }
+
+    #[test]
+    fn a_private_split_of_a_neighbour_differs_by_exactly_the_added_row() {
+        let rows = 2000;
+        let base = table(Values::Float((0..rows).map(|i| Some(i as f64)).collect()));
+        let mut plus = base.clone();
+        if let Values::Float(v) = &mut plus.columns[0].values {
+            v.push(Some(1e9));
+        }
+        let values = |t: &Table| -> Vec<f64> {
+            (0..t.n_rows())
+                .map(|i| t.columns[0].values.number(i).unwrap())
+                .collect()
+        };
+        let mut landed = [0, 0];
+        for seed in 0..40 {
+            let (train_a, hold_a) = private_split(&base, 0.2, &mut DpRng::from_seed(seed)).unwrap();
+            let (train_b, hold_b) = private_split(&plus, 0.2, &mut DpRng::from_seed(seed)).unwrap();
+            let (ta, ha, tb, hb) = (
+                values(&train_a),
+                values(&hold_a),
+                values(&train_b),
+                values(&hold_b),
+            );
+            if hb.last() == Some(&1e9) {
+                assert_eq!(ta, tb, "seed {seed}: the training rows moved");
+                assert_eq!(ha[..], hb[..hb.len() - 1], "seed {seed}");
+                landed[1] += 1;
+            } else {
+                assert_eq!(ha, hb, "seed {seed}: the held-out rows moved");
+                assert_eq!(ta[..], tb[..tb.len() - 1], "seed {seed}");
+                landed[0] += 1;
+            }
+            // The held-out share follows the coin, not a fixed count.
+            assert!((ha.len() as f64 - 400.0).abs() < 100.0, "{}", ha.len());
+        }
+        assert!(landed[0] > 20 && landed[1] > 2, "{landed:?}");
+        let floor = holdout_floor(rows, 0.2);
+        assert!(floor > 200 && floor < 400, "{floor}");
+    }
+
+    #[test]
+    fn the_holdout_floor_is_a_chernoff_bound() {
+        // mu = 900: t = sqrt(2 * 900 * ln 1e10) = 203.6.
+        assert_eq!(holdout_floor(4500, 0.2), 696);
+        // Tiny tables still hold out at least one row.
+        assert_eq!(holdout_floor(10, 0.2), 1);
     }
 
     #[test]

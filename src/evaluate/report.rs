@@ -179,7 +179,11 @@ body{{font-family:sans-serif;margin:24px;color:#222}}table{{border-collapse:coll
 td,th{{border:1px solid #ccc;padding:4px 10px;text-align:right}}th{{background:#f4f4f4}}\
 .grid{{display:flex;flex-wrap:wrap;gap:8px}}.score{{font-size:28px;font-weight:bold}}\
 .legend span{{display:inline-block;width:12px;height:12px;margin:0 4px 0 12px}}</style></head><body>\
-<h1>dpsynth evaluation</h1><p>{} real rows, {} synthetic rows{}.</p>",
+<h1>dpsynth evaluation</h1>\
+<p id=\"not-private\" style=\"border:2px solid #b00;padding:8px;background:#fff4f4\"><b>Private: do not share this report.</b> \
+It is computed from the real rows (their categories, ranges, correlations and distances) and is not covered \
+by any differential-privacy guarantee, even when the model it evaluates is. Only the generator file and its ledger may be shared.</p>\
+<p>{} real rows, {} synthetic rows{}.</p>",
         report.rows.real,
         report.rows.synthetic,
         report.rows.holdout.map_or(String::new(), |n| format!(", {n} holdout rows"))

@@ -66,6 +66,11 @@ impl DiscriminatorConfig {
 }
 
 impl Discriminator {
+    /// The width of each hidden layer's output (one dropout mask column per unit).
+    pub fn hidden_widths(&self) -> Vec<usize> {
+        self.hidden.iter().map(|l| l.weight.dims()[1]).collect()
+    }
+
     /// Fresh inverted-dropout masks for `n` rows: entries are 0 or `1 / (1 - rate)`. Empty
     /// when `rate` is 0 (no dropout).
     pub fn dropout_masks(&self, n: usize, rate: f64, device: &Device) -> Vec<Tensor<2>> {

@@ -1,5 +1,16 @@
 //! The run folder: where an overnight run keeps its resolved config, metrics, checkpoints,
 //! released generator, status and summary, under fixed names.
+//!
+//! What may leave the machine and what may not are kept apart:
+//! - `release/`: the generator files (`model.dpsynth`, `best.dpsynth`) and `ledger.txt`, the
+//!   plain-text privacy ledger. Nothing else.
+//! - `private/`: the training checkpoints (the critic, the optimiser and the DP stream's
+//!   position: replaying it undoes every noise draw) and `metrics.jsonl` (critic losses
+//!   computed on private rows without noise).
+//! - the folder itself: `config.toml`, `status.json`, `summary.txt` (the run's bookkeeping,
+//!   with the table's path).
+//!
+//! Folders written before this layout (`checkpoints/` at the top) are resumed in place.
 
 use std::path::{Path, PathBuf};
 
@@ -67,25 +78,52 @@ impl RunStatus {
 pub struct RunFolder {
     /// The folder.
     pub dir: PathBuf,
+    /// A folder written before `release/` and `private/` existed: everything at the top.
+    flat: bool,
 }
 
 impl RunFolder {
-    /// The folder at `dir` (not created yet).
+    /// The folder at `dir` (not created yet, or an existing run of either layout).
     pub fn new(dir: impl Into<PathBuf>) -> RunFolder {
-        RunFolder { dir: dir.into() }
+        let dir = dir.into();
+        let flat = dir.join("checkpoints").is_dir() && !dir.join("private").exists();
+        RunFolder { dir, flat }
+    }
+
+    /// What may be shared: the generator files and the plain-text ledger.
+    pub fn release_dir(&self) -> PathBuf {
+        if self.flat {
+            self.dir.clone()
+        } else {
+            self.dir.join("release")
+        }
+    }
+
+    /// What must stay on the training machine: checkpoints and unnoised metrics.
+    pub fn private_dir(&self) -> PathBuf {
+        if self.flat {
+            self.dir.clone()
+        } else {
+            self.dir.join("private")
+        }
+    }
+
+    /// The plain-text privacy ledger of the released generator (beside it, shareable).
+    pub fn ledger(&self) -> PathBuf {
+        self.release_dir().join("ledger.txt")
     }
 
     /// The resolved config, as TOML.
     pub fn config(&self) -> PathBuf {
         self.dir.join("config.toml")
     }
-    /// Per-epoch metrics, JSON lines.
+    /// Per-epoch metrics, JSON lines (private: critic losses on private rows).
     pub fn metrics(&self) -> PathBuf {
-        self.dir.join("metrics.jsonl")
+        self.private_dir().join("metrics.jsonl")
     }
     /// The released generator.
     pub fn model(&self) -> PathBuf {
-        self.dir.join("model.dpsynth")
+        self.release_dir().join("model.dpsynth")
     }
     /// The status file.
     pub fn status_path(&self) -> PathBuf {
@@ -97,11 +135,11 @@ impl RunFolder {
     }
     /// The generator of the best-scoring epoch so far (`score.keep_best`).
     pub fn best_model(&self) -> PathBuf {
-        self.dir.join("best.dpsynth")
+        self.release_dir().join("best.dpsynth")
     }
-    /// The checkpoint folder.
+    /// The checkpoint folder (private).
     pub fn checkpoints(&self) -> PathBuf {
-        self.dir.join("checkpoints")
+        self.private_dir().join("checkpoints")
     }
 
     /// The checkpoint file for a position in the run.

@@ -324,6 +324,7 @@ fn drive(
     write_checkpoint(folder, &trainer, options)?;
     let file = released_file(folder, &trainer, scorer.as_ref(), &status)?;
     file.write(&folder.model())?;
+    crate::atomic::write_atomic(&folder.ledger(), file.header.privacy.text().as_bytes())?;
     status.state = state;
     status.epoch = trainer.epochs_done();
     status.epsilon = trainer.spent().map(|s| s.epsilon);

@@ -21,7 +21,9 @@ use rand_chacha::ChaCha8Rng;
 use super::score::{scoring_sample, split_rows, Scorer};
 use super::{start, RunFolder, RunOptions, RunState};
 use crate::config::{RunConfig, TuneConfig, TuneStrategy};
-use crate::dp::selection::{report_noisy_max, selection_score, split_budget, TuningCharge};
+use crate::dp::selection::{
+    holdout_floor, private_split, report_noisy_max, selection_score, split_budget, TuningCharge,
+};
 use crate::dp::DpRng;
 use crate::error::{Error, Result};
 use crate::export::ModelFile;
@@ -201,8 +203,25 @@ pub fn tune(
         None => (data.to_path_buf(), format!("{}", data.display())),
     };
     let table = read_table(&source, &config.data)?;
-    let (train, holdout) = split_rows(&table, config.tune.holdout_share, config.tune.seed);
-    let split_dir = root.join("data");
+    // Charged tuning splits by secret per-row coins (`dp::selection::private_split`), so that
+    // neighbouring tables give splits that differ by one row; the same stream makes the choice.
+    let mut dp_rng = match config.train.seed {
+        Some(seed) => DpRng::from_seed(seed ^ SELECTION_SEED),
+        None => DpRng::from_os(),
+    };
+    let (train, holdout) = match charged {
+        Some(_) => private_split(&table, config.tune.holdout_share, &mut dp_rng)?,
+        None => split_rows(&table, config.tune.holdout_share, config.tune.seed),
+    };
+    let table_rows = table.n_rows();
+    drop(table);
+    // The split rows are private in DP mode: they sit under `private/`, apart from what may
+    // be shared (`best.dpsynth`, `best.toml`, `leaderboard.tsv`).
+    let split_dir = if config.privacy.epsilon.is_some() {
+        root.join("private").join("data")
+    } else {
+        root.join("data")
+    };
     let train_path = split_dir.join("train.parquet");
     let holdout_path = split_dir.join("holdout.parquet");
     write_split(&train_path, &train)?;
@@ -304,7 +323,13 @@ pub fn tune(
         trials.push(trial);
     }
     if let Some(plan) = charged {
-        return finish_charged(root, config, options, plan, trials, &holdout, rows, device);
+        let charged = Charged {
+            budget: plan,
+            holdout: &holdout,
+            table_rows,
+            rng: dp_rng,
+        };
+        return finish_charged(root, config, options, charged, trials, rows, device);
     }
     trials.sort_by(|a, b| {
         b.score
@@ -415,19 +440,32 @@ fn charge_plan(
     )))
 }
 
+/// What the charged choice needs: the budget split, the private held-out rows, the public
+/// row count of the whole table and the secret stream that split it.
+struct Charged<'a> {
+    budget: (f64, f64, f64),
+    holdout: &'a Table,
+    table_rows: usize,
+    rng: DpRng,
+}
+
 /// Charged tuning's end: the choice by report-noisy-max on the private held-out rows (their
 /// exact scores are never shown), the winner released with the tuning run's ledger.
-#[allow(clippy::too_many_arguments)]
 fn finish_charged(
     root: &Path,
     config: &RunConfig,
     options: &TuneOptions,
-    (trial_epsilon, trial_delta, selection_epsilon): (f64, f64, f64),
+    charged: Charged,
     mut trials: Vec<Trial>,
-    holdout: &Table,
     rows: usize,
     device: &Device,
 ) -> Result<TuneResult> {
+    let Charged {
+        budget: (trial_epsilon, trial_delta, selection_epsilon),
+        holdout,
+        table_rows,
+        mut rng,
+    } = charged;
     let mut candidates = Vec::new();
     let mut scores = Vec::new();
     for (i, t) in trials.iter().enumerate() {
@@ -449,11 +487,9 @@ fn finish_charged(
             root.display()
         )));
     }
-    let mut rng = match config.train.seed {
-        Some(seed) => DpRng::from_seed(seed ^ SELECTION_SEED),
-        None => DpRng::from_os(),
-    };
-    let sensitivity = 1.0 / holdout.n_rows() as f64;
+    // The public floor on the held-out count, not the count itself: the Laplace scale must be
+    // the same for both neighbours (`dp::selection` module note).
+    let sensitivity = 1.0 / holdout_floor(table_rows, config.tune.holdout_share) as f64;
     let (pick, scale) = report_noisy_max(&scores, sensitivity, selection_epsilon, &mut rng);
     let (chosen_index, mut model) = candidates.swap_remove(pick);
     let chosen = trials[chosen_index].number;

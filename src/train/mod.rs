@@ -204,7 +204,17 @@ impl Trainer {
     pub fn resume(mut table: Table, checkpoint: &Checkpoint, device: &Device) -> Result<Self> {
         let h = &checkpoint.header;
         let schema = training_schema(&mut table, &h.config)?;
-        if schema != h.transformer.schema || table.n_rows() != h.rows {
+        // Names and kinds: in DP mode preprocessing may have decided a storage type (an
+        // integer column) that the schema inferred again here does not know.
+        let shape = |s: &Schema| -> Vec<(String, crate::schema::ColumnKind)> {
+            s.columns.iter().map(|c| (c.name.clone(), c.kind)).collect()
+        };
+        let same = if h.dp.is_some() {
+            shape(&schema) == shape(&h.transformer.schema)
+        } else {
+            schema == h.transformer.schema
+        };
+        if !same || table.n_rows() != h.rows {
             return Err(Error::Training(format!(
                 "the table is not the one this run started on ({} rows and {} columns now, {} rows and {} columns then); resume with the original data",
                 table.n_rows(),

@@ -277,19 +277,39 @@ fn dp_critic_step(
             );
             real = Tensor::cat(vec![real, one_hot], 1);
         }
-        let alpha = Tensor::<2>::random([n, 1], Distribution::Default, &inner);
+        // Every per-row draw of a clipped unit (its interpolation weight and dropout masks,
+        // like its partner and condition column above) comes from the secret DP stream: the
+        // per-row argument couples these i.i.d. draws between neighbours, which needs them
+        // independent of the data and unknown to an adversary (privacy.md).
+        let alpha = upload(dp_rng.uniform(n), n, 1, &inner);
         let interpolated =
             real.clone() * alpha.clone() + fake.clone() * alpha.neg().add_scalar(1.0);
+        let masks = if ctx.dropout > 0.0 {
+            nets.discriminator
+                .hidden_widths()
+                .into_iter()
+                .map(|w| {
+                    upload(
+                        dp_rng.dropout_mask(3 * n * w, 1.0 - ctx.dropout),
+                        3 * n,
+                        w,
+                        &inner,
+                    )
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
         PrivateBatch {
             real,
             real_weights: upload(weights, n, 1, &inner),
             fake,
             interpolated,
-            masks: nets.discriminator.dropout_masks(3 * n, ctx.dropout, &inner),
+            masks,
         }
     };
-    // The interpolation weights and dropout masks above drew 4n-odd rows from the device
-    // generator; reseed it from the training stream so later draws do not depend on n.
+    // Reseed the device generator from the training stream, so that later draws (the next
+    // step's noise and Gumbel draws) follow the run's seed alone.
     ctx.device.seed(rng.random());
     let sum = clipped_gradient_sum(
         &nets.discriminator,

@@ -105,6 +105,10 @@ impl DiscreteEncoder {
         let index = self.slot_index();
         let other = self.slots.iter().position(|s| *s == Slot::Other);
         let null = self.slots.iter().position(|s| *s == Slot::Null);
+        // Where a value with no slot of its own goes: the most frequent slot.
+        let fallback = (0..self.counts.len())
+            .max_by(|&a, &b| self.counts[a].total_cmp(&self.counts[b]))
+            .unwrap_or(0);
         (0..values.len())
             .map(|i| {
                 let slot = match values.key(i) {
@@ -112,9 +116,9 @@ impl DiscreteEncoder {
                     None => null.or(other),
                     Some(k) => index.get(k.as_str()).copied().or(other),
                 };
-                // A value unseen at fit time (only possible when encoding another table) goes to
-                // the most frequent slot rather than failing.
-                slot.unwrap_or(0) as u32
+                // A value without a slot (unseen at fit time, or in DP mode outside a list that
+                // keeps no "other") goes to the most frequent slot rather than failing.
+                slot.unwrap_or(fallback) as u32
             })
             .collect()
     }

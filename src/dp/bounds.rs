@@ -1,0 +1,170 @@
+//! What a continuous column without public metadata needs before its histogram can be
+//! measured: bounds and a storage type, each estimated from one noisy count vector.
+//!
+//! - Bounds: a noisy histogram over a fixed log-scale grid (half-decades from 1e-4 to 1e19 on
+//!   each side of zero, plus a bin for |x| < 1e-4). The bins whose noisy count clears
+//!   [`STRONG`] deviations seed the support (a bin of pure noise does so with probability
+//!   3.4e-6, so a far-away false bin is rare); the support then grows outward over neighbours
+//!   that clear [`WEAK`] deviations, and the bounds are its outer edges widened by a quarter
+//!   decade ([`MARGIN`]), so a thin tail spread over bins that are each below the noise is
+//!   kept rather than clipped. A support that starts or ends at the zero bin is bounded at
+//!   exactly 0, so zero-inflated amounts keep their spike at the bound.
+//! - Storage type: a noisy histogram of the decimal places each value needs (0 to 5, and 6 or
+//!   more); the column is written with the fewest places that leave an insignificant noisy
+//!   count above them (0: an integer column).
+//!
+//! Both are post-processing of Gaussian counts with L2 sensitivity 1 (one row adds one to one
+//! bin), charged by `preprocess.rs`. No threshold on δ is needed: no key is released, only
+//! grid positions fixed in advance.
+
+use crate::schema::round_to;
+
+/// The log-scale grid: bin `GRID_STEPS` holds |x| < 1e-4; then half-decades 1e-4 .. 1e19 on
+/// each side of zero.
+const GRID_LOW_EXP: f64 = -4.0;
+const GRID_STEPS: usize = 46; // half-decades from 1e-4 to 1e19
+
+/// Deviations a bin must clear to seed the support.
+pub const STRONG: f64 = 4.5;
+/// Deviations a neighbouring bin must clear to extend the support.
+pub const WEAK: f64 = 2.0;
+/// Factor the bounds are widened by beyond the support's edges (a quarter decade).
+pub const MARGIN: f64 = 1.778_279_410_038_922_8; // 10^0.25
+
+/// Bins of the log-scale grid.
+pub const GRID_BINS: usize = 2 * GRID_STEPS + 1;
+
+/// The grid bin of `x`.
+pub fn grid_bin(x: f64) -> usize {
+    let mag = x.abs();
+    if mag < 10f64.powf(GRID_LOW_EXP) {
+        return GRID_STEPS;
+    }
+    let step = (((mag.log10() - GRID_LOW_EXP) * 2.0).floor() as usize).min(GRID_STEPS - 1);
+    if x < 0.0 {
+        GRID_STEPS - 1 - step
+    } else {
+        GRID_STEPS + 1 + step
+    }
+}
+
+/// The edges of grid bin `bin`.
+pub fn grid_edges(bin: usize) -> (f64, f64) {
+    let edge = |step: usize| 10f64.powf(GRID_LOW_EXP + step as f64 / 2.0);
+    if bin == GRID_STEPS {
+        (-edge(0), edge(0))
+    } else if bin < GRID_STEPS {
+        let step = GRID_STEPS - 1 - bin;
+        (-edge(step + 1), -edge(step))
+    } else {
+        let step = bin - GRID_STEPS - 1;
+        (edge(step), edge(step + 1))
+    }
+}
+
+/// Bounds from the noisy grid histogram `noisy` (noise std `std`). When no bin clears
+/// [`STRONG`] deviations (too few rows for this much noise) the largest bin seeds the support
+/// if it clears [`WEAK`] deviations; `None` when not even that.
+pub fn bounds_from_grid(noisy: &[f64], std: f64) -> Option<(f64, f64)> {
+    let strong: Vec<usize> = (0..noisy.len())
+        .filter(|&b| noisy[b] > STRONG * std)
+        .collect();
+    let largest = (0..noisy.len()).max_by(|&a, &b| noisy[a].total_cmp(&noisy[b]))?;
+    let (mut first, mut last) = match (strong.first(), strong.last()) {
+        (Some(&f), Some(&l)) => (f, l),
+        _ if noisy[largest] > WEAK * std => (largest, largest),
+        _ => return None,
+    };
+    while first > 0 && noisy[first - 1] > WEAK * std {
+        first -= 1;
+    }
+    while last + 1 < noisy.len() && noisy[last + 1] > WEAK * std {
+        last += 1;
+    }
+    let widen = |edge: f64, outward_up: bool| {
+        // Multiply the magnitude away from zero on the outer side.
+        let grow = (edge > 0.0) == outward_up;
+        if grow {
+            edge * MARGIN
+        } else {
+            edge / MARGIN
+        }
+    };
+    let lo = if first == GRID_STEPS {
+        0.0
+    } else {
+        widen(grid_edges(first).0, false)
+    };
+    let hi = if last == GRID_STEPS {
+        0.0
+    } else {
+        widen(grid_edges(last).1, true)
+    };
+    Some((lo, hi))
+}
+
+/// Classes of the decimal-places histogram: 0 to 5 places, and 6 or more.
+pub const PLACES: usize = 7;
+
+/// The class of `x`: the fewest decimal places (0 to 5) that write it exactly, else 6.
+pub fn places(x: f64) -> usize {
+    (0..PLACES - 1)
+        .find(|&d| round_to(x, d as u32) == x)
+        .unwrap_or(PLACES - 1)
+}
+
+/// Decimal places to write a column with, from its noisy places histogram (noise std `std`)
+/// and the public row count: the fewest `d` whose noisy count of values needing more than `d`
+/// places is within 1% of the rows plus three deviations of that sum. `Some(0)`: an integer
+/// column; `None`: 6 or more places (written in full).
+pub fn decimals_from_places(noisy: &[f64], std: f64, rows: f64) -> Option<u32> {
+    (0..PLACES - 1)
+        .find(|&d| {
+            let above: f64 = noisy[d + 1..].iter().sum();
+            let deviations = 3.0 * std * ((PLACES - 1 - d) as f64).sqrt();
+            above <= 0.01 * rows + deviations
+        })
+        .map(|d| d as u32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grid_bins_contain_their_values() {
+        for x in [
+            -3.2e9, -250.0, -1.0, -1e-5, 0.0, 3e-5, 0.5, 17.0, 90.0, 1.7e18,
+        ] {
+            let (lo, hi) = grid_edges(grid_bin(x));
+            assert!(lo <= x && x <= hi, "{x} not in [{lo}, {hi}]");
+        }
+    }
+
+    #[test]
+    fn places_counts_the_digits_a_value_needs() {
+        assert_eq!(places(3.0), 0);
+        assert_eq!(places(-12.5), 1);
+        assert_eq!(places(86.14), 2);
+        assert_eq!(places(0.12345), 5);
+        assert_eq!(places(86.149_130_090_404_27), 6);
+    }
+
+    #[test]
+    fn a_far_bin_of_pure_noise_does_not_seed_the_support() {
+        let mut noisy = vec![0.0; GRID_BINS];
+        noisy[grid_bin(50.0)] = 1000.0;
+        // Noise at four deviations, far from the data, below the seed level.
+        noisy[grid_bin(1e15)] = 4.0;
+        let (lo, hi) = bounds_from_grid(&noisy, 1.0).unwrap();
+        assert!(
+            lo < 31.7 && lo > 17.0 && hi > 100.0 && hi < 178.0,
+            "{lo} {hi}"
+        );
+        assert!(bounds_from_grid(&vec![1.0; GRID_BINS], 1.0).is_none());
+        // Too noisy for a strong bin: the largest one seeds the support.
+        let mut weak = vec![0.0; GRID_BINS];
+        weak[grid_bin(50.0)] = 3.0;
+        assert!(bounds_from_grid(&weak, 1.0).is_some());
+    }
+}

@@ -1,0 +1,317 @@
+//! DP on a table nobody wrote metadata for (issue 21): bounds that keep the data, storage
+//! types decided under DP, no value the data never had, categories found on small tables,
+//! and the storage-type refusals of issue 20.
+
+use burn::tensor::Device;
+use dpsynth::config::{PrivacyConfig, RunConfig, TransformConfig};
+use dpsynth::dp::preprocess::{fit_private_transformer, PreprocessSettings};
+use dpsynth::dp::{DpRng, PlanRequest, PrivacyPlan};
+use dpsynth::read::{Column, Table, Values};
+use dpsynth::schema::{ColumnKind, Schema};
+use dpsynth::train::Trainer;
+use dpsynth::transform::{Encoder, Slot};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, LogNormal, Normal};
+
+use crate::util::{assert_clean_failure, dpsynth, tempdir};
+
+/// The histogram noise multiplier of a plan at `epsilon` with 30% for preprocessing.
+fn histogram_z(rows: usize, epsilon: f64) -> (f64, f64) {
+    let plan = PrivacyPlan::new(&PlanRequest {
+        epsilon: Some(epsilon),
+        delta: 1e-6,
+        rows,
+        batch: 500,
+        epochs: 50,
+        discriminator_steps: 1,
+        preprocess_share: 0.3,
+        discovery: true,
+        noise_multiplier: None,
+        histogram_noise_multiplier: None,
+    })
+    .unwrap();
+    (
+        plan.histogram_noise_multiplier.unwrap(),
+        plan.delta_threshold,
+    )
+}
+
+fn numbers(name: &str, v: Vec<f64>) -> Column {
+    Column {
+        name: name.into(),
+        values: Values::Float(v.into_iter().map(Some).collect()),
+    }
+}
+
+/// Fits the DP transformer on `table` with discovery on, at epsilon 3 with 30% for
+/// preprocessing; returns the clipped table too.
+fn fit(
+    mut table: Table,
+    seed: u64,
+) -> (
+    Table,
+    dpsynth::transform::DataTransformer,
+    dpsynth::dp::preprocess::PreprocessLedger,
+) {
+    let privacy = PrivacyConfig {
+        epsilon: Some(3.0),
+        discover: true,
+        ..PrivacyConfig::default()
+    };
+    let mut config = RunConfig {
+        privacy: privacy.clone(),
+        ..RunConfig::default()
+    };
+    config.transform.discrete_int_max_distinct = 0;
+    let schema = Schema::infer(&mut table, &config).unwrap();
+    let schema = dpsynth::dp::preprocess::public_schema(schema, &privacy);
+    let (z, delta_threshold) = histogram_z(table.n_rows(), 3.0);
+    let (transformer, ledger) = fit_private_transformer(
+        &mut table,
+        &schema,
+        &PreprocessSettings {
+            privacy: &privacy,
+            transform: &TransformConfig::default(),
+            noise_multiplier: Some(z),
+            delta_threshold,
+        },
+        &mut DpRng::from_seed(seed),
+    )
+    .unwrap();
+    (table, transformer, ledger)
+}
+
+#[test]
+fn estimated_bounds_keep_at_least_99_percent_of_rows() {
+    let rows = 4000;
+    let mut rng = ChaCha8Rng::seed_from_u64(21);
+    let lognormal: LogNormal<f64> = LogNormal::new(7.0, 1.0).unwrap();
+    let skewed: Vec<f64> = (0..rows)
+        .map(|_| lognormal.sample(&mut rng).round())
+        .collect();
+    // Three quarters zeros, the rest spread over 10..50 (a voicemail count).
+    let zero_inflated: Vec<f64> = (0..rows)
+        .map(|_| {
+            if rng.random::<f64>() < 0.75 {
+                0.0
+            } else {
+                rng.random_range(10..=50) as f64
+            }
+        })
+        .collect();
+    let normal: Normal<f64> = Normal::new(100.0, 20.0).unwrap();
+    let calls: Vec<f64> = (0..rows)
+        .map(|_| normal.sample(&mut rng).round().max(0.0))
+        .collect();
+    // Narrow, far from zero: a year.
+    let years: Vec<f64> = (0..rows)
+        .map(|_| rng.random_range(2001..=2012) as f64)
+        .collect();
+    let minutes: Vec<f64> = (0..rows)
+        .map(|_| (normal.sample(&mut rng) * 18.0).round() / 10.0)
+        .collect();
+    let table = Table {
+        columns: vec![
+            numbers("amount", skewed.clone()),
+            numbers("vmail", zero_inflated.clone()),
+            numbers("calls", calls.clone()),
+            numbers("year", years.clone()),
+            numbers("minutes", minutes.clone()),
+        ],
+    };
+    let originals = [skewed, zero_inflated, calls, years, minutes];
+    for seed in 0..3 {
+        let (clipped, transformer, ledger) = fit(table.clone(), seed);
+        assert_eq!(ledger.estimated_bounds.len(), 5);
+        assert!(ledger.bounds_noise_std > 0.0, "{ledger:?}");
+        // Five grid and five places histograms, five main histograms: all charged.
+        assert_eq!(ledger.histograms, 15);
+        for (c, original) in originals.iter().enumerate() {
+            let moved = (0..rows)
+                .filter(|&i| clipped.columns[c].values.number(i) != Some(original[i]))
+                .count();
+            assert!(
+                (moved as f64) <= 0.01 * rows as f64,
+                "seed {seed}: column {} clipped {moved} of {rows} rows",
+                clipped.columns[c].name
+            );
+            let Encoder::Continuous(enc) = &transformer.encoders[c] else {
+                panic!("continuous")
+            };
+            assert!(enc.min <= enc.max);
+        }
+        // Integer columns are integers, the minutes keep their one decimal place.
+        let schema = &transformer.schema.columns;
+        for c in 0..4 {
+            assert_eq!(
+                schema[c].value_type,
+                dpsynth::read::ValueType::Int,
+                "{}",
+                schema[c].name
+            );
+        }
+        assert_eq!(schema[4].value_type, dpsynth::read::ValueType::Float);
+        assert_eq!(schema[4].decimals, Some(1));
+        // Zero-inflated: the zeros sit exactly on the lower bound.
+        let Encoder::Continuous(vmail) = &transformer.encoders[1] else {
+            panic!()
+        };
+        assert_eq!(vmail.min, 0.0);
+    }
+}
+
+#[test]
+fn a_small_table_finds_most_of_51_categories_or_says_so() {
+    let rows = 4000;
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    let states: Vec<Option<String>> = (0..rows).map(|i| Some(format!("S{:02}", i % 51))).collect();
+    let flag: Vec<Option<String>> = (0..rows)
+        .map(|_| {
+            Some(
+                if rng.random::<f64>() < 0.1 {
+                    "yes"
+                } else {
+                    "no"
+                }
+                .to_string(),
+            )
+        })
+        .collect();
+    let normal: Normal<f64> = Normal::new(100.0, 20.0).unwrap();
+    let mut columns = vec![
+        Column {
+            name: "state".into(),
+            values: Values::Text(states),
+        },
+        Column {
+            name: "plan".into(),
+            values: Values::Text(flag),
+        },
+    ];
+    for c in 0..10 {
+        columns.push(numbers(
+            &format!("x{c}"),
+            (0..rows).map(|_| normal.sample(&mut rng).round()).collect(),
+        ));
+    }
+    let (_, transformer, ledger) = fit(Table { columns }, 1);
+    let Encoder::Discrete(state) = &transformer.encoders[0] else {
+        panic!()
+    };
+    let found = state
+        .slots
+        .iter()
+        .filter(|s| matches!(s, Slot::Value(_)))
+        .count();
+    eprintln!(
+        "found {found} of 51 states (threshold {:.1}, std {:.2})",
+        ledger.threshold, ledger.discovery_noise_std
+    );
+    if found < 40 {
+        assert!(
+            ledger
+                .folded
+                .iter()
+                .any(|(c, rows)| c == "state" && *rows > 0.0),
+            "{found} states found and the fold is not reported: {:?}",
+            ledger.folded
+        );
+    }
+    // The yes/no column is complete: no "other" and no null slot that no row has.
+    let Encoder::Discrete(plan) = &transformer.encoders[1] else {
+        panic!()
+    };
+    assert_eq!(plan.slots.len(), 2, "{:?}", plan.slots);
+    assert_eq!(transformer.schema.columns[0].kind, ColumnKind::Discrete);
+}
+
+#[test]
+fn samples_stay_inside_types_and_public_domains() {
+    // Public complete lists, integers, non-nullable columns: no sampled value outside them.
+    let mut config = RunConfig::from_toml(
+        &format!(
+            "[model]\nembedding_dim = 16\ngenerator_dims = [32]\ndiscriminator_dims = [32]\n[train]\nepochs = 2\nbatch_size = 500\nseed = 3\n{}",
+            crate::util::credit_domains()
+        ),
+        "test",
+    )
+    .unwrap();
+    config.privacy.epsilon = Some(1.0);
+    let trained = Trainer::new(crate::util::credit(), &config, &Device::flex())
+        .unwrap()
+        .finish();
+    let file = dpsynth::export::ModelFile::from_training(trained, &config);
+    let sampler = dpsynth::sample::GeneratorSampler::new(
+        &file,
+        &Device::flex(),
+        std::path::Path::new("memory"),
+    )
+    .unwrap();
+    let rows = sampler
+        .sample_table(20_000, None, 1, &mut ChaCha8Rng::seed_from_u64(1))
+        .unwrap();
+    for column in &rows.columns {
+        let public = &config.privacy.columns[&column.name];
+        for i in 0..column.values.len() {
+            match column.values.key(i) {
+                None => assert!(public.nullable, "{} sampled a null", column.name),
+                Some(k) => {
+                    if let Some(list) = &public.categories {
+                        assert!(list.contains(&k), "{} sampled {k:?}", column.name);
+                    }
+                    if public.integer {
+                        let x = column.values.number(i).unwrap();
+                        assert_eq!(x, x.round(), "{}: {x}", column.name);
+                    }
+                    if let (Some(lo), Some(hi)) = (public.min, public.max) {
+                        let x = column.values.number(i).unwrap();
+                        assert!(
+                            x >= lo && x <= hi,
+                            "{}: {x} outside [{lo}, {hi}]",
+                            column.name
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn boolean_and_date_columns_need_their_type_in_dp_mode() {
+    let dir = tempdir();
+    let mut csv = String::from("flag,day,amount\n");
+    for i in 0..400 {
+        csv.push_str(&format!(
+            "{},2024-01-{:02},{}\n",
+            i % 3 == 0,
+            1 + i % 28,
+            i % 50
+        ));
+    }
+    std::fs::write(dir.path().join("t.csv"), csv).unwrap();
+    let base = "[train]\nepochs = 1\nbatch_size = 100\n[privacy]\nepsilon = 3.0\n[privacy.columns.amount]\nmin = 0\nmax = 100\ninteger = true\n";
+    let train = |toml: &str| {
+        std::fs::write(dir.path().join("c.toml"), toml).unwrap();
+        dpsynth(
+            dir.path(),
+            &[
+                "train",
+                "t.csv",
+                "--config",
+                "c.toml",
+                "--out",
+                "m.dpsynth",
+                "--quiet",
+            ],
+        )
+    };
+    let out = train(&format!("{base}[privacy.columns.day]\nmin = 19700\nmax = 20000\n[privacy.columns.flag]\ntype = \"bool\"\n"));
+    assert_clean_failure(&out, &["column 'day'", "type = \"date\""]);
+    // A public list does not make the file's boolean type public.
+    let out = train(&format!("{base}[privacy.columns.day]\nmin = 19700\nmax = 20000\ntype = \"date\"\n[privacy.columns.flag]\ncategories = [\"false\", \"true\"]\n"));
+    assert_clean_failure(&out, &["column 'flag'", "type = \"bool\""]);
+    let out = train(&format!("{base}[privacy.columns.day]\nmin = 19700\nmax = 20000\ntype = \"date\"\n[privacy.columns.flag]\ntype = \"bool\"\n"));
+    assert!(out.status.success(), "{}", crate::util::stderr(&out));
+}
