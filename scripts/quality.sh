@@ -9,6 +9,9 @@
 #     TABLE: adult (configs/adult-dp.toml) or credit (configs/credit-dp.toml)
 #     EPSILON: a number, or none for a non-DP run (configs/adult.toml, configs/credit.toml)
 #   e.g. bash scripts/quality.sh adult 3 50 500
+#   NOMETA=1 bash scripts/quality.sh credit 3 50 500: the DP config without its
+#     [privacy.columns] (no public metadata at all) and privacy.discover = true, as a user with
+#     a table nobody described would train
 #
 # As many synthetic rows as training rows are sampled. Python (sdmetrics, scikit-learn) only
 # measures; it lives in a venv under target/. Results: target/quality/TABLE-*.txt.
@@ -39,10 +42,16 @@ mkdir -p "$OUT"
 "$VENV/bin/python" scripts/quality.py split "$TABLE" "$CSV" "$ROWS" "$OUT"
 if [ "$EPS" = none ]; then
   FLAGS=(--config "configs/$TABLE.toml")
+elif [ "${NOMETA:-0}" = 1 ]; then
+  # Every [privacy.columns.*] table dropped: no public metadata.
+  awk '/^\[/{skip = ($0 ~ /^\[privacy\.columns\./)} !skip' "configs/$TABLE-dp.toml" \
+    > "$OUT/nometa.toml"
+  FLAGS=(--config "$OUT/nometa.toml" --epsilon "$EPS" --set privacy.discover=true)
+  PREFIX=nometa-
 else
   FLAGS=(--config "configs/$TABLE-dp.toml" --epsilon "$EPS")
 fi
-NAME="eps$EPS-e$EPOCHS-b$BATCH${*:+-$(echo "$*" | tr -c 'A-Za-z0-9.=\n' '_')}"
+NAME="${PREFIX:-}eps$EPS-e$EPOCHS-b$BATCH${*:+-$(echo "$*" | tr -c 'A-Za-z0-9.=\n' '_')}"
 MODEL="$OUT/$NAME.dpsynth"
 N=$(( $(wc -l < "$OUT/train.csv") - 1 ))
 START=$(date +%s)

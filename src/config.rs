@@ -341,6 +341,15 @@ pub struct PrivacyConfig {
     /// `√((k + P) / k)` for `k` columns and `P = k(k−1)/2` pairs, so give preprocessing a
     /// larger `preprocess_share`. Default false.
     pub pair_marginals: bool,
+    /// Which two-way marginals `pair_marginals` measures: `"all"` (every pair), `"tree"` (a
+    /// maximum spanning tree of `k − 1` pairs chosen under DP, MST-style, with
+    /// `selection_share` of preprocessing's budget), or `"auto"` (all pairs up to 120 of them,
+    /// i.e. 16 columns; a tree for wider tables, where all pairs drown every count in noise).
+    /// Default "auto".
+    pub pair_selection: PairSelection,
+    /// Share of preprocessing's budget for choosing the tree's pairs (exponential mechanism,
+    /// one round per pair). Default 0.1.
+    pub selection_share: f64,
     /// Weight of the two-way marginal loss (mean total-variation distance over the pairs) in
     /// the generator's loss; positive. Default 1.0.
     pub pair_weight: f64,
@@ -364,6 +373,8 @@ impl Default for PrivacyConfig {
             other_label: "other".into(),
             warm_start_epochs: 0,
             pair_marginals: false,
+            pair_selection: PairSelection::Auto,
+            selection_share: 0.1,
             pair_weight: 1.0,
             columns: BTreeMap::new(),
         }
@@ -414,6 +425,29 @@ pub struct PublicColumn {
     /// Default false: a null slot exists only if the noisy null count clears three noise
     /// deviations (post-processing), so that columns without nulls do not learn to emit them.
     pub nullable: bool,
+}
+
+/// Which two-way marginals are measured (`privacy.pair_selection`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PairSelection {
+    /// All pairs up to 120 of them, else a tree.
+    Auto,
+    /// Every pair of columns.
+    All,
+    /// `k − 1` pairs forming a maximum spanning tree, chosen under DP.
+    Tree,
+}
+
+impl PairSelection {
+    /// Whether `columns` columns get a tree rather than every pair.
+    pub fn tree_for(self, columns: usize) -> bool {
+        match self {
+            PairSelection::All => false,
+            PairSelection::Tree => true,
+            PairSelection::Auto => columns * columns.saturating_sub(1) / 2 > 120,
+        }
+    }
 }
 
 /// A storage type given as public metadata (`[privacy.columns.NAME] type`).
@@ -605,6 +639,9 @@ impl RunConfig {
             if !(share > 0.0 && share < 1.0) {
                 return bad(key, "must be in (0, 1)".into());
             }
+        }
+        if !(p.selection_share > 0.0 && p.selection_share < 0.5) {
+            return bad("privacy.selection_share", "must be in (0, 0.5)".into());
         }
         if p.discovery_share + p.bounds_share >= 0.9 {
             return bad(

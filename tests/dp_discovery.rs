@@ -143,12 +143,12 @@ fn estimated_bounds_keep_at_least_99_percent_of_rows() {
         }
         // Integer columns are integers, the minutes keep their one decimal place.
         let schema = &transformer.schema.columns;
-        for c in 0..4 {
+        for column in &schema[..4] {
             assert_eq!(
-                schema[c].value_type,
+                column.value_type,
                 dpsynth::read::ValueType::Int,
                 "{}",
-                schema[c].name
+                column.name
             );
         }
         assert_eq!(schema[4].value_type, dpsynth::read::ValueType::Float);

@@ -6,6 +6,7 @@
 use burn::tensor::{Device, Tensor, TensorData};
 use dpsynth::config::{RunConfig, TransformConfig};
 use dpsynth::dp::marginals::{all_pairs, measure_pairs, pair_count, pair_counts, NoisyPairs};
+use dpsynth::dp::DpRng;
 use dpsynth::schema::Schema;
 use dpsynth::train::pairs::PairTarget;
 use dpsynth::train::Trainer;
@@ -124,7 +125,7 @@ fn noisy_pairs_are_distributions_near_the_truth() {
     let exact = pair_counts(&layout, &encoded.rows);
     let n = table.n_rows() as f64;
     let mut rng = dpsynth::dp::DpRng::from_seed(5);
-    let noisy = measure_pairs(&layout, &encoded.rows, 5.0, &mut rng);
+    let noisy = measure_pairs(&layout, &encoded.rows, None, 5.0, &mut rng);
     for (p, c) in noisy.tables.iter().zip(&exact) {
         assert!(p.iter().all(|&x| x >= 0.0));
         assert!((p.iter().sum::<f64>() - 1.0).abs() < 1e-9);
@@ -261,4 +262,60 @@ fn pair_marginals_without_a_measurement_budget_are_refused() {
     )
     .expect_err("a zero pair weight is refused");
     assert!(err.to_string().contains("privacy.pair_weight"), "{err}");
+}
+
+#[test]
+fn a_wide_table_measures_a_tree_of_pairs_chosen_under_dp() {
+    // 17 text columns (136 pairs: `auto` picks a tree): x1 follows x0 and x3 follows x2 on 90%
+    // of rows, the rest are independent. The tree must hold both dependent pairs.
+    let rows = 3000;
+    let mut rng = DpRng::from_seed(11);
+    let mut columns: Vec<Vec<Option<String>>> = Vec::new();
+    for c in 0..17 {
+        let values = (0..rows)
+            .map(|i| {
+                let copy = (c == 1 || c == 3) && rng.index(10) > 0;
+                let v = if copy {
+                    columns[c - 1][i].clone().unwrap()
+                } else {
+                    format!("v{}", rng.index(3))
+                };
+                Some(v)
+            })
+            .collect();
+        columns.push(values);
+    }
+    let table = dpsynth::read::Table {
+        columns: columns
+            .into_iter()
+            .enumerate()
+            .map(|(c, v)| dpsynth::read::Column {
+                name: format!("x{c}"),
+                values: dpsynth::read::Values::Text(v),
+            })
+            .collect(),
+    };
+    let mut config = RunConfig::from_toml(
+        "[model]\nembedding_dim = 8\ngenerator_dims = [16]\ndiscriminator_dims = [16]\n[train]\nepochs = 1\nbatch_size = 500\nseed = 2\n[privacy]\nepsilon = 3.0\ndiscover = true\npreprocess_share = 0.3\npair_marginals = true\n",
+        "test",
+    )
+    .unwrap();
+    config.privacy.pair_marginals = true;
+    let trainer = Trainer::new(table, &config, &Device::flex()).unwrap();
+    let checkpoint = trainer.checkpoint().unwrap();
+    let dp = checkpoint.header.dp.as_ref().unwrap();
+    let pairs = dp.pairs.as_ref().unwrap();
+    assert_eq!(pairs.pairs.len(), 16, "a spanning tree of 17 columns");
+    assert!(pairs.pairs.contains(&(0, 1)), "{:?}", pairs.pairs);
+    assert!(pairs.pairs.contains(&(2, 3)), "{:?}", pairs.pairs);
+    let ledger = &dp.preprocessing;
+    assert_eq!((ledger.selection_rounds, ledger.pair_tables), (16, 16));
+    assert!(ledger.selection_epsilon > 0.0);
+    // The plan's charge does not change: the selection is part of preprocessing's budget.
+    let shown = trainer.finish().ledger.unwrap().details();
+    let text: String = shown.iter().map(|(k, v)| format!("{k}: {v}\n")).collect();
+    assert!(
+        text.contains("a tree chosen by 16 exponential-mechanism rounds"),
+        "{text}"
+    );
 }

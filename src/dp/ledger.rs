@@ -175,7 +175,12 @@ impl Ledger {
                         "{} noisy histograms ({} bins per continuous column){}, noise multiplier {:.3} (std {:.2} per count{}), threshold {:.1}, epsilon alone {:.4}",
                         pre.histograms,
                         pre.continuous_bins,
-                        if pre.pair_tables > 0 {
+                        if pre.selection_rounds > 0 {
+                            format!(
+                                " and {} two-way marginal tables in the same mechanism, a tree chosen by {} exponential-mechanism rounds at epsilon {:.4} each",
+                                pre.pair_tables, pre.selection_rounds, pre.selection_epsilon
+                            )
+                        } else if pre.pair_tables > 0 {
                             format!(
                                 " and {} two-way marginal tables in the same mechanism (L2 sensitivity √{})",
                                 pre.pair_tables,

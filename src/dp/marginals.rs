@@ -20,6 +20,16 @@
 //!   public row count, normalisation) is post-processing. The generator is then trained to
 //!   match these tables; that reads no row.
 
+//! - With a tree (`privacy.pair_selection`), the `k − 1` pairs are chosen first, MST-style
+//!   (McKenna, Miklau & Sheldon 2021): Kruskal's algorithm where each round picks, among the
+//!   pairs that join two components, one by the exponential mechanism on the score
+//!   `‖T − r cᵀ / N‖₁` (the table's distance from the product of its own margins: how far the
+//!   two columns are from independent). One row moves the table by 1 and the product by less
+//!   than 3 (`r cᵀ / N` with one more row: `(r + eᵢ)(c + eⱼ)ᵀ / (N + 1)`), so the score's
+//!   sensitivity is below [`SELECTION_SENSITIVITY`] = 4. A round at `ε` is `ε²/8`-zCDP
+//!   (bounded range, Cesar & Rogers 2021), i.e. RDP `α ε²/8`: with `ε = 2√w / z` it costs
+//!   what a Gaussian measurement of weight `w` costs in `preprocess.rs`'s budget.
+
 use serde::{Deserialize, Serialize};
 
 use super::noise::DpRng;
@@ -78,19 +88,110 @@ pub fn pair_counts(layout: &[ColumnStates], rows: &SparseRows) -> Vec<Vec<f64>> 
     tables
 }
 
-/// Measures every pair table of `rows` with Gaussian noise of std `noise_std` per count, from
-/// the secure generator, then projects each onto non-negative counts that add up to the
-/// public row count and normalises.
+/// Bound on how much one row moves a selection score (module note).
+pub const SELECTION_SENSITIVITY: f64 = 4.0;
+
+/// The selection score of one exact pair table `[ra, rb]`: its L1 distance from the product of
+/// its own margins.
+pub fn dependence_score(table: &[f64], rb: usize) -> f64 {
+    let ra = table.len() / rb.max(1);
+    let total: f64 = table.iter().sum();
+    if total <= 0.0 {
+        return 0.0;
+    }
+    let rows: Vec<f64> = (0..ra)
+        .map(|i| table[i * rb..(i + 1) * rb].iter().sum())
+        .collect();
+    let cols: Vec<f64> = (0..rb)
+        .map(|j| (0..ra).map(|i| table[i * rb + j]).sum())
+        .collect();
+    let mut score = 0.0;
+    for i in 0..ra {
+        for j in 0..rb {
+            score += (table[i * rb + j] - rows[i] * cols[j] / total).abs();
+        }
+    }
+    score
+}
+
+/// Chooses `k − 1` pairs forming a spanning tree of the `k` columns: Kruskal's rounds, each
+/// picking among the pairs that join two components by the exponential mechanism at
+/// `epsilon_round` on [`dependence_score`] (Gumbel-max, draws from the secure generator).
+pub fn select_tree(
+    layout: &[ColumnStates],
+    rows: &SparseRows,
+    epsilon_round: f64,
+    rng: &mut DpRng,
+) -> Vec<(usize, usize)> {
+    let k = layout.len();
+    let states: Vec<usize> = layout.iter().map(ColumnStates::count).collect();
+    let pairs = all_pairs(k);
+    let scores: Vec<f64> = pair_counts(layout, rows)
+        .iter()
+        .zip(&pairs)
+        .map(|(t, &(_, b))| dependence_score(t, states[b]))
+        .collect();
+    let mut component: Vec<usize> = (0..k).collect();
+    let find = |c: &Vec<usize>, mut x: usize| {
+        while c[x] != x {
+            x = c[x];
+        }
+        x
+    };
+    let mut chosen = Vec::with_capacity(k.saturating_sub(1));
+    for _ in 1..k {
+        let candidates: Vec<usize> = (0..pairs.len())
+            .filter(|&i| find(&component, pairs[i].0) != find(&component, pairs[i].1))
+            .collect();
+        // Gumbel-max: argmax of ε s / (2Δ) + Gumbel noise is a draw of the exponential
+        // mechanism.
+        let gumbel = rng.uniform(candidates.len());
+        let Some(&best) = candidates
+            .iter()
+            .zip(gumbel)
+            .max_by(|x, y| {
+                let key = |(&i, u): (&usize, f32)| {
+                    let u = (u as f64).max(f64::MIN_POSITIVE);
+                    epsilon_round * scores[i] / (2.0 * SELECTION_SENSITIVITY) - (-u.ln()).ln()
+                };
+                key(*x).total_cmp(&key(*y))
+            })
+            .map(|(i, _)| i)
+        else {
+            break;
+        };
+        let (ra, rb) = (
+            find(&component, pairs[best].0),
+            find(&component, pairs[best].1),
+        );
+        component[ra] = rb;
+        chosen.push(pairs[best]);
+    }
+    chosen.sort_unstable();
+    chosen
+}
+
+/// Measures the pair tables `pairs` (every pair when `None`) of `rows` with Gaussian noise of
+/// std `noise_std` per count, from the secure generator, then projects each onto non-negative
+/// counts that add up to the public row count and normalises.
 pub fn measure_pairs(
     layout: &[ColumnStates],
     rows: &SparseRows,
+    pairs: Option<Vec<(usize, usize)>>,
     noise_std: f64,
     rng: &mut DpRng,
 ) -> NoisyPairs {
     let states: Vec<usize> = layout.iter().map(ColumnStates::count).collect();
-    let pairs = all_pairs(layout.len());
+    let every = all_pairs(layout.len());
+    let pairs = pairs.unwrap_or_else(|| every.clone());
     let total = rows.n_rows as f64;
-    let tables = pair_counts(layout, rows)
+    let exact: Vec<Vec<f64>> = pair_counts(layout, rows)
+        .into_iter()
+        .zip(&every)
+        .filter(|(_, p)| pairs.contains(p))
+        .map(|(t, _)| t)
+        .collect();
+    let tables = exact
         .into_iter()
         .map(|mut counts| {
             let noise = rng.gaussian(counts.len(), noise_std);
@@ -137,6 +238,22 @@ pub fn project_to_simplex(x: &mut [f64], total: f64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_row_moves_a_dependence_score_by_less_than_the_sensitivity() {
+        let mut rng = DpRng::from_seed(4);
+        for _ in 0..500 {
+            let (ra, rb) = (1 + rng.index(4), 1 + rng.index(5));
+            let table: Vec<f64> = (0..ra * rb).map(|_| rng.index(30) as f64).collect();
+            let mut plus = table.clone();
+            plus[rng.index(ra * rb)] += 1.0;
+            let moved = (dependence_score(&plus, rb) - dependence_score(&table, rb)).abs();
+            assert!(moved <= SELECTION_SENSITIVITY, "{moved} for {table:?}");
+        }
+        // Independent columns score 0; a copy scores high.
+        assert!(dependence_score(&[10.0, 20.0, 30.0, 60.0], 2) < 1e-9);
+        assert!((dependence_score(&[50.0, 0.0, 0.0, 50.0], 2) - 100.0).abs() < 1e-9);
+    }
 
     #[test]
     fn projection_matches_a_hand_worked_case() {

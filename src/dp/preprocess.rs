@@ -83,6 +83,12 @@ pub struct PreprocessLedger {
     /// `type` metadata (only with `privacy.discover`): not covered by the guarantee.
     #[serde(default)]
     pub types_from_rows: Vec<String>,
+    /// Rounds of the tree's pair selection (`privacy.pair_selection`; 0: every pair).
+    #[serde(default)]
+    pub selection_rounds: usize,
+    /// ε of each selection round's exponential mechanism.
+    #[serde(default)]
+    pub selection_epsilon: f64,
 }
 
 /// `x` with `P(N(0, 1) > x) = p`, by bisection on `erfc`.
@@ -283,19 +289,29 @@ struct Weights {
     bounds: f64,
     /// Each other histogram and each two-way marginal table.
     table: f64,
+    /// Each round of the tree's pair selection (`marginals::select_tree`).
+    selection: f64,
 }
 
 /// The weights for `discovering` discovering columns, `bound_measures` bounds and places
-/// histograms and `tables` other histograms and pair tables: the discovery and bounds groups
-/// take their configured shares (discovery at least its share under equal weights), the rest
-/// is split equally. With every domain public this is equal weights, `1 / tables` each.
+/// histograms, `tables` other histograms and pair tables and `selection_rounds` rounds of pair
+/// selection: the selection takes `selection_share` off the top; of the rest, the discovery
+/// and bounds groups take their configured shares (discovery at least its share under equal
+/// weights) and the tables split what is left equally. With every domain public and no tree
+/// this is equal weights, `1 / tables` each.
 fn budget_weights(
     privacy: &PrivacyConfig,
     discovering: usize,
     bound_measures: usize,
     tables: usize,
+    selection_rounds: usize,
 ) -> Weights {
     let per = |share: f64, n: usize| if n == 0 { 0.0 } else { share / n as f64 };
+    let selection = if selection_rounds > 0 {
+        privacy.selection_share
+    } else {
+        0.0
+    };
     let bounds = if bound_measures > 0 {
         privacy.bounds_share
     } else {
@@ -309,10 +325,12 @@ fn budget_weights(
         let equal = discovering as f64 / (discovering + tables) as f64;
         privacy.discovery_share.max(equal).min(0.9 - bounds)
     };
+    let scale = 1.0 - selection;
     Weights {
-        discovery: per(discovery, discovering),
-        bounds: per(bounds, bound_measures),
-        table: per(1.0 - discovery - bounds, tables),
+        discovery: scale * per(discovery, discovering),
+        bounds: scale * per(bounds, bound_measures),
+        table: scale * per(1.0 - discovery - bounds, tables),
+        selection: per(selection, selection_rounds),
     }
 }
 
@@ -372,6 +390,8 @@ pub fn fit_private_transformer(
         typed_under_dp: Vec::new(),
         folded: Vec::new(),
         types_from_rows,
+        selection_rounds: 0,
+        selection_epsilon: 0.0,
     };
     let plans: Vec<Plan> = schema
         .columns
@@ -436,7 +456,12 @@ pub fn fit_private_transformer(
                 "two-way marginals need a measurement budget: set privacy.preprocess_share above 0 (or privacy.histogram_noise_multiplier)",
             ));
         }
-        ledger.pair_tables = super::marginals::pair_count(plans.len());
+        ledger.pair_tables = if privacy.pair_selection.tree_for(plans.len()) {
+            ledger.selection_rounds = plans.len().saturating_sub(1);
+            plans.len().saturating_sub(1)
+        } else {
+            super::marginals::pair_count(plans.len())
+        };
     }
     // Which continuous columns without bounds also get their decimal places measured.
     let numeric_unbounded: Vec<bool> = plans
@@ -451,7 +476,19 @@ pub fn fit_private_transformer(
     let bound_measures =
         ledger.estimated_bounds.len() + numeric_unbounded.iter().filter(|&&b| b).count();
     let tables = plans.len() - discovering + ledger.pair_tables;
-    let weights = budget_weights(privacy, discovering, bound_measures, tables);
+    let weights = budget_weights(
+        privacy,
+        discovering,
+        bound_measures,
+        tables,
+        ledger.selection_rounds,
+    );
+    // A selection round of weight w is the exponential mechanism at ε = 2√w / z, whose RDP
+    // α ε²/8 equals a Gaussian measurement's α w / (2z²) (`marginals.rs`).
+    ledger.selection_epsilon = match settings.noise_multiplier {
+        Some(z) if weights.selection > 0.0 => 2.0 * weights.selection.sqrt() / z,
+        _ => 0.0,
+    };
     let std_of = |w: f64| match settings.noise_multiplier {
         Some(z) if w > 0.0 => z / w.sqrt(),
         _ => 0.0,

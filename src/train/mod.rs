@@ -282,9 +282,20 @@ impl Trainer {
                 }
                 // Part of preprocessing's joint Gaussian mechanism: the same noise std
                 // (`dp::marginals`), charged with the histograms.
+                let layout = transformer.column_states();
+                // A tree of pairs is chosen under DP first (its rounds are in the same budget).
+                let chosen = (run.preprocessing.selection_rounds > 0).then(|| {
+                    crate::dp::marginals::select_tree(
+                        &layout,
+                        &encoded.rows,
+                        run.preprocessing.selection_epsilon,
+                        &mut run.rng,
+                    )
+                });
                 run.pairs = Some(measure_pairs(
-                    &transformer.column_states(),
+                    &layout,
                     &encoded.rows,
+                    chosen,
                     run.preprocessing.count_noise_std,
                     &mut run.rng,
                 ));
