@@ -1,6 +1,6 @@
 """Measurement helper for scripts/quality.sh: `split TABLE CSV HOLDOUT_ROWS OUT` writes the
 80/20 split of ../shared/design/quality-bars.md; `score TABLE TRAIN HOLDOUT SYNTHETIC` prints
-SDMetrics' QualityReport and a HistGradientBoosting utility score. TABLE: adult or credit."""
+SDMetrics' QualityReport and a HistGradientBoosting utility score. TABLE: adult, credit, churn or attrition."""
 import sys
 
 import pandas as pd
@@ -10,6 +10,12 @@ TABLES = {
     "adult": (["workclass", "education", "marital-status", "occupation", "relationship",
                "race", "sex", "native-country", "income"], "income", ">50K"),
     "credit": (["Status", "Home", "Marital", "Records", "Job"], "Status", "bad"),
+    "churn": (["state", "area_code", "international_plan", "voice_mail_plan", "churn"],
+              "churn", "yes"),
+    "attrition": (["Attrition", "BusinessTravel", "Department", "Education", "EducationField",
+                   "EnvironmentSatisfaction", "Gender", "JobInvolvement", "JobRole",
+                   "JobSatisfaction", "MaritalStatus", "OverTime", "PerformanceRating",
+                   "RelationshipSatisfaction", "WorkLifeBalance"], "Attrition", "Yes"),
 }
 DISCRETE, TARGET, POSITIVE = TABLES["adult"]
 

@@ -6,7 +6,8 @@
 # column's distance (1 - shape score: TV for discrete, KS for continuous).
 #
 #   bash scripts/quality.sh TABLE EPSILON [EPOCHS] [BATCH] [TRAIN FLAGS...]
-#     TABLE: adult (configs/adult-dp.toml) or credit (configs/credit-dp.toml)
+#     TABLE: adult (configs/adult-dp.toml), credit (configs/credit-dp.toml), churn or attrition
+#       (configs/churn-dp.toml, configs/attrition-dp.toml: no metadata, discovery on)
 #     EPSILON: a number, or none for a non-DP run (configs/adult.toml, configs/credit.toml)
 #   e.g. bash scripts/quality.sh adult 3 50 500
 #   NOMETA=1 bash scripts/quality.sh credit 3 50 500: the DP config without its
@@ -35,7 +36,8 @@ DPSYNTH="$CARGO_TARGET_DIR/debug/dpsynth"
 case "$TABLE" in
   adult) CSV=../shared/datasets/adult.csv; ROWS=../shared/datasets/adult_holdout_rows.txt ;;
   credit) CSV=datasets/credit_data.csv; ROWS=../shared/datasets/credit_data_holdout_rows.txt ;;
-  *) echo "unknown table $TABLE (adult or credit)" >&2; exit 2 ;;
+  churn|attrition) CSV=datasets/$TABLE.csv; ROWS=datasets/${TABLE}_holdout_rows.txt ;;
+  *) echo "unknown table $TABLE (adult, credit, churn or attrition)" >&2; exit 2 ;;
 esac
 OUT=target/quality/$TABLE
 mkdir -p "$OUT"
