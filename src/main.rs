@@ -42,6 +42,60 @@ enum Command {
     /// Search the config fields of `[tune.space]`: one run folder per trial, a leaderboard and
     /// the best config as TOML.
     Tune(TuneArgs),
+    /// Measure the privacy claim: train once with canaries and print an empirical lower bound
+    /// on epsilon (Steinke, Nasr & Jagielski 2023) beside the claimed one. Writes no generator.
+    Audit(AuditArgs),
+}
+
+#[derive(clap::Args)]
+struct AuditArgs {
+    /// The table (CSV or Parquet); overrides `data.path` in the config.
+    data: Option<PathBuf>,
+    /// TOML config; CTGAN defaults when absent.
+    #[arg(long, short)]
+    config: Option<PathBuf>,
+    /// Epochs (overrides `train.epochs`).
+    #[arg(long)]
+    epochs: Option<usize>,
+    /// Batch size (overrides `train.batch_size`).
+    #[arg(long)]
+    batch_size: Option<usize>,
+    /// Compute device (overrides `train.device`).
+    #[arg(long, value_enum)]
+    device: Option<DeviceChoice>,
+    /// Seed (overrides `train.seed`); the DP noise then follows it too.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Target epsilon (overrides `privacy.epsilon`); without one the run has no DP claim.
+    #[arg(long)]
+    epsilon: Option<f64>,
+    /// Delta (overrides `privacy.delta`).
+    #[arg(long)]
+    delta: Option<f64>,
+    /// Set a config field, `KEY=VALUE` with a dotted key (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE", value_parser = dpsynth::config::parse_override)]
+    set: Vec<(String, toml::Value)>,
+    /// Gradient canaries on the critic's noisy sums (white-box; DP runs only).
+    #[arg(long, default_value_t = 50_000)]
+    gradient_canaries: usize,
+    /// Canary rows drawn from the table (black-box).
+    #[arg(long, default_value_t = 500)]
+    row_canaries: usize,
+    /// Rows sampled from the trained generator for the black-box scores.
+    #[arg(long, default_value_t = 20_000)]
+    samples: usize,
+    /// Audit-only: train without the Gaussian noise (shows the audit catches it).
+    #[arg(long)]
+    no_noise: bool,
+    /// Audit-only: train without per-row clipping (shows the audit catches it).
+    #[arg(long)]
+    no_clipping: bool,
+    /// Write the report as JSON here.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// No progress output.
+    #[arg(long, short)]
+    quiet: bool,
 }
 
 #[derive(clap::Args)]
@@ -286,6 +340,7 @@ fn main() -> ExitCode {
         Command::Evaluate(a) => evaluate(a),
         Command::Runs(a) => runs(a),
         Command::Tune(a) => tune(a),
+        Command::Audit(a) => audit(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -296,32 +351,61 @@ fn main() -> ExitCode {
     }
 }
 
+/// The config file (or the defaults) with `--set` and the common flags applied, in that order.
+struct ConfigFlags<'a> {
+    config: Option<&'a PathBuf>,
+    set: &'a Vec<(String, toml::Value)>,
+    epochs: Option<usize>,
+    batch_size: Option<usize>,
+    device: Option<DeviceChoice>,
+    seed: Option<u64>,
+    epsilon: Option<f64>,
+    delta: Option<f64>,
+}
+
+impl ConfigFlags<'_> {
+    fn resolve(&self) -> Result<RunConfig> {
+        let mut config = match self.config {
+            Some(path) => RunConfig::load(path)?,
+            None => RunConfig::default(),
+        };
+        if !self.set.is_empty() {
+            config = config.with_overrides("--set", self.set)?;
+        }
+        if let Some(e) = self.epochs {
+            config.train.epochs = e;
+        }
+        if let Some(b) = self.batch_size {
+            config.train.batch_size = b;
+        }
+        if let Some(d) = self.device {
+            config.train.device = d;
+        }
+        if self.seed.is_some() {
+            config.train.seed = self.seed;
+        }
+        if self.epsilon.is_some() {
+            config.privacy.epsilon = self.epsilon;
+        }
+        if let Some(d) = self.delta {
+            config.privacy.delta = d;
+        }
+        Ok(config)
+    }
+}
+
 fn resolve_train(a: &TrainArgs) -> Result<(RunConfig, PathBuf, PathBuf)> {
-    let mut config = match &a.config {
-        Some(path) => RunConfig::load(path)?,
-        None => RunConfig::default(),
-    };
-    if !a.set.is_empty() {
-        config = config.with_overrides("--set", &a.set)?;
+    let mut config = ConfigFlags {
+        config: a.config.as_ref(),
+        set: &a.set,
+        epochs: a.epochs,
+        batch_size: a.batch_size,
+        device: a.device,
+        seed: a.seed,
+        epsilon: a.epsilon,
+        delta: a.delta,
     }
-    if let Some(e) = a.epochs {
-        config.train.epochs = e;
-    }
-    if let Some(b) = a.batch_size {
-        config.train.batch_size = b;
-    }
-    if let Some(d) = a.device {
-        config.train.device = d;
-    }
-    if a.seed.is_some() {
-        config.train.seed = a.seed;
-    }
-    if a.epsilon.is_some() {
-        config.privacy.epsilon = a.epsilon;
-    }
-    if let Some(d) = a.delta {
-        config.privacy.delta = d;
-    }
+    .resolve()?;
     if a.keep_best {
         config.score.keep_best = true;
     }
@@ -727,6 +811,102 @@ fn inspect(a: InspectArgs) -> Result<()> {
             "    {:<20} {:?} {:?}: {}",
             c.name, c.value_type, c.kind, detail
         );
+    }
+    Ok(())
+}
+
+fn audit(a: AuditArgs) -> Result<()> {
+    let config = ConfigFlags {
+        config: a.config.as_ref(),
+        set: &a.set,
+        epochs: a.epochs,
+        batch_size: a.batch_size,
+        device: a.device,
+        seed: a.seed,
+        epsilon: a.epsilon,
+        delta: a.delta,
+    }
+    .resolve()?;
+    config.validate("command line")?;
+    let data = match (&a.data, &config.data.path) {
+        (Some(d), _) => d.clone(),
+        (None, Some(d)) => d.clone(),
+        (None, None) => {
+            bail!("no table given: pass it as an argument or set `data.path` in the config")
+        }
+    };
+    if let Some(json) = &a.json {
+        check_writable(json)?;
+    }
+    let table = read_table(&data, &config.data)?;
+    let device = dpsynth::device::select(config.train.device)?;
+    let progress = Progress::new(config.train.epochs, a.quiet);
+    let settings = dpsynth::run::audit::AuditSettings {
+        gradient_canaries: a.gradient_canaries,
+        row_canaries: a.row_canaries,
+        samples: a.samples,
+        switches: dpsynth::dp::audit::AuditSwitches {
+            noise: !a.no_noise,
+            clipping: !a.no_clipping,
+        },
+        ..Default::default()
+    };
+    progress.note(&format!(
+        "audit run on {} ({} rows): {} gradient canaries, {} canary rows{}",
+        data.display(),
+        table.n_rows(),
+        if config.privacy.enabled() {
+            a.gradient_canaries
+        } else {
+            0
+        },
+        a.row_canaries,
+        match (a.no_noise, a.no_clipping) {
+            (false, false) => String::new(),
+            (n, c) => format!(
+                "; BROKEN ON PURPOSE:{}{}",
+                if n { " no noise" } else { "" },
+                if c { " no clipping" } else { "" }
+            ),
+        }
+    ));
+    let report = dpsynth::run::audit::audit(table, &config, &settings, &device.device, &progress)?;
+    progress.finish();
+    match report.claimed_epsilon {
+        Some(e) => println!(
+            "claimed: epsilon {e:.3}, delta {:e} (accountant spent {:.3}) over {} epochs on {} rows",
+            report.delta,
+            report.spent_epsilon.unwrap_or(f64::NAN),
+            report.epochs,
+            report.training_rows
+        ),
+        None => println!(
+            "claimed: nothing (no DP) over {} epochs on {} rows",
+            report.epochs, report.training_rows
+        ),
+    }
+    let line = |name: &str, b: &dpsynth::dp::audit::AuditBound| {
+        println!(
+            "{name}: {} canaries ({} in); best guesses {} in + {} out, {} correct -> epsilon >= {:.3} ({:.0}% confidence)",
+            b.canaries,
+            b.included,
+            b.guessed_in,
+            b.guessed_out,
+            b.correct,
+            b.epsilon_lower_bound,
+            b.confidence * 100.0
+        )
+    };
+    if let Some(b) = &report.white_box {
+        line("white-box (gradient canaries)", b);
+    }
+    if let Some(b) = &report.black_box {
+        line("black-box (canary rows, closest sampled row)", b);
+    }
+    println!("{}", report.verdict());
+    if let Some(json) = &a.json {
+        let text = serde_json::to_string_pretty(&report).context("audit report as JSON")?;
+        dpsynth::atomic::write_atomic(json, text.as_bytes())?;
     }
     Ok(())
 }

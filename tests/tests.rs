@@ -7,6 +7,7 @@ mod util;
 mod accountant;
 mod cli;
 mod dp_accountant;
+mod dp_audit;
 mod dp_clipping;
 mod dp_discovery;
 mod dp_marginals;

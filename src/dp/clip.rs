@@ -72,8 +72,8 @@ fn row_dot(a: &Tensor<2>, b: &Tensor<2>) -> Tensor<2> {
     (a.clone() * b.clone()).sum_dim(1)
 }
 
-/// `min(1, C / norm)` per row.
-fn clip_factors(norms: Tensor<2>, max_grad_norm: f64) -> Tensor<2> {
+/// `min(1, C / norm)` per row (also clips `dpsynth audit`'s gradient canaries).
+pub(crate) fn clip_factors(norms: Tensor<2>, max_grad_norm: f64) -> Tensor<2> {
     norms
         .add_scalar(1e-12)
         .recip()

@@ -54,6 +54,132 @@ pub struct NoisyPairs {
     pub noise_std: f64,
 }
 
+impl NoisyPairs {
+    /// `n` rows of column states drawn from a tree-structured model of these tables, as MST
+    /// samples its synthetic rows (post-processing of the noisy tables; no row is read): a
+    /// maximum spanning forest over the measured pairs weighted by each table's mutual
+    /// information, each tree rooted at its first column, the root's state drawn from its
+    /// margin in one of its tables and every other column's from its table conditioned on its
+    /// parent's state. Returns `[column][row]`; `None` for a column in no measured pair (the
+    /// caller draws it from its one-way histogram).
+    pub fn sample_states(&self, n: usize, rng: &mut impl rand::Rng) -> Vec<Option<Vec<u32>>> {
+        let k = self.states.len();
+        // Kruskal on mutual information, highest first.
+        let mut order: Vec<usize> = (0..self.pairs.len()).collect();
+        let info: Vec<f64> = self
+            .pairs
+            .iter()
+            .zip(&self.tables)
+            .map(|(&(_, b), t)| mutual_information(t, self.states[b]))
+            .collect();
+        order.sort_by(|&x, &y| info[y].total_cmp(&info[x]));
+        let mut component: Vec<usize> = (0..k).collect();
+        fn find(c: &mut [usize], mut i: usize) -> usize {
+            while c[i] != i {
+                c[i] = c[c[i]];
+                i = c[i];
+            }
+            i
+        }
+        let mut edges: Vec<Vec<usize>> = vec![Vec::new(); k]; // column -> tables it is in
+        for t in order {
+            let (a, b) = self.pairs[t];
+            let (ra, rb) = (find(&mut component, a), find(&mut component, b));
+            if ra != rb {
+                component[ra] = rb;
+                edges[a].push(t);
+                edges[b].push(t);
+            }
+        }
+        let mut states: Vec<Option<Vec<u32>>> = vec![None; k];
+        for root in 0..k {
+            if states[root].is_some() || edges[root].is_empty() {
+                continue;
+            }
+            // The root's margin from its first table.
+            let t = edges[root][0];
+            let (a, b) = self.pairs[t];
+            let (sa, sb) = (self.states[a], self.states[b]);
+            let margin: Vec<f64> = if a == root {
+                (0..sa)
+                    .map(|i| self.tables[t][i * sb..(i + 1) * sb].iter().sum())
+                    .collect()
+            } else {
+                (0..sb)
+                    .map(|j| (0..sa).map(|i| self.tables[t][i * sb + j]).sum())
+                    .collect()
+            };
+            states[root] = Some((0..n).map(|_| pick(&margin, rng) as u32).collect());
+            let mut stack = vec![root];
+            while let Some(parent) = stack.pop() {
+                for &t in &edges[parent] {
+                    let (a, b) = self.pairs[t];
+                    let child = if a == parent { b } else { a };
+                    if states[child].is_some() {
+                        continue;
+                    }
+                    let (sa, sb) = (self.states[a], self.states[b]);
+                    let table = &self.tables[t];
+                    let given = states[parent].as_ref().expect("parents are drawn first");
+                    let drawn = given
+                        .iter()
+                        .map(|&s| {
+                            let s = s as usize;
+                            let weights: Vec<f64> = if a == parent {
+                                table[s * sb..(s + 1) * sb].to_vec()
+                            } else {
+                                (0..sa).map(|i| table[i * sb + s]).collect()
+                            };
+                            pick(&weights, rng) as u32
+                        })
+                        .collect();
+                    states[child] = Some(drawn);
+                    stack.push(child);
+                }
+            }
+        }
+        states
+    }
+}
+
+/// Mutual information (nats) of a joint probability table `[ra, rb]`, row-major.
+fn mutual_information(table: &[f64], rb: usize) -> f64 {
+    let ra = table.len() / rb.max(1);
+    let rows: Vec<f64> = (0..ra)
+        .map(|i| table[i * rb..(i + 1) * rb].iter().sum())
+        .collect();
+    let cols: Vec<f64> = (0..rb)
+        .map(|j| (0..ra).map(|i| table[i * rb + j]).sum())
+        .collect();
+    let mut info = 0.0;
+    for i in 0..ra {
+        for j in 0..rb {
+            let p = table[i * rb + j];
+            if p > 0.0 && rows[i] > 0.0 && cols[j] > 0.0 {
+                info += p * (p / (rows[i] * cols[j])).ln();
+            }
+        }
+    }
+    info
+}
+
+/// An index drawn with probability proportional to `weights` (negative weights count as 0;
+/// all zero: uniform).
+fn pick(weights: &[f64], rng: &mut impl rand::Rng) -> usize {
+    let total: f64 = weights.iter().map(|w| w.max(0.0)).sum();
+    if total <= 0.0 {
+        return rng.random_range(0..weights.len().max(1));
+    }
+    let mut u = rng.random::<f64>() * total;
+    for (i, w) in weights.iter().enumerate() {
+        u -= w.max(0.0);
+        if u < 0.0 {
+            return i;
+        }
+    }
+    weights.len() - 1
+}
+
 /// Every unordered pair `(a, b)`, `a < b`, of `columns` columns, in table order.
 pub fn all_pairs(columns: usize) -> Vec<(usize, usize)> {
     (0..columns)
@@ -238,6 +364,7 @@ pub fn project_to_simplex(x: &mut [f64], total: f64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rand::SeedableRng;
 
     #[test]
     fn one_row_moves_a_dependence_score_by_less_than_the_sensitivity() {
@@ -253,6 +380,39 @@ mod tests {
         // Independent columns score 0; a copy scores high.
         assert!(dependence_score(&[10.0, 20.0, 30.0, 60.0], 2) < 1e-9);
         assert!((dependence_score(&[50.0, 0.0, 0.0, 50.0], 2) - 100.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn rows_drawn_from_a_tree_keep_its_pair_tables() {
+        // A chain 0 - 1 - 2 (tables (0,1) and (1,2) strongly dependent) plus a measured (0,2)
+        // table that carries less information, so the spanning tree skips it. Drawn rows must
+        // reproduce the two tree tables; a column in no pair is left to the caller.
+        let t01 = vec![0.4, 0.1, 0.05, 0.45];
+        let t12 = vec![0.3, 0.1, 0.05, 0.1, 0.4, 0.05];
+        let t02 = vec![1.0 / 6.0; 6];
+        let noisy = NoisyPairs {
+            states: vec![2, 2, 3, 4],
+            pairs: vec![(0, 1), (0, 2), (1, 2)],
+            tables: vec![t01.clone(), t02, t12.clone()],
+            noise_std: 0.0,
+        };
+        let n = 200_000;
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+        let states = noisy.sample_states(n, &mut rng);
+        assert!(states[3].is_none());
+        let freq = |a: usize, b: usize, rb: usize, cells: usize| -> Vec<f64> {
+            let mut f = vec![0.0; cells];
+            let (sa, sb) = (states[a].as_ref().unwrap(), states[b].as_ref().unwrap());
+            for r in 0..n {
+                f[sa[r] as usize * rb + sb[r] as usize] += 1.0 / n as f64;
+            }
+            f
+        };
+        for (got, want) in [(freq(0, 1, 2, 4), t01), (freq(1, 2, 3, 6), t12)] {
+            for (g, w) in got.iter().zip(&want) {
+                assert!((g - w).abs() < 0.01, "{got:?} vs {want:?}");
+            }
+        }
     }
 
     #[test]

@@ -13,8 +13,11 @@
 //! - `selection.rs`: report-noisy-max over tuning trials scored on private held-out rows, and
 //!   the basic-composition budget split of a charged tuning run.
 //! - `ledger.rs`: the record written into the released file.
+//! - `audit.rs`: `dpsynth audit`'s gradient canaries and the one-run lower bound on ε
+//!   (Steinke, Nasr & Jagielski 2023).
 
 pub mod accountant;
+pub mod audit;
 pub mod bounds;
 pub mod clip;
 pub mod ledger;

@@ -123,6 +123,25 @@ fn nearest(from: &Encoded, to: &Encoded, categorical: &[bool]) -> Vec<f64> {
         .collect()
 }
 
+/// Distance from each row of `rows` to its closest row of `synthetic` (`dpsynth audit`'s
+/// black-box score). Features are scaled by the synthetic table's own ranges, so nothing but
+/// the released rows and the scored rows is read. `rows` must hold `synthetic`'s columns in
+/// the same order.
+pub fn distances_to_closest(rows: &Table, synthetic: &Table) -> Vec<f64> {
+    let categorical: Vec<bool> = synthetic
+        .columns
+        .iter()
+        .map(|c| shape_of(&c.values) == Shape::Categorical)
+        .collect();
+    let from = encode(rows, synthetic, &(0..rows.n_rows()).collect::<Vec<_>>());
+    let to = encode(
+        synthetic,
+        synthetic,
+        &(0..synthetic.n_rows()).collect::<Vec<_>>(),
+    );
+    nearest(&from, &to, &categorical)
+}
+
 fn quantile(xs: &[f64], q: f64) -> f64 {
     let mut v = xs.to_vec();
     v.sort_by(f64::total_cmp);

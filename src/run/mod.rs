@@ -5,6 +5,7 @@
 //! The caller owns the signal handling: it sets the `stop` flag, and the run stops after the
 //! step in progress.
 
+pub mod audit;
 pub mod folder;
 pub mod score;
 pub mod tune;

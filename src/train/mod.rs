@@ -17,6 +17,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::config::RunConfig;
+use crate::dp::audit::{AuditSwitches, GradientCanaries};
 use crate::dp::marginals::{measure_pairs, NoisyPairs};
 use crate::dp::preprocess::{fit_private_transformer, PreprocessLedger, PreprocessSettings};
 use crate::dp::{Accountant, DpRng, Ledger, PlanRequest, PrivacyPlan, RngState, Spent};
@@ -32,7 +33,7 @@ use host::HostNetworks;
 use pairs::PairTarget;
 pub use progress::{EpochMetrics, MetricsLog, Progress, StepProgress};
 pub use step::StepLosses;
-use step::{train_step, DpSettings, Networks, StepContext};
+use step::{train_step, DpSettings, Networks, Secret, StepContext};
 
 /// The generator shape implied by a config and a fitted transformer.
 pub fn generator_config(config: &RunConfig, transformer: &DataTransformer) -> GeneratorConfig {
@@ -103,6 +104,17 @@ struct DpRun {
     preprocessing: PreprocessLedger,
     /// The noisy two-way marginals (`privacy.pair_marginals`), measured once.
     pairs: Option<NoisyPairs>,
+    /// `dpsynth audit`'s gradient canaries (never in a run that is released).
+    canaries: Option<GradientCanaries>,
+}
+
+impl DpRun {
+    fn secret(&mut self) -> Secret<'_> {
+        Secret {
+            rng: &mut self.rng,
+            canaries: self.canaries.as_mut(),
+        }
+    }
 }
 
 /// The schema training uses for `table`. In DP mode the schema is public, so nothing about it
@@ -188,6 +200,7 @@ impl Trainer {
                 max_grad_norm: privacy.max_grad_norm,
                 preprocessing,
                 pairs: None,
+                canaries: None,
             };
             (transformer, Some(run))
         } else {
@@ -233,6 +246,7 @@ impl Trainer {
             max_grad_norm: d.max_grad_norm,
             preprocessing: d.preprocessing.clone(),
             pairs: d.pairs.clone(),
+            canaries: None,
         });
         Self::assemble(
             table,
@@ -384,9 +398,17 @@ impl Trainer {
             pairs,
         };
         if dp_mode && checkpoint.is_none() && config.privacy.warm_start_epochs > 0 {
-            // Rows drawn from the noisy marginals only: post-processing, no privacy spent.
+            // Rows drawn from the noisy marginals only: post-processing, no privacy spent. With
+            // pair tables, the columns follow a tree model of them (MST's way of sampling);
+            // otherwise each column is drawn on its own.
             let mut warm_rng = ChaCha8Rng::seed_from_u64(seed ^ WARM_START_STREAM);
-            let surrogate = transformer.sample_independent(n_rows, &mut warm_rng);
+            let surrogate = match dp.as_ref().and_then(|run| run.pairs.as_ref()) {
+                Some(pairs) => {
+                    let states = pairs.sample_states(n_rows, &mut warm_rng);
+                    transformer.sample_given_states(n_rows, &states, &mut warm_rng)
+                }
+                None => transformer.sample_independent(n_rows, &mut warm_rng),
+            };
             let warm = context(
                 surrogate.rows,
                 conditions.clone(),
@@ -523,6 +545,29 @@ impl Trainer {
         }
     }
 
+    /// Attaches `m` gradient canaries to a DP run for `dpsynth audit` (each included by a coin
+    /// from the secret stream), with the audit-only `switches`. A run with canaries is an audit
+    /// run: its caller must not release it. Refused without DP and on the host engine, whose
+    /// steps are not DP.
+    pub fn attach_canaries(&mut self, m: usize, switches: AuditSwitches) -> Result<()> {
+        if self.host.is_some() {
+            return Err(Error::Training(
+                "gradient canaries need the DP critic step (the host engine runs no DP steps)"
+                    .into(),
+            ));
+        }
+        let run = self.dp.as_mut().ok_or_else(|| {
+            Error::Training("gradient canaries need a DP run (set [privacy] epsilon)".into())
+        })?;
+        run.canaries = Some(GradientCanaries::new(m, switches, &mut run.rng));
+        Ok(())
+    }
+
+    /// The gradient canaries of an audit run, with their scores so far.
+    pub fn canaries(&self) -> Option<&GradientCanaries> {
+        self.dp.as_ref().and_then(|run| run.canaries.as_ref())
+    }
+
     /// The privacy spent so far; `None` without DP.
     pub fn spent(&self) -> Option<Spent> {
         self.dp.as_ref().map(|run| run.accountant.spent(run.steps))
@@ -558,8 +603,8 @@ impl Trainer {
             .expect("networks are present between steps");
         self.ctx.device.seed(step_seed(self.seed, self.total_steps));
         self.total_steps += 1;
-        let dp_rng = self.dp.as_mut().map(|run| &mut run.rng);
-        let (nets, losses) = train_step(&self.ctx, nets, &mut self.rng, dp_rng);
+        let secret = self.dp.as_mut().map(DpRun::secret);
+        let (nets, losses) = train_step(&self.ctx, nets, &mut self.rng, secret);
         if let Some(run) = &mut self.dp {
             run.steps += self.ctx.discriminator_steps as u64;
         }
@@ -586,8 +631,8 @@ impl Trainer {
             .nets
             .take()
             .expect("networks are present between steps");
-        let dp_rng = self.dp.as_mut().map(|run| &mut run.rng);
-        let loss = step::discriminator_step(&self.ctx, &mut nets, &mut self.rng, dp_rng);
+        let secret = self.dp.as_mut().map(DpRun::secret);
+        let loss = step::discriminator_step(&self.ctx, &mut nets, &mut self.rng, secret);
         if let Some(run) = &mut self.dp {
             run.steps += 1;
         }

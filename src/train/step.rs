@@ -12,6 +12,7 @@ use rand::seq::SliceRandom;
 use rand::Rng;
 
 use super::pairs::PairTarget;
+use crate::dp::audit::GradientCanaries;
 use crate::dp::clip::{clipped_gradient_sum, noisy_gradient, ClipSettings, PrivateBatch};
 use crate::dp::DpRng;
 use crate::model::discriminator::gradient_penalty;
@@ -74,6 +75,24 @@ pub struct DpSettings {
     pub noise_multiplier: f64,
     /// Clipping norm C.
     pub max_grad_norm: f64,
+}
+
+/// The secret side of a DP step: the OS-seeded stream and, in an audit run only, the gradient
+/// canaries that ride on the critic's noisy sums.
+pub struct Secret<'a> {
+    /// The stream every private draw comes from.
+    pub rng: &'a mut DpRng,
+    /// `dpsynth audit`'s canaries; `None` in every run that may be released.
+    pub canaries: Option<&'a mut GradientCanaries>,
+}
+
+impl Secret<'_> {
+    fn reborrow(&mut self) -> Secret<'_> {
+        Secret {
+            rng: &mut *self.rng,
+            canaries: self.canaries.as_deref_mut(),
+        }
+    }
 }
 
 /// The mutable state of training.
@@ -209,8 +228,26 @@ fn dp_critic_step(
     dp: &DpSettings,
     nets: &mut Networks,
     rng: &mut impl Rng,
-    dp_rng: &mut DpRng,
+    secret: Secret,
 ) -> Tensor<1> {
+    let Secret {
+        rng: dp_rng,
+        canaries,
+    } = secret;
+    // An audit run may switch off parts of the mechanism (never a run that is released).
+    let switches = canaries
+        .as_ref()
+        .map_or(crate::dp::audit::AuditSwitches::REAL, |c| c.switches());
+    let noise_multiplier = if switches.noise {
+        dp.noise_multiplier
+    } else {
+        0.0
+    };
+    let clip_norm = if switches.clipping {
+        dp.max_grad_norm
+    } else {
+        f64::INFINITY
+    };
     let inner = ctx.device.clone().inner();
     let sampled = dp_rng.poisson_sample(ctx.n_rows, dp.sample_rate);
     let n = sampled.len();
@@ -311,23 +348,39 @@ fn dp_critic_step(
     // Reseed the device generator from the training stream, so that later draws (the next
     // step's noise and Gumbel draws) follow the run's seed alone.
     ctx.device.seed(rng.random());
-    let sum = clipped_gradient_sum(
+    let mut sum = clipped_gradient_sum(
         &nets.discriminator,
         &batch,
         ClipSettings {
-            max_grad_norm: dp.max_grad_norm,
+            max_grad_norm: clip_norm,
             gp_lambda: ctx.gp_lambda,
             leaky_slope: ctx.leaky_slope,
         },
     );
     let loss = sum.loss.clone().div_scalar(ctx.batch as f64);
-    let (weight_grads, bias_grads) = noisy_gradient(
-        sum,
-        dp.noise_multiplier,
-        dp.max_grad_norm,
-        ctx.batch,
-        dp_rng,
-    );
+    if let Some(canaries) = &canaries {
+        // Audit run: the canaries' coordinates join the sum as one more bias-like block, so
+        // that the same noise function noises them.
+        sum.biases.push(canary_sum(
+            canaries,
+            dp.sample_rate,
+            clip_norm,
+            dp_rng,
+            &inner,
+        ));
+    }
+    let (weight_grads, mut bias_grads) =
+        noisy_gradient(sum, noise_multiplier, dp.max_grad_norm, ctx.batch, dp_rng);
+    if let Some(canaries) = canaries {
+        let observed = bias_grads.pop().expect("the canary block was pushed last");
+        let unscaled: Vec<f32> = crate::model::to_host(observed.mul_scalar(ctx.batch as f64));
+        canaries.observe(
+            &unscaled,
+            dp.noise_multiplier,
+            dp.sample_rate,
+            dp.max_grad_norm,
+        );
+    }
     let mut grads = GradientsParams::new();
     let critic = &nets.discriminator;
     let layers = critic.hidden.iter().chain(std::iter::once(&critic.output));
@@ -341,6 +394,36 @@ fn dp_critic_step(
         nets.discriminator_optim
             .step(ctx.discriminator_lr, nets.discriminator.clone(), grads);
     loss
+}
+
+/// The clipped sum of one step's sampled gradient canaries over their coordinates, `[m]`:
+/// each sampled canary's gradient has norm `CANARY_NORM_FACTOR · C` along its own coordinate
+/// and is clipped by the same function as the real units.
+fn canary_sum(
+    canaries: &GradientCanaries,
+    q: f64,
+    clip_norm: f64,
+    dp_rng: &mut DpRng,
+    device: &Device,
+) -> Tensor<1> {
+    let sampled = canaries.sample(q, dp_rng);
+    let mut sum = vec![0f32; canaries.len()];
+    if !sampled.is_empty() {
+        let unclipped = crate::dp::audit::CANARY_NORM_FACTOR
+            * if clip_norm.is_finite() {
+                clip_norm
+            } else {
+                1.0
+            };
+        let norms = Tensor::<2>::full([sampled.len(), 1], unclipped, device);
+        let clipped = crate::model::to_host(
+            (norms.clone() * crate::dp::clip::clip_factors(norms, clip_norm)).reshape([-1]),
+        );
+        for (&i, &g) in sampled.iter().zip(&clipped) {
+            sum[i] += g;
+        }
+    }
+    Tensor::<1>::from_data(TensorData::new(sum, [canaries.len()]), device)
 }
 
 /// One critic update without DP: training-by-sampling real rows, PacGAN packing, the WGAN-GP
@@ -416,12 +499,12 @@ fn critic_step(ctx: &StepContext, nets: &mut Networks, rng: &mut impl Rng) -> Te
     loss.detach()
 }
 
-/// One critic update, with DP when `ctx.dp` is set (then `dp_rng` is required).
+/// One critic update, with DP when `ctx.dp` is set (then `secret` is required).
 pub fn discriminator_step(
     ctx: &StepContext,
     nets: &mut Networks,
     rng: &mut impl Rng,
-    dp_rng: Option<&mut DpRng>,
+    secret: Option<Secret>,
 ) -> Tensor<1> {
     match &ctx.dp {
         Some(dp) => dp_critic_step(
@@ -429,7 +512,7 @@ pub fn discriminator_step(
             dp,
             nets,
             rng,
-            dp_rng.expect("DP mode needs its secure generator"),
+            secret.expect("DP mode needs its secure generator"),
         ),
         None => critic_step(ctx, nets, rng),
     }
@@ -468,22 +551,21 @@ fn generator_step(ctx: &StepContext, nets: &mut Networks, rng: &mut impl Rng) ->
     loss.detach()
 }
 
-/// Runs one training step and returns the networks and the step's losses. `dp_rng` is
+/// Runs one training step and returns the networks and the step's losses. `secret` is
 /// required in DP mode (when `ctx.dp` is set).
 pub fn train_step(
     ctx: &StepContext,
     mut nets: Networks,
     rng: &mut impl Rng,
-    dp_rng: Option<&mut DpRng>,
+    mut secret: Option<Secret>,
 ) -> (Networks, StepLosses) {
     let mut loss_d = None;
-    let mut dp_rng = dp_rng;
     for _ in 0..ctx.discriminator_steps {
         loss_d = Some(discriminator_step(
             ctx,
             &mut nets,
             rng,
-            dp_rng.as_deref_mut(),
+            secret.as_mut().map(Secret::reborrow),
         ));
     }
 

@@ -391,6 +391,19 @@ impl DataTransformer {
     /// counts and mixtures are the noisy statistics, so these rows are post-processing of
     /// them (the warm start of DP training learns from them).
     pub fn sample_independent(&self, n: usize, rng: &mut impl Rng) -> EncodedTable {
+        self.sample_given_states(n, &vec![None; self.encoders.len()], rng)
+    }
+
+    /// Like [`sample_independent`](Self::sample_independent), but a column with
+    /// `states[column] = Some(s)` takes row `r`'s state from `s[r]` (see [`ColumnStates`]: its
+    /// category slot, or its mode or null state), its value then drawn within that state. The
+    /// DP warm start passes states drawn from a model of the noisy pair tables.
+    pub fn sample_given_states(
+        &self,
+        n: usize,
+        states: &[Option<Vec<u32>>],
+        rng: &mut impl Rng,
+    ) -> EncodedTable {
         use rand_distr::{Distribution, Normal};
         let dim = self.output_dim();
         let per_row = self.encoders.iter().map(entries_per_row).sum();
@@ -411,11 +424,14 @@ impl DataTransformer {
             }
             weights.len() - 1
         };
-        for enc in &self.encoders {
+        for (enc, given) in self.encoders.iter().zip(states) {
             let count = entries_per_row(enc);
             match enc {
                 Encoder::Discrete(d) => {
-                    let slots: Vec<u32> = (0..n).map(|_| pick(&d.counts, rng) as u32).collect();
+                    let slots: Vec<u32> = match given {
+                        Some(s) => s.iter().map(|&x| x.min(d.width() as u32 - 1)).collect(),
+                        None => (0..n).map(|_| pick(&d.counts, rng) as u32).collect(),
+                    };
                     for (r, &slot) in slots.iter().enumerate() {
                         rows.index[r * per_row + first] = (offset + slot as usize) as u32;
                         rows.value[r * per_row + first] = 1.0;
@@ -429,12 +445,24 @@ impl DataTransformer {
                     let mut probs = vec![0.0; c.modes.len()];
                     let mut span = vec![0f32; w];
                     for r in 0..n {
-                        let value = if c.has_null && rng.random::<f64>() < c.null_rate {
+                        let state = given.as_ref().map(|s| s[r] as usize);
+                        let null = match state {
+                            // Without modes the states are [value, null]; with modes the
+                            // null state follows the modes.
+                            Some(s) if c.modes.is_empty() => c.has_null && s == 1,
+                            Some(s) => c.has_null && s >= c.modes.len(),
+                            None => c.has_null && rng.random::<f64>() < c.null_rate,
+                        };
+                        let value = if null {
                             None
                         } else if c.modes.is_empty() {
                             Some(c.min)
                         } else {
-                            let m = &c.modes[pick(&weights, rng)];
+                            let mode = match state {
+                                Some(s) => s.min(c.modes.len() - 1),
+                                None => pick(&weights, rng),
+                            };
+                            let m = &c.modes[mode];
                             let x = if m.exact {
                                 m.mean
                             } else {
