@@ -16,6 +16,7 @@ TABLES = {
                    "EnvironmentSatisfaction", "Gender", "JobInvolvement", "JobRole",
                    "JobSatisfaction", "MaritalStatus", "OverTime", "PerformanceRating",
                    "RelationshipSatisfaction", "WorkLifeBalance"], "Attrition", "Yes"),
+    "diamonds": (["cut", "color", "clarity"], "cut", "Ideal"),
 }
 DISCRETE, TARGET, POSITIVE = TABLES["adult"]
 

@@ -10,6 +10,8 @@
 #       (configs/churn-dp.toml, configs/attrition-dp.toml: no metadata, discovery on)
 #     EPSILON: a number, or none for a non-DP run (configs/adult.toml, configs/credit.toml)
 #   e.g. bash scripts/quality.sh adult 3 50 500
+#   GENERIC=1 bash scripts/quality.sh diamonds 3 20 1000: configs/dp-discover.toml (no metadata,
+#     discovery on), the config for any table; TABLE may also be diamonds here
 #   NOMETA=1 bash scripts/quality.sh credit 3 50 500: the DP config without its
 #     [privacy.columns] (no public metadata at all) and privacy.discover = true, as a user with
 #     a table nobody described would train
@@ -36,14 +38,18 @@ DPSYNTH="$CARGO_TARGET_DIR/debug/dpsynth"
 case "$TABLE" in
   adult) CSV=../shared/datasets/adult.csv; ROWS=../shared/datasets/adult_holdout_rows.txt ;;
   credit) CSV=datasets/credit_data.csv; ROWS=../shared/datasets/credit_data_holdout_rows.txt ;;
-  churn|attrition) CSV=datasets/$TABLE.csv; ROWS=datasets/${TABLE}_holdout_rows.txt ;;
-  *) echo "unknown table $TABLE (adult, credit, churn or attrition)" >&2; exit 2 ;;
+  churn|attrition|diamonds) CSV=datasets/$TABLE.csv; ROWS=datasets/${TABLE}_holdout_rows.txt ;;
+  *) echo "unknown table $TABLE (adult, credit, churn, attrition or diamonds)" >&2; exit 2 ;;
 esac
 OUT=target/quality/$TABLE
 mkdir -p "$OUT"
 "$VENV/bin/python" scripts/quality.py split "$TABLE" "$CSV" "$ROWS" "$OUT"
 if [ "$EPS" = none ]; then
   FLAGS=(--config "configs/$TABLE.toml")
+elif [ "${GENERIC:-0}" = 1 ]; then
+  # configs/dp-discover.toml: the one config for a table nobody described.
+  FLAGS=(--config configs/dp-discover.toml --epsilon "$EPS")
+  PREFIX=generic-
 elif [ "${NOMETA:-0}" = 1 ]; then
   # Every [privacy.columns.*] table dropped: no public metadata.
   awk '/^\[/{skip = ($0 ~ /^\[privacy\.columns\./)} !skip' "configs/$TABLE-dp.toml" \

@@ -8,6 +8,8 @@
 //! - `preprocess.rs`: the transformer from noisy histograms (thresholded category discovery,
 //!   DP bounds, clipping to bounds).
 //! - `marginals.rs`: noisy two-way marginals (pairs of columns), measured with the histograms.
+//! - `units.rs`: the private draws of a DP critic step (Poisson sample, each unit's partner,
+//!   condition column, loss weight, interpolation weight and dropout masks).
 //! - `clip.rs`: per-row clipping of the critic's gradient from ghost norms, and the noise.
 //! - `noise.rs`: the OS-seeded ChaCha20 generator behind Poisson sampling and every noise draw.
 //! - `selection.rs`: report-noisy-max over tuning trials scored on private held-out rows, and
@@ -26,6 +28,7 @@ pub mod noise;
 pub mod preprocess;
 pub mod rdp;
 pub mod selection;
+pub mod units;
 
 pub use accountant::{Accountant, PlanRequest, PrivacyPlan, Spent};
 pub use ledger::Ledger;

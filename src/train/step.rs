@@ -14,6 +14,7 @@ use rand::Rng;
 use super::pairs::PairTarget;
 use crate::dp::audit::GradientCanaries;
 use crate::dp::clip::{clipped_gradient_sum, noisy_gradient, ClipSettings, PrivateBatch};
+use crate::dp::units::{draw_units, UnitShape};
 use crate::dp::DpRng;
 use crate::model::discriminator::gradient_penalty;
 use crate::model::{activate, condition_loss, Discriminator, Generator, Gumbel};
@@ -216,10 +217,6 @@ fn upload(data: Vec<f32>, rows: usize, cols: usize, device: &Device) -> Tensor<2
     Tensor::from_data(TensorData::new(data, [rows, cols]), device)
 }
 
-/// Largest loss weight of a real row in DP mode (rows of categories that log-frequency
-/// conditioning favours); clipping bounds a row's effect whatever its weight.
-const MAX_ROW_WEIGHT: f64 = 10.0;
-
 /// One DP-SGD critic update: Poisson-sampled real rows conditioned on their own categories,
 /// each paired with a fake row (drawn from a pool of exactly B) into one clipped unit, then
 /// Gaussian noise. Returns the critic loss (per expected batch row) on the inner device.
@@ -249,8 +246,23 @@ fn dp_critic_step(
         f64::INFINITY
     };
     let inner = ctx.device.clone().inner();
-    let sampled = dp_rng.poisson_sample(ctx.n_rows, dp.sample_rate);
-    let n = sampled.len();
+    let hidden_widths = nets.discriminator.hidden_widths();
+    // Every private draw of the step (rows, partners, condition columns, weights,
+    // interpolation weights, dropout masks), from the secret stream: src/dp/units.rs.
+    let draws = draw_units(
+        &UnitShape {
+            n_rows: ctx.n_rows,
+            sample_rate: dp.sample_rate,
+            pool: ctx.batch,
+            conditions: &ctx.conditions,
+            row_slots: &dp.row_slots,
+            log_frequency: ctx.log_frequency,
+            dropout: ctx.dropout,
+            hidden_widths: &hidden_widths,
+        },
+        dp_rng,
+    );
+    let n = draws.rows.len();
     let data_dim = ctx.data.dim;
     let width = data_dim + ctx.conditions.dim();
     // Exactly B fake rows, whatever n is (even 0): the generator's BatchNorm mixes the rows of
@@ -278,68 +290,32 @@ fn dp_critic_step(
             masks: Vec::new(),
         }
     } else {
-        // Draws whose count depends on n come from the DP generator, so that the training
-        // generator's stream (the next step's conditions) does not depend on n.
-        let partners: Vec<i64> = (0..n).map(|_| dp_rng.index(b) as i64).collect();
         let fake = fake_pool.select(
             0,
-            Tensor::<1, Int>::from_data(TensorData::new(partners, [n]), &inner),
+            Tensor::<1, Int>::from_data(TensorData::new(draws.partners, [n]), &inner),
         );
-        let mut real = upload(ctx.data.gather(&sampled), n, data_dim, &inner);
-        let mut weights = vec![1f32; n];
+        let mut real = upload(ctx.data.gather(&draws.rows), n, data_dim, &inner);
         if ctx.conditions.columns() > 0 {
-            // Each real row is conditioned on its own category in a column chosen uniformly,
-            // and weighted so its condition follows the fake rows' distribution.
-            let mut conds = crate::sampler::Conditions::default();
-            for (i, &row) in sampled.iter().enumerate() {
-                let column = dp_rng.index(ctx.conditions.columns());
-                let slot = dp.row_slots[column][row as usize] as usize;
-                if ctx.log_frequency {
-                    let p_real = ctx.conditions.probability(column, slot, false);
-                    let p_fake = ctx.conditions.probability(column, slot, true);
-                    weights[i] = if p_real > 0.0 {
-                        (p_fake / p_real).min(MAX_ROW_WEIGHT) as f32
-                    } else {
-                        MAX_ROW_WEIGHT as f32
-                    };
-                }
-                conds.columns.push(column);
-                conds.slots.push(slot);
-            }
             let one_hot = upload(
-                ctx.conditions.one_hot(&conds),
+                ctx.conditions.one_hot(&draws.conditions),
                 n,
                 ctx.conditions.dim(),
                 &inner,
             );
             real = Tensor::cat(vec![real, one_hot], 1);
         }
-        // Every per-row draw of a clipped unit (its interpolation weight and dropout masks,
-        // like its partner and condition column above) comes from the secret DP stream: the
-        // per-row argument couples these i.i.d. draws between neighbours, which needs them
-        // independent of the data and unknown to an adversary (privacy.md).
-        let alpha = upload(dp_rng.uniform(n), n, 1, &inner);
+        let alpha = upload(draws.alpha, n, 1, &inner);
         let interpolated =
             real.clone() * alpha.clone() + fake.clone() * alpha.neg().add_scalar(1.0);
-        let masks = if ctx.dropout > 0.0 {
-            nets.discriminator
-                .hidden_widths()
-                .into_iter()
-                .map(|w| {
-                    upload(
-                        dp_rng.dropout_mask(3 * n * w, 1.0 - ctx.dropout),
-                        3 * n,
-                        w,
-                        &inner,
-                    )
-                })
-                .collect()
-        } else {
-            Vec::new()
-        };
+        let masks = draws
+            .masks
+            .into_iter()
+            .zip(&hidden_widths)
+            .map(|(mask, &w)| upload(mask, 3 * n, w, &inner))
+            .collect();
         PrivateBatch {
             real,
-            real_weights: upload(weights, n, 1, &inner),
+            real_weights: upload(draws.weights, n, 1, &inner),
             fake,
             interpolated,
             masks,
