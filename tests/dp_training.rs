@@ -163,7 +163,7 @@ fn planted_row_appears_nowhere_after_a_warm_start() {
     );
     let shown = check_planted_row_is_absent(&toml, &[], 5000.0);
     assert!(
-        shown.contains("warm start: 3 epochs of non-private training on 4455 rows drawn independently from the noisy marginals"),
+        shown.contains("warm start: 3 epochs of non-private training on 20000 rows whose columns were drawn independently from the noisy marginals"),
         "{shown}"
     );
     // The same planned steps as without it: the warm start is not charged.
@@ -180,6 +180,22 @@ fn planted_row_appears_nowhere_with_pair_marginals() {
     );
     let shown = check_planted_row_is_absent(&toml, &[], 5000.0);
     assert!(shown.contains("91 two-way marginal tables"), "{shown}");
+}
+
+#[test]
+fn planted_row_appears_nowhere_after_a_warm_start_from_the_pair_tree() {
+    // The warm start's rows follow a tree model of the noisy pair tables: post-processing of
+    // them, so the planted row cannot reach the file through it, and it costs no step.
+    let toml = format!(
+        "{SMALL}\n[privacy]\npair_marginals = true\npreprocess_share = 0.3\nwarm_start_epochs = 2\n\n{}",
+        credit_domains()
+    );
+    let shown = check_planted_row_is_absent(&toml, &[], 5000.0);
+    assert!(
+        shown.contains("rows drawn from a tree model of the noisy two-way marginals"),
+        "{shown}"
+    );
+    assert!(shown.contains("9 of 9 planned steps"), "{shown}");
 }
 
 #[test]

@@ -153,6 +153,9 @@ const ENCODING_STREAM: u64 = 0x656e_636f_6465;
 /// The stream of the DP warm start (its surrogate rows and its steps).
 const WARM_START_STREAM: u64 = 0x7761_726d;
 
+/// Fewest surrogate rows per warm-start epoch.
+const WARM_START_ROWS: usize = 20_000;
+
 impl Trainer {
     /// Infers the schema, fits the transformer, encodes the table and initialises the networks
     /// on `device` (a plain device; autodiff is added here).
@@ -402,22 +405,29 @@ impl Trainer {
             // pair tables, the columns follow a tree model of them (MST's way of sampling);
             // otherwise each column is drawn on its own.
             let mut warm_rng = ChaCha8Rng::seed_from_u64(seed ^ WARM_START_STREAM);
+            // Surrogate rows are free, so a small table still gets a real warm start: at
+            // least WARM_START_ROWS rows per epoch, one generator update per critic update
+            // (the DP phase's extra generator updates only stretch its few private steps).
+            let warm_rows = n_rows.max(WARM_START_ROWS);
             let surrogate = match dp.as_ref().and_then(|run| run.pairs.as_ref()) {
                 Some(pairs) => {
-                    let states = pairs.sample_states(n_rows, &mut warm_rng);
-                    transformer.sample_given_states(n_rows, &states, &mut warm_rng)
+                    let states = pairs.sample_states(warm_rows, &mut warm_rng);
+                    transformer.sample_given_states(warm_rows, &states, &mut warm_rng)
                 }
-                None => transformer.sample_independent(n_rows, &mut warm_rng),
+                None => transformer.sample_independent(warm_rows, &mut warm_rng),
             };
-            let warm = context(
+            let mut warm = context(
                 surrogate.rows,
                 conditions.clone(),
                 RowsBySlot::new(&surrogate.discrete_slots, &widths),
                 None,
                 pair_target(&train_device),
             );
+            warm.n_rows = warm_rows;
+            warm.generator_steps = 1;
+            warm.discriminator_steps = 1;
             device.seed(seed ^ WARM_START_STREAM);
-            let steps = config.privacy.warm_start_epochs * (n_rows / t.batch_size).max(1);
+            let steps = config.privacy.warm_start_epochs * (warm_rows / t.batch_size).max(1);
             for _ in 0..steps {
                 nets = train_step(&warm, nets, &mut warm_rng, None).0;
             }
@@ -735,9 +745,14 @@ impl Trainer {
         let ledger = ledger.map(|mut ledger| {
             let warm = self.config.privacy.warm_start_epochs;
             if warm > 0 {
+                let rows = self.ctx.n_rows.max(WARM_START_ROWS);
+                let how = if self.dp.as_ref().is_some_and(|run| run.pairs.is_some()) {
+                    "drawn from a tree model of the noisy two-way marginals"
+                } else {
+                    "whose columns were drawn independently from the noisy marginals"
+                };
                 ledger.warm_start = Some(format!(
-                    "{warm} epochs of non-private training on {} rows drawn independently from the noisy marginals (post-processing of the preprocessing histograms: no privacy spent)",
-                    self.ctx.n_rows
+                    "{warm} epochs of non-private training on {rows} rows {how} (post-processing of the preprocessing measurements: no privacy spent)"
                 ));
             }
             ledger
