@@ -17,6 +17,14 @@ TABLES = {
                    "JobSatisfaction", "MaritalStatus", "OverTime", "PerformanceRating",
                    "RelationshipSatisfaction", "WorkLifeBalance"], "Attrition", "Yes"),
     "diamonds": (["cut", "color", "clarity"], "cut", "Ideal"),
+    "ames": (["MS_SubClass", "MS_Zoning", "Street", "Alley", "Lot_Shape", "Land_Contour",
+              "Utilities", "Lot_Config", "Land_Slope", "Neighborhood", "Condition_1",
+              "Condition_2", "Bldg_Type", "House_Style", "Overall_Cond", "Roof_Style",
+              "Roof_Matl", "Exterior_1st", "Exterior_2nd", "Mas_Vnr_Type", "Exter_Cond",
+              "Foundation", "Bsmt_Cond", "Bsmt_Exposure", "BsmtFin_Type_1", "BsmtFin_Type_2",
+              "Heating", "Heating_QC", "Central_Air", "Electrical", "Functional", "Garage_Type",
+              "Garage_Finish", "Garage_Cond", "Paved_Drive", "Pool_QC", "Fence", "Misc_Feature",
+              "Sale_Type", "Sale_Condition"], "Central_Air", "Y"),
 }
 DISCRETE, TARGET, POSITIVE = TABLES["adult"]
 

@@ -38,7 +38,7 @@ DPSYNTH="$CARGO_TARGET_DIR/debug/dpsynth"
 case "$TABLE" in
   adult) CSV=../shared/datasets/adult.csv; ROWS=../shared/datasets/adult_holdout_rows.txt ;;
   credit) CSV=datasets/credit_data.csv; ROWS=../shared/datasets/credit_data_holdout_rows.txt ;;
-  churn|attrition|diamonds) CSV=datasets/$TABLE.csv; ROWS=datasets/${TABLE}_holdout_rows.txt ;;
+  churn|attrition|diamonds|ames) CSV=datasets/$TABLE.csv; ROWS=datasets/${TABLE}_holdout_rows.txt ;;
   *) echo "unknown table $TABLE (adult, credit, churn, attrition or diamonds)" >&2; exit 2 ;;
 esac
 OUT=target/quality/$TABLE

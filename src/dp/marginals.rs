@@ -33,7 +33,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::noise::DpRng;
-use crate::transform::{ColumnStates, SparseRows};
+use crate::transform::{weighted_index, ColumnStates, SparseRows};
 
 /// Number of pair tables for `columns` columns (every unordered pair).
 pub fn pair_count(columns: usize) -> usize {
@@ -99,17 +99,13 @@ impl NoisyPairs {
             // The root's margin from its first table.
             let t = edges[root][0];
             let (a, b) = self.pairs[t];
-            let (sa, sb) = (self.states[a], self.states[b]);
-            let margin: Vec<f64> = if a == root {
-                (0..sa)
-                    .map(|i| self.tables[t][i * sb..(i + 1) * sb].iter().sum())
-                    .collect()
-            } else {
-                (0..sb)
-                    .map(|j| (0..sa).map(|i| self.tables[t][i * sb + j]).sum())
-                    .collect()
-            };
-            states[root] = Some((0..n).map(|_| pick(&margin, rng) as u32).collect());
+            let (rows, cols) = margins(&self.tables[t], self.states[b]);
+            let margin = if a == root { rows } else { cols };
+            states[root] = Some(
+                (0..n)
+                    .map(|_| weighted_index(&margin, rng) as u32)
+                    .collect(),
+            );
             let mut stack = vec![root];
             while let Some(parent) = stack.pop() {
                 for &t in &edges[parent] {
@@ -120,6 +116,8 @@ impl NoisyPairs {
                     }
                     let (sa, sb) = (self.states[a], self.states[b]);
                     let table = &self.tables[t];
+                    let (rows, cols) = margins(table, sb);
+                    let child_margin = if a == parent { cols } else { rows };
                     let given = states[parent].as_ref().expect("parents are drawn first");
                     let drawn = given
                         .iter()
@@ -130,7 +128,13 @@ impl NoisyPairs {
                             } else {
                                 (0..sa).map(|i| table[i * sb + s]).collect()
                             };
-                            pick(&weights, rng) as u32
+                            // A parent state this table gives no mass (the tables are noisy
+                            // and need not agree on a shared column): the child's margin.
+                            if weights.iter().all(|&w| w <= 0.0) {
+                                weighted_index(&child_margin, rng) as u32
+                            } else {
+                                weighted_index(&weights, rng) as u32
+                            }
                         })
                         .collect();
                     states[child] = Some(drawn);
@@ -142,15 +146,22 @@ impl NoisyPairs {
     }
 }
 
+/// The row and column sums of a table `[ra, rb]`, row-major.
+fn margins(table: &[f64], rb: usize) -> (Vec<f64>, Vec<f64>) {
+    let ra = table.len() / rb.max(1);
+    let rows = (0..ra)
+        .map(|i| table[i * rb..(i + 1) * rb].iter().sum())
+        .collect();
+    let cols = (0..rb)
+        .map(|j| (0..ra).map(|i| table[i * rb + j]).sum())
+        .collect();
+    (rows, cols)
+}
+
 /// Mutual information (nats) of a joint probability table `[ra, rb]`, row-major.
 fn mutual_information(table: &[f64], rb: usize) -> f64 {
     let ra = table.len() / rb.max(1);
-    let rows: Vec<f64> = (0..ra)
-        .map(|i| table[i * rb..(i + 1) * rb].iter().sum())
-        .collect();
-    let cols: Vec<f64> = (0..rb)
-        .map(|j| (0..ra).map(|i| table[i * rb + j]).sum())
-        .collect();
+    let (rows, cols) = margins(table, rb);
     let mut info = 0.0;
     for i in 0..ra {
         for j in 0..rb {
@@ -161,23 +172,6 @@ fn mutual_information(table: &[f64], rb: usize) -> f64 {
         }
     }
     info
-}
-
-/// An index drawn with probability proportional to `weights` (negative weights count as 0;
-/// all zero: uniform).
-fn pick(weights: &[f64], rng: &mut impl rand::Rng) -> usize {
-    let total: f64 = weights.iter().map(|w| w.max(0.0)).sum();
-    if total <= 0.0 {
-        return rng.random_range(0..weights.len().max(1));
-    }
-    let mut u = rng.random::<f64>() * total;
-    for (i, w) in weights.iter().enumerate() {
-        u -= w.max(0.0);
-        if u < 0.0 {
-            return i;
-        }
-    }
-    weights.len() - 1
 }
 
 /// Every unordered pair `(a, b)`, `a < b`, of `columns` columns, in table order.

@@ -82,6 +82,23 @@ impl ColumnStates {
     }
 }
 
+/// An index drawn with probability proportional to `weights` (negative weights count as 0;
+/// 0 when all are 0).
+pub fn weighted_index(weights: &[f64], rng: &mut impl Rng) -> usize {
+    let total: f64 = weights.iter().map(|w| w.max(0.0)).sum();
+    if total <= 0.0 {
+        return 0;
+    }
+    let mut u = rng.random::<f64>() * total;
+    for (i, w) in weights.iter().enumerate() {
+        u -= w.max(0.0);
+        if u < 0.0 {
+            return i;
+        }
+    }
+    weights.len() - 1
+}
+
 /// One column's fitted encoder.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Encoder {
@@ -410,27 +427,15 @@ impl DataTransformer {
         let mut rows = SparseRows::new(n, dim, per_row);
         let mut discrete_slots = Vec::new();
         let (mut offset, mut first) = (0, 0);
-        let pick = |weights: &[f64], rng: &mut dyn rand::RngCore| -> usize {
-            let total: f64 = weights.iter().map(|w| w.max(0.0)).sum();
-            if total <= 0.0 {
-                return 0;
-            }
-            let mut u = rng.random::<f64>() * total;
-            for (i, w) in weights.iter().enumerate() {
-                u -= w.max(0.0);
-                if u < 0.0 {
-                    return i;
-                }
-            }
-            weights.len() - 1
-        };
         for (enc, given) in self.encoders.iter().zip(states) {
             let count = entries_per_row(enc);
             match enc {
                 Encoder::Discrete(d) => {
                     let slots: Vec<u32> = match given {
                         Some(s) => s.iter().map(|&x| x.min(d.width() as u32 - 1)).collect(),
-                        None => (0..n).map(|_| pick(&d.counts, rng) as u32).collect(),
+                        None => (0..n)
+                            .map(|_| weighted_index(&d.counts, rng) as u32)
+                            .collect(),
                     };
                     for (r, &slot) in slots.iter().enumerate() {
                         rows.index[r * per_row + first] = (offset + slot as usize) as u32;
@@ -460,7 +465,7 @@ impl DataTransformer {
                         } else {
                             let mode = match state {
                                 Some(s) => s.min(c.modes.len() - 1),
-                                None => pick(&weights, rng),
+                                None => weighted_index(&weights, rng),
                             };
                             let m = &c.modes[mode];
                             let x = if m.exact {
