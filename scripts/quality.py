@@ -93,9 +93,23 @@ def score(train_path, holdout_path, synth_path):
           f"{f1_score(yh, pred, average='macro'):.3f}  ROC-AUC {roc_auc_score(yh, proba):.3f}")
 
 
+def relation(train, synthetic, column):
+    """Mean of a numeric column by target class, real against synthetic: shows whether a
+    dependence the classifier uses kept its sign (docs/quality.md, churn's inversion)."""
+    for name, path in (("real", train), ("synthetic", synthetic)):
+        df = load(path)
+        positive = df[TARGET].astype(str).str.strip().str.startswith(POSITIVE)
+        print(f"{name:>9}: mean {column} {df[column][positive].mean():.1f} where {TARGET} is "
+              f"{POSITIVE}, {df[column][~positive].mean():.1f} elsewhere")
+
+
 if __name__ == "__main__":
+    # python scripts/quality.py split TABLE CSV ROWS OUT | score TABLE TRAIN HOLDOUT SYNTHETIC
+    #   | relation TABLE TRAIN SYNTHETIC COLUMN
     DISCRETE, TARGET, POSITIVE = TABLES[sys.argv[2]]
     if sys.argv[1] == "split":
         split(*sys.argv[3:6])
+    elif sys.argv[1] == "relation":
+        relation(*sys.argv[3:6])
     else:
         score(*sys.argv[3:6])
