@@ -334,6 +334,11 @@ pub struct PrivacyConfig {
     /// generator the columns' shapes, leaving the private steps the joint structure.
     /// Default 0.
     pub warm_start_epochs: usize,
+    /// DP mode with a warm start: non-private steps on the warm start's surrogate rows after
+    /// every DP step (post-processing, free), so that the tree model of the noisy marginals
+    /// keeps anchoring the generator while the noisy critic trains. Not restored on resume.
+    /// Default 0 (experimental; docs/quality.md).
+    pub anchor_steps: usize,
     /// DP mode: also measure every two-way marginal (each pair of columns: categories, or a
     /// continuous column's mixture modes and null) in preprocessing's Gaussian mechanism, and
     /// train the generator to match them besides the critic. They cost no extra ε (the
@@ -372,6 +377,7 @@ impl Default for PrivacyConfig {
             bins: 64,
             other_label: "other".into(),
             warm_start_epochs: 0,
+            anchor_steps: 0,
             pair_marginals: false,
             pair_selection: PairSelection::Auto,
             selection_share: 0.1,

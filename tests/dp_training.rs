@@ -185,9 +185,10 @@ fn planted_row_appears_nowhere_with_pair_marginals() {
 #[test]
 fn planted_row_appears_nowhere_after_a_warm_start_from_the_pair_tree() {
     // The warm start's rows follow a tree model of the noisy pair tables: post-processing of
-    // them, so the planted row cannot reach the file through it, and it costs no step.
+    // them, so the planted row cannot reach the file through it, nor through the anchor steps
+    // on the same rows between DP steps, and neither costs a step.
     let toml = format!(
-        "{SMALL}\n[privacy]\npair_marginals = true\npreprocess_share = 0.3\nwarm_start_epochs = 2\n\n{}",
+        "{SMALL}\n[privacy]\npair_marginals = true\npreprocess_share = 0.3\nwarm_start_epochs = 2\nanchor_steps = 1\n\n{}",
         credit_domains()
     );
     let shown = check_planted_row_is_absent(&toml, &[], 5000.0);

@@ -88,6 +88,8 @@ pub struct Trainer {
     partial_losses: (f64, f64),
     total_steps: u64,
     dp: Option<DpRun>,
+    /// `privacy.anchor_steps`: the warm start's context on the surrogate rows and its stream.
+    anchor: Option<(StepContext, ChaCha8Rng)>,
 }
 
 /// Host-engine training: its networks (the table is the step context's).
@@ -400,6 +402,7 @@ impl Trainer {
             device: train_device.clone(),
             pairs,
         };
+        let mut anchor = None;
         if dp_mode && checkpoint.is_none() && config.privacy.warm_start_epochs > 0 {
             // Rows drawn from the noisy marginals only: post-processing, no privacy spent. With
             // pair tables, the columns follow a tree model of them (MST's way of sampling);
@@ -430,6 +433,9 @@ impl Trainer {
             let steps = config.privacy.warm_start_epochs * (warm_rows / t.batch_size).max(1);
             for _ in 0..steps {
                 nets = train_step(&warm, nets, &mut warm_rng, None).0;
+            }
+            if config.privacy.anchor_steps > 0 {
+                anchor = Some((warm, warm_rng));
             }
         }
         let host_engine = !dp_mode && crate::device::uses_host_engine(config.train.device);
@@ -494,6 +500,7 @@ impl Trainer {
             partial_losses: h.map_or((0.0, 0.0), |h| h.partial_losses),
             total_steps: h.map_or(0, |h| h.total_steps),
             dp,
+            anchor,
         })
     }
 
@@ -614,7 +621,12 @@ impl Trainer {
         self.ctx.device.seed(step_seed(self.seed, self.total_steps));
         self.total_steps += 1;
         let secret = self.dp.as_mut().map(DpRun::secret);
-        let (nets, losses) = train_step(&self.ctx, nets, &mut self.rng, secret);
+        let (mut nets, losses) = train_step(&self.ctx, nets, &mut self.rng, secret);
+        if let Some((warm, warm_rng)) = &mut self.anchor {
+            for _ in 0..self.config.privacy.anchor_steps {
+                nets = train_step(warm, nets, warm_rng, None).0;
+            }
+        }
         if let Some(run) = &mut self.dp {
             run.steps += self.ctx.discriminator_steps as u64;
         }
