@@ -336,8 +336,8 @@ pub struct PrivacyConfig {
     pub warm_start_epochs: usize,
     /// DP mode with a warm start: non-private steps on the warm start's surrogate rows after
     /// every DP step (post-processing, free), so that the tree model of the noisy marginals
-    /// keeps anchoring the generator while the noisy critic trains. Not restored on resume.
-    /// Default 0 (experimental; docs/quality.md).
+    /// keeps anchoring the generator while the noisy critic trains (a resumed run rebuilds the
+    /// same surrogate rows). Default 0; `configs/dp-discover.toml` uses 2 (docs/quality.md).
     pub anchor_steps: usize,
     /// DP mode: also measure every two-way marginal (each pair of columns: categories, or a
     /// continuous column's mixture modes and null) in preprocessing's Gaussian mechanism, and

@@ -26,6 +26,7 @@ delta = 1e-6
 "#;
 
 fn audited(switches: AuditSwitches, row_canaries: usize) -> AuditReport {
+    let _serial = crate::util::serial_flex();
     let config = RunConfig::from_toml(&format!("{SMALL}\n{}", credit_domains()), "test").unwrap();
     let settings = AuditSettings {
         gradient_canaries: 2000,

@@ -181,6 +181,7 @@ fn check_against_reference(device: &Device, clip_norms: &[f64]) {
 
 #[test]
 fn fast_clipped_sum_matches_one_row_at_a_time_on_flex() {
+    let _serial = crate::util::serial_flex();
     check_against_reference(&Device::flex(), &[0.5, 5.0, 1e6]);
 }
 
@@ -191,6 +192,7 @@ fn fast_clipped_sum_matches_one_row_at_a_time_on_ndarray() {
 
 #[test]
 fn one_extreme_row_moves_the_clipped_sum_by_at_most_c() {
+    let _serial = crate::util::serial_flex();
     let device = Device::flex();
     let critic = critic(&device.clone().autodiff());
     let base = rows(&critic, 8, &device);
@@ -251,6 +253,7 @@ fn fast_clipped_sum_matches_one_row_at_a_time_on_wgpu() {
 /// enough for tight estimates: mean (sum / B) and standard deviation (σC / B) per coordinate.
 #[test]
 fn noisy_gradient_adds_sigma_c_noise_to_every_parameter_and_divides_by_b() {
+    let _serial = crate::util::serial_flex();
     use dpsynth::dp::clip::noisy_gradient;
     let device = Device::flex();
     let wide = DiscriminatorConfig {

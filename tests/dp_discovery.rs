@@ -228,6 +228,7 @@ fn a_small_table_finds_most_of_51_categories_or_says_so() {
 
 #[test]
 fn samples_stay_inside_types_and_public_domains() {
+    let _serial = crate::util::serial_flex();
     // Public complete lists, integers, non-nullable columns: no sampled value outside them.
     let mut config = RunConfig::from_toml(
         &format!(

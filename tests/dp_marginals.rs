@@ -137,6 +137,7 @@ fn noisy_pairs_are_distributions_near_the_truth() {
 
 #[test]
 fn the_generator_loss_reads_the_layout_the_counts_use() {
+    let _serial = crate::util::serial_flex();
     let (_, transformer, encoded) = encoded_credit();
     let layout = transformer.column_states();
     let n = 400;
@@ -205,6 +206,7 @@ fn the_generator_loss_reads_the_layout_the_counts_use() {
 
 #[test]
 fn pair_marginals_share_the_histograms_mechanism() {
+    let _serial = crate::util::serial_flex();
     let domains = RunConfig::from_toml(&crate::util::credit_domains(), "credit-dp.toml").unwrap();
     let mut config = RunConfig::from_toml(
         "[model]\nembedding_dim = 8\ngenerator_dims = [16]\ndiscriminator_dims = [16]\n[train]\nepochs = 1\nbatch_size = 500\n",
@@ -244,6 +246,7 @@ fn pair_marginals_share_the_histograms_mechanism() {
 
 #[test]
 fn pair_marginals_without_a_measurement_budget_are_refused() {
+    let _serial = crate::util::serial_flex();
     let domains = RunConfig::from_toml(&crate::util::credit_domains(), "credit-dp.toml").unwrap();
     let mut config = RunConfig::default();
     config.train.epochs = 1;
@@ -266,6 +269,7 @@ fn pair_marginals_without_a_measurement_budget_are_refused() {
 
 #[test]
 fn a_wide_table_measures_a_tree_of_pairs_chosen_under_dp() {
+    let _serial = crate::util::serial_flex();
     // 17 text columns (136 pairs: `auto` picks a tree): x1 follows x0 and x3 follows x2 on 90%
     // of rows, the rest are independent. The tree must hold both dependent pairs.
     let rows = 3000;

@@ -219,6 +219,7 @@ fn dp_config(epochs: usize) -> RunConfig {
 
 #[test]
 fn ledger_reports_the_accountants_epsilon_and_the_budget_holds() {
+    let _serial = crate::util::serial_flex();
     let mut config = dp_config(2);
     config.train.discriminator_steps = 2;
     let mut trainer = Trainer::new(credit(), &config, &Device::flex()).unwrap();
@@ -278,6 +279,7 @@ fn ledger_reports_the_accountants_epsilon_and_the_budget_holds() {
 
 #[test]
 fn public_category_list_maps_unlisted_values_to_other() {
+    let _serial = crate::util::serial_flex();
     let mut config = dp_config(1);
     config.privacy.discover = true;
     let public: RunConfig = RunConfig::from_toml(
@@ -431,6 +433,7 @@ fn privacy_command_plans_without_data() {
 /// without the step they would be the initial ones, so the check can fail.
 #[test]
 fn dp_critic_step_fake_rows_do_not_depend_on_the_private_batch() {
+    let _serial = crate::util::serial_flex();
     let mut config = dp_config(1);
     // No histograms: with uniform frequencies the transformer, and so the generator's input,
     // is the same for both tables; only the critic step reads their rows.
@@ -471,6 +474,7 @@ fn dp_critic_step_fake_rows_do_not_depend_on_the_private_batch() {
 /// without nulls and without the mark gets none, so it never learns to emit them.
 #[test]
 fn nullable_columns_keep_their_null_slot() {
+    let _serial = crate::util::serial_flex();
     let config = dp_config(1);
     assert!(config.privacy.columns["Income"].nullable);
     assert!(!config.privacy.columns["Age"].nullable);

@@ -38,6 +38,7 @@ pub fn tiny_model() -> PathBuf {
 
 #[test]
 fn holds_only_generator_tensors_and_round_trips() {
+    let _serial = crate::util::serial_flex();
     let path = tiny_model();
     let file = ModelFile::read(&path).unwrap();
     assert!(!file.tensors.is_empty());

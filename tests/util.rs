@@ -88,3 +88,11 @@ pub fn credit_domains() -> String {
     let end = text.find("[output]").unwrap();
     text[start..end].to_string()
 }
+
+/// Serialises the tests that draw from burn-flex's random generator in this process: the
+/// generator is one per backend and shared by every test thread, so a test that compares two
+/// seeded runs bit for bit (tests/dp_training.rs) fails when another test draws in between.
+pub fn serial_flex() -> std::sync::MutexGuard<'static, ()> {
+    static FLEX: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    FLEX.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}

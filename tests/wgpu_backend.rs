@@ -73,6 +73,7 @@ fn ndarray_and_wgpu_agree() {
 
 #[test]
 fn batch_statistics_match_burns_batchnorm_in_training() {
+    let _serial = crate::util::serial_flex();
     // `sample --batch-norm batch` normalises by hand; burn's own BatchNorm does the same on an
     // autodiff device (training mode). Compare on a random generator and input.
     use dpsynth::model::GeneratorConfig;

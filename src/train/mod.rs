@@ -403,7 +403,8 @@ impl Trainer {
             pairs,
         };
         let mut anchor = None;
-        if dp_mode && checkpoint.is_none() && config.privacy.warm_start_epochs > 0 {
+        let warm_start = config.privacy.warm_start_epochs > 0;
+        if dp_mode && warm_start && (checkpoint.is_none() || config.privacy.anchor_steps > 0) {
             // Rows drawn from the noisy marginals only: post-processing, no privacy spent. With
             // pair tables, the columns follow a tree model of them (MST's way of sampling);
             // otherwise each column is drawn on its own.
@@ -429,10 +430,15 @@ impl Trainer {
             warm.n_rows = warm_rows;
             warm.generator_steps = 1;
             warm.discriminator_steps = 1;
-            device.seed(seed ^ WARM_START_STREAM);
-            let steps = config.privacy.warm_start_epochs * (warm_rows / t.batch_size).max(1);
-            for _ in 0..steps {
-                nets = train_step(&warm, nets, &mut warm_rng, None).0;
+            // A resumed run rebuilds the same surrogate rows for its anchor steps (their stream
+            // restarts: the rows are free, so this changes nothing the guarantee rests on), but
+            // its networks come from the checkpoint.
+            if checkpoint.is_none() {
+                device.seed(seed ^ WARM_START_STREAM);
+                let steps = config.privacy.warm_start_epochs * (warm_rows / t.batch_size).max(1);
+                for _ in 0..steps {
+                    nets = train_step(&warm, nets, &mut warm_rng, None).0;
+                }
             }
             if config.privacy.anchor_steps > 0 {
                 anchor = Some((warm, warm_rng));
