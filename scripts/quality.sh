@@ -33,8 +33,11 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 "$VENV/bin/python" -c "import sdmetrics, sklearn, pandas" 2>/dev/null \
   || "$VENV/bin/pip" install --quiet "sdmetrics==0.32.*" scikit-learn pandas
-cargo build --quiet --bin dpsynth
-DPSYNTH="$CARGO_TARGET_DIR/debug/dpsynth"
+# DPSYNTH=PATH runs a binary built earlier (a background run then survives rebuilds).
+if [ -z "${DPSYNTH:-}" ]; then
+  cargo build --quiet --bin dpsynth
+  DPSYNTH="$CARGO_TARGET_DIR/debug/dpsynth"
+fi
 case "$TABLE" in
   adult) CSV=../shared/datasets/adult.csv; ROWS=../shared/datasets/adult_holdout_rows.txt ;;
   credit) CSV=datasets/credit_data.csv; ROWS=../shared/datasets/credit_data_holdout_rows.txt ;;

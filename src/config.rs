@@ -339,6 +339,10 @@ pub struct PrivacyConfig {
     /// keeps anchoring the generator while the noisy critic trains (a resumed run rebuilds the
     /// same surrogate rows). Default 0; `configs/dp-discover.toml` uses 2 (docs/quality.md).
     pub anchor_steps: usize,
+    /// DP mode with a warm start and pair tables: passes of raking that reweight the tree
+    /// model's surrogate rows towards every measured pair table, not only the tree's
+    /// (post-processing, free; `NoisyPairs::rake`). Default 0 (the tree model alone).
+    pub rake_rounds: usize,
     /// DP mode: also measure every two-way marginal (each pair of columns: categories, or a
     /// continuous column's mixture modes and null) in preprocessing's Gaussian mechanism, and
     /// train the generator to match them besides the critic. They cost no extra ε (the
@@ -378,6 +382,7 @@ impl Default for PrivacyConfig {
             other_label: "other".into(),
             warm_start_epochs: 0,
             anchor_steps: 0,
+            rake_rounds: 0,
             pair_marginals: false,
             pair_selection: PairSelection::Auto,
             selection_share: 0.1,

@@ -125,8 +125,25 @@ fn estimated_bounds_keep_at_least_99_percent_of_rows() {
         let (clipped, transformer, ledger) = fit(table.clone(), seed);
         assert_eq!(ledger.estimated_bounds.len(), 5);
         assert!(ledger.bounds_noise_std > 0.0, "{ledger:?}");
-        // Five grid and five places histograms, five main histograms: all charged.
-        assert_eq!(ledger.histograms, 15);
+        // Five grid and five places histograms, five main histograms, and one more for each
+        // column whose values sat in a small part of its range: all charged.
+        assert_eq!(ledger.histograms, 15 + ledger.narrowed_bounds.len());
+        // The year (2001-2012) sits in one bin of its log-scale bounds ([563, 5623]): it is
+        // measured again over that bin, so its mixture sees single years, not 80-year bins.
+        assert!(
+            ledger.narrowed_bounds.contains(&"year".to_string()),
+            "seed {seed}: {:?}",
+            ledger.narrowed_bounds
+        );
+        let Encoder::Continuous(year) = &transformer.encoders[3] else {
+            panic!()
+        };
+        assert!(
+            year.max - year.min <= 100.0 && year.min <= 2001.0 && year.max >= 2012.0,
+            "seed {seed}: year range [{}, {}]",
+            year.min,
+            year.max
+        );
         for (c, original) in originals.iter().enumerate() {
             let moved = (0..rows)
                 .filter(|&i| clipped.columns[c].values.number(i) != Some(original[i]))

@@ -212,6 +212,10 @@ impl Ledger {
                 list(&pre.discovered_categories),
             ),
             ("bounds estimated under DP", list(&pre.estimated_bounds)),
+            (
+                "bounds narrowed by a second histogram",
+                list(&pre.narrowed_bounds),
+            ),
             ("storage types decided under DP", list(&pre.typed_under_dp)),
             (
                 "folded into \"other\"",

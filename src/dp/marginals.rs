@@ -55,16 +55,11 @@ pub struct NoisyPairs {
 }
 
 impl NoisyPairs {
-    /// `n` rows of column states drawn from a tree-structured model of these tables, as MST
-    /// samples its synthetic rows (post-processing of the noisy tables; no row is read): a
-    /// maximum spanning forest over the measured pairs weighted by each table's mutual
-    /// information, each tree rooted at its first column, the root's state drawn from its
-    /// margin in one of its tables and every other column's from its table conditioned on its
-    /// parent's state. Returns `[column][row]`; `None` for a column in no measured pair (the
-    /// caller draws it from its one-way histogram).
-    pub fn sample_states(&self, n: usize, rng: &mut impl rand::Rng) -> Vec<Option<Vec<u32>>> {
+    /// The tree model's edges: a maximum spanning forest over the measured pairs weighted by
+    /// each table's mutual information (Kruskal, highest first). Returns, per column, the
+    /// indices of the tables of its edges.
+    pub fn tree(&self) -> Vec<Vec<usize>> {
         let k = self.states.len();
-        // Kruskal on mutual information, highest first.
         let mut order: Vec<usize> = (0..self.pairs.len()).collect();
         let info: Vec<f64> = self
             .pairs
@@ -91,6 +86,18 @@ impl NoisyPairs {
                 edges[b].push(t);
             }
         }
+        edges
+    }
+
+    /// `n` rows of column states drawn from a tree-structured model of these tables, as MST
+    /// samples its synthetic rows (post-processing of the noisy tables; no row is read): the
+    /// maximum spanning forest of [`tree`](Self::tree), each tree rooted at its first column,
+    /// the root's state drawn from its margin in one of its tables and every other column's
+    /// from its table conditioned on its parent's state. Returns `[column][row]`; `None` for a
+    /// column in no measured pair (the caller draws it from its one-way histogram).
+    pub fn sample_states(&self, n: usize, rng: &mut impl rand::Rng) -> Vec<Option<Vec<u32>>> {
+        let k = self.states.len();
+        let edges = self.tree();
         let mut states: Vec<Option<Vec<u32>>> = vec![None; k];
         for root in 0..k {
             if states[root].is_some() || edges[root].is_empty() {
@@ -144,6 +151,130 @@ impl NoisyPairs {
         }
         states
     }
+}
+
+impl NoisyPairs {
+    /// Raking (iterative proportional fitting on rows, as survey weights are raked): weights for
+    /// rows of column states (e.g. drawn by [`sample_states`](Self::sample_states), which keeps
+    /// only a tree of the tables) so that their weighted pair tables come close to every
+    /// measured table, the ones the tree left out included, and each column's states to
+    /// `margins[column]` (its one-way probabilities; an empty list skips the column). Each of
+    /// `rounds` passes visits every table whose columns have states and multiplies each row's
+    /// weight by its cell's target over its current mass, the ratio held within
+    /// `[1 / RAKE_CLAMP, RAKE_CLAMP]` (the noisy tables need not agree, and one empty target
+    /// cell must not erase every row in it).
+    /// Post-processing of the noisy tables: no row is read. Returns one weight per row, mean 1.
+    pub fn rake(
+        &self,
+        states: &[Option<Vec<u32>>],
+        margins: &[Vec<f64>],
+        rounds: usize,
+    ) -> Vec<f64> {
+        let n = states.iter().flatten().map(Vec::len).next().unwrap_or(0);
+        let mut weights = vec![1.0; n];
+        if n == 0 {
+            return weights;
+        }
+        let mut cell = vec![0usize; n];
+        // Every pair table, then every column's one-way margin (measured with less noise than
+        // a pair table's margins), so that a round ends on the one-way shapes.
+        let pairs = self
+            .pairs
+            .iter()
+            .zip(&self.tables)
+            .map(|(&(a, b), t)| (a, Some(b), t));
+        let singles = margins.iter().enumerate().map(|(a, m)| (a, None, m));
+        let targets: Vec<(usize, Option<usize>, &Vec<f64>)> = pairs.chain(singles).collect();
+        for _ in 0..rounds {
+            for &(a, b, table) in &targets {
+                let Some(sa) = &states[a] else { continue };
+                let (sb, rb) = match b {
+                    Some(b) => match &states[b] {
+                        Some(sb) => (Some(sb), self.states[b]),
+                        None => continue,
+                    },
+                    None => (None, 1),
+                };
+                if table.is_empty() {
+                    continue;
+                }
+                let mut mass = vec![0.0; table.len()];
+                for r in 0..n {
+                    let j = sb.map_or(0, |sb| sb[r] as usize);
+                    cell[r] = (sa[r] as usize * rb + j).min(table.len() - 1);
+                    mass[cell[r]] += weights[r];
+                }
+                let total: f64 = mass.iter().sum();
+                let ratio: Vec<f64> = table
+                    .iter()
+                    .zip(&mass)
+                    .map(|(&want, &have)| {
+                        if have <= 0.0 {
+                            1.0
+                        } else {
+                            (want * total / have).clamp(1.0 / RAKE_CLAMP, RAKE_CLAMP)
+                        }
+                    })
+                    .collect();
+                for r in 0..n {
+                    weights[r] *= ratio[cell[r]];
+                }
+                let mean = weights.iter().sum::<f64>() / n as f64;
+                weights.iter_mut().for_each(|w| *w /= mean);
+            }
+        }
+        weights
+    }
+}
+
+impl NoisyPairs {
+    /// `n` rows of column states from the tree model ([`sample_states`](Self::sample_states);
+    /// `2n` drawn), raked towards every measured table and the one-way `margins` for `rounds`
+    /// passes ([`rake`](Self::rake)) and resampled to `n` by their weights; `rounds = 0` is the tree
+    /// model alone. Post-processing of the noisy tables.
+    pub fn sample_raked_states(
+        &self,
+        n: usize,
+        margins: &[Vec<f64>],
+        rounds: usize,
+        rng: &mut impl rand::Rng,
+    ) -> Vec<Option<Vec<u32>>> {
+        if rounds == 0 {
+            return self.sample_states(n, rng);
+        }
+        let drawn = self.sample_states(2 * n, rng);
+        let weights = self.rake(&drawn, margins, rounds);
+        let chosen = resample(&weights, n, rng);
+        drawn
+            .into_iter()
+            .map(|s| s.map(|s| chosen.iter().map(|&r| s[r]).collect()))
+            .collect()
+    }
+}
+
+/// Largest factor one raking update may move a row's weight by (see [`NoisyPairs::rake`]).
+pub const RAKE_CLAMP: f64 = 8.0;
+
+/// `n` row indices drawn in proportion to `weights` (systematic resampling: one uniform, so the
+/// number of copies of each row is within one of `n` times its share).
+pub fn resample(weights: &[f64], n: usize, rng: &mut impl rand::Rng) -> Vec<usize> {
+    let total: f64 = weights.iter().sum();
+    if weights.is_empty() || total <= 0.0 {
+        return Vec::new();
+    }
+    let step = total / n as f64;
+    let mut point = rng.random::<f64>() * step;
+    let (mut row, mut cumulative) = (0, weights[0]);
+    let mut chosen = Vec::with_capacity(n);
+    for _ in 0..n {
+        while point >= cumulative && row + 1 < weights.len() {
+            row += 1;
+            cumulative += weights[row];
+        }
+        chosen.push(row);
+        point += step;
+    }
+    chosen
 }
 
 /// The row and column sums of a table `[ra, rb]`, row-major.
@@ -447,5 +578,86 @@ mod tests {
         assert!(p.iter().all(|&v| v >= 0.0));
         assert!((p.iter().sum::<f64>() - 10.0).abs() < 1e-9);
         assert!(dist(&p) <= best + 1e-9, "{} > {best}", dist(&p));
+    }
+
+    #[test]
+    fn raking_recovers_a_pair_the_tree_left_out() {
+        // Three columns with all three pairs dependent (a loop): p(x, y, z) ∝ exp(θ_xy + θ_xz
+        // + θ_yz). The tree keeps two of the three exact pair tables; rows raked towards all
+        // three must match every table, the left-out one included, where the tree's rows do not.
+        let (sx, sy, sz) = (3usize, 3usize, 2usize);
+        let mut joint = vec![0.0; sx * sy * sz];
+        for x in 0..sx {
+            for y in 0..sy {
+                for z in 0..sz {
+                    let same_xy = if x == y { 1.2 } else { 0.0 };
+                    let xz = if (x == 2) == (z == 1) { 1.0 } else { 0.0 };
+                    let yz = if (y == 0) == (z == 1) { 1.0 } else { 0.0 };
+                    joint[(x * sy + y) * sz + z] = f64::exp(same_xy + xz + yz);
+                }
+            }
+        }
+        let total: f64 = joint.iter().sum();
+        joint.iter_mut().for_each(|p| *p /= total);
+        let pair = |a: usize, b: usize| -> Vec<f64> {
+            let s = [sx, sy, sz];
+            let mut t = vec![0.0; s[a] * s[b]];
+            for x in 0..sx {
+                for y in 0..sy {
+                    for z in 0..sz {
+                        let v = [x, y, z];
+                        t[v[a] * s[b] + v[b]] += joint[(x * sy + y) * sz + z];
+                    }
+                }
+            }
+            t
+        };
+        let noisy = NoisyPairs {
+            states: vec![sx, sy, sz],
+            pairs: vec![(0, 1), (0, 2), (1, 2)],
+            tables: vec![pair(0, 1), pair(0, 2), pair(1, 2)],
+            noise_std: 0.0,
+        };
+        let n = 100_000;
+        let worst = |states: &[Option<Vec<u32>>]| -> f64 {
+            let mut worst: f64 = 0.0;
+            for (&(a, b), want) in noisy.pairs.iter().zip(&noisy.tables) {
+                let rb = noisy.states[b];
+                let mut got = vec![0.0; want.len()];
+                let (sa, sb) = (states[a].as_ref().unwrap(), states[b].as_ref().unwrap());
+                for r in 0..n {
+                    got[sa[r] as usize * rb + sb[r] as usize] += 1.0 / n as f64;
+                }
+                let tv: f64 = got
+                    .iter()
+                    .zip(want)
+                    .map(|(g, w)| (g - w).abs())
+                    .sum::<f64>()
+                    / 2.0;
+                worst = worst.max(tv);
+            }
+            worst
+        };
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(8);
+        let tree = worst(&noisy.sample_states(n, &mut rng));
+        let raked = worst(&noisy.sample_raked_states(n, &[], 10, &mut rng));
+        assert!(tree > 0.03, "the tree should miss the loop: TV {tree}");
+        assert!(raked < 0.01, "raked rows: TV {raked} (tree {tree})");
+    }
+
+    #[test]
+    fn resampling_keeps_each_rows_share() {
+        let weights = [0.5, 0.0, 3.0, 1.5, 5.0];
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
+        let n = 1000;
+        let chosen = resample(&weights, n, &mut rng);
+        assert_eq!(chosen.len(), n);
+        for (row, w) in weights.iter().enumerate() {
+            let copies = chosen.iter().filter(|&&r| r == row).count() as f64;
+            assert!(
+                (copies - n as f64 * w / 10.0).abs() <= 1.0,
+                "row {row}: {copies}"
+            );
+        }
     }
 }

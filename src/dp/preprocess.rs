@@ -83,6 +83,10 @@ pub struct PreprocessLedger {
     /// `type` metadata (only with `privacy.discover`): not covered by the guarantee.
     #[serde(default)]
     pub types_from_rows: Vec<String>,
+    /// Columns whose values sat in a small part of their estimated range, measured again over
+    /// that part with the bounds share (`NARROW_SPAN`); their bounds are the narrowed ones.
+    #[serde(default)]
+    pub narrowed_bounds: Vec<String>,
     /// Rounds of the tree's pair selection (`privacy.pair_selection`; 0: every pair).
     #[serde(default)]
     pub selection_rounds: usize,
@@ -90,6 +94,63 @@ pub struct PreprocessLedger {
     #[serde(default)]
     pub selection_epsilon: f64,
 }
+
+/// A continuous column whose values sit in at most this share of its estimated range gets a
+/// second histogram over that part (`narrowed`).
+pub const NARROW_SPAN: f64 = 0.125;
+
+/// The part of `range` that a column's values sit in, when it is at most [`NARROW_SPAN`] of it.
+/// `counts` is the noisy histogram `[bins..., at lo, at hi, null]` with noise std `std`. As for
+/// the bounds (`bounds.rs`), the body bins above [`bounds::STRONG`] deviations seed the part and
+/// it grows over neighbours above [`bounds::WEAK`] deviations (an isolated bin of noise cannot
+/// widen it), and a bound whose spike clears the strong level stays. The part must hold all but
+/// [`NARROW_OUTSIDE`] of the rows by the noisy counts (`rows` is the public row count).
+/// Rounded outward to whole numbers for an integer column. Post-processing.
+fn narrowed(
+    counts: &[f64],
+    std: f64,
+    rows: f64,
+    range: (f64, f64),
+    integer: bool,
+) -> Option<(f64, f64)> {
+    let bins = counts.len().checked_sub(3)?;
+    let (lo, hi) = range;
+    let width = (hi - lo) / bins as f64;
+    let body = &counts[..bins];
+    let strong = |i: usize| body[i] > bounds::STRONG * std;
+    let weak = |i: usize| body[i] > bounds::WEAK * std;
+    let mut first = (0..bins).find(|&i| strong(i))?;
+    let mut last = (0..bins).rev().find(|&i| strong(i))?;
+    while first > 0 && weak(first - 1) {
+        first -= 1;
+    }
+    while last + 1 < bins && weak(last + 1) {
+        last += 1;
+    }
+    let mut new_lo = lo + first as f64 * width;
+    let mut new_hi = (lo + (last + 1) as f64 * width).min(hi);
+    if counts[bins] > bounds::STRONG * std {
+        new_lo = lo;
+    }
+    if counts[bins + 1] > bounds::STRONG * std {
+        new_hi = hi;
+    }
+    if integer {
+        (new_lo, new_hi) = (new_lo.floor().max(lo), new_hi.ceil().min(hi));
+    }
+    // The rows outside the part, estimated from the public row count minus the noisy counts
+    // inside it, at the bounds and null (a spread-out column whose bins each sit near the
+    // noise must not be narrowed to its few loud bins): at most NARROW_OUTSIDE of the rows.
+    let inside: f64 = body[first..=last].iter().sum::<f64>() + counts[bins..].iter().sum::<f64>();
+    let outside = rows - inside;
+    let narrow = new_hi - new_lo <= NARROW_SPAN * (hi - lo)
+        && new_hi > new_lo
+        && outside <= NARROW_OUTSIDE * rows;
+    narrow.then_some((new_lo, new_hi))
+}
+
+/// Largest share of rows a narrowed range may leave outside, by the noisy estimate.
+pub const NARROW_OUTSIDE: f64 = 0.02;
 
 /// `x` with `P(N(0, 1) > x) = p`, by bisection on `erfc`.
 fn normal_upper_quantile(p: f64) -> f64 {
@@ -392,6 +453,7 @@ pub fn fit_private_transformer(
         types_from_rows,
         selection_rounds: 0,
         selection_epsilon: 0.0,
+        narrowed_bounds: Vec::new(),
     };
     let plans: Vec<Plan> = schema
         .columns
@@ -473,8 +535,10 @@ pub fn fit_private_transformer(
         })
         .collect();
     let discovering = ledger.discovered_categories.len();
+    // Per column without bounds: its log-scale grid and, when its values turn out to sit in a
+    // small part of the range, a second histogram over that part (`NARROW_SPAN`).
     let bound_measures =
-        ledger.estimated_bounds.len() + numeric_unbounded.iter().filter(|&&b| b).count();
+        2 * ledger.estimated_bounds.len() + numeric_unbounded.iter().filter(|&&b| b).count();
     let tables = plans.len() - discovering + ledger.pair_tables;
     let weights = budget_weights(
         privacy,
@@ -698,15 +762,20 @@ pub fn fit_private_transformer(
                 // zero-inflated amount, a clipped tail) keep their spike instead of being
                 // smeared over the first bin.
                 let (at_lo, at_hi, null_bucket) = (bins, bins + 1, bins + 2);
-                let mut counts = vec![0.0; bins + 3];
-                for i in 0..n {
-                    match values.number(i) {
-                        Some(x) if x <= lo => counts[at_lo] += 1.0,
-                        Some(x) if x >= hi => counts[at_hi] += 1.0,
-                        Some(x) => counts[(((x - lo) / width) as usize).min(bins - 1)] += 1.0,
-                        None => counts[null_bucket] += 1.0,
+                let histogram = |values: &Values, lo: f64, hi: f64| {
+                    let width = (hi - lo) / bins as f64;
+                    let mut counts = vec![0.0; bins + 3];
+                    for i in 0..n {
+                        match values.number(i) {
+                            Some(x) if x <= lo => counts[at_lo] += 1.0,
+                            Some(x) if x >= hi => counts[at_hi] += 1.0,
+                            Some(x) => counts[(((x - lo) / width) as usize).min(bins - 1)] += 1.0,
+                            None => counts[null_bucket] += 1.0,
+                        }
                     }
-                }
+                    counts
+                };
+                let mut counts = histogram(values, lo, hi);
                 if measured {
                     noisy(&mut counts, count_noise_std, rng);
                 } else {
@@ -715,13 +784,31 @@ pub fn fit_private_transformer(
                     counts[at_hi] = 0.0;
                     counts[null_bucket] = 0.0;
                 }
-                let null = counts[null_bucket];
-                let centres: Vec<f64> = (0..bins).map(|b| lo + (b as f64 + 0.5) * width).collect();
                 // Bins whose noisy count is within two noise deviations of zero are mostly
                 // noise: dropping them (post-processing) keeps the mixture from spreading mass
                 // over empty ranges. The bounds are kept: shrinking them to the bins that
                 // clear the noise clipped the tails of small tables (issue 21).
-                let floor = 2.0 * count_noise_std;
+                let mut floor = 2.0 * count_noise_std;
+                let (mut lo, mut hi, mut width) = (lo, hi, width);
+                if let (None, Some((new_lo, new_hi))) = (
+                    bounds,
+                    narrowed(&counts, count_noise_std, n_rows, (lo, hi), integer)
+                        .filter(|_| measured),
+                ) {
+                    // The values sit in a few bins of the estimated range (a year in
+                    // [563, 5623], a latitude in [17.8, 177.8]): measure them again over
+                    // that part, with the bounds share (its slot is reserved above), so the
+                    // mixture sees them at 64 bins' resolution (`narrowed`).
+                    (lo, hi) = (new_lo, new_hi);
+                    width = (hi - lo) / bins as f64;
+                    values.clamp_numbers(lo, hi);
+                    counts = histogram(values, lo, hi);
+                    noisy(&mut counts, bounds_std, rng);
+                    floor = 2.0 * bounds_std;
+                    ledger.narrowed_bounds.push(column.name.clone());
+                }
+                let null = counts[null_bucket];
+                let centres: Vec<f64> = (0..bins).map(|b| lo + (b as f64 + 0.5) * width).collect();
                 let keep = |c: f64| if c > floor { c } else { 0.0 };
                 let mut body: Vec<f64> = counts[..bins].iter().map(|&c| keep(c)).collect();
                 let atoms = vec![(lo, keep(counts[at_lo])), (hi, keep(counts[at_hi]))];
@@ -732,7 +819,7 @@ pub fn fit_private_transformer(
                 // A null indicator when the metadata says nullable, or the noisy null count
                 // clears three noise deviations; without one, the column's few nulls are
                 // encoded at the middle of its range.
-                let has_null = nullable(&column.name) || clears(null, count_noise_std);
+                let has_null = nullable(&column.name) || clears(null, floor / 2.0);
                 let null_share = if measured && has_null {
                     null.max(0.0) / n_rows
                 } else {
@@ -781,6 +868,49 @@ mod tests {
                 "{m:?}"
             );
         }
+    }
+
+    #[test]
+    fn only_a_column_whose_rows_sit_in_a_few_bins_is_narrowed() {
+        // [64 bins, at lo, at hi, null], noise std 10, 4,000 rows over [0, 6400].
+        let hist = |body: &dyn Fn(usize) -> f64, lo_spike: f64| -> Vec<f64> {
+            let mut c: Vec<f64> = (0..64).map(body).collect();
+            c.extend([lo_spike, 0.0, 0.0]);
+            c
+        };
+        // A year: every row in bin 20 -> [2000, 2100].
+        let year = hist(&|i| if i == 20 { 4000.0 } else { 0.0 }, 0.0);
+        assert_eq!(
+            narrowed(&year, 10.0, 4000.0, (0.0, 6400.0), true),
+            Some((2000.0, 2100.0))
+        );
+        // Spread out (a uniform rate: 62 rows per bin) with one loud bin: its few bins above the
+        // noise hold a fraction of the rows, so it keeps its range.
+        let spread = hist(&|i| if i == 30 { 400.0 } else { 56.0 }, 0.0);
+        assert_eq!(narrowed(&spread, 10.0, 4000.0, (0.0, 6400.0), false), None);
+        // Zero-inflated: the spike at the lower bound stays inside.
+        let vmail = hist(&|i| if (3..5).contains(&i) { 500.0 } else { 0.0 }, 3000.0);
+        assert_eq!(
+            narrowed(&vmail, 10.0, 4000.0, (0.0, 6400.0), false),
+            Some((0.0, 500.0))
+        );
+        // A lone noise bin far from the rows does not widen the part.
+        let noisy = hist(
+            &|i| {
+                if i == 20 {
+                    4000.0
+                } else if i == 50 {
+                    30.0
+                } else {
+                    0.0
+                }
+            },
+            0.0,
+        );
+        assert_eq!(
+            narrowed(&noisy, 10.0, 4000.0, (0.0, 6400.0), false),
+            Some((2000.0, 2100.0))
+        );
     }
 
     #[test]

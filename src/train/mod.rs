@@ -415,8 +415,11 @@ impl Trainer {
             let warm_rows = n_rows.max(WARM_START_ROWS);
             let surrogate = match dp.as_ref().and_then(|run| run.pairs.as_ref()) {
                 Some(pairs) => {
-                    let states = pairs.sample_states(warm_rows, &mut warm_rng);
-                    transformer.sample_given_states(warm_rows, &states, &mut warm_rng)
+                    let rounds = config.privacy.rake_rounds;
+                    let margins = transformer.state_margins();
+                    let drawn =
+                        pairs.sample_raked_states(warm_rows, &margins, rounds, &mut warm_rng);
+                    transformer.sample_given_states(warm_rows, &drawn, &mut warm_rng)
                 }
                 None => transformer.sample_independent(warm_rows, &mut warm_rng),
             };
@@ -764,10 +767,16 @@ impl Trainer {
             let warm = self.config.privacy.warm_start_epochs;
             if warm > 0 {
                 let rows = self.ctx.n_rows.max(WARM_START_ROWS);
+                let rounds = self.config.privacy.rake_rounds;
                 let how = if self.dp.as_ref().is_some_and(|run| run.pairs.is_some()) {
-                    "drawn from a tree model of the noisy two-way marginals"
+                    let raked = if rounds > 0 {
+                        format!(", raked towards every measured table in {rounds} passes")
+                    } else {
+                        String::new()
+                    };
+                    format!("drawn from a tree model of the noisy two-way marginals{raked}")
                 } else {
-                    "whose columns were drawn independently from the noisy marginals"
+                    "whose columns were drawn independently from the noisy marginals".to_string()
                 };
                 ledger.warm_start = Some(format!(
                     "{warm} epochs of non-private training on {rows} rows {how} (post-processing of the preprocessing measurements: no privacy spent)"

@@ -329,6 +329,44 @@ impl DataTransformer {
             .collect()
     }
 
+    /// Each column's one-way probabilities over its states (the order of
+    /// [`column_states`](Self::column_states)): category counts, or a continuous column's mode
+    /// weights and null rate. In DP mode these are the noisy statistics.
+    pub fn state_margins(&self) -> Vec<Vec<f64>> {
+        let normalised = |v: Vec<f64>| -> Vec<f64> {
+            let total: f64 = v.iter().map(|x| x.max(0.0)).sum();
+            if total <= 0.0 {
+                return vec![1.0 / v.len().max(1) as f64; v.len()];
+            }
+            v.iter().map(|x| x.max(0.0) / total).collect()
+        };
+        self.encoders
+            .iter()
+            .map(|enc| match enc {
+                Encoder::Discrete(d) => normalised(d.counts.clone()),
+                Encoder::Continuous(c) => {
+                    let null = if c.has_null {
+                        c.null_rate.clamp(0.0, 1.0)
+                    } else {
+                        0.0
+                    };
+                    let mut states: Vec<f64> = if c.modes.is_empty() {
+                        vec![1.0 - null]
+                    } else {
+                        normalised(c.modes.iter().map(|m| m.weight).collect())
+                            .into_iter()
+                            .map(|w| w * (1.0 - null))
+                            .collect()
+                    };
+                    if c.has_null {
+                        states.push(null);
+                    }
+                    states
+                }
+            })
+            .collect()
+    }
+
     /// Width of an encoded row.
     pub fn output_dim(&self) -> usize {
         self.encoders
