@@ -350,6 +350,11 @@ pub struct PrivacyConfig {
     /// `√((k + P) / k)` for `k` columns and `P = k(k−1)/2` pairs, so give preprocessing a
     /// larger `preprocess_share`. Default false.
     pub pair_marginals: bool,
+    /// DP mode with pair marginals and a warm start: also measure the correlation of the
+    /// normal scores of continuous pairs on the tree model's edges (noisy sums in
+    /// preprocessing's mechanism, `2c − 1` slots for `c` continuous columns; `dp::copula`), so
+    /// that the surrogate rows keep how an amount moves with a price. Default false.
+    pub copula: bool,
     /// Which two-way marginals `pair_marginals` measures: `"all"` (every pair), `"tree"` (a
     /// maximum spanning tree of `k − 1` pairs chosen under DP, MST-style, with
     /// `selection_share` of preprocessing's budget), or `"auto"` (all pairs up to 120 of them,
@@ -384,6 +389,7 @@ impl Default for PrivacyConfig {
             anchor_steps: 0,
             rake_rounds: 0,
             pair_marginals: false,
+            copula: false,
             pair_selection: PairSelection::Auto,
             selection_share: 0.1,
             pair_weight: 1.0,

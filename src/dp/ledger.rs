@@ -184,7 +184,14 @@ impl Ledger {
                             format!(
                                 " and {} two-way marginal tables in the same mechanism (L2 sensitivity √{})",
                                 pre.pair_tables,
-                                pre.histograms + pre.pair_tables
+                                pre.histograms + pre.pair_tables + pre.copula_sums
+                            )
+                        } else {
+                            String::new()
+                        } + &if pre.copula_sums > 0 {
+                            format!(
+                                ", with {} slots for normal-score correlation sums of continuous pairs",
+                                pre.copula_sums
                             )
                         } else {
                             String::new()

@@ -52,6 +52,10 @@ pub struct NoisyPairs {
     pub tables: Vec<Vec<f64>>,
     /// Noise std on every count.
     pub noise_std: f64,
+    /// Normal-score correlations of continuous pairs on the tree's edges, `((a, b), ρ)` with
+    /// `a < b` (`dp::copula`); empty when not measured.
+    #[serde(default)]
+    pub copula: Vec<((usize, usize), f64)>,
 }
 
 impl NoisyPairs {
@@ -89,6 +93,23 @@ impl NoisyPairs {
         edges
     }
 
+    /// The column pairs `(a, b)`, `a < b`, of the tree model's edges ([`tree`](Self::tree)).
+    pub fn tree_pairs(&self) -> Vec<(usize, usize)> {
+        let mut tables: Vec<usize> = self.tree().into_iter().flatten().collect();
+        tables.sort_unstable();
+        tables.dedup();
+        tables.into_iter().map(|t| self.pairs[t]).collect()
+    }
+
+    /// The measured normal-score correlation of columns `a` and `b`, if any.
+    pub fn copula_of(&self, a: usize, b: usize) -> Option<f64> {
+        let key = (a.min(b), a.max(b));
+        self.copula
+            .iter()
+            .find(|(p, _)| *p == key)
+            .map(|&(_, rho)| rho)
+    }
+
     /// `n` rows of column states drawn from a tree-structured model of these tables, as MST
     /// samples its synthetic rows (post-processing of the noisy tables; no row is read): the
     /// maximum spanning forest of [`tree`](Self::tree), each tree rooted at its first column,
@@ -96,6 +117,18 @@ impl NoisyPairs {
     /// from its table conditioned on its parent's state. Returns `[column][row]`; `None` for a
     /// column in no measured pair (the caller draws it from its one-way histogram).
     pub fn sample_states(&self, n: usize, rng: &mut impl rand::Rng) -> Vec<Option<Vec<u32>>> {
+        self.sample_linked_states(n, rng, &mut |_, _, _, _, _| {})
+    }
+
+    /// Like [`sample_states`](Self::sample_states), calling `link(parent, child,
+    /// parent_states, child_states, rng)` after each child column is drawn, which may redraw
+    /// the child's states (the warm start's copula links continuous pairs this way).
+    pub fn sample_linked_states<R: rand::RngCore>(
+        &self,
+        n: usize,
+        rng: &mut R,
+        link: &mut Link<'_>,
+    ) -> Vec<Option<Vec<u32>>> {
         let k = self.states.len();
         let edges = self.tree();
         let mut states: Vec<Option<Vec<u32>>> = vec![None; k];
@@ -144,6 +177,8 @@ impl NoisyPairs {
                             }
                         })
                         .collect();
+                    let mut drawn: Vec<u32> = drawn;
+                    link(parent, child, given, &mut drawn, &mut *rng);
                     states[child] = Some(drawn);
                     stack.push(child);
                 }
@@ -232,25 +267,43 @@ impl NoisyPairs {
     /// `2n` drawn), raked towards every measured table and the one-way `margins` for `rounds`
     /// passes ([`rake`](Self::rake)) and resampled to `n` by their weights; `rounds = 0` is the tree
     /// model alone. Post-processing of the noisy tables.
-    pub fn sample_raked_states(
+    pub fn sample_raked_states<R: rand::RngCore>(
         &self,
         n: usize,
         margins: &[Vec<f64>],
         rounds: usize,
-        rng: &mut impl rand::Rng,
-    ) -> Vec<Option<Vec<u32>>> {
+        rng: &mut R,
+        link: &mut Link<'_>,
+    ) -> RakedStates {
         if rounds == 0 {
-            return self.sample_states(n, rng);
+            let states = self.sample_linked_states(n, rng, link);
+            return RakedStates {
+                states,
+                chosen: (0..n).collect(),
+            };
         }
-        let drawn = self.sample_states(2 * n, rng);
+        let drawn = self.sample_linked_states(2 * n, rng, link);
         let weights = self.rake(&drawn, margins, rounds);
         let chosen = resample(&weights, n, rng);
-        drawn
+        let states = drawn
             .into_iter()
             .map(|s| s.map(|s| chosen.iter().map(|&r| s[r]).collect()))
-            .collect()
+            .collect();
+        RakedStates { states, chosen }
     }
 }
+
+/// Rows drawn by [`NoisyPairs::sample_raked_states`].
+pub struct RakedStates {
+    /// `[column][row]` states (`None`: a column in no measured pair).
+    pub states: Vec<Option<Vec<u32>>>,
+    /// For each row, the index of the drawn row it copies (the link saw the drawn rows).
+    pub chosen: Vec<usize>,
+}
+
+/// A hook of [`NoisyPairs::sample_linked_states`]: `(parent, child, parent_states,
+/// child_states, rng)`.
+pub type Link<'a> = dyn FnMut(usize, usize, &[u32], &mut [u32], &mut dyn rand::RngCore) + 'a;
 
 /// Largest factor one raking update may move a row's weight by (see [`NoisyPairs::rake`]).
 pub const RAKE_CLAMP: f64 = 8.0;
@@ -458,6 +511,7 @@ pub fn measure_pairs(
         pairs,
         tables,
         noise_std,
+        copula: Vec::new(),
     }
 }
 
@@ -520,6 +574,7 @@ mod tests {
             pairs: vec![(0, 1), (0, 2), (1, 2)],
             tables: vec![t01.clone(), t02, t12.clone()],
             noise_std: 0.0,
+            copula: Vec::new(),
         };
         let n = 200_000;
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
@@ -617,6 +672,7 @@ mod tests {
             pairs: vec![(0, 1), (0, 2), (1, 2)],
             tables: vec![pair(0, 1), pair(0, 2), pair(1, 2)],
             noise_std: 0.0,
+            copula: Vec::new(),
         };
         let n = 100_000;
         let worst = |states: &[Option<Vec<u32>>]| -> f64 {
@@ -640,7 +696,11 @@ mod tests {
         };
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(8);
         let tree = worst(&noisy.sample_states(n, &mut rng));
-        let raked = worst(&noisy.sample_raked_states(n, &[], 10, &mut rng));
+        let raked = worst(
+            &noisy
+                .sample_raked_states(n, &[], 10, &mut rng, &mut |_, _, _, _, _| {})
+                .states,
+        );
         assert!(tree > 0.03, "the tree should miss the loop: TV {tree}");
         assert!(raked < 0.01, "raked rows: TV {raked} (tree {tree})");
     }

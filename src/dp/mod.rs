@@ -8,6 +8,8 @@
 //! - `preprocess.rs`: the transformer from noisy histograms (thresholded category discovery,
 //!   DP bounds, clipping to bounds).
 //! - `marginals.rs`: noisy two-way marginals (pairs of columns), measured with the histograms.
+//! - `copula.rs`: noisy normal-score correlations of continuous pairs on the tree's edges,
+//!   measured with the pair tables.
 //! - `units.rs`: the private draws of a DP critic step (Poisson sample, each unit's partner,
 //!   condition column, loss weight, interpolation weight and dropout masks).
 //! - `clip.rs`: per-row clipping of the critic's gradient from ghost norms, and the noise.
@@ -22,6 +24,7 @@ pub mod accountant;
 pub mod audit;
 pub mod bounds;
 pub mod clip;
+pub mod copula;
 pub mod ledger;
 pub mod marginals;
 pub mod noise;

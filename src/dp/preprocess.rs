@@ -87,6 +87,10 @@ pub struct PreprocessLedger {
     /// that part with the bounds share (`NARROW_SPAN`); their bounds are the narrowed ones.
     #[serde(default)]
     pub narrowed_bounds: Vec<String>,
+    /// Slots for normal-score correlation sums reserved in the same mechanism
+    /// (`privacy.copula`; `dp::copula`): each has sensitivity 1, like a count.
+    #[serde(default)]
+    pub copula_sums: usize,
     /// Rounds of the tree's pair selection (`privacy.pair_selection`; 0: every pair).
     #[serde(default)]
     pub selection_rounds: usize,
@@ -454,6 +458,7 @@ pub fn fit_private_transformer(
         selection_rounds: 0,
         selection_epsilon: 0.0,
         narrowed_bounds: Vec::new(),
+        copula_sums: 0,
     };
     let plans: Vec<Plan> = schema
         .columns
@@ -525,6 +530,13 @@ pub fn fit_private_transformer(
             super::marginals::pair_count(plans.len())
         };
     }
+    if privacy.pair_marginals && privacy.copula && privacy.warm_start_epochs > 0 {
+        let continuous = plans
+            .iter()
+            .filter(|p| matches!(p, Plan::Continuous { .. }))
+            .count();
+        ledger.copula_sums = super::copula::reserved_sums(continuous);
+    }
     // Which continuous columns without bounds also get their decimal places measured.
     let numeric_unbounded: Vec<bool> = plans
         .iter()
@@ -539,7 +551,7 @@ pub fn fit_private_transformer(
     // small part of the range, a second histogram over that part (`NARROW_SPAN`).
     let bound_measures =
         2 * ledger.estimated_bounds.len() + numeric_unbounded.iter().filter(|&&b| b).count();
-    let tables = plans.len() - discovering + ledger.pair_tables;
+    let tables = plans.len() - discovering + ledger.pair_tables + ledger.copula_sums;
     let weights = budget_weights(
         privacy,
         discovering,

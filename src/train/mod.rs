@@ -6,6 +6,7 @@ pub mod host;
 pub mod pairs;
 pub mod progress;
 pub mod step;
+pub mod surrogate;
 
 use std::time::Instant;
 
@@ -311,13 +312,38 @@ impl Trainer {
                         &mut run.rng,
                     )
                 });
-                run.pairs = Some(measure_pairs(
+                let mut pairs = measure_pairs(
                     &layout,
                     &encoded.rows,
                     chosen,
                     run.preprocessing.count_noise_std,
                     &mut run.rng,
-                ));
+                );
+                // How continuous pairs on the tree the surrogate rows follow (chosen from the
+                // noisy tables: post-processing) move together, in the same mechanism.
+                let sums = run.preprocessing.copula_sums;
+                if sums > 0 {
+                    let continuous = |c: usize| match &transformer.encoders[c] {
+                        crate::transform::Encoder::Continuous(e) => !e.modes.is_empty(),
+                        crate::transform::Encoder::Discrete(_) => false,
+                    };
+                    let edges: Vec<(usize, usize)> = pairs
+                        .tree_pairs()
+                        .into_iter()
+                        .filter(|&(a, b)| continuous(a) && continuous(b))
+                        .collect();
+                    let score =
+                        |c: usize, row: &[f32]| surrogate::normal_score(&transformer, c, row);
+                    pairs.copula = crate::dp::copula::measure_copula(
+                        &encoded.rows,
+                        &edges,
+                        sums / 2,
+                        &score,
+                        run.preprocessing.count_noise_std,
+                        &mut run.rng,
+                    );
+                }
+                run.pairs = Some(pairs);
             }
         }
         let dp_settings = dp.as_mut().map(|run| {
@@ -413,16 +439,13 @@ impl Trainer {
             // least WARM_START_ROWS rows per epoch, one generator update per critic update
             // (the DP phase's extra generator updates only stretch its few private steps).
             let warm_rows = n_rows.max(WARM_START_ROWS);
-            let surrogate = match dp.as_ref().and_then(|run| run.pairs.as_ref()) {
-                Some(pairs) => {
-                    let rounds = config.privacy.rake_rounds;
-                    let margins = transformer.state_margins();
-                    let drawn =
-                        pairs.sample_raked_states(warm_rows, &margins, rounds, &mut warm_rng);
-                    transformer.sample_given_states(warm_rows, &drawn, &mut warm_rng)
-                }
-                None => transformer.sample_independent(warm_rows, &mut warm_rng),
-            };
+            let surrogate = surrogate::surrogate_rows(
+                &transformer,
+                dp.as_ref().and_then(|run| run.pairs.as_ref()),
+                warm_rows,
+                config.privacy.rake_rounds,
+                &mut warm_rng,
+            );
             let mut warm = context(
                 surrogate.rows,
                 conditions.clone(),
@@ -768,13 +791,22 @@ impl Trainer {
             if warm > 0 {
                 let rows = self.ctx.n_rows.max(WARM_START_ROWS);
                 let rounds = self.config.privacy.rake_rounds;
-                let how = if self.dp.as_ref().is_some_and(|run| run.pairs.is_some()) {
+                let pairs = self.dp.as_ref().and_then(|run| run.pairs.as_ref());
+                let how = if let Some(pairs) = pairs {
                     let raked = if rounds > 0 {
                         format!(", raked towards every measured table in {rounds} passes")
                     } else {
                         String::new()
                     };
-                    format!("drawn from a tree model of the noisy two-way marginals{raked}")
+                    let linked = if pairs.copula.is_empty() {
+                        String::new()
+                    } else {
+                        format!(
+                            ", {} continuous pairs linked by a Gaussian copula of their noisy normal-score correlations",
+                            pairs.copula.len()
+                        )
+                    };
+                    format!("drawn from a tree model of the noisy two-way marginals{raked}{linked}")
                 } else {
                     "whose columns were drawn independently from the noisy marginals".to_string()
                 };

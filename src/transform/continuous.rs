@@ -146,6 +146,61 @@ impl ContinuousEncoder {
         body + if self.has_null { 2 } else { 0 }
     }
 
+    /// The mixture's cumulative distribution at `x`, an atom (exact mode) at `x` counted half
+    /// (mid-distribution), so that a spike's rows share one score. 0.5 without modes.
+    pub fn cdf(&self, x: f64) -> f64 {
+        let total: f64 = self.modes.iter().map(|m| m.weight.max(0.0)).sum();
+        if total <= 0.0 {
+            return 0.5;
+        }
+        let mass: f64 = self
+            .modes
+            .iter()
+            .map(|m| {
+                let below = if m.exact {
+                    match x.total_cmp(&m.mean) {
+                        std::cmp::Ordering::Less => 0.0,
+                        std::cmp::Ordering::Equal => 0.5,
+                        std::cmp::Ordering::Greater => 1.0,
+                    }
+                } else {
+                    normal_cdf((x - m.mean) / m.std.max(1e-12))
+                };
+                m.weight.max(0.0) * below
+            })
+            .sum();
+        (mass / total).clamp(0.0, 1.0)
+    }
+
+    /// The smallest value in `[min, max]` at which [`cdf`](Self::cdf) reaches `u` (bisection;
+    /// an atom's value for every `u` inside its jump).
+    pub fn quantile(&self, u: f64) -> f64 {
+        let (mut lo, mut hi) = (self.min, self.max);
+        if self.cdf(lo) >= u {
+            return lo;
+        }
+        for _ in 0..60 {
+            let mid = 0.5 * (lo + hi);
+            if self.cdf(mid) >= u {
+                hi = mid;
+            } else {
+                lo = mid;
+            }
+        }
+        // An atom inside the final interval is where the jump is.
+        self.modes
+            .iter()
+            .find(|m| m.exact && m.mean >= lo && m.mean <= hi)
+            .map_or(hi, |m| m.mean)
+    }
+
+    /// A mode drawn from the posterior of value `x` (as encoding draws it).
+    pub fn draw_mode(&self, x: f64, mut rng: &mut dyn rand::RngCore) -> usize {
+        let mut probs = vec![0.0; self.modes.len()];
+        mode_probabilities(&self.modes, x, &mut probs);
+        super::weighted_index(&probs, &mut rng)
+    }
+
     /// Writes row `i`'s encoding into `out` (length `width()`).
     pub fn encode_value(
         &self,
@@ -318,10 +373,69 @@ pub fn argmax(values: &[f32]) -> usize {
     best
 }
 
+/// The standard normal distribution function.
+pub fn normal_cdf(z: f64) -> f64 {
+    0.5 * libm::erfc(-z / std::f64::consts::SQRT_2)
+}
+
+/// The standard normal quantile of `p` (bisection on [`normal_cdf`]; `p` held within
+/// `[1e-9, 1 − 1e-9]`).
+pub fn normal_quantile(p: f64) -> f64 {
+    let p = p.clamp(1e-9, 1.0 - 1e-9);
+    let (mut lo, mut hi) = (-7.0, 7.0);
+    for _ in 0..60 {
+        let mid = 0.5 * (lo + hi);
+        if normal_cdf(mid) < p {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    0.5 * (lo + hi)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use rand::SeedableRng;
+
+    #[test]
+    fn normal_scores_match_published_values_and_quantiles_invert_the_cdf() {
+        assert!((normal_cdf(1.959964) - 0.975).abs() < 1e-6);
+        assert!((normal_quantile(0.975) - 1.959964).abs() < 1e-5);
+        assert!((normal_quantile(0.5)).abs() < 1e-9);
+        // A zero spike (40% of rows) and a normal body around 100.
+        let enc = ContinuousEncoder {
+            modes: vec![
+                Mode {
+                    weight: 0.4,
+                    mean: 0.0,
+                    std: 1e-6,
+                    exact: true,
+                },
+                Mode {
+                    weight: 0.6,
+                    mean: 100.0,
+                    std: 10.0,
+                    exact: false,
+                },
+            ],
+            min: 0.0,
+            max: 200.0,
+            has_null: false,
+            null_rate: 0.0,
+        };
+        // The spike's rows share the middle of its jump; the body is a scaled normal.
+        assert!((enc.cdf(0.0) - 0.2).abs() < 1e-9);
+        assert!((enc.cdf(100.0) - 0.7).abs() < 1e-9);
+        assert!((enc.cdf(119.6) - (0.4 + 0.6 * normal_cdf(1.96))).abs() < 1e-9);
+        // Any u inside the jump maps to the spike; above it, the body's quantile.
+        assert_eq!(enc.quantile(0.1), 0.0);
+        assert_eq!(enc.quantile(0.39), 0.0);
+        for x in [80.0, 100.0, 125.0] {
+            assert!((enc.quantile(enc.cdf(x)) - x).abs() < 1e-6, "{x}");
+        }
+    }
 
     #[test]
     fn atoms_round_trip_exactly_and_take_only_their_value() {

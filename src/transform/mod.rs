@@ -150,7 +150,8 @@ pub struct SparseRows {
 }
 
 impl SparseRows {
-    fn new(n_rows: usize, dim: usize, per_row: usize) -> Self {
+    /// `n_rows` rows of `per_row` entries each (index 0, value 0) in rows `dim` wide.
+    pub(crate) fn new(n_rows: usize, dim: usize, per_row: usize) -> Self {
         SparseRows {
             dim,
             n_rows,
@@ -459,13 +460,26 @@ impl DataTransformer {
         states: &[Option<Vec<u32>>],
         rng: &mut impl Rng,
     ) -> EncodedTable {
+        self.sample_given_values(n, states, &vec![None; self.encoders.len()], rng)
+    }
+
+    /// Like [`sample_given_states`](Self::sample_given_states), but a continuous column with
+    /// `values[column] = Some(v)` takes row `r`'s value from `v[r]` (`None`: missing), encoded
+    /// as training encodes a value; its state is then ignored.
+    pub fn sample_given_values(
+        &self,
+        n: usize,
+        states: &[Option<Vec<u32>>],
+        values: &[Option<Vec<Option<f64>>>],
+        rng: &mut impl Rng,
+    ) -> EncodedTable {
         use rand_distr::{Distribution, Normal};
         let dim = self.output_dim();
         let per_row = self.encoders.iter().map(entries_per_row).sum();
         let mut rows = SparseRows::new(n, dim, per_row);
         let mut discrete_slots = Vec::new();
         let (mut offset, mut first) = (0, 0);
-        for (enc, given) in self.encoders.iter().zip(states) {
+        for ((enc, given), fixed) in self.encoders.iter().zip(states).zip(values) {
             let count = entries_per_row(enc);
             match enc {
                 Encoder::Discrete(d) => {
@@ -488,6 +502,12 @@ impl DataTransformer {
                     let mut probs = vec![0.0; c.modes.len()];
                     let mut span = vec![0f32; w];
                     for r in 0..n {
+                        if let Some(v) = fixed {
+                            let value = v[r].map(|x| x.clamp(c.min, c.max));
+                            c.encode_value(value, &mut span, &mut probs, rng);
+                            rows.set_span(r, first, count, offset, &span);
+                            continue;
+                        }
                         let state = given.as_ref().map(|s| s[r] as usize);
                         let null = match state {
                             // Without modes the states are [value, null]; with modes the

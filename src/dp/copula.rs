@@ -1,0 +1,148 @@
+//! Noisy normal-score correlations of continuous pairs on the tree model's edges
+//! (`privacy.copula`): how two continuous columns move together, which the pair tables of
+//! mixture modes lose (an amount and a price, minutes and their charge).
+//!
+//! - A row's score in a continuous column is `g = Φ⁻¹(F(x))`, `F` the column's released
+//!   (noisy) mixture distribution: a fixed function of the row's own value. `g` is clipped to
+//!   `[−B, B]`, `B` = [`SCORE_CLIP`]; a null value scores 0.
+//! - Per pair, `S_ab = Σ_rows g_a g_b / B²`; per column, `S_aa = Σ_rows g_a² / B²`. Every row adds
+//!   at most 1 in absolute value to each sum, so each sum has sensitivity 1, like a count.
+//! - They are measured in preprocessing's joint Gaussian mechanism with the pair tables' noise
+//!   std: `preprocess.rs` reserves [`reserved_sums`] slots, `c − 1` pairs (a tree over `c`
+//!   continuous columns has no more) and `c` spreads, so the accountant's one charge covers
+//!   them. Measuring them after the tables, on edges chosen from the noisy tables, is adaptive
+//!   composition.
+//! - `ρ_ab = S_ab / √(S_aa S_bb)`, clamped to `[−`[`MAX_RHO`]`, MAX_RHO]`, is post-processing:
+//!   the surrogate rows of the warm start draw a continuous child's score from its parent's
+//!   through a Gaussian copula with that `ρ` (`train/surrogate.rs`).
+
+use super::noise::DpRng;
+use crate::transform::SparseRows;
+
+/// Scores are clipped to `[−SCORE_CLIP, SCORE_CLIP]` before they are summed.
+pub const SCORE_CLIP: f64 = 2.0;
+
+/// Largest correlation a pair is given.
+pub const MAX_RHO: f64 = 0.99;
+
+/// Sums to reserve in the mechanism for `continuous` continuous columns: `c − 1` pairs and `c`
+/// spreads (none below two columns).
+pub fn reserved_sums(continuous: usize) -> usize {
+    if continuous < 2 {
+        0
+    } else {
+        2 * continuous - 1
+    }
+}
+
+/// Measures the correlation of the pairs `pairs` (at most `budget_pairs` of them: the reserved
+/// slots) from the normal scores `score(column, dense_row)` (`None` for a null value: 0) of
+/// `rows`, with Gaussian noise of std `noise_std` on every sum from the secure generator.
+/// Returns `((a, b), ρ)` per measured pair, `a < b`; a pair whose columns' spreads do not
+/// clear three noise deviations gets 0.
+pub fn measure_copula(
+    rows: &SparseRows,
+    pairs: &[(usize, usize)],
+    budget_pairs: usize,
+    score: &dyn Fn(usize, &[f32]) -> Option<f64>,
+    noise_std: f64,
+    rng: &mut DpRng,
+) -> Vec<((usize, usize), f64)> {
+    let chosen: Vec<(usize, usize)> = pairs
+        .iter()
+        .map(|&(a, b)| (a.min(b), a.max(b)))
+        .take(budget_pairs)
+        .collect();
+    if chosen.is_empty() {
+        return Vec::new();
+    }
+    let mut columns: Vec<usize> = chosen.iter().flat_map(|&(a, b)| [a, b]).collect();
+    columns.sort_unstable();
+    columns.dedup();
+    let slot = |c: usize| columns.binary_search(&c).expect("listed above");
+    let mut spread = vec![0.0; columns.len()];
+    let mut together = vec![0.0; chosen.len()];
+    let clip2 = SCORE_CLIP * SCORE_CLIP;
+    let mut g = vec![0.0; columns.len()];
+    const CHUNK: usize = 4096;
+    for start in (0..rows.n_rows).step_by(CHUNK) {
+        let end = (start + CHUNK).min(rows.n_rows);
+        let ids: Vec<u32> = (start as u32..end as u32).collect();
+        let dense = rows.gather(&ids);
+        for row in dense.chunks_exact(rows.dim.max(1)) {
+            for (gi, &c) in g.iter_mut().zip(&columns) {
+                *gi = score(c, row).map_or(0.0, |z| z.clamp(-SCORE_CLIP, SCORE_CLIP));
+            }
+            for (s, gi) in spread.iter_mut().zip(&g) {
+                *s += gi * gi / clip2;
+            }
+            for (t, &(a, b)) in together.iter_mut().zip(&chosen) {
+                *t += g[slot(a)] * g[slot(b)] / clip2;
+            }
+        }
+    }
+    for (v, e) in spread
+        .iter_mut()
+        .zip(rng.gaussian(columns.len(), noise_std))
+    {
+        *v += e;
+    }
+    for (v, e) in together
+        .iter_mut()
+        .zip(rng.gaussian(chosen.len(), noise_std))
+    {
+        *v += e;
+    }
+    chosen
+        .iter()
+        .zip(&together)
+        .map(|(&(a, b), &t)| {
+            let (sa, sb) = (spread[slot(a)], spread[slot(b)]);
+            // A spread the noise swamps says nothing: no correlation.
+            let rho = if sa > 3.0 * noise_std && sb > 3.0 * noise_std {
+                (t / (sa * sb).sqrt()).clamp(-MAX_RHO, MAX_RHO)
+            } else {
+                0.0
+            };
+            ((a, b), rho)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn correlated_scores_give_their_correlation_and_one_row_moves_a_sum_by_at_most_one() {
+        // Two columns whose scores are (z, ρ z + √(1 − ρ²) e): the measured ρ without noise
+        // matches the clipped sample correlation, close to ρ for ρ = 0.8.
+        use rand::SeedableRng;
+        use rand_distr::{Distribution, StandardNormal};
+        let n = 20_000;
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(2);
+        let mut rows = SparseRows::new(n, 2, 2);
+        for r in 0..n {
+            let z: f64 = StandardNormal.sample(&mut rng);
+            let e: f64 = StandardNormal.sample(&mut rng);
+            rows.index[2 * r] = 0;
+            rows.value[2 * r] = z as f32;
+            rows.index[2 * r + 1] = 1;
+            rows.value[2 * r + 1] = (0.8 * z + 0.6 * e) as f32;
+        }
+        let score = |c: usize, row: &[f32]| Some(row[c] as f64);
+        let measured = measure_copula(&rows, &[(1, 0)], 1, &score, 0.0, &mut DpRng::from_seed(1));
+        assert_eq!(measured.len(), 1);
+        assert_eq!(measured[0].0, (0, 1));
+        assert!((measured[0].1 - 0.8).abs() < 0.03, "{measured:?}");
+        // Sensitivity: any one row's terms are at most 1 in absolute value.
+        for (a, b) in [(5.0f64, -9.0f64), (2.0, 2.0), (-0.3, 7.0)] {
+            let (ca, cb) = (
+                a.clamp(-SCORE_CLIP, SCORE_CLIP),
+                b.clamp(-SCORE_CLIP, SCORE_CLIP),
+            );
+            let clip2 = SCORE_CLIP * SCORE_CLIP;
+            assert!((ca * cb / clip2).abs() <= 1.0 && ca * ca / clip2 <= 1.0);
+        }
+    }
+}

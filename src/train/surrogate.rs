@@ -1,0 +1,126 @@
+//! The DP warm start's surrogate rows: drawn from the noisy measurements alone
+//! (post-processing, no row is read), so training on them costs no privacy.
+//!
+//! Columns follow the tree model of the noisy pair tables (`NoisyPairs::sample_states`),
+//! optionally raked towards every measured table (`privacy.rake_rounds`). Along a tree edge
+//! between two continuous columns with a measured normal-score correlation `ρ`
+//! (`privacy.copula`, `dp::copula`), the child's value comes from a Gaussian copula instead of
+//! its mode table: its score is `ρ` times the parent's plus independent noise of variance
+//! `1 − ρ²`, mapped through the child's released mixture distribution, and its state becomes
+//! the mode that value encodes to, so the columns below it see a consistent state.
+
+use rand::{Rng, RngCore};
+use rand_distr::{Distribution, Normal, StandardNormal};
+
+use crate::dp::marginals::NoisyPairs;
+use crate::transform::continuous::{normal_cdf, normal_quantile};
+use crate::transform::{ContinuousEncoder, DataTransformer, EncodedTable, Encoder};
+
+/// `n` surrogate rows: from the tree model of `pairs` (raked for `rake_rounds` passes, linked
+/// by its copula), or with every column drawn on its own without pair tables.
+pub fn surrogate_rows(
+    transformer: &DataTransformer,
+    pairs: Option<&NoisyPairs>,
+    n: usize,
+    rake_rounds: usize,
+    rng: &mut impl Rng,
+) -> EncodedTable {
+    let Some(pairs) = pairs else {
+        return transformer.sample_independent(n, rng);
+    };
+    let k = transformer.encoders.len();
+    let margins = transformer.state_margins();
+    let mut values: Vec<Option<Vec<Option<f64>>>> = vec![None; k];
+    let mut scores: Vec<Option<Vec<f64>>> = vec![None; k];
+    let mut link = |parent: usize,
+                    child: usize,
+                    parent_states: &[u32],
+                    child_states: &mut [u32],
+                    rng: &mut dyn RngCore| {
+        let Some(rho) = pairs.copula_of(parent, child) else {
+            return;
+        };
+        let (Encoder::Continuous(pe), Encoder::Continuous(ce)) =
+            (&transformer.encoders[parent], &transformer.encoders[child])
+        else {
+            return;
+        };
+        if pe.modes.is_empty() || ce.modes.is_empty() {
+            return;
+        }
+        if scores[parent].is_none() {
+            // The parent's values within its drawn states, and their scores.
+            let xs: Vec<Option<f64>> = parent_states
+                .iter()
+                .map(|&s| value_in_state(pe, s as usize, &mut *rng))
+                .collect();
+            scores[parent] = Some(
+                xs.iter()
+                    .map(|x| x.map_or(0.0, |x| normal_quantile(pe.cdf(x))))
+                    .collect(),
+            );
+            values[parent] = Some(xs);
+        }
+        let parent_scores = scores[parent].as_ref().expect("set above");
+        let rest = (1.0 - rho * rho).max(0.0).sqrt();
+        let mut xs = Vec::with_capacity(child_states.len());
+        let mut gs = Vec::with_capacity(child_states.len());
+        for (state, &gp) in child_states.iter_mut().zip(parent_scores) {
+            if ce.has_null && *state as usize >= ce.modes.len() {
+                xs.push(None);
+                gs.push(0.0);
+                continue;
+            }
+            let e: f64 = StandardNormal.sample(&mut *rng);
+            let g = rho * gp + rest * e;
+            let x = ce.quantile(normal_cdf(g));
+            *state = ce.draw_mode(x, &mut *rng) as u32;
+            xs.push(Some(x));
+            gs.push(g);
+        }
+        values[child] = Some(xs);
+        scores[child] = Some(gs);
+    };
+    let raked = pairs.sample_raked_states(n, &margins, rake_rounds, rng, &mut link);
+    let values: Vec<Option<Vec<Option<f64>>>> = values
+        .into_iter()
+        .map(|v| v.map(|v| raked.chosen.iter().map(|&r| v[r]).collect()))
+        .collect();
+    transformer.sample_given_values(n, &raked.states, &values, rng)
+}
+
+/// A value of continuous column `enc` in state `state` (a mode, or the null state): the mode's
+/// mean for an exact mode, else a draw from its normal within the column's bounds.
+fn value_in_state(enc: &ContinuousEncoder, state: usize, rng: &mut dyn RngCore) -> Option<f64> {
+    if enc.has_null && state >= enc.modes.len() {
+        return None;
+    }
+    let m = &enc.modes[state.min(enc.modes.len() - 1)];
+    let x = if m.exact {
+        m.mean
+    } else {
+        Normal::new(m.mean, m.std).map_or(m.mean, |d| d.sample(&mut *rng))
+    };
+    Some(x.clamp(enc.min, enc.max))
+}
+
+/// The normal score `Φ⁻¹(F(x))` of continuous column `column`'s value in the dense encoded
+/// row `row` (`F` its released mixture); `None` for a missing value, a discrete column or one
+/// without modes. What `dp::copula` sums.
+pub fn normal_score(transformer: &DataTransformer, column: usize, row: &[f32]) -> Option<f64> {
+    let offset: usize = transformer.encoders[..column]
+        .iter()
+        .map(|e| match e {
+            Encoder::Discrete(d) => d.width(),
+            Encoder::Continuous(c) => c.width(),
+        })
+        .sum();
+    let Encoder::Continuous(c) = &transformer.encoders[column] else {
+        return None;
+    };
+    if c.modes.is_empty() {
+        return None;
+    }
+    let x = c.decode_value(&row[offset..offset + c.width()])?;
+    Some(normal_quantile(c.cdf(x)))
+}
