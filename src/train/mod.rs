@@ -7,6 +7,7 @@ pub mod pairs;
 pub mod progress;
 pub mod step;
 pub mod surrogate;
+pub mod tree_model;
 
 use std::time::Instant;
 
