@@ -49,32 +49,9 @@ enum Command {
 
 #[derive(clap::Args)]
 struct AuditArgs {
-    /// The table (CSV or Parquet); overrides `data.path` in the config.
-    data: Option<PathBuf>,
-    /// TOML config; CTGAN defaults when absent.
-    #[arg(long, short)]
-    config: Option<PathBuf>,
-    /// Epochs (overrides `train.epochs`).
-    #[arg(long)]
-    epochs: Option<usize>,
-    /// Batch size (overrides `train.batch_size`).
-    #[arg(long)]
-    batch_size: Option<usize>,
-    /// Compute device (overrides `train.device`).
-    #[arg(long, value_enum)]
-    device: Option<DeviceChoice>,
-    /// Seed (overrides `train.seed`); the DP noise then follows it too.
-    #[arg(long)]
-    seed: Option<u64>,
-    /// Target epsilon (overrides `privacy.epsilon`); without one the run has no DP claim.
-    #[arg(long)]
-    epsilon: Option<f64>,
-    /// Delta (overrides `privacy.delta`).
-    #[arg(long)]
-    delta: Option<f64>,
-    /// Set a config field, `KEY=VALUE` with a dotted key (repeatable).
-    #[arg(long = "set", value_name = "KEY=VALUE", value_parser = dpsynth::config::parse_override)]
-    set: Vec<(String, toml::Value)>,
+    /// The table, config and config flags (as for `train`).
+    #[command(flatten)]
+    run: ConfigArgs,
     /// Gradient canaries on the critic's noisy sums (white-box; DP runs only).
     #[arg(long, default_value_t = 50_000)]
     gradient_canaries: usize,
@@ -203,16 +180,14 @@ struct PrivacyArgs {
     json: bool,
 }
 
+/// The flags that make a run's config, shared by `train` and `audit`.
 #[derive(clap::Args)]
-struct TrainArgs {
+struct ConfigArgs {
     /// The table (CSV or Parquet); overrides `data.path` in the config.
     data: Option<PathBuf>,
     /// TOML config (see configs/README.md); CTGAN defaults when absent.
     #[arg(long, short)]
     config: Option<PathBuf>,
-    /// Where to write the generator file (default: models/<table>.dpsynth).
-    #[arg(long, short)]
-    out: Option<PathBuf>,
     /// Epochs (overrides `train.epochs`).
     #[arg(long)]
     epochs: Option<usize>,
@@ -222,9 +197,31 @@ struct TrainArgs {
     /// Compute device (overrides `train.device`).
     #[arg(long, value_enum)]
     device: Option<DeviceChoice>,
-    /// Seed for a reproducible run (overrides `train.seed`).
+    /// Seed for a reproducible run (overrides `train.seed`); the DP noise then follows it too,
+    /// and the run is marked not for release.
     #[arg(long)]
     seed: Option<u64>,
+    /// Train with differential privacy to this epsilon (overrides `privacy.epsilon`).
+    #[arg(long)]
+    epsilon: Option<f64>,
+    /// Delta of the DP guarantee (overrides `privacy.delta`).
+    #[arg(long)]
+    delta: Option<f64>,
+    /// Set a config field, as `KEY=VALUE` with a dotted key (repeatable), after the config
+    /// file and before the flags above: e.g. `--set train.discriminator_lr=1e-4
+    /// --set model.discriminator_dims=[128,128]`.
+    #[arg(long = "set", value_name = "KEY=VALUE", value_parser = dpsynth::config::parse_override)]
+    set: Vec<(String, toml::Value)>,
+}
+
+#[derive(clap::Args)]
+struct TrainArgs {
+    /// The table, config and config flags.
+    #[command(flatten)]
+    run_config: ConfigArgs,
+    /// Where to write the generator file (default: models/<table>.dpsynth).
+    #[arg(long, short)]
+    out: Option<PathBuf>,
     /// Per-epoch metrics file, JSON lines (default: beside the output, `.metrics.jsonl`; in DP
     /// mode none unless given, as it holds critic losses on private rows without noise).
     #[arg(long)]
@@ -232,12 +229,6 @@ struct TrainArgs {
     /// No progress output.
     #[arg(long, short)]
     quiet: bool,
-    /// Train with differential privacy to this epsilon (overrides `privacy.epsilon`).
-    #[arg(long)]
-    epsilon: Option<f64>,
-    /// Delta of the DP guarantee (overrides `privacy.delta`).
-    #[arg(long)]
-    delta: Option<f64>,
     /// Train in this run folder (release/: model.dpsynth and ledger.txt, shareable; private/:
     /// checkpoints and metrics; config and status at the top).
     #[arg(long, conflicts_with_all = ["out", "metrics", "resume"])]
@@ -259,11 +250,6 @@ struct TrainArgs {
     /// With --run/--resume: checkpoints kept.
     #[arg(long, default_value_t = 3)]
     keep_checkpoints: usize,
-    /// Set a config field, as `KEY=VALUE` with a dotted key (repeatable), after the config
-    /// file and before the flags above: e.g. `--set train.discriminator_lr=1e-4
-    /// --set model.discriminator_dims=[128,128]`.
-    #[arg(long = "set", value_name = "KEY=VALUE", value_parser = dpsynth::config::parse_override)]
-    set: Vec<(String, toml::Value)>,
     /// With --run: release the best-scoring epoch's generator (sets `score.keep_best`; needs
     /// `score.holdout_share` or `score.public_table`).
     #[arg(long, requires = "run")]
@@ -351,26 +337,15 @@ fn main() -> ExitCode {
     }
 }
 
-/// The config file (or the defaults) with `--set` and the common flags applied, in that order.
-struct ConfigFlags<'a> {
-    config: Option<&'a PathBuf>,
-    set: &'a Vec<(String, toml::Value)>,
-    epochs: Option<usize>,
-    batch_size: Option<usize>,
-    device: Option<DeviceChoice>,
-    seed: Option<u64>,
-    epsilon: Option<f64>,
-    delta: Option<f64>,
-}
-
-impl ConfigFlags<'_> {
+impl ConfigArgs {
+    /// The config file (or the defaults) with `--set` and the flags applied, in that order.
     fn resolve(&self) -> Result<RunConfig> {
-        let mut config = match self.config {
+        let mut config = match &self.config {
             Some(path) => RunConfig::load(path)?,
             None => RunConfig::default(),
         };
         if !self.set.is_empty() {
-            config = config.with_overrides("--set", self.set)?;
+            config = config.with_overrides("--set", &self.set)?;
         }
         if let Some(e) = self.epochs {
             config.train.epochs = e;
@@ -395,22 +370,12 @@ impl ConfigFlags<'_> {
 }
 
 fn resolve_train(a: &TrainArgs) -> Result<(RunConfig, PathBuf, PathBuf)> {
-    let mut config = ConfigFlags {
-        config: a.config.as_ref(),
-        set: &a.set,
-        epochs: a.epochs,
-        batch_size: a.batch_size,
-        device: a.device,
-        seed: a.seed,
-        epsilon: a.epsilon,
-        delta: a.delta,
-    }
-    .resolve()?;
+    let mut config = a.run_config.resolve()?;
     if a.keep_best {
         config.score.keep_best = true;
     }
     config.validate("command line")?;
-    let data = match (&a.data, &config.data.path) {
+    let data = match (&a.run_config.data, &config.data.path) {
         (Some(d), _) => d.clone(),
         (None, Some(d)) => d.clone(),
         (None, None) => {
@@ -472,9 +437,15 @@ fn train_run(a: &TrainArgs) -> Result<()> {
         let status = folder.status()?;
         let config_device = RunConfig::load(&folder.config())?.train.device;
         let device = dpsynth::device::select(config_device)?;
-        let progress = Progress::new(a.epochs.unwrap_or(status.epochs), a.quiet);
-        let outcome =
-            dpsynth::run::resume(&folder, a.epochs, &device.device, &options, &progress, stop)?;
+        let progress = Progress::new(a.run_config.epochs.unwrap_or(status.epochs), a.quiet);
+        let outcome = dpsynth::run::resume(
+            &folder,
+            a.run_config.epochs,
+            &device.device,
+            &options,
+            &progress,
+            stop,
+        )?;
         progress.finish();
         outcome
     } else {
@@ -816,19 +787,9 @@ fn inspect(a: InspectArgs) -> Result<()> {
 }
 
 fn audit(a: AuditArgs) -> Result<()> {
-    let config = ConfigFlags {
-        config: a.config.as_ref(),
-        set: &a.set,
-        epochs: a.epochs,
-        batch_size: a.batch_size,
-        device: a.device,
-        seed: a.seed,
-        epsilon: a.epsilon,
-        delta: a.delta,
-    }
-    .resolve()?;
+    let config = a.run.resolve()?;
     config.validate("command line")?;
-    let data = match (&a.data, &config.data.path) {
+    let data = match (&a.run.data, &config.data.path) {
         (Some(d), _) => d.clone(),
         (None, Some(d)) => d.clone(),
         (None, None) => {
