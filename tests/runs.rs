@@ -216,6 +216,46 @@ fn a_killed_and_resumed_dp_run_has_the_same_ledger_and_never_passes_the_target()
 }
 
 #[test]
+fn a_killed_and_resumed_dp_run_with_anchor_steps_and_the_copula_keeps_its_ledger() {
+    // The warm start's surrogate rows (tree model, raking, copula) are rebuilt from the run's
+    // seed and the checkpoint's noisy tables when the run resumes: no privacy is spent again,
+    // and the release claims what the uninterrupted run claims. (The generators differ: the
+    // anchor steps' stream restarts at the resume.)
+    let dir = tempdir();
+    let extra = [
+        "--epsilon",
+        "4",
+        "--config",
+        "dp.toml",
+        "--set",
+        "privacy.pair_marginals=true",
+        "--set",
+        "privacy.preprocess_share=0.3",
+        "--set",
+        "privacy.warm_start_epochs=1",
+        "--set",
+        "privacy.anchor_steps=1",
+        "--set",
+        "privacy.rake_rounds=2",
+        "--set",
+        "privacy.copula=true",
+    ];
+    let (a, b) = killed_and_uninterrupted(dir.path(), "5", &extra);
+    let (PrivacySection::Dp(la), PrivacySection::Dp(lb)) = (&a.header.privacy, &b.header.privacy)
+    else {
+        panic!("DP runs release DP files")
+    };
+    assert_eq!(la, lb, "ledgers differ");
+    assert!(lb.epsilon <= 4.0, "spent {}", lb.epsilon);
+    assert!(lb.preprocessing.copula_sums > 0, "{lb:?}");
+    let warm = lb.warm_start.as_deref().unwrap_or_default();
+    assert!(
+        warm.contains("raked") && warm.contains("Gaussian copula"),
+        "{warm}"
+    );
+}
+
+#[test]
 fn sigint_stops_cleanly_with_a_checkpoint_a_released_file_and_a_hint() {
     let dir = tempdir();
     small_credit(dir.path());
