@@ -361,6 +361,10 @@ pub struct PrivacyConfig {
     /// i.e. 16 columns; a tree for wider tables, where all pairs drown every count in noise).
     /// Default "auto".
     pub pair_selection: PairSelection,
+    /// With a tree of pairs: this many more pairs chosen after the tree, each by one more round
+    /// of the exponential mechanism among the pairs not yet chosen, and measured with the tree's
+    /// (dependences the tree leaves out; the surrogate's raking uses them). Default 0.
+    pub extra_pairs: usize,
     /// Share of preprocessing's budget for choosing the tree's pairs (exponential mechanism,
     /// one round per pair). Default 0.1.
     pub selection_share: f64,
@@ -392,6 +396,7 @@ impl Default for PrivacyConfig {
             copula: false,
             pair_selection: PairSelection::Auto,
             selection_share: 0.1,
+            extra_pairs: 0,
             pair_weight: 1.0,
             columns: BTreeMap::new(),
         }

@@ -327,7 +327,7 @@ fn a_wide_table_measures_a_tree_of_pairs_chosen_under_dp() {
     )
     .unwrap();
     config.privacy.pair_marginals = true;
-    let trainer = Trainer::new(table, &config, &Device::flex()).unwrap();
+    let trainer = Trainer::new(table.clone(), &config, &Device::flex()).unwrap();
     let checkpoint = trainer.checkpoint().unwrap();
     let dp = checkpoint.header.dp.as_ref().unwrap();
     let pairs = dp.pairs.as_ref().unwrap();
@@ -342,6 +342,34 @@ fn a_wide_table_measures_a_tree_of_pairs_chosen_under_dp() {
     let text: String = shown.iter().map(|(k, v)| format!("{k}: {v}\n")).collect();
     assert!(
         text.contains("a tree chosen by 16 exponential-mechanism rounds"),
+        "{text}"
+    );
+    // Three extra pairs: three more rounds at the same epsilon each, three more tables.
+    config.privacy.extra_pairs = 3;
+    let trainer = Trainer::new(table, &config, &Device::flex()).unwrap();
+    let checkpoint = trainer.checkpoint().unwrap();
+    let dp = checkpoint.header.dp.as_ref().unwrap();
+    let pairs = &dp.pairs.as_ref().unwrap().pairs;
+    assert_eq!(pairs.len(), 19, "{pairs:?}");
+    assert!(
+        pairs.contains(&(0, 1)) && pairs.contains(&(2, 3)),
+        "{pairs:?}"
+    );
+    let mut distinct = pairs.clone();
+    distinct.dedup();
+    assert_eq!(distinct.len(), 19, "a pair chosen twice: {pairs:?}");
+    let ledger = &dp.preprocessing;
+    assert_eq!((ledger.selection_rounds, ledger.pair_tables), (19, 19));
+    let text: String = trainer
+        .finish()
+        .ledger
+        .unwrap()
+        .details()
+        .iter()
+        .map(|(k, v)| format!("{k}: {v}\n"))
+        .collect();
+    assert!(
+        text.contains("19 two-way marginal tables in the same mechanism, a tree and 3 more pairs chosen by 19 exponential-mechanism rounds"),
         "{text}"
     );
 }

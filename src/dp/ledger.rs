@@ -177,8 +177,14 @@ impl Ledger {
                         pre.continuous_bins,
                         if pre.selection_rounds > 0 {
                             format!(
-                                " and {} two-way marginal tables in the same mechanism, a tree chosen by {} exponential-mechanism rounds at epsilon {:.4} each",
-                                pre.pair_tables, pre.selection_rounds, pre.selection_epsilon
+                                " and {} two-way marginal tables in the same mechanism, a tree{} chosen by {} exponential-mechanism rounds at epsilon {:.4} each",
+                                pre.pair_tables,
+                                match pre.extra_pairs {
+                                    0 => String::new(),
+                                    more => format!(" and {more} more pairs"),
+                                },
+                                pre.selection_rounds,
+                                pre.selection_epsilon
                             )
                         } else if pre.pair_tables > 0 {
                             format!(

@@ -122,11 +122,15 @@ pub fn dependence_score(table: &[f64], rb: usize) -> f64 {
 
 /// Chooses `k − 1` pairs forming a spanning tree of the `k` columns: Kruskal's rounds, each
 /// picking among the pairs that join two components by the exponential mechanism at
-/// `epsilon_round` on [`dependence_score`] (Gumbel-max, draws from the secure generator).
+/// `epsilon_round` on [`dependence_score`] (Gumbel-max, draws from the secure generator); then
+/// `extra` more rounds at the same `epsilon_round`, each among the pairs not yet chosen
+/// (`privacy.extra_pairs`: dependences the tree leaves out, such as a target's with more than
+/// one column).
 pub fn select_tree(
     layout: &[ColumnStates],
     rows: &SparseRows,
     epsilon_round: f64,
+    extra: usize,
     rng: &mut DpRng,
 ) -> Vec<(usize, usize)> {
     let k = layout.len();
@@ -144,15 +148,10 @@ pub fn select_tree(
         }
         x
     };
-    let mut chosen = Vec::with_capacity(k.saturating_sub(1));
-    for _ in 1..k {
-        let candidates: Vec<usize> = (0..pairs.len())
-            .filter(|&i| find(&component, pairs[i].0) != find(&component, pairs[i].1))
-            .collect();
-        // Gumbel-max: argmax of ε s / (2Δ) + Gumbel noise is a draw of the exponential
-        // mechanism.
+    // Gumbel-max: argmax of ε s / (2Δ) + Gumbel noise is a draw of the exponential mechanism.
+    let pick = |candidates: &[usize], rng: &mut DpRng| -> Option<usize> {
         let gumbel = rng.uniform(candidates.len());
-        let Some(&best) = candidates
+        candidates
             .iter()
             .zip(gumbel)
             .max_by(|x, y| {
@@ -162,8 +161,15 @@ pub fn select_tree(
                 };
                 key(*x).total_cmp(&key(*y))
             })
-            .map(|(i, _)| i)
-        else {
+            .map(|(&i, _)| i)
+    };
+    let mut taken = vec![false; pairs.len()];
+    let mut chosen = Vec::with_capacity(k.saturating_sub(1) + extra);
+    for _ in 1..k {
+        let candidates: Vec<usize> = (0..pairs.len())
+            .filter(|&i| find(&component, pairs[i].0) != find(&component, pairs[i].1))
+            .collect();
+        let Some(best) = pick(&candidates, rng) else {
             break;
         };
         let (ra, rb) = (
@@ -171,6 +177,15 @@ pub fn select_tree(
             find(&component, pairs[best].1),
         );
         component[ra] = rb;
+        taken[best] = true;
+        chosen.push(pairs[best]);
+    }
+    for _ in 0..extra {
+        let candidates: Vec<usize> = (0..pairs.len()).filter(|&i| !taken[i]).collect();
+        let Some(best) = pick(&candidates, rng) else {
+            break;
+        };
+        taken[best] = true;
         chosen.push(pairs[best]);
     }
     chosen.sort_unstable();

@@ -91,6 +91,10 @@ pub struct PreprocessLedger {
     /// (`privacy.copula`; `dp::copula`): each has sensitivity 1, like a count.
     #[serde(default)]
     pub copula_sums: usize,
+    /// Pairs chosen after the tree (`privacy.extra_pairs`), part of `selection_rounds` and
+    /// `pair_tables`.
+    #[serde(default)]
+    pub extra_pairs: usize,
     /// Rounds of the tree's pair selection (`privacy.pair_selection`; 0: every pair).
     #[serde(default)]
     pub selection_rounds: usize,
@@ -459,6 +463,7 @@ pub fn fit_private_transformer(
         selection_epsilon: 0.0,
         narrowed_bounds: Vec::new(),
         copula_sums: 0,
+        extra_pairs: 0,
     };
     let plans: Vec<Plan> = schema
         .columns
@@ -524,8 +529,13 @@ pub fn fit_private_transformer(
             ));
         }
         ledger.pair_tables = if privacy.pair_selection.tree_for(plans.len()) {
-            ledger.selection_rounds = plans.len().saturating_sub(1);
-            plans.len().saturating_sub(1)
+            let k = plans.len();
+            let extra = privacy
+                .extra_pairs
+                .min(super::marginals::pair_count(k) - k.saturating_sub(1));
+            ledger.extra_pairs = extra;
+            ledger.selection_rounds = k.saturating_sub(1) + extra;
+            ledger.selection_rounds
         } else {
             super::marginals::pair_count(plans.len())
         };

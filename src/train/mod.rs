@@ -310,6 +310,7 @@ impl Trainer {
                         &layout,
                         &encoded.rows,
                         run.preprocessing.selection_epsilon,
+                        run.preprocessing.extra_pairs,
                         &mut run.rng,
                     )
                 });
