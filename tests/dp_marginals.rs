@@ -416,8 +416,7 @@ fn the_warm_start_copula_keeps_how_two_amounts_move_together() {
         correlation(&transformer.inverse(&rows.rows.to_dense(), n, &mut rng))
     };
     let without = drawn(&noisy);
-    let score =
-        |c: usize, row: &[f32]| dpsynth::train::surrogate::normal_score(&transformer, c, row);
+    let score = dpsynth::train::surrogate::normal_scorer(&transformer);
     noisy.copula =
         dpsynth::dp::copula::measure_copula(&encoded.rows, &[(a, b)], 1, &score, 0.0, &mut rng);
     let with = drawn(&noisy);

@@ -334,8 +334,7 @@ impl Trainer {
                         .into_iter()
                         .filter(|&(a, b)| continuous(a) && continuous(b))
                         .collect();
-                    let score =
-                        |c: usize, row: &[f32]| surrogate::normal_score(&transformer, c, row);
+                    let score = surrogate::normal_scorer(&transformer);
                     pairs.copula = crate::dp::copula::measure_copula(
                         &encoded.rows,
                         &edges,

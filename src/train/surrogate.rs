@@ -104,23 +104,32 @@ fn value_in_state(enc: &ContinuousEncoder, state: usize, rng: &mut dyn RngCore) 
     Some(x.clamp(enc.min, enc.max))
 }
 
-/// The normal score `Φ⁻¹(F(x))` of continuous column `column`'s value in the dense encoded
-/// row `row` (`F` its released mixture); `None` for a missing value, a discrete column or one
-/// without modes. What `dp::copula` sums.
-pub fn normal_score(transformer: &DataTransformer, column: usize, row: &[f32]) -> Option<f64> {
-    let offset: usize = transformer.encoders[..column]
+/// The normal score `Φ⁻¹(F(x))` of a continuous column's value in a dense encoded row (`F` the
+/// column's released mixture), as `score(column, row)`: `None` for a missing value, a discrete
+/// column or one without modes. What `dp::copula` sums. The columns' offsets in the row are
+/// computed once here, not per row.
+pub fn normal_scorer(transformer: &DataTransformer) -> impl Fn(usize, &[f32]) -> Option<f64> + '_ {
+    let offsets: Vec<usize> = transformer
+        .encoders
         .iter()
-        .map(|e| match e {
-            Encoder::Discrete(d) => d.width(),
-            Encoder::Continuous(c) => c.width(),
+        .scan(0, |offset, e| {
+            let start = *offset;
+            *offset += match e {
+                Encoder::Discrete(d) => d.width(),
+                Encoder::Continuous(c) => c.width(),
+            };
+            Some(start)
         })
-        .sum();
-    let Encoder::Continuous(c) = &transformer.encoders[column] else {
-        return None;
-    };
-    if c.modes.is_empty() {
-        return None;
+        .collect();
+    move |column: usize, row: &[f32]| {
+        let Encoder::Continuous(c) = &transformer.encoders[column] else {
+            return None;
+        };
+        if c.modes.is_empty() {
+            return None;
+        }
+        let offset = offsets[column];
+        let x = c.decode_value(&row[offset..offset + c.width()])?;
+        Some(normal_quantile(c.cdf(x)))
     }
-    let x = c.decode_value(&row[offset..offset + c.width()])?;
-    Some(normal_quantile(c.cdf(x)))
 }
