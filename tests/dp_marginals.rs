@@ -16,6 +16,15 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::util::credit;
 
+/// The ledger's details as the released `ledger.txt` lists them, one `label: value` per line.
+fn ledger_text(ledger: &dpsynth::dp::Ledger) -> String {
+    ledger
+        .details()
+        .into_iter()
+        .map(|(k, v)| format!("{k}: {v}\n"))
+        .collect()
+}
+
 /// The credit table's transformer (fitted without DP: these tests check the counting, not the
 /// fit) and its encoding.
 fn encoded_credit() -> (
@@ -234,11 +243,7 @@ fn pair_marginals_share_the_histograms_mechanism() {
     let z = b.plan.histogram_noise_multiplier.unwrap();
     assert!((a.preprocessing.count_noise_std - z * (k as f64).sqrt()).abs() < 1e-9);
     assert!((b.preprocessing.count_noise_std - z * ((k + p) as f64).sqrt()).abs() < 1e-9);
-    let shown: String = b
-        .details()
-        .into_iter()
-        .map(|(k, v)| format!("{k}: {v}\n"))
-        .collect();
+    let shown = ledger_text(&b);
     assert!(
         shown.contains("91 two-way marginal tables in the same mechanism (L2 sensitivity √105)"),
         "{shown}"
@@ -254,11 +259,7 @@ fn pair_marginals_share_the_histograms_mechanism() {
     assert_eq!(c.plan, a.plan);
     assert_eq!(c.preprocessing.copula_sums, 17);
     assert!((c.preprocessing.count_noise_std - z * ((k + p + 17) as f64).sqrt()).abs() < 1e-9);
-    let shown: String = c
-        .details()
-        .into_iter()
-        .map(|(k, v)| format!("{k}: {v}\n"))
-        .collect();
+    let shown = ledger_text(&c);
     assert!(
         shown.contains("(L2 sensitivity √122), with 17 slots for normal-score correlation sums"),
         "{shown}"
@@ -338,8 +339,7 @@ fn a_wide_table_measures_a_tree_of_pairs_chosen_under_dp() {
     assert_eq!((ledger.selection_rounds, ledger.pair_tables), (16, 16));
     assert!(ledger.selection_epsilon > 0.0);
     // The plan's charge does not change: the selection is part of preprocessing's budget.
-    let shown = trainer.finish().ledger.unwrap().details();
-    let text: String = shown.iter().map(|(k, v)| format!("{k}: {v}\n")).collect();
+    let text = ledger_text(&trainer.finish().ledger.unwrap());
     assert!(
         text.contains("a tree chosen by 16 exponential-mechanism rounds"),
         "{text}"
@@ -360,14 +360,7 @@ fn a_wide_table_measures_a_tree_of_pairs_chosen_under_dp() {
     assert_eq!(distinct.len(), 19, "a pair chosen twice: {pairs:?}");
     let ledger = &dp.preprocessing;
     assert_eq!((ledger.selection_rounds, ledger.pair_tables), (19, 19));
-    let text: String = trainer
-        .finish()
-        .ledger
-        .unwrap()
-        .details()
-        .iter()
-        .map(|(k, v)| format!("{k}: {v}\n"))
-        .collect();
+    let text = ledger_text(&trainer.finish().ledger.unwrap());
     assert!(
         text.contains("19 two-way marginal tables in the same mechanism, a tree and 3 more pairs chosen by 19 exponential-mechanism rounds"),
         "{text}"
