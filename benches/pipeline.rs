@@ -3,8 +3,9 @@
 //! transformer fitting (Adult), one training step and one epoch (Adult, CTGAN defaults), and
 //! sampling throughput. Run with `cargo bench --profile dev --bench pipeline` (one build
 //! profile for everything); `DPSYNTH_BENCH_DEVICE=host|flex|ndarray|wgpu` picks the engine
-//! (host, the CPU default, when unset). The DP critic-step ratio runs on burn (flex unless
-//! another burn backend is named): DP steps do not run on the host engine.
+//! (host, the CPU default, when unset). The DP ratios (one critic step; one epoch of the
+//! shipped `configs/adult-dp.toml` against the same config without privacy) run on that engine
+//! too.
 
 use std::path::Path;
 use std::time::Duration;
@@ -107,10 +108,7 @@ fn dp_step_ratio(c: &mut Criterion) {
     let Some((table, mut config)) = adult() else {
         return;
     };
-    let (mut device, mut name, mut choice) = device();
-    if choice == DeviceChoice::Host {
-        (device, name, choice) = (Device::flex(), "flex".into(), DeviceChoice::Flex);
-    }
+    let (device, name, choice) = device();
     config.train.device = choice;
     let mut plain_config = config.clone();
     plain_config.model.pac = Some(1);
@@ -151,5 +149,43 @@ fn dp_step_ratio(c: &mut Criterion) {
     );
 }
 
-criterion_group!(pipeline, benches, dp_step_ratio);
+/// One epoch of the shipped `configs/adult-dp.toml` at ε 3 (pac 1, batch 500, 3 generator
+/// updates per critic update, pair marginals) against one epoch of the same config without
+/// `[privacy]` (pac 10, as non-DP trains), alternated in one run; prints the ratio of the
+/// medians of 3 (issue 22 target: at most 1.5).
+fn dp_epoch_ratio(_: &mut Criterion) {
+    let Some((table, _)) = adult() else {
+        return;
+    };
+    let (device, name, choice) = device();
+    let mut dp_config =
+        RunConfig::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/adult-dp.toml"))
+            .expect("configs/adult-dp.toml parses");
+    dp_config.train.device = choice;
+    dp_config.train.seed = Some(1);
+    dp_config.privacy.epsilon = Some(3.0);
+    let mut plain_config = dp_config.clone();
+    plain_config.privacy = Default::default();
+    plain_config.model.pac = None;
+    let mut plain = Trainer::new(table.clone(), &plain_config, &device).unwrap();
+    let mut private = Trainer::new(table, &dp_config, &device).unwrap();
+    let (mut t_plain, mut t_dp) = (Vec::new(), Vec::new());
+    for _ in 0..3 {
+        let start = std::time::Instant::now();
+        plain.epoch().unwrap();
+        t_plain.push(start.elapsed().as_secs_f64());
+        let start = std::time::Instant::now();
+        private.epoch().unwrap();
+        t_dp.push(start.elapsed().as_secs_f64());
+    }
+    let (p, d) = (median_seconds(&mut t_plain), median_seconds(&mut t_dp));
+    println!(
+        "adult-dp.toml epoch on {name} (batch {}, {} generator updates per critic update): non-DP {p:.2} s, DP at eps 3 {d:.2} s, ratio DP/non-DP {:.2} (median of 3 alternated)",
+        dp_config.train.batch_size,
+        dp_config.train.generator_steps,
+        d / p
+    );
+}
+
+criterion_group!(pipeline, benches, dp_step_ratio, dp_epoch_ratio);
 criterion_main!(pipeline);

@@ -1,12 +1,16 @@
 //! The fast per-unit clipped critic gradient (ghost norms, explicit backward) against the same
 //! gradient computed one unit at a time with burn's plain autodiff (real term, paired fake term
 //! and gradient penalty), on every backend; and the sensitivity bound: one row, however
-//! extreme, moves the clipped sum by at most C.
+//! extreme, moves the clipped sum by at most C. The host engine's matrices run the same
+//! checks.
 
 use burn::module::Param;
 use burn::tensor::{Device, Distribution, Tensor};
-use dpsynth::dp::clip::{clipped_gradient_sum, ClipSettings, PrivateBatch};
+use dpsynth::dp::clip::{
+    clipped_gradient_sum, clipped_sum, host_layers, ClipSettings, ClippedSum, PrivateBatch,
+};
 use dpsynth::model::discriminator::gradient_penalty;
+use dpsynth::model::host::{HostCritic, Mat};
 use dpsynth::model::{to_host, Discriminator, DiscriminatorConfig};
 
 const LAMBDA: f64 = 10.0;
@@ -85,7 +89,7 @@ fn flat_grads(critic: &Discriminator, loss: Tensor<1>) -> Vec<f64> {
     out
 }
 
-fn flat_fast(sum: &dpsynth::dp::clip::ClippedSum) -> Vec<f64> {
+fn flat_fast(sum: &ClippedSum) -> Vec<f64> {
     let mut out = Vec::new();
     for (w, b) in sum.weights.iter().zip(&sum.biases) {
         out.extend(to_host(w.clone()).iter().map(|&x| x as f64));
@@ -167,16 +171,58 @@ fn check_against_reference(device: &Device, clip_norms: &[f64]) {
                 leaky_slope: SLOPE,
             },
         );
-        let norms: Vec<f64> = to_host(sum.row_norms.clone().unwrap())
-            .iter()
-            .map(|&x| x as f64)
-            .collect();
-        assert_close(&norms, &slow_norms, "per-row norm");
+        assert_close(&sum.row_norms, &slow_norms, "per-row norm");
         if c == 0.5 {
             assert!(slow_norms.iter().any(|&x| x > c), "no row was clipped");
         }
         assert_close(&flat_fast(&sum), &slow, &format!("clipped sum at C = {c}"));
+        // The same arithmetic on the host engine's matrices, from the same critic and rows.
+        let host = clipped_sum(
+            &host_layers(&HostCritic::from_burn(&critic)),
+            &host_batch(&batch(&r)),
+            ClipSettings {
+                max_grad_norm: c,
+                gp_lambda: LAMBDA,
+                leaky_slope: SLOPE,
+            },
+        );
+        assert_close(&host.row_norms, &slow_norms, "host per-row norm");
+        assert_close(
+            &flat_host(&host),
+            &slow,
+            &format!("host clipped sum at C = {c}"),
+        );
+        assert!(
+            (host.loss - sum.loss).abs() <= 1e-4 * sum.loss.abs().max(1.0),
+            "host loss {} vs burn loss {}",
+            host.loss,
+            sum.loss
+        );
     }
+}
+
+/// A burn batch copied to the host engine's matrices.
+fn host_batch(b: &PrivateBatch) -> PrivateBatch<Mat> {
+    let m = |t: &Tensor<2>| {
+        let [rows, cols] = t.dims();
+        Mat::from_vec(rows, cols, to_host(t.clone()))
+    };
+    PrivateBatch {
+        real: m(&b.real),
+        real_weights: m(&b.real_weights),
+        fake: m(&b.fake),
+        interpolated: m(&b.interpolated),
+        masks: b.masks.iter().map(m).collect(),
+    }
+}
+
+fn flat_host(sum: &ClippedSum<Mat>) -> Vec<f64> {
+    let mut out = Vec::new();
+    for (w, b) in sum.weights.iter().zip(&sum.biases) {
+        out.extend(w.data.iter().map(|&x| x as f64));
+        out.extend(b.data.iter().map(|&x| x as f64));
+    }
+    out
 }
 
 #[test]
@@ -217,22 +263,35 @@ fn one_extreme_row_moves_the_clipped_sum_by_at_most_c() {
         gp_lambda: LAMBDA,
         leaky_slope: SLOPE,
     };
-    let a = flat_fast(&clipped_gradient_sum(&critic, &batch(&base), settings));
-    let b = flat_fast(&clipped_gradient_sum(&critic, &batch(&with), settings));
-    let diff = a
-        .iter()
-        .zip(&b)
-        .map(|(x, y)| (x - y).powi(2))
-        .sum::<f64>()
-        .sqrt();
-    assert!(
-        diff <= c * (1.0 + 1e-4),
-        "one row moved the sum by {diff} > C = {c}"
-    );
-    assert!(
-        diff > 0.5 * c,
-        "the extreme row should be clipped to about C, moved {diff}"
-    );
+    let host = host_layers(&HostCritic::from_burn(&critic));
+    let engines: [(&str, Vec<f64>, Vec<f64>); 2] = [
+        (
+            "burn",
+            flat_fast(&clipped_gradient_sum(&critic, &batch(&base), settings)),
+            flat_fast(&clipped_gradient_sum(&critic, &batch(&with), settings)),
+        ),
+        (
+            "host",
+            flat_host(&clipped_sum(&host, &host_batch(&batch(&base)), settings)),
+            flat_host(&clipped_sum(&host, &host_batch(&batch(&with)), settings)),
+        ),
+    ];
+    for (engine, a, b) in engines {
+        let diff = a
+            .iter()
+            .zip(&b)
+            .map(|(x, y)| (x - y).powi(2))
+            .sum::<f64>()
+            .sqrt();
+        assert!(
+            diff <= c * (1.0 + 1e-4),
+            "{engine}: one row moved the sum by {diff} > C = {c}"
+        );
+        assert!(
+            diff > 0.5 * c,
+            "{engine}: the extreme row should be clipped to about C, moved {diff}"
+        );
+    }
 }
 
 #[test]

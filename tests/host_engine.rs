@@ -10,6 +10,7 @@ use burn::optim::decay::WeightDecayConfig;
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::{Device, Tensor};
 use dpsynth::config::RunConfig;
+use dpsynth::dp::marginals::{all_pairs, NoisyPairs};
 use dpsynth::model::discriminator::gradient_penalty;
 use dpsynth::model::host::output::{activate as host_activate, gumbel_noise};
 use dpsynth::model::host::{Adam, AdamSettings, HostCritic, HostGenerator, Mat};
@@ -19,6 +20,7 @@ use dpsynth::model::{
 use dpsynth::sampler::ConditionSampler;
 use dpsynth::schema::Schema;
 use dpsynth::train::host::{critic_gradients, generator_gradients};
+use dpsynth::train::pairs::PairTarget;
 use dpsynth::transform::DataTransformer;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -117,6 +119,41 @@ fn assert_close(what: &str, got: &[f32], want: &[f32]) {
 
 #[test]
 fn generator_loss_gradients_and_running_statistics_match_burn_autodiff() {
+    check_generator_against_burn(false);
+}
+
+/// With DP mode's pair-marginal loss (`privacy.pair_marginals`) against random pair tables on
+/// every pair of credit's columns, with random row weights.
+#[test]
+fn generator_gradients_with_the_pair_marginal_loss_match_burn_autodiff() {
+    check_generator_against_burn(true);
+}
+
+/// A random pair target on every pair of the transformer's columns (tables summing to 1).
+fn random_pairs(transformer: &DataTransformer, rng: &mut ChaCha8Rng) -> NoisyPairs {
+    let layout = transformer.column_states();
+    let states: Vec<usize> = layout.iter().map(|l| l.count()).collect();
+    let pairs = all_pairs(states.len());
+    let tables = pairs
+        .iter()
+        .map(|&(a, b)| {
+            let t: Vec<f64> = (0..states[a] * states[b])
+                .map(|_| rng.random::<f64>())
+                .collect();
+            let total: f64 = t.iter().sum();
+            t.into_iter().map(|x| x / total).collect()
+        })
+        .collect();
+    NoisyPairs {
+        states,
+        pairs,
+        tables,
+        noise_std: 1.0,
+        copula: Vec::new(),
+    }
+}
+
+fn check_generator_against_burn(with_pairs: bool) {
     let mut s = setup();
     let device = Device::ndarray().autodiff();
     device.seed(5);
@@ -162,7 +199,28 @@ fn generator_loss_gradients_and_running_statistics_match_burn_autodiff() {
         .no_grad()
         .forward(packed, SLOPE as f64, &burn_masks)
         .scores;
-    let loss = scores.mean().neg() + condition_loss(raw, &spans, tensor(&s.cond, &device));
+    let mut loss =
+        scores.mean().neg() + condition_loss(raw.clone(), &spans, tensor(&s.cond, &device));
+    let target = with_pairs.then(|| {
+        let noisy = random_pairs(&s.transformer, &mut s.rng);
+        PairTarget::new(&noisy, s.transformer.column_states(), 0.7, &device)
+    });
+    let row_weights: Vec<f32> = {
+        let w: Vec<f32> = (0..BATCH)
+            .map(|_| s.rng.random_range(0.2f32..2.0))
+            .collect();
+        let total: f32 = w.iter().sum();
+        w.into_iter().map(|x| x / total).collect()
+    };
+    if let Some(target) = &target {
+        let weights = matrix(row_weights.clone(), BATCH, 1, &device);
+        let pair_loss = target.loss(raw, weights);
+        assert!(
+            to_host(pair_loss.clone())[0] > 0.01,
+            "the pair loss is not trivial"
+        );
+        loss = loss + pair_loss;
+    }
     let want_loss = to_host(loss.clone())[0];
     let grads = loss.backward();
 
@@ -177,6 +235,7 @@ fn generator_loss_gradients_and_running_statistics_match_burn_autodiff() {
         PAC,
         SLOPE,
         TAU,
+        target.as_ref().map(|t| (t, row_weights.as_slice())),
     );
     assert!(
         (got_loss as f32 - want_loss).abs() < 1e-4 * (1.0 + want_loss.abs()),

@@ -24,25 +24,39 @@
 //! `Σ_a Σ_b (a_in · b_in)(a_out · b_out)` over the three uses ("ghost" norms with the cross
 //! terms, design note). With clip factors `c_i = min(1, C / ‖G_i‖)` the clipped sum is
 //! `Xᵀ diag(c) P + Fᵀ diag(c) R + Qᵀ diag(c) U`: three matrix products per layer.
+//!
+//! The arithmetic is written once over [`Matrix`], which burn tensors and the host engine's
+//! matrices implement; the per-unit norms and clip factors are computed on the host in `f64`
+//! from per-row dot products read back in one transfer.
 
-use burn::tensor::{Tensor, TensorData};
+use burn::tensor::Tensor;
 
+use super::matrix::Matrix;
+use crate::model::host::{HostCritic, Mat};
 use crate::model::Discriminator;
 
 /// Rows of one DP critic step, all on the same (non-autodiff) device.
-pub struct PrivateBatch {
+pub struct PrivateBatch<M = Tensor<2>> {
     /// Real rows with their conditions, `[n, d]` (Poisson-sampled).
-    pub real: Tensor<2>,
+    pub real: M,
     /// Loss weight of each real row, `[n, 1]` (matches the condition distributions).
-    pub real_weights: Tensor<2>,
+    pub real_weights: M,
     /// Fake rows with their conditions, `[n, d]`: fake row `i` is paired with real row `i`
     /// (drawn, with replacement, from a pool whose size does not depend on `n`).
-    pub fake: Tensor<2>,
+    pub fake: M,
     /// Interpolates, `[n, d]`: row `i` mixes real row `i` with fake row `i`.
-    pub interpolated: Tensor<2>,
+    pub interpolated: M,
     /// Per hidden layer, the dropout mask over the rows `[real; fake; interpolated]`
     /// (`[3n, width]`); empty without dropout.
-    pub masks: Vec<Tensor<2>>,
+    pub masks: Vec<M>,
+}
+
+/// One linear layer of the critic, as constants.
+pub struct CriticLayer<M = Tensor<2>> {
+    /// Weight `[d_in, d_out]`.
+    pub weight: M,
+    /// Bias `[1, d_out]`, when the layer has one.
+    pub bias: Option<M>,
 }
 
 /// The constants of the critic loss and of clipping.
@@ -57,251 +71,283 @@ pub struct ClipSettings {
 }
 
 /// The sum over units of each unit's clipped gradient; not yet noised or normalised.
-pub struct ClippedSum {
+pub struct ClippedSum<M = Tensor<2>> {
     /// Per linear layer (hidden layers, then the output layer): weight gradient `[d_in, d_out]`.
-    pub weights: Vec<Tensor<2>>,
-    /// Per linear layer: bias gradient `[d_out]`.
-    pub biases: Vec<Tensor<1>>,
-    /// Each unit's unclipped gradient norm, `[n, 1]` (absent when no row was sampled).
-    pub row_norms: Option<Tensor<2>>,
-    /// The summed loss `Σ_i (D(f_i) − w_i D(x_i) + λ (‖∇D(x̂_i)‖ − 1)²)`, `[1]`.
-    pub loss: Tensor<1>,
+    pub weights: Vec<M>,
+    /// Per linear layer: bias gradient `[1, d_out]` (zero for a layer without bias).
+    pub biases: Vec<M>,
+    /// Each unit's unclipped gradient norm (empty when no row was sampled).
+    pub row_norms: Vec<f64>,
+    /// The summed loss `Σ_i (D(f_i) − w_i D(x_i) + λ (‖∇D(x̂_i)‖ − 1)²)`.
+    pub loss: f64,
 }
 
-fn row_dot(a: &Tensor<2>, b: &Tensor<2>) -> Tensor<2> {
-    (a.clone() * b.clone()).sum_dim(1)
+/// `min(1, C / norm)`: the factor that clips a gradient of norm `norm` to at most C (also
+/// clips `dpsynth audit`'s gradient canaries).
+pub fn clip_factor(norm: f64, max_grad_norm: f64) -> f64 {
+    (max_grad_norm / (norm + 1e-12)).min(1.0)
 }
 
-/// `min(1, C / norm)` per row (also clips `dpsynth audit`'s gradient canaries).
-pub(crate) fn clip_factors(norms: Tensor<2>, max_grad_norm: f64) -> Tensor<2> {
-    norms
-        .add_scalar(1e-12)
-        .recip()
-        .mul_scalar(max_grad_norm)
-        .clamp_max(1.0)
-}
-
-fn rows(t: &Tensor<2>, range: std::ops::Range<usize>) -> Tensor<2> {
-    let [_, w] = t.dims();
-    t.clone().slice([range, 0..w])
-}
-
-/// The weights and biases of the critic's linear layers (hidden, then output), as constants.
-fn layers(critic: &Discriminator) -> (Vec<Tensor<2>>, Vec<Option<Tensor<1>>>) {
+/// The weights and biases of a burn critic's linear layers (hidden, then output).
+pub fn burn_layers(critic: &Discriminator) -> Vec<CriticLayer> {
     let all = critic.hidden.iter().chain(std::iter::once(&critic.output));
-    all.map(|l| {
-        (
-            l.weight.val().inner(),
-            l.bias.as_ref().map(|p| p.val().inner()),
-        )
+    all.map(|l| CriticLayer {
+        weight: l.weight.val().inner(),
+        bias: l.bias.as_ref().map(|p| p.val().inner().unsqueeze_dim(0)),
     })
-    .unzip()
+    .collect()
 }
 
-/// The clipped gradient sum of the critic loss over the units of `batch` (see the module
-/// docs). Works on the critic's current weights as constants; the caller adds noise and
-/// divides by the expected batch size. With no unit (an empty Poisson sample) it is zero.
+/// The weights and biases of a host critic's linear layers (hidden, then output).
+pub fn host_layers(critic: &HostCritic) -> Vec<CriticLayer<Mat>> {
+    let bias = |b: &[f32]| Some(Mat::from_vec(1, b.len(), b.to_vec()));
+    critic
+        .weights
+        .iter()
+        .zip(&critic.biases)
+        .map(|(w, b)| CriticLayer {
+            weight: w.clone(),
+            bias: bias(b),
+        })
+        .chain(std::iter::once(CriticLayer {
+            weight: critic.out_weight.clone(),
+            bias: bias(&critic.out_bias),
+        }))
+        .collect()
+}
+
+/// [`clipped_sum`] for a burn critic.
 pub fn clipped_gradient_sum(
     critic: &Discriminator,
     batch: &PrivateBatch,
     settings: ClipSettings,
 ) -> ClippedSum {
+    clipped_sum(&burn_layers(critic), batch, settings)
+}
+
+fn row_dot<M: Matrix>(a: &M, b: &M) -> M {
+    a.mul(b).row_sums()
+}
+
+/// The clipped gradient sum of the critic loss over the units of `batch` (see the module
+/// docs), for the critic whose linear layers are `layers`. The caller adds noise and divides
+/// by the expected batch size. With no unit (an empty Poisson sample) it is zero.
+pub fn clipped_sum<M: Matrix>(
+    layers: &[CriticLayer<M>],
+    batch: &PrivateBatch<M>,
+    settings: ClipSettings,
+) -> ClippedSum<M> {
     let [n, _] = batch.real.dims();
-    let device = batch.real.device();
-    let (weights, biases) = layers(critic);
-    let k_layers = weights.len();
+    let k_layers = layers.len();
+    let like = &batch.real;
+    let zeros = |rows: usize, cols: usize| like.upload(vec![0.0; rows * cols], rows, cols);
     if n == 0 {
         return ClippedSum {
-            weights: weights.iter().map(|w| w.zeros_like()).collect(),
-            biases: weights
+            weights: layers
                 .iter()
-                .map(|w| Tensor::<1>::zeros([w.dims()[1]], &device))
+                .map(|l| {
+                    let [d_in, d_out] = l.weight.dims();
+                    zeros(d_in, d_out)
+                })
                 .collect(),
-            row_norms: None,
-            loss: Tensor::<1>::zeros([1], &device),
+            biases: layers
+                .iter()
+                .map(|l| zeros(1, l.weight.dims()[1]))
+                .collect(),
+            row_norms: Vec::new(),
+            loss: 0.0,
         };
     }
+    let ones = like.upload(vec![1.0; n], n, 1);
     let (real, fake, interp) = (0..n, n..2 * n, 2 * n..3 * n);
 
     // Forward over [real; fake; interpolated]: the input of each layer and the hidden slopes.
-    let input = Tensor::cat(
-        vec![
-            batch.real.clone(),
-            batch.fake.clone(),
-            batch.interpolated.clone(),
-        ],
-        0,
-    );
-    let mut layer_inputs = vec![input]; // a_k: input of layer k
-    let mut slopes = Vec::with_capacity(k_layers - 1); // s_k: after hidden layer k
-    for k in 0..k_layers {
+    // layer_inputs[k] = a_k [3n, d_k]; slopes[k] = s_k [3n, d_{k+1}].
+    let input = M::cat_rows(&[
+        batch.real.clone(),
+        batch.fake.clone(),
+        batch.interpolated.clone(),
+    ]);
+    let mut layer_inputs = vec![input];
+    let mut slopes = Vec::with_capacity(k_layers - 1);
+    for (k, layer) in layers.iter().enumerate() {
         let a = layer_inputs.last().expect("the input is there");
-        let mut z = a.clone().matmul(weights[k].clone());
-        if let Some(bias) = &biases[k] {
-            z = z + bias.clone().unsqueeze_dim(0);
+        let mut z = a.product(false, &layer.weight, false);
+        if let Some(bias) = &layer.bias {
+            z = z.add(bias);
         }
         if k + 1 == k_layers {
-            layer_inputs.push(z); // the scores
+            layer_inputs.push(z); // the scores [3n, 1]
             break;
         }
-        let positive = z.clone().greater_elem(0.0).float();
-        let mut s = positive
-            .mul_scalar(1.0 - settings.leaky_slope)
-            .add_scalar(settings.leaky_slope);
+        let mut s = z.leaky_slopes(settings.leaky_slope);
         if let Some(mask) = batch.masks.get(k) {
-            s = s * mask.clone();
+            s = s.mul(mask);
         }
-        layer_inputs.push(z * s.clone());
+        layer_inputs.push(z.mul(&s));
         slopes.push(s);
     }
     let scores = layer_inputs.pop().expect("scores were pushed");
 
     // Gradient of the loss at each layer's output for the scored rows [real; fake]:
     // −w_i for real rows, 1 for fake rows, then back through the constant slopes.
-    let d_scores = Tensor::cat(
-        vec![
-            batch.real_weights.clone().neg(),
-            Tensor::<2>::ones([n, 1], &device),
-        ],
-        0,
-    );
+    let d_scores = M::cat_rows(&[batch.real_weights.scale(-1.0), ones.clone()]);
     let mut output_grads = vec![d_scores]; // built from the last layer down
     for k in (0..k_layers - 1).rev() {
         let upstream = output_grads.last().expect("seeded with the scores");
-        let g = upstream.clone().matmul(weights[k + 1].clone().transpose())
-            * rows(&slopes[k], 0..2 * n);
+        let g = upstream
+            .product(false, &layers[k + 1].weight, true)
+            .mul(&slopes[k].rows(0..2 * n));
         output_grads.push(g);
     }
     output_grads.reverse(); // output_grads[k]: [2n, d_{k+1}]
 
     // Input-gradient chain of the interpolates: u_k is the input of layer k's transposed use,
     // v_k = u_k W_kᵀ its output; u_{k−1} = v_k ⊙ s_{k−1}.
-    let mut uses = vec![Tensor::<2>::ones([n, 1], &device)]; // u_{K−1}
-    let mut v = uses[0]
-        .clone()
-        .matmul(weights[k_layers - 1].clone().transpose());
+    let mut uses = vec![ones.clone()]; // u_{K−1}
+    let mut v = ones.product(false, &layers[k_layers - 1].weight, true);
     for k in (0..k_layers - 1).rev() {
-        let u = v * rows(&slopes[k], interp.clone());
-        v = u.clone().matmul(weights[k].clone().transpose());
+        let u = v.mul(&slopes[k].rows(interp.clone()));
+        v = u.product(false, &layers[k].weight, true);
         uses.push(u);
     }
     uses.reverse(); // uses[k] = u_k
-    let input_gradient = v; // [n, d_0]
-    let norm = input_gradient
-        .clone()
-        .powf_scalar(2.0)
-        .sum_dim(1)
-        .add_scalar(1e-12)
-        .sqrt(); // [n, 1]
-    let gap = norm.clone().sub_scalar(1.0);
-    let loss = rows(&scores, fake.clone()).sum()
-        - (rows(&scores, real.clone()) * batch.real_weights.clone()).sum()
-        + gap
-            .clone()
-            .powf_scalar(2.0)
-            .sum()
-            .mul_scalar(settings.gp_lambda);
+    let input_gradient = v; // v_0 = ∇D(x̂) [n, d_0]
+
+    // One transfer: ‖v_0‖ per unit, for the penalty's gradient.
+    let norms: Vec<f64> = row_dot(&input_gradient, &input_gradient)
+        .download()
+        .iter()
+        .map(|&x| (x as f64 + 1e-12).sqrt())
+        .collect();
+    let gaps: Vec<f64> = norms.iter().map(|g| g - 1.0).collect();
     // q_k: gradient of the penalty at v_k. q_0 = 2λ (‖v_0‖ − 1) v_0 / ‖v_0‖, and
     // q_k = (q_{k−1} W_{k−1}) ⊙ s_{k−1}.
-    let mut penalty_grads =
-        vec![input_gradient * (gap.mul_scalar(2.0 * settings.gp_lambda) / norm)];
+    let coefficients = gaps
+        .iter()
+        .zip(&norms)
+        .map(|(gap, norm)| (2.0 * settings.gp_lambda * gap / norm) as f32)
+        .collect();
+    let mut penalty_grads = vec![input_gradient.mul(&like.upload(coefficients, n, 1))];
     for k in 1..k_layers {
-        let q = penalty_grads[k - 1].clone().matmul(weights[k - 1].clone())
-            * rows(&slopes[k - 1], interp.clone());
+        let q = penalty_grads[k - 1]
+            .product(false, &layers[k - 1].weight, false)
+            .mul(&slopes[k - 1].rows(interp.clone()));
         penalty_grads.push(q);
     }
 
-    // Squared norm of each unit's whole gradient: three uses per weight, with cross terms.
-    let mut norm2 = Tensor::<2>::zeros([n, 1], &device);
+    // Per-row dot products for each unit's squared gradient norm (three uses per weight, with
+    // cross terms), with the scores and weights for the loss: read back in one transfer.
+    let mut columns = vec![
+        scores.rows(real.clone()),
+        scores.rows(fake.clone()),
+        batch.real_weights.clone(),
+    ];
     for k in 0..k_layers {
         let (x, f) = (
-            rows(&layer_inputs[k], real.clone()),
-            rows(&layer_inputs[k], fake.clone()),
+            layer_inputs[k].rows(real.clone()),
+            layer_inputs[k].rows(fake.clone()),
         );
-        let (p, r) = (
-            rows(&output_grads[k], 0..n),
-            rows(&output_grads[k], n..2 * n),
-        );
+        let (p, r) = (output_grads[k].rows(0..n), output_grads[k].rows(n..2 * n));
         let (q, u) = (&penalty_grads[k], &uses[k]);
-        let cross = row_dot(&x, &f) * row_dot(&p, &r)
-            + row_dot(&x, q) * row_dot(&p, u)
-            + row_dot(&f, q) * row_dot(&r, u);
-        norm2 = norm2
-            + row_dot(&x, &x) * row_dot(&p, &p)
-            + row_dot(&f, &f) * row_dot(&r, &r)
-            + row_dot(q, q) * row_dot(u, u)
-            + cross.mul_scalar(2.0);
-        if biases[k].is_some() {
-            let pr = p + r; // the bias sees both forward uses
-            norm2 = norm2 + row_dot(&pr, &pr);
+        columns.extend([
+            row_dot(&x, &x),
+            row_dot(&p, &p),
+            row_dot(&f, &f),
+            row_dot(&r, &r),
+            row_dot(q, q),
+            row_dot(u, u),
+            row_dot(&x, &f),
+            row_dot(&p, &r),
+            row_dot(&x, q),
+            row_dot(&p, u),
+            row_dot(&f, q),
+            row_dot(&r, u),
+        ]);
+        if layers[k].bias.is_some() {
+            let pr = p.add(&r); // the bias sees both forward uses
+            columns.push(row_dot(&pr, &pr));
         }
     }
-    // The cross terms can round the sum a hair below zero.
-    let row_norms = norm2.clamp_min(0.0).sqrt();
-    let factors = clip_factors(row_norms.clone(), settings.max_grad_norm); // [n, 1]
+    let width = columns.len();
+    let dots = M::cat_cols(&columns).download(); // [n, width]
+    let mut row_norms = Vec::with_capacity(n);
+    let mut loss = 0.0;
+    for i in 0..n {
+        let row: Vec<f64> = dots[i * width..(i + 1) * width]
+            .iter()
+            .map(|&x| x as f64)
+            .collect();
+        loss += row[1] - row[2] * row[0] + settings.gp_lambda * gaps[i] * gaps[i];
+        let mut norm2 = 0.0;
+        let mut at = 3;
+        for layer in layers {
+            let d = &row[at..at + 12];
+            norm2 += d[0] * d[1]
+                + d[2] * d[3]
+                + d[4] * d[5]
+                + 2.0 * (d[6] * d[7] + d[8] * d[9] + d[10] * d[11]);
+            at += 12;
+            if layer.bias.is_some() {
+                norm2 += row[at];
+                at += 1;
+            }
+        }
+        // The cross terms can round the sum a hair below zero.
+        row_norms.push(norm2.max(0.0).sqrt());
+    }
+    let factors: Vec<f32> = row_norms
+        .iter()
+        .map(|&g| clip_factor(g, settings.max_grad_norm) as f32)
+        .collect();
+    let factors = like.upload(factors, n, 1); // [n, 1]
 
     // Clipped sums: [X; F]ᵀ diag([c; c]) [P; R] + Qᵀ diag(c) U per layer.
-    let scored_factors = Tensor::cat(vec![factors.clone(), factors.clone()], 0);
+    let scored_factors = M::cat_rows(&[factors.clone(), factors.clone()]);
     let mut weight_grads = Vec::with_capacity(k_layers);
     let mut bias_grads = Vec::with_capacity(k_layers);
     for k in 0..k_layers {
-        let p = output_grads[k].clone() * scored_factors.clone();
-        let x = rows(&layer_inputs[k], 0..2 * n);
-        let gw = x.transpose().matmul(p.clone())
-            + penalty_grads[k]
-                .clone()
-                .transpose()
-                .matmul(uses[k].clone() * factors.clone());
+        let p = output_grads[k].mul(&scored_factors);
+        let x = layer_inputs[k].rows(0..2 * n);
+        let gw = x.product(true, &p, false).add(&penalty_grads[k].product(
+            true,
+            &uses[k].mul(&factors),
+            false,
+        ));
         weight_grads.push(gw);
-        bias_grads.push(p.sum_dim(0).squeeze_dim(0));
+        bias_grads.push(p.column_sums());
     }
     ClippedSum {
         weights: weight_grads,
         biases: bias_grads,
-        row_norms: Some(row_norms),
+        row_norms,
         loss,
     }
 }
 
 /// The DP-SGD gradient: the clipped sum plus N(0, σ²C²) on every coordinate, divided by the
 /// expected batch size `b` (dividing by the realised size would leak it). Returns weight and
-/// bias gradients per layer, on the sum's device.
-pub fn noisy_gradient(
-    sum: ClippedSum,
+/// bias gradients per layer (`[d_in, d_out]` and `[1, d_out]`), on the sum's device. The noise
+/// is drawn for every weight matrix, then for every bias, in layer order.
+pub fn noisy_gradient<M: Matrix>(
+    sum: ClippedSum<M>,
     noise_multiplier: f64,
     max_grad_norm: f64,
     expected_batch: usize,
     rng: &mut super::noise::DpRng,
-) -> (Vec<Tensor<2>>, Vec<Tensor<1>>) {
+) -> (Vec<M>, Vec<M>) {
     let std = noise_multiplier * max_grad_norm;
     let scale = 1.0 / expected_batch as f64;
-    let weights = sum
-        .weights
-        .into_iter()
-        .map(|g| {
-            let dims = g.dims();
-            let noise: Vec<f32> = rng
-                .gaussian(dims[0] * dims[1], std)
-                .into_iter()
-                .map(|x| x as f32)
-                .collect();
-            let noise = Tensor::<2>::from_data(TensorData::new(noise, dims), &g.device());
-            (g + noise).mul_scalar(scale)
-        })
-        .collect();
-    let biases = sum
-        .biases
-        .into_iter()
-        .map(|g| {
-            let dims = g.dims();
-            let noise: Vec<f32> = rng
-                .gaussian(dims[0], std)
-                .into_iter()
-                .map(|x| x as f32)
-                .collect();
-            let noise = Tensor::<1>::from_data(TensorData::new(noise, dims), &g.device());
-            (g + noise).mul_scalar(scale)
-        })
-        .collect();
+    let mut noised = |g: M| {
+        let [rows, cols] = g.dims();
+        let noise: Vec<f32> = rng
+            .gaussian(rows * cols, std)
+            .into_iter()
+            .map(|x| x as f32)
+            .collect();
+        g.add(&g.upload(noise, rows, cols)).scale(scale)
+    };
+    let weights = sum.weights.into_iter().map(&mut noised).collect();
+    let biases = sum.biases.into_iter().map(&mut noised).collect();
     (weights, biases)
 }

@@ -13,6 +13,7 @@
 //! - `units.rs`: the private draws of a DP critic step (Poisson sample, each unit's partner,
 //!   condition column, loss weight, interpolation weight and dropout masks).
 //! - `clip.rs`: per-row clipping of the critic's gradient from ghost norms, and the noise.
+//! - `matrix.rs`: the matrix operations `clip.rs` is written in, for burn and the host engine.
 //! - `noise.rs`: the OS-seeded ChaCha20 generator behind Poisson sampling and every noise draw.
 //! - `selection.rs`: report-noisy-max over tuning trials scored on private held-out rows, and
 //!   the basic-composition budget split of a charged tuning run.
@@ -27,6 +28,7 @@ pub mod clip;
 pub mod copula;
 pub mod ledger;
 pub mod marginals;
+pub mod matrix;
 pub mod noise;
 pub mod preprocess;
 pub mod rdp;

@@ -1,13 +1,17 @@
 //! One CTGAN training step on the host engine ([`crate::model::host`]): the same losses as
-//! [`super::step`]'s non-DP path (training-by-sampling, PacGAN, WGAN-GP, condition loss),
-//! without burn's per-operation costs. DP mode does not use it.
+//! [`super::step`] (training-by-sampling, PacGAN, WGAN-GP, condition loss, the pair-marginal
+//! loss; in DP mode the clipped and noised critic step of [`crate::dp::clip`] on the same
+//! private draws), without burn's per-operation costs.
 
 use rand::seq::SliceRandom;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
 
-use super::step::StepContext;
+use super::pairs::PairTarget;
+use super::step::{canary_sum, mechanism, DpSettings, Secret, StepContext};
+use crate::dp::clip::{clipped_sum, host_layers, noisy_gradient, ClipSettings, PrivateBatch};
+use crate::dp::units::{draw_units, UnitShape};
 use crate::model::host::critic::Grads;
 use crate::model::host::generator::Grads as GeneratorGrads;
 use crate::model::host::output::{activate, activate_backward, condition_loss, gumbel_noise};
@@ -209,13 +213,16 @@ fn generator_step(
     noise: &mut ChaCha8Rng,
 ) -> f64 {
     let b = ctx.batch;
-    let cond = ctx
-        .conditions
-        .sample_train(b, ctx.log_frequency, rng)
-        .map(|c| one_hot(ctx, &c));
+    let conds = ctx.conditions.sample_train(b, ctx.log_frequency, rng);
+    let cond = conds.as_ref().map(|c| one_hot(ctx, c));
     let input = generator_input(ctx, cond.as_ref(), noise);
     let gumbel = gumbel(b, ctx.data.dim, noise);
     let masks = dropout_masks(&nets.critic, b / ctx.pac, ctx.dropout, noise);
+    let weights = ctx
+        .pairs
+        .as_ref()
+        .map(|_| ctx.sampling_weights(conds.as_ref()));
+    let pairs = ctx.pairs.as_ref().zip(weights.as_deref());
     let (loss, grads) = generator_gradients(
         &mut nets.generator,
         &nets.critic,
@@ -227,6 +234,7 @@ fn generator_step(
         ctx.pac,
         ctx.leaky_slope as f32,
         ctx.tau as f32,
+        pairs,
     );
     let params = nets.generator.params_mut();
     nets.generator_optim.step(ctx.generator_lr, params, &grads);
@@ -235,9 +243,10 @@ fn generator_step(
 
 /// The generator's loss `-mean(D(fake)) + condition loss` and its parameter gradients (the
 /// critic stays fixed), for generator `input` `[batch, embedding + condition]`, Gumbel noise
-/// `[batch, data_dim]`, the condition one-hots `[batch, condition_dim]` and the critic's
-/// dropout `masks` `[batch / pac, width]`. The forward pass updates BatchNorm's running
-/// statistics.
+/// `[batch, data_dim]`, the condition one-hots `[batch, condition_dim]`, the critic's
+/// dropout `masks` `[batch / pac, width]` and, in DP mode with `privacy.pair_marginals`, the
+/// pair target with the batch's sampling weights `[batch]` (its loss joins the generator's).
+/// The forward pass updates BatchNorm's running statistics.
 #[allow(clippy::too_many_arguments)]
 pub fn generator_gradients(
     generator: &mut HostGenerator,
@@ -250,6 +259,7 @@ pub fn generator_gradients(
     pac: usize,
     slope: f32,
     tau: f32,
+    pairs: Option<(&PairTarget, &[f32])>,
 ) -> (f64, GeneratorGrads) {
     let (raw, cache) = generator.forward_train(input);
     let (b, data_dim) = (raw.rows, raw.cols);
@@ -277,22 +287,175 @@ pub fn generator_gradients(
     if let Some(c) = cond {
         loss += condition_loss(&raw, spans, c, &mut d_raw) as f64;
     }
+    if let Some((target, weights)) = pairs {
+        loss += target.loss_host(&raw, weights, &mut d_raw);
+    }
     (loss, generator.backward(&cache, &d_raw))
+}
+
+/// One DP-SGD critic update on the host engine: the same private draws
+/// ([`crate::dp::units`]), clipped sum and noise ([`crate::dp::clip`]) as the burn engine's
+/// step, on host matrices. Returns the critic loss per expected batch row.
+fn dp_critic_step(
+    ctx: &StepContext,
+    dp: &DpSettings,
+    nets: &mut HostNetworks,
+    rng: &mut ChaCha8Rng,
+    noise: &mut ChaCha8Rng,
+    secret: Secret,
+) -> f64 {
+    let Secret {
+        rng: dp_rng,
+        canaries,
+    } = secret;
+    let (noise_multiplier, clip_norm) = mechanism(dp, canaries.as_deref());
+    let hidden_widths: Vec<usize> = nets.critic.biases.iter().map(Vec::len).collect();
+    let draws = draw_units(
+        &UnitShape {
+            n_rows: ctx.n_rows,
+            sample_rate: dp.sample_rate,
+            pool: ctx.batch,
+            conditions: &ctx.conditions,
+            row_slots: &dp.row_slots,
+            log_frequency: ctx.log_frequency,
+            dropout: ctx.dropout,
+            hidden_widths: &hidden_widths,
+        },
+        dp_rng,
+    );
+    let n = draws.rows.len();
+    // Exactly B fake rows whatever n is (see step.rs: the generator's BatchNorm mixes the rows
+    // of its batch and its running statistics are released).
+    let b = ctx.batch;
+    let conds = ctx.conditions.sample_train(b, ctx.log_frequency, rng);
+    let fake_cond = conds.as_ref().map(|c| one_hot(ctx, c));
+    let (raw, _) = nets
+        .generator
+        .forward_train(generator_input(ctx, fake_cond.as_ref(), noise));
+    let mut pool = activate(
+        &raw,
+        &ctx.spans,
+        &gumbel(b, raw.cols, noise),
+        ctx.tau as f32,
+    );
+    if let Some(c) = &fake_cond {
+        pool = pool.hcat(c);
+    }
+    let width = pool.cols;
+    let batch = if n == 0 {
+        // Nothing sampled: the update is noise alone.
+        PrivateBatch {
+            real: Mat::zeros(0, width),
+            real_weights: Mat::zeros(0, 1),
+            fake: Mat::zeros(0, width),
+            interpolated: Mat::zeros(0, width),
+            masks: Vec::new(),
+        }
+    } else {
+        let mut fake = Mat::zeros(n, width);
+        for (i, &p) in draws.partners.iter().enumerate() {
+            fake.row_mut(i).copy_from_slice(pool.row(p as usize));
+        }
+        let mut real = Mat::from_vec(n, ctx.data.dim, ctx.data.gather(&draws.rows));
+        if ctx.conditions.columns() > 0 {
+            real = real.hcat(&one_hot(ctx, &draws.conditions));
+        }
+        let mut interpolated = Mat::zeros(n, width);
+        for (i, &a) in draws.alpha.iter().enumerate() {
+            let (r, f) = (real.row(i), fake.row(i));
+            for ((o, &r), &f) in interpolated.row_mut(i).iter_mut().zip(r).zip(f) {
+                *o = a * r + (1.0 - a) * f;
+            }
+        }
+        let masks = draws
+            .masks
+            .into_iter()
+            .zip(&hidden_widths)
+            .map(|(mask, &w)| Mat::from_vec(3 * n, w, mask))
+            .collect();
+        PrivateBatch {
+            real,
+            real_weights: Mat::from_vec(n, 1, draws.weights),
+            fake,
+            interpolated,
+            masks,
+        }
+    };
+    let mut sum = clipped_sum(
+        &host_layers(&nets.critic),
+        &batch,
+        ClipSettings {
+            max_grad_norm: clip_norm,
+            gp_lambda: ctx.gp_lambda,
+            leaky_slope: ctx.leaky_slope,
+        },
+    );
+    let loss = sum.loss / b as f64;
+    if let Some(canaries) = &canaries {
+        // Audit run: the canaries' coordinates join the sum as one more bias-like block, so
+        // that the same noise function noises them.
+        let block = canary_sum(canaries, dp.sample_rate, clip_norm, dp_rng);
+        sum.biases.push(Mat::from_vec(1, canaries.len(), block));
+    }
+    let (weights, mut biases) = noisy_gradient(sum, noise_multiplier, dp.max_grad_norm, b, dp_rng);
+    if let Some(canaries) = canaries {
+        let observed = biases.pop().expect("the canary block was pushed last");
+        let unscaled: Vec<f32> = observed.data.iter().map(|x| x * b as f32).collect();
+        canaries.observe(
+            &unscaled,
+            dp.noise_multiplier,
+            dp.sample_rate,
+            dp.max_grad_norm,
+        );
+    }
+    // In the order of HostCritic::params_mut: per layer its weight, then its bias.
+    let grads: Grads = weights
+        .into_iter()
+        .zip(biases)
+        .flat_map(|(w, b)| [w.data, b.data])
+        .collect();
+    let params = nets.critic.params_mut();
+    nets.critic_optim.step(ctx.discriminator_lr, params, &grads);
+    loss
+}
+
+/// One critic update, with DP when `ctx.dp` is set (then `secret` is required). Returns its
+/// loss.
+pub fn discriminator_step(
+    ctx: &StepContext,
+    nets: &mut HostNetworks,
+    rng: &mut ChaCha8Rng,
+    noise: &mut ChaCha8Rng,
+    secret: Option<Secret>,
+) -> f64 {
+    match &ctx.dp {
+        Some(dp) => dp_critic_step(
+            ctx,
+            dp,
+            nets,
+            rng,
+            noise,
+            secret.expect("DP mode needs its secure generator"),
+        ),
+        None => critic_step(ctx, nets, rng, noise),
+    }
 }
 
 /// One training step (`discriminator_steps` critic updates, then `generator_steps` generator
 /// updates) on the step context's table. `rng` is the training stream
-/// (conditions, real rows); `noise` the step's stream for the networks' random inputs.
-/// Returns the last (generator, critic) losses.
+/// (conditions, real rows); `noise` the step's stream for the networks' random inputs;
+/// `secret` the DP side, required in DP mode. Returns the last (generator, critic) losses.
 pub fn train_step(
     ctx: &StepContext,
     nets: &mut HostNetworks,
     rng: &mut ChaCha8Rng,
     noise: &mut ChaCha8Rng,
+    mut secret: Option<Secret>,
 ) -> (f64, f64) {
     let mut loss_d = 0.0;
     for _ in 0..ctx.discriminator_steps {
-        loss_d = critic_step(ctx, nets, rng, noise);
+        let secret = secret.as_mut().map(Secret::reborrow);
+        loss_d = discriminator_step(ctx, nets, rng, noise, secret);
     }
     let mut loss_g = 0.0;
     for _ in 0..ctx.generator_steps {

@@ -429,6 +429,46 @@ impl Trainer {
             device: train_device.clone(),
             pairs,
         };
+        let host_engine = crate::device::uses_host_engine(config.train.device);
+        if let Some(c) = checkpoint {
+            if c.header.host_engine != host_engine {
+                return Err(Error::Training(format!(
+                    "this checkpoint was written by the {} engine; resume it with the same device (train.device = {:?} in the run's config)",
+                    if c.header.host_engine { "host" } else { "burn" },
+                    config.train.device
+                )));
+            }
+        }
+        let mut host = if host_engine {
+            let adam = |decay: f64, params: Vec<&mut [f32]>| {
+                let lengths: Vec<usize> = params.iter().map(|p| p.len()).collect();
+                Adam::new(
+                    AdamSettings {
+                        beta1: t.beta1 as f32,
+                        beta2: t.beta2 as f32,
+                        epsilon: 1e-8,
+                        weight_decay: decay as f32,
+                    },
+                    &lengths,
+                )
+            };
+            let mut generator = HostGenerator::from_burn(&nets.generator);
+            let mut critic = HostCritic::from_burn(&nets.discriminator);
+            let generator_optim = adam(t.generator_decay, generator.params_mut());
+            let critic_optim = adam(t.discriminator_decay, critic.params_mut());
+            let mut host_nets = HostNetworks {
+                generator,
+                critic,
+                generator_optim,
+                critic_optim,
+            };
+            if let Some(c) = checkpoint {
+                host_nets = checkpoint::load_host(host_nets, &c.sections)?;
+            }
+            Some(HostRun { nets: host_nets })
+        } else {
+            None
+        };
         let mut anchor = None;
         let warm_start = config.privacy.warm_start_epochs > 0;
         if dp_mode && warm_start && (checkpoint.is_none() || config.privacy.anchor_steps > 0) {
@@ -463,54 +503,27 @@ impl Trainer {
             if checkpoint.is_none() {
                 device.seed(seed ^ WARM_START_STREAM);
                 let steps = config.privacy.warm_start_epochs * (warm_rows / t.batch_size).max(1);
-                for _ in 0..steps {
-                    nets = train_step(&warm, nets, &mut warm_rng, None).0;
+                for step in 0..steps {
+                    match host.as_mut() {
+                        Some(host) => {
+                            let step_seed = step_seed(seed ^ WARM_START_STREAM, step as u64);
+                            let mut noise = ChaCha8Rng::seed_from_u64(step_seed);
+                            host::train_step(
+                                &warm,
+                                &mut host.nets,
+                                &mut warm_rng,
+                                &mut noise,
+                                None,
+                            );
+                        }
+                        None => nets = train_step(&warm, nets, &mut warm_rng, None).0,
+                    }
                 }
             }
             if config.privacy.anchor_steps > 0 {
                 anchor = Some((warm, warm_rng));
             }
         }
-        let host_engine = !dp_mode && crate::device::uses_host_engine(config.train.device);
-        if let Some(c) = checkpoint {
-            if c.header.host_engine != host_engine {
-                return Err(Error::Training(format!(
-                    "this checkpoint was written by the {} engine; resume it with the same device (train.device = {:?} in the run's config)",
-                    if c.header.host_engine { "host" } else { "burn" },
-                    config.train.device
-                )));
-            }
-        }
-        let host = if host_engine {
-            let adam = |decay: f64, params: Vec<&mut [f32]>| {
-                let lengths: Vec<usize> = params.iter().map(|p| p.len()).collect();
-                Adam::new(
-                    AdamSettings {
-                        beta1: t.beta1 as f32,
-                        beta2: t.beta2 as f32,
-                        epsilon: 1e-8,
-                        weight_decay: decay as f32,
-                    },
-                    &lengths,
-                )
-            };
-            let mut generator = HostGenerator::from_burn(&nets.generator);
-            let mut critic = HostCritic::from_burn(&nets.discriminator);
-            let generator_optim = adam(t.generator_decay, generator.params_mut());
-            let critic_optim = adam(t.discriminator_decay, critic.params_mut());
-            let mut host_nets = HostNetworks {
-                generator,
-                critic,
-                generator_optim,
-                critic_optim,
-            };
-            if let Some(c) = checkpoint {
-                host_nets = checkpoint::load_host(host_nets, &c.sections)?;
-            }
-            Some(HostRun { nets: host_nets })
-        } else {
-            None
-        };
         let pairs = pair_target(&train_device);
         let ctx = context(encoded.rows, conditions, rows_by_slot, dp_settings, pairs);
         let h = checkpoint.map(|c| &c.header);
@@ -597,15 +610,8 @@ impl Trainer {
 
     /// Attaches `m` gradient canaries to a DP run for `dpsynth audit` (each included by a coin
     /// from the secret stream), with the audit-only `switches`. A run with canaries is an audit
-    /// run: its caller must not release it. Refused without DP and on the host engine, whose
-    /// steps are not DP.
+    /// run: its caller must not release it. Refused without DP.
     pub fn attach_canaries(&mut self, m: usize, switches: AuditSwitches) -> Result<()> {
-        if self.host.is_some() {
-            return Err(Error::Training(
-                "gradient canaries need the DP critic step (the host engine runs no DP steps)"
-                    .into(),
-            ));
-        }
         let run = self.dp.as_mut().ok_or_else(|| {
             Error::Training("gradient canaries need a DP run (set [privacy] epsilon)".into())
         })?;
@@ -639,7 +645,17 @@ impl Trainer {
         if let Some(host) = &mut self.host {
             let mut noise = ChaCha8Rng::seed_from_u64(step_seed(self.seed, self.total_steps));
             self.total_steps += 1;
-            let (g, d) = host::train_step(&self.ctx, &mut host.nets, &mut self.rng, &mut noise);
+            let secret = self.dp.as_mut().map(DpRun::secret);
+            let (g, d) =
+                host::train_step(&self.ctx, &mut host.nets, &mut self.rng, &mut noise, secret);
+            if let Some((warm, warm_rng)) = &mut self.anchor {
+                for _ in 0..self.config.privacy.anchor_steps {
+                    host::train_step(warm, &mut host.nets, warm_rng, &mut noise, None);
+                }
+            }
+            if let Some(run) = &mut self.dp {
+                run.steps += self.ctx.discriminator_steps as u64;
+            }
             let device = self.ctx.device.clone().inner();
             let scalar = |x: f64| Tensor::<1>::from_floats([x as f32], &device);
             return Ok(StepLosses {
@@ -670,17 +686,31 @@ impl Trainer {
     /// One critic update alone (benchmarks compare DP and non-DP updates with it); in DP mode it
     /// is charged to the ledger like any other step. Returns the critic loss on the device.
     pub fn discriminator_step(&mut self) -> Result<Tensor<1>> {
-        if self.host.is_some() {
-            return Err(Error::Training(
-                "a lone critic step is not available on the host engine".into(),
-            ));
-        }
         if let Some(run) = &self.dp {
             if !run.accountant.allows(run.steps + 1) {
                 return Err(Error::Privacy(
                     "one more critic step would pass the target epsilon".into(),
                 ));
             }
+        }
+        if let Some(host) = &mut self.host {
+            let mut noise = ChaCha8Rng::seed_from_u64(step_seed(self.seed, self.total_steps));
+            self.total_steps += 1;
+            let secret = self.dp.as_mut().map(DpRun::secret);
+            let loss = host::discriminator_step(
+                &self.ctx,
+                &mut host.nets,
+                &mut self.rng,
+                &mut noise,
+                secret,
+            );
+            if let Some(run) = &mut self.dp {
+                run.steps += 1;
+            }
+            return Ok(Tensor::<1>::from_floats(
+                [loss as f32],
+                &self.ctx.device.clone().inner(),
+            ));
         }
         let mut nets = self
             .nets

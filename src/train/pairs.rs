@@ -10,6 +10,7 @@ use burn::tensor::activation::softmax;
 use burn::tensor::{Device, Tensor, TensorData};
 
 use crate::dp::marginals::NoisyPairs;
+use crate::model::host::{Mat, Op};
 use crate::transform::ColumnStates;
 
 /// The noisy pair tables laid out for the loss, on the training device.
@@ -19,6 +20,10 @@ pub struct PairTarget {
     target: Tensor<2>,
     /// `[S, S]`: 1 in the measured blocks, 0 elsewhere (a column with itself).
     mask: Tensor<2>,
+    /// The same target and mask on the host, row-major `[S, S]`, for the host engine.
+    host_target: Vec<f32>,
+    host_mask: Vec<f32>,
+    states: usize,
     pairs: usize,
     weight: f64,
 }
@@ -59,8 +64,11 @@ impl PairTarget {
         let upload = |v: Vec<f32>| Tensor::from_data(TensorData::new(v, [total, total]), device);
         PairTarget {
             layout,
-            target: upload(target),
-            mask: upload(mask),
+            target: upload(target.clone()),
+            mask: upload(mask.clone()),
+            host_target: target,
+            host_mask: mask,
+            states: total,
             pairs: noisy.pairs.len(),
             weight,
         }
@@ -107,5 +115,117 @@ impl PairTarget {
             .sum();
         // Both triangles hold every pair, and TV is half the L1 distance.
         distance.mul_scalar(self.weight / (4.0 * self.pairs.max(1) as f64))
+    }
+
+    /// The host engine's [`PairTarget::loss`]: the same value for raw generator output `raw`
+    /// `[batch, data_dim]` and row weights `weights` (adding up to 1), with its gradient added
+    /// to `d_raw` `[batch, data_dim]`. `|x|`'s gradient at 0 is taken as 0, as burn takes it.
+    pub fn loss_host(&self, raw: &Mat, weights: &[f32], d_raw: &mut Mat) -> f64 {
+        let batch = raw.rows;
+        let s = self.states;
+        // Each column's state probabilities, side by side: [batch, S].
+        let mut states = Mat::zeros(batch, s);
+        for r in 0..batch {
+            let row = raw.row(r);
+            let out = states.row_mut(r);
+            let mut at = 0;
+            for l in &self.layout {
+                match (l.width, l.null) {
+                    (0, None) => {
+                        out[at] = 1.0;
+                        at += 1;
+                    }
+                    (w, null) => {
+                        softmax_into(&row[l.offset..l.offset + w], &mut out[at..at + w]);
+                        at += w;
+                        if let Some(n) = null {
+                            let mut pn = [0f32; 2];
+                            softmax_into(&row[n - 1..n + 1], &mut pn);
+                            out[at - w..at].iter_mut().for_each(|p| *p *= pn[0]);
+                            out[at] = pn[1];
+                            at += 1;
+                        }
+                    }
+                }
+            }
+        }
+        // joint = (states ⊙ w)ᵀ states [S, S]; G = dL/d joint = scale · sign(joint − T) ⊙ M.
+        let mut weighted = states.clone();
+        for (r, &w) in weights.iter().enumerate() {
+            weighted.row_mut(r).iter_mut().for_each(|x| *x *= w);
+        }
+        let joint = crate::model::host::linalg::matmul(&weighted, Op::T, &states, Op::N);
+        let scale = self.weight / (4.0 * self.pairs.max(1) as f64);
+        let mut distance = 0f64;
+        let mut g = Mat::zeros(s, s);
+        for (i, ((j, t), m)) in joint
+            .data
+            .iter()
+            .zip(&self.host_target)
+            .zip(&self.host_mask)
+            .enumerate()
+        {
+            let diff = (j - t) * m;
+            distance += diff.abs() as f64;
+            g.data[i] = if diff > 0.0 {
+                scale as f32
+            } else if diff < 0.0 {
+                -(scale as f32)
+            } else {
+                0.0
+            };
+        }
+        // d states_i = w_i (G + Gᵀ) states_i = 2 w_i G states_i (G is symmetric).
+        let mut d_states = crate::model::host::linalg::matmul(&weighted, Op::N, &g, Op::T);
+        d_states.data.iter_mut().for_each(|x| *x *= 2.0);
+        // Back through each column's softmaxes into the raw output.
+        for r in 0..batch {
+            let (p, dp) = (states.row(r), d_states.row(r));
+            let d_row = d_raw.row_mut(r);
+            let row = raw.row(r);
+            let mut at = 0;
+            for l in &self.layout {
+                match (l.width, l.null) {
+                    (0, None) => at += 1,
+                    (w, None) => {
+                        softmax_backward(&p[at..at + w], &dp[at..at + w], &mut d_row[l.offset..]);
+                        at += w;
+                    }
+                    (w, Some(n)) => {
+                        let mut pn = [0f32; 2];
+                        softmax_into(&row[n - 1..n + 1], &mut pn);
+                        // states = [body · present, absent].
+                        let mut body = vec![0f32; w];
+                        softmax_into(&row[l.offset..l.offset + w], &mut body);
+                        let d_body: Vec<f32> = dp[at..at + w].iter().map(|d| d * pn[0]).collect();
+                        let d_present: f32 =
+                            dp[at..at + w].iter().zip(&body).map(|(d, b)| d * b).sum();
+                        softmax_backward(&body, &d_body, &mut d_row[l.offset..]);
+                        softmax_backward(&pn, &[d_present, dp[at + w]], &mut d_row[n - 1..]);
+                        at += w + 1;
+                    }
+                }
+            }
+        }
+        distance * scale
+    }
+}
+
+/// `out = softmax(logits)`.
+fn softmax_into(logits: &[f32], out: &mut [f32]) {
+    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let mut total = 0f32;
+    for (o, &x) in out.iter_mut().zip(logits) {
+        *o = (x - max).exp();
+        total += *o;
+    }
+    out.iter_mut().for_each(|o| *o /= total);
+}
+
+/// Adds softmax's backward pass, `p ⊙ (dp − Σ p dp)`, to the first `p.len()` entries of `out`.
+fn softmax_backward(p: &[f32], dp: &[f32], out: &mut [f32]) {
+    let inner: f32 = p.iter().zip(dp).map(|(a, b)| a * b).sum();
+    for ((o, &pi), &di) in out.iter_mut().zip(p).zip(dp) {
+        *o += pi * (di - inner);
     }
 }

@@ -88,7 +88,8 @@ pub struct Secret<'a> {
 }
 
 impl Secret<'_> {
-    fn reborrow(&mut self) -> Secret<'_> {
+    /// A shorter borrow of the same secret side, for one critic update.
+    pub fn reborrow(&mut self) -> Secret<'_> {
         Secret {
             rng: &mut *self.rng,
             canaries: self.canaries.as_deref_mut(),
@@ -170,10 +171,14 @@ impl StepContext {
         nets.generator.clone().no_grad()
     }
 
-    /// Row weights `[rows, 1]` adding up to 1 that turn a batch drawn with training's
-    /// conditions into one drawn with sampling's (the true frequencies).
-    fn sampling_weights(&self, cond: &ConditionBatch) -> Tensor<2> {
-        let mut w = match &cond.conditions {
+    /// Row weights adding up to 1 that turn a batch drawn with training's conditions
+    /// (`conditions`; `None` without discrete columns) into one drawn with sampling's (the true
+    /// frequencies).
+    pub(super) fn sampling_weights(
+        &self,
+        conditions: Option<&crate::sampler::Conditions>,
+    ) -> Vec<f32> {
+        let mut w = match conditions {
             Some(c) if self.log_frequency => c
                 .columns
                 .iter()
@@ -197,13 +202,7 @@ impl StepContext {
             let uniform = 1.0 / w.len().max(1) as f64;
             w.fill(uniform);
         }
-        let rows = w.len();
-        upload(
-            w.into_iter().map(|x| x as f32).collect(),
-            rows,
-            1,
-            &self.device,
-        )
+        w.into_iter().map(|x| x as f32).collect()
     }
 
     /// Packs `[batch, row_dim]` into `[batch / pac, pac * row_dim]`.
@@ -211,6 +210,23 @@ impl StepContext {
         let [b, d] = rows.dims();
         rows.reshape([b / self.pac, self.pac * d])
     }
+}
+
+/// The noise multiplier and clipping norm of a DP critic step: the plan's, unless an audit run
+/// switched noise or clipping off (never a run that is released).
+pub(super) fn mechanism(dp: &DpSettings, canaries: Option<&GradientCanaries>) -> (f64, f64) {
+    let switches = canaries.map_or(crate::dp::audit::AuditSwitches::REAL, |c| c.switches());
+    let noise_multiplier = if switches.noise {
+        dp.noise_multiplier
+    } else {
+        0.0
+    };
+    let clip_norm = if switches.clipping {
+        dp.max_grad_norm
+    } else {
+        f64::INFINITY
+    };
+    (noise_multiplier, clip_norm)
 }
 
 fn upload(data: Vec<f32>, rows: usize, cols: usize, device: &Device) -> Tensor<2> {
@@ -231,20 +247,7 @@ fn dp_critic_step(
         rng: dp_rng,
         canaries,
     } = secret;
-    // An audit run may switch off parts of the mechanism (never a run that is released).
-    let switches = canaries
-        .as_ref()
-        .map_or(crate::dp::audit::AuditSwitches::REAL, |c| c.switches());
-    let noise_multiplier = if switches.noise {
-        dp.noise_multiplier
-    } else {
-        0.0
-    };
-    let clip_norm = if switches.clipping {
-        dp.max_grad_norm
-    } else {
-        f64::INFINITY
-    };
+    let (noise_multiplier, clip_norm) = mechanism(dp, canaries.as_deref());
     let inner = ctx.device.clone().inner();
     let hidden_widths = nets.discriminator.hidden_widths();
     // Every private draw of the step (rows, partners, condition columns, weights,
@@ -333,17 +336,12 @@ fn dp_critic_step(
             leaky_slope: ctx.leaky_slope,
         },
     );
-    let loss = sum.loss.clone().div_scalar(ctx.batch as f64);
+    let loss = Tensor::<1>::from_floats([(sum.loss / ctx.batch as f64) as f32], &inner);
     if let Some(canaries) = &canaries {
         // Audit run: the canaries' coordinates join the sum as one more bias-like block, so
         // that the same noise function noises them.
-        sum.biases.push(canary_sum(
-            canaries,
-            dp.sample_rate,
-            clip_norm,
-            dp_rng,
-            &inner,
-        ));
+        let block = canary_sum(canaries, dp.sample_rate, clip_norm, dp_rng);
+        sum.biases.push(upload(block, 1, canaries.len(), &inner));
     }
     let (weight_grads, mut bias_grads) =
         noisy_gradient(sum, noise_multiplier, dp.max_grad_norm, ctx.batch, dp_rng);
@@ -363,7 +361,7 @@ fn dp_critic_step(
     for ((layer, gw), gb) in layers.zip(weight_grads).zip(bias_grads) {
         grads.register(layer.weight.id, gw);
         if let Some(bias) = &layer.bias {
-            grads.register(bias.id, gb);
+            grads.register(bias.id, gb.squeeze_dim::<1>(0));
         }
     }
     nets.discriminator =
@@ -375,31 +373,25 @@ fn dp_critic_step(
 /// The clipped sum of one step's sampled gradient canaries over their coordinates, `[m]`:
 /// each sampled canary's gradient has norm `CANARY_NORM_FACTOR · C` along its own coordinate
 /// and is clipped by the same function as the real units.
-fn canary_sum(
+pub(super) fn canary_sum(
     canaries: &GradientCanaries,
     q: f64,
     clip_norm: f64,
     dp_rng: &mut DpRng,
-    device: &Device,
-) -> Tensor<1> {
+) -> Vec<f32> {
     let sampled = canaries.sample(q, dp_rng);
     let mut sum = vec![0f32; canaries.len()];
-    if !sampled.is_empty() {
-        let unclipped = crate::dp::audit::CANARY_NORM_FACTOR
-            * if clip_norm.is_finite() {
-                clip_norm
-            } else {
-                1.0
-            };
-        let norms = Tensor::<2>::full([sampled.len(), 1], unclipped, device);
-        let clipped = crate::model::to_host(
-            (norms.clone() * crate::dp::clip::clip_factors(norms, clip_norm)).reshape([-1]),
-        );
-        for (&i, &g) in sampled.iter().zip(&clipped) {
-            sum[i] += g;
-        }
+    let unclipped = crate::dp::audit::CANARY_NORM_FACTOR
+        * if clip_norm.is_finite() {
+            clip_norm
+        } else {
+            1.0
+        };
+    let clipped = unclipped * crate::dp::clip::clip_factor(unclipped, clip_norm);
+    for &i in &sampled {
+        sum[i] += clipped as f32;
     }
-    Tensor::<1>::from_data(TensorData::new(sum, [canaries.len()]), device)
+    sum
 }
 
 /// One critic update without DP: training-by-sampling real rows, PacGAN packing, the WGAN-GP
@@ -518,7 +510,9 @@ fn generator_step(ctx: &StepContext, nets: &mut Networks, rng: &mut impl Rng) ->
         loss = loss + condition_loss(raw.clone(), &ctx.spans, c.clone());
     }
     if let Some(pairs) = &ctx.pairs {
-        loss = loss + pairs.loss(raw, ctx.sampling_weights(&cond));
+        let weights = ctx.sampling_weights(cond.conditions.as_ref());
+        let rows = weights.len();
+        loss = loss + pairs.loss(raw, upload(weights, rows, 1, &ctx.device));
     }
     let grads = GradientsParams::from_grads(loss.backward(), &nets.generator);
     nets.generator = nets

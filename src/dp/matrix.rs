@@ -1,0 +1,238 @@
+//! The few matrix operations the clipped critic step ([`super::clip`]) is written in, so that
+//! its arithmetic exists once for both engines: burn tensors (every burn backend) and the host
+//! engine's [`Mat`].
+//!
+//! Every operation is shape-checked plain linear algebra; nothing here knows about privacy.
+//! `tests/dp_clipping.rs` runs the clipped step through both implementations against the same
+//! gradient computed one unit at a time with autodiff.
+
+use burn::tensor::{Tensor, TensorData};
+
+use crate::model::host::linalg::{matmul, Mat, Op};
+
+/// A dense `[rows, cols]` `f32` matrix on some device.
+pub trait Matrix: Clone + Sized {
+    /// `[rows, cols]`.
+    fn dims(&self) -> [usize; 2];
+    /// A `[rows, cols]` matrix of row-major `data` on this matrix's device.
+    fn upload(&self, data: Vec<f32>, rows: usize, cols: usize) -> Self;
+    /// The values, row after row (a device sync on a GPU).
+    fn download(&self) -> Vec<f32>;
+    /// `op(self) × op(rhs)`, where `op` transposes when the flag is set.
+    fn product(&self, transpose: bool, rhs: &Self, rhs_transpose: bool) -> Self;
+    /// Elementwise sum; `rhs` may be `[1, cols]`, added to every row.
+    fn add(&self, rhs: &Self) -> Self;
+    /// Elementwise product; `rhs` may be `[rows, 1]`, multiplying each row by its value.
+    fn mul(&self, rhs: &Self) -> Self;
+    /// Every value times `factor`.
+    fn scale(&self, factor: f64) -> Self;
+    /// Rows `range` (a copy).
+    fn rows(&self, range: std::ops::Range<usize>) -> Self;
+    /// The matrices stacked row-wise (same `cols`).
+    fn cat_rows(parts: &[Self]) -> Self;
+    /// The matrices side by side (same `rows`).
+    fn cat_cols(parts: &[Self]) -> Self;
+    /// Each row's sum, `[rows, 1]`.
+    fn row_sums(&self) -> Self;
+    /// Each column's sum, `[1, cols]`.
+    fn column_sums(&self) -> Self;
+    /// LeakyReLU's slope at each value: 1 where it is positive, `negative` elsewhere.
+    fn leaky_slopes(&self, negative: f64) -> Self;
+}
+
+impl Matrix for Tensor<2> {
+    fn dims(&self) -> [usize; 2] {
+        Tensor::dims(self)
+    }
+
+    fn upload(&self, data: Vec<f32>, rows: usize, cols: usize) -> Self {
+        Tensor::from_data(TensorData::new(data, [rows, cols]), &self.device())
+    }
+
+    fn download(&self) -> Vec<f32> {
+        crate::model::to_host(self.clone())
+    }
+
+    fn product(&self, transpose: bool, rhs: &Self, rhs_transpose: bool) -> Self {
+        let a = if transpose {
+            self.clone().transpose()
+        } else {
+            self.clone()
+        };
+        let b = if rhs_transpose {
+            rhs.clone().transpose()
+        } else {
+            rhs.clone()
+        };
+        a.matmul(b)
+    }
+
+    fn add(&self, rhs: &Self) -> Self {
+        self.clone() + rhs.clone()
+    }
+
+    fn mul(&self, rhs: &Self) -> Self {
+        self.clone() * rhs.clone()
+    }
+
+    fn scale(&self, factor: f64) -> Self {
+        self.clone().mul_scalar(factor)
+    }
+
+    fn rows(&self, range: std::ops::Range<usize>) -> Self {
+        let [_, w] = Tensor::dims(self);
+        self.clone().slice([range, 0..w])
+    }
+
+    fn cat_rows(parts: &[Self]) -> Self {
+        Tensor::cat(parts.to_vec(), 0)
+    }
+
+    fn cat_cols(parts: &[Self]) -> Self {
+        Tensor::cat(parts.to_vec(), 1)
+    }
+
+    fn row_sums(&self) -> Self {
+        self.clone().sum_dim(1)
+    }
+
+    fn column_sums(&self) -> Self {
+        self.clone().sum_dim(0)
+    }
+
+    fn leaky_slopes(&self, negative: f64) -> Self {
+        self.clone()
+            .greater_elem(0.0)
+            .float()
+            .mul_scalar(1.0 - negative)
+            .add_scalar(negative)
+    }
+}
+
+fn op(transpose: bool) -> Op {
+    if transpose {
+        Op::T
+    } else {
+        Op::N
+    }
+}
+
+/// Checks that `rhs` is `self`'s shape or broadcasts along `axis` (1 row or 1 column).
+fn broadcast_ok(a: &Mat, b: &Mat, what: &str) {
+    let ok = (b.rows == a.rows && b.cols == a.cols)
+        || (what == "add" && b.rows == 1 && b.cols == a.cols)
+        || (what == "mul" && b.cols == 1 && b.rows == a.rows);
+    assert!(
+        ok,
+        "{what}: [{}, {}] with [{}, {}]",
+        a.rows, a.cols, b.rows, b.cols
+    );
+}
+
+impl Matrix for Mat {
+    fn dims(&self) -> [usize; 2] {
+        [self.rows, self.cols]
+    }
+
+    fn upload(&self, data: Vec<f32>, rows: usize, cols: usize) -> Self {
+        Mat::from_vec(rows, cols, data)
+    }
+
+    fn download(&self) -> Vec<f32> {
+        self.data.clone()
+    }
+
+    fn product(&self, transpose: bool, rhs: &Self, rhs_transpose: bool) -> Self {
+        matmul(self, op(transpose), rhs, op(rhs_transpose))
+    }
+
+    fn add(&self, rhs: &Self) -> Self {
+        broadcast_ok(self, rhs, "add");
+        let mut out = self.clone();
+        if rhs.rows == self.rows {
+            out.data
+                .iter_mut()
+                .zip(&rhs.data)
+                .for_each(|(o, r)| *o += r);
+        } else {
+            for r in 0..out.rows {
+                out.row_mut(r)
+                    .iter_mut()
+                    .zip(&rhs.data)
+                    .for_each(|(o, b)| *o += b);
+            }
+        }
+        out
+    }
+
+    fn mul(&self, rhs: &Self) -> Self {
+        broadcast_ok(self, rhs, "mul");
+        let mut out = self.clone();
+        if rhs.cols == self.cols {
+            out.data
+                .iter_mut()
+                .zip(&rhs.data)
+                .for_each(|(o, r)| *o *= r);
+        } else {
+            for r in 0..out.rows {
+                let f = rhs.data[r];
+                out.row_mut(r).iter_mut().for_each(|o| *o *= f);
+            }
+        }
+        out
+    }
+
+    fn scale(&self, factor: f64) -> Self {
+        let f = factor as f32;
+        let mut out = self.clone();
+        out.data.iter_mut().for_each(|x| *x *= f);
+        out
+    }
+
+    fn rows(&self, range: std::ops::Range<usize>) -> Self {
+        Mat::rows(self, range)
+    }
+
+    fn cat_rows(parts: &[Self]) -> Self {
+        let cols = parts.first().map_or(0, |p| p.cols);
+        let mut data = Vec::with_capacity(parts.iter().map(|p| p.data.len()).sum());
+        for p in parts {
+            assert_eq!(p.cols, cols, "cat_rows: [_, {}] with [_, {cols}]", p.cols);
+            data.extend_from_slice(&p.data);
+        }
+        Mat::from_vec(data.len() / cols.max(1), cols, data)
+    }
+
+    fn cat_cols(parts: &[Self]) -> Self {
+        let rows = parts.first().map_or(0, |p| p.rows);
+        let cols: usize = parts.iter().map(|p| p.cols).sum();
+        let mut out = Mat::zeros(rows, cols);
+        let mut start = 0;
+        for p in parts {
+            assert_eq!(p.rows, rows, "cat_cols: [{}, _] with [{rows}, _]", p.rows);
+            for r in 0..rows {
+                out.row_mut(r)[start..start + p.cols].copy_from_slice(p.row(r));
+            }
+            start += p.cols;
+        }
+        out
+    }
+
+    fn row_sums(&self) -> Self {
+        let sums = (0..self.rows).map(|r| self.row(r).iter().sum()).collect();
+        Mat::from_vec(self.rows, 1, sums)
+    }
+
+    fn column_sums(&self) -> Self {
+        Mat::from_vec(1, self.cols, Mat::column_sums(self))
+    }
+
+    fn leaky_slopes(&self, negative: f64) -> Self {
+        let negative = negative as f32;
+        let mut out = self.clone();
+        out.data
+            .iter_mut()
+            .for_each(|x| *x = if *x > 0.0 { 1.0 } else { negative });
+        out
+    }
+}
