@@ -2,6 +2,7 @@
 //! generator file (never the critic).
 
 pub mod checkpoint;
+pub mod engine;
 pub mod host;
 pub mod pairs;
 pub mod progress;
@@ -11,7 +12,6 @@ pub mod tree_model;
 
 use std::time::Instant;
 
-use burn::module::Module;
 use burn::optim::decay::WeightDecayConfig;
 use burn::optim::AdamConfig;
 use burn::tensor::{Device, Tensor};
@@ -24,18 +24,17 @@ use crate::dp::marginals::{measure_pairs, NoisyPairs};
 use crate::dp::preprocess::{fit_private_transformer, PreprocessLedger, PreprocessSettings};
 use crate::dp::{Accountant, DpRng, Ledger, PlanRequest, PrivacyPlan, RngState, Spent};
 use crate::error::{Error, Result};
-use crate::model::host::{Adam, AdamSettings, HostCritic, HostGenerator};
 use crate::model::{generator_tensors, to_host, DiscriminatorConfig, GeneratorConfig, NamedTensor};
 use crate::read::Table;
 use crate::sampler::{ConditionSampler, RowsBySlot};
 use crate::schema::Schema;
 use crate::transform::{DataTransformer, SparseRows};
 pub use checkpoint::{Checkpoint, CheckpointHeader, DpState};
-use host::HostNetworks;
+use engine::Engine;
 use pairs::PairTarget;
 pub use progress::{EpochMetrics, MetricsLog, Progress, StepProgress};
 pub use step::StepLosses;
-use step::{train_step, DpSettings, Networks, Secret, StepContext};
+use step::{DpSettings, Networks, Secret, StepContext};
 
 /// The generator shape implied by a config and a fitted transformer.
 pub fn generator_config(config: &RunConfig, transformer: &DataTransformer) -> GeneratorConfig {
@@ -76,10 +75,8 @@ pub struct Reporting<'a> {
 /// layer checkpoints and resumes it.
 pub struct Trainer {
     ctx: StepContext,
-    nets: Option<Networks>,
-    /// The host engine's table and networks, when it trains (then `nets` holds the burn
-    /// networks it started from, unused).
-    host: Option<HostRun>,
+    /// Both networks and their optimisers, on burn or the host engine.
+    engine: Engine,
     rng: ChaCha8Rng,
     transformer: DataTransformer,
     config: RunConfig,
@@ -92,11 +89,6 @@ pub struct Trainer {
     dp: Option<DpRun>,
     /// `privacy.anchor_steps`: the warm start's context on the surrogate rows and its stream.
     anchor: Option<(StepContext, ChaCha8Rng)>,
-}
-
-/// Host-engine training: its networks (the table is the step context's).
-struct HostRun {
-    nets: HostNetworks,
 }
 
 /// The DP side of a run: its accountant, secure generator and what preprocessing recorded.
@@ -374,15 +366,12 @@ impl Trainer {
                 .with_weight_decay(Some(WeightDecayConfig::new(decay as f32)))
                 .init()
         };
-        let mut nets = Networks {
+        let nets = Networks {
             generator: gen_config.init(&train_device),
             discriminator: disc_config.init(&train_device),
             generator_optim: adam(t.generator_decay),
             discriminator_optim: adam(t.discriminator_decay),
         };
-        if let Some(c) = checkpoint.filter(|c| !c.header.host_engine) {
-            nets = checkpoint::load_networks(nets, &c.sections)?;
-        }
         // burn initialises parameters lazily, and a `no_grad()` view taken before the first
         // use would turn off gradients for the original too: materialise every parameter now.
         let _ = generator_tensors(&nets.generator);
@@ -439,36 +428,7 @@ impl Trainer {
                 )));
             }
         }
-        let mut host = if host_engine {
-            let adam = |decay: f64, params: Vec<&mut [f32]>| {
-                let lengths: Vec<usize> = params.iter().map(|p| p.len()).collect();
-                Adam::new(
-                    AdamSettings {
-                        beta1: t.beta1 as f32,
-                        beta2: t.beta2 as f32,
-                        epsilon: 1e-8,
-                        weight_decay: decay as f32,
-                    },
-                    &lengths,
-                )
-            };
-            let mut generator = HostGenerator::from_burn(&nets.generator);
-            let mut critic = HostCritic::from_burn(&nets.discriminator);
-            let generator_optim = adam(t.generator_decay, generator.params_mut());
-            let critic_optim = adam(t.discriminator_decay, critic.params_mut());
-            let mut host_nets = HostNetworks {
-                generator,
-                critic,
-                generator_optim,
-                critic_optim,
-            };
-            if let Some(c) = checkpoint {
-                host_nets = checkpoint::load_host(host_nets, &c.sections)?;
-            }
-            Some(HostRun { nets: host_nets })
-        } else {
-            None
-        };
+        let mut engine = Engine::start(nets, host_engine, t, checkpoint)?;
         let mut anchor = None;
         let warm_start = config.privacy.warm_start_epochs > 0;
         if dp_mode && warm_start && (checkpoint.is_none() || config.privacy.anchor_steps > 0) {
@@ -501,23 +461,10 @@ impl Trainer {
             // restarts: the rows are free, so this changes nothing the guarantee rests on), but
             // its networks come from the checkpoint.
             if checkpoint.is_none() {
-                device.seed(seed ^ WARM_START_STREAM);
                 let steps = config.privacy.warm_start_epochs * (warm_rows / t.batch_size).max(1);
                 for step in 0..steps {
-                    match host.as_mut() {
-                        Some(host) => {
-                            let step_seed = step_seed(seed ^ WARM_START_STREAM, step as u64);
-                            let mut noise = ChaCha8Rng::seed_from_u64(step_seed);
-                            host::train_step(
-                                &warm,
-                                &mut host.nets,
-                                &mut warm_rng,
-                                &mut noise,
-                                None,
-                            );
-                        }
-                        None => nets = train_step(&warm, nets, &mut warm_rng, None).0,
-                    }
+                    let noise_seed = step_seed(seed ^ WARM_START_STREAM, step as u64);
+                    engine.train_step(&warm, &mut warm_rng, None, noise_seed);
                 }
             }
             if config.privacy.anchor_steps > 0 {
@@ -529,8 +476,7 @@ impl Trainer {
         let h = checkpoint.map(|c| &c.header);
         Ok(Trainer {
             ctx,
-            nets: Some(nets),
-            host,
+            engine,
             rng: h.map_or_else(|| ChaCha8Rng::seed_from_u64(seed), |h| h.rng.chacha8()),
             transformer,
             config: config.clone(),
@@ -553,10 +499,6 @@ impl Trainer {
     /// Everything needed to continue this run bit for bit (not for release: it holds the
     /// critic and the DP noise generator's state).
     pub fn checkpoint(&self) -> Result<Checkpoint> {
-        let nets = self
-            .nets
-            .as_ref()
-            .expect("networks are present between steps");
         Ok(Checkpoint {
             header: CheckpointHeader {
                 kind: "dpsynth training checkpoint: holds the critic, optimiser state and the DP noise generator's state; NOT FOR RELEASE (resume it with `dpsynth train --resume`)".into(),
@@ -579,12 +521,9 @@ impl Trainer {
                     rng: run.rng.state(),
                 }),
                 sections: Vec::new(),
-                host_engine: self.host.is_some(),
+                host_engine: self.engine.is_host(),
             },
-            sections: match &self.host {
-                Some(host) => checkpoint::host_sections(&host.nets),
-                None => checkpoint::network_sections(nets)?,
-            },
+            sections: self.engine.checkpoint_sections()?,
         })
     }
 
@@ -642,44 +581,22 @@ impl Trainer {
                 )));
             }
         }
-        if let Some(host) = &mut self.host {
-            let mut noise = ChaCha8Rng::seed_from_u64(step_seed(self.seed, self.total_steps));
-            self.total_steps += 1;
-            let secret = self.dp.as_mut().map(DpRun::secret);
-            let (g, d) =
-                host::train_step(&self.ctx, &mut host.nets, &mut self.rng, &mut noise, secret);
-            if let Some((warm, warm_rng)) = &mut self.anchor {
-                for _ in 0..self.config.privacy.anchor_steps {
-                    host::train_step(warm, &mut host.nets, warm_rng, &mut noise, None);
-                }
-            }
-            if let Some(run) = &mut self.dp {
-                run.steps += self.ctx.discriminator_steps as u64;
-            }
-            let device = self.ctx.device.clone().inner();
-            let scalar = |x: f64| Tensor::<1>::from_floats([x as f32], &device);
-            return Ok(StepLosses {
-                generator: scalar(g),
-                discriminator: scalar(d),
-            });
-        }
-        let nets = self
-            .nets
-            .take()
-            .expect("networks are present between steps");
-        self.ctx.device.seed(step_seed(self.seed, self.total_steps));
+        let noise_seed = step_seed(self.seed, self.total_steps);
         self.total_steps += 1;
         let secret = self.dp.as_mut().map(DpRun::secret);
-        let (mut nets, losses) = train_step(&self.ctx, nets, &mut self.rng, secret);
+        let losses = self
+            .engine
+            .train_step(&self.ctx, &mut self.rng, secret, noise_seed);
         if let Some((warm, warm_rng)) = &mut self.anchor {
-            for _ in 0..self.config.privacy.anchor_steps {
-                nets = train_step(warm, nets, warm_rng, None).0;
+            // Anchor steps on the surrogate rows: post-processing, no secret side.
+            for i in 0..self.config.privacy.anchor_steps {
+                let anchor_seed = step_seed(noise_seed ^ WARM_START_STREAM, i as u64);
+                self.engine.train_step(warm, warm_rng, None, anchor_seed);
             }
         }
         if let Some(run) = &mut self.dp {
             run.steps += self.ctx.discriminator_steps as u64;
         }
-        self.nets = Some(nets);
         Ok(losses)
     }
 
@@ -693,35 +610,15 @@ impl Trainer {
                 ));
             }
         }
-        if let Some(host) = &mut self.host {
-            let mut noise = ChaCha8Rng::seed_from_u64(step_seed(self.seed, self.total_steps));
-            self.total_steps += 1;
-            let secret = self.dp.as_mut().map(DpRun::secret);
-            let loss = host::discriminator_step(
-                &self.ctx,
-                &mut host.nets,
-                &mut self.rng,
-                &mut noise,
-                secret,
-            );
-            if let Some(run) = &mut self.dp {
-                run.steps += 1;
-            }
-            return Ok(Tensor::<1>::from_floats(
-                [loss as f32],
-                &self.ctx.device.clone().inner(),
-            ));
-        }
-        let mut nets = self
-            .nets
-            .take()
-            .expect("networks are present between steps");
+        let noise_seed = step_seed(self.seed, self.total_steps);
+        self.total_steps += 1;
         let secret = self.dp.as_mut().map(DpRun::secret);
-        let loss = step::discriminator_step(&self.ctx, &mut nets, &mut self.rng, secret);
+        let loss = self
+            .engine
+            .discriminator_step(&self.ctx, &mut self.rng, secret, noise_seed);
         if let Some(run) = &mut self.dp {
             run.steps += 1;
         }
-        self.nets = Some(nets);
         Ok(loss)
     }
 
@@ -804,10 +701,6 @@ impl Trainer {
 
     /// The generator as it stands, ready for export; training can go on afterwards.
     pub fn released(&self) -> TrainedGenerator {
-        let nets = self
-            .nets
-            .as_ref()
-            .expect("networks are present between steps");
         let ledger = self.dp.as_ref().map(|run| {
             Ledger::new(
                 &run.accountant,
@@ -849,12 +742,7 @@ impl Trainer {
         });
         TrainedGenerator {
             ledger,
-            tensors: match &self.host {
-                Some(host) => host.nets.generator.named_tensors(),
-                // `valid()` leaves autodiff and brings BatchNorm's running statistics up to
-                // date.
-                None => generator_tensors(&nets.generator.clone().valid()),
-            },
+            tensors: self.engine.generator_tensors(),
             training_rows: self.ctx.n_rows,
             epochs_run: self.epochs_done,
             transformer: self.transformer.clone(),
