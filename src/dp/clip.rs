@@ -126,7 +126,7 @@ pub fn clipped_gradient_sum(
 }
 
 fn row_dot<M: Matrix>(a: &M, b: &M) -> M {
-    a.mul(b).row_sums()
+    a.row_dots(b)
 }
 
 /// The clipped gradient sum of the critic loss over the units of `batch` (see the module
@@ -191,7 +191,7 @@ pub fn clipped_sum<M: Matrix>(
 
     // Gradient of the loss at each layer's output for the scored rows [real; fake]:
     // −w_i for real rows, 1 for fake rows, then back through the constant slopes.
-    let d_scores = M::cat_rows(&[batch.real_weights.scale(-1.0), ones.clone()]);
+    let d_scores = M::cat_rows(&[batch.real_weights.clone().scale(-1.0), ones.clone()]);
     let mut output_grads = vec![d_scores]; // built from the last layer down
     for k in (0..k_layers - 1).rev() {
         let upstream = output_grads.last().expect("seeded with the scores");
@@ -306,15 +306,16 @@ pub fn clipped_sum<M: Matrix>(
     let scored_factors = M::cat_rows(&[factors.clone(), factors.clone()]);
     let mut weight_grads = Vec::with_capacity(k_layers);
     let mut bias_grads = Vec::with_capacity(k_layers);
-    for k in 0..k_layers {
-        let p = output_grads[k].mul(&scored_factors);
-        let x = layer_inputs[k].rows(0..2 * n);
-        let gw = x.product(true, &p, false).add(&penalty_grads[k].product(
-            true,
-            &uses[k].mul(&factors),
-            false,
-        ));
-        weight_grads.push(gw);
+    let layer_terms = output_grads
+        .into_iter()
+        .zip(uses)
+        .zip(&penalty_grads)
+        .zip(&layer_inputs);
+    for (((output_grad, used), penalty_grad), input) in layer_terms {
+        let p = output_grad.mul(&scored_factors);
+        let x = input.rows(0..2 * n);
+        let penalty_part = penalty_grad.product(true, &used.mul(&factors), false);
+        weight_grads.push(x.product(true, &p, false).add(&penalty_part));
         bias_grads.push(p.column_sums());
     }
     ClippedSum {
@@ -345,7 +346,8 @@ pub fn noisy_gradient<M: Matrix>(
             .into_iter()
             .map(|x| x as f32)
             .collect();
-        g.add(&g.upload(noise, rows, cols)).scale(scale)
+        let noise = g.upload(noise, rows, cols);
+        g.add(&noise).scale(scale)
     };
     let weights = sum.weights.into_iter().map(&mut noised).collect();
     let biases = sum.biases.into_iter().map(&mut noised).collect();

@@ -21,11 +21,11 @@ pub trait Matrix: Clone + Sized {
     /// `op(self) × op(rhs)`, where `op` transposes when the flag is set.
     fn product(&self, transpose: bool, rhs: &Self, rhs_transpose: bool) -> Self;
     /// Elementwise sum; `rhs` may be `[1, cols]`, added to every row.
-    fn add(&self, rhs: &Self) -> Self;
+    fn add(self, rhs: &Self) -> Self;
     /// Elementwise product; `rhs` may be `[rows, 1]`, multiplying each row by its value.
-    fn mul(&self, rhs: &Self) -> Self;
+    fn mul(self, rhs: &Self) -> Self;
     /// Every value times `factor`.
-    fn scale(&self, factor: f64) -> Self;
+    fn scale(self, factor: f64) -> Self;
     /// Rows `range` (a copy).
     fn rows(&self, range: std::ops::Range<usize>) -> Self;
     /// The matrices stacked row-wise (same `cols`).
@@ -34,6 +34,10 @@ pub trait Matrix: Clone + Sized {
     fn cat_cols(parts: &[Self]) -> Self;
     /// Each row's sum, `[rows, 1]`.
     fn row_sums(&self) -> Self;
+    /// Each row's dot product with the same row of `rhs` (same shape), `[rows, 1]`.
+    fn row_dots(&self, rhs: &Self) -> Self {
+        self.clone().mul(rhs).row_sums()
+    }
     /// Each column's sum, `[1, cols]`.
     fn column_sums(&self) -> Self;
     /// LeakyReLU's slope at each value: 1 where it is positive, `negative` elsewhere.
@@ -67,16 +71,16 @@ impl Matrix for Tensor<2> {
         a.matmul(b)
     }
 
-    fn add(&self, rhs: &Self) -> Self {
-        self.clone() + rhs.clone()
+    fn add(self, rhs: &Self) -> Self {
+        self + rhs.clone()
     }
 
-    fn mul(&self, rhs: &Self) -> Self {
-        self.clone() * rhs.clone()
+    fn mul(self, rhs: &Self) -> Self {
+        self * rhs.clone()
     }
 
-    fn scale(&self, factor: f64) -> Self {
-        self.clone().mul_scalar(factor)
+    fn scale(self, factor: f64) -> Self {
+        self.mul_scalar(factor)
     }
 
     fn rows(&self, range: std::ops::Range<usize>) -> Self {
@@ -146,10 +150,10 @@ impl Matrix for Mat {
         matmul(self, op(transpose), rhs, op(rhs_transpose))
     }
 
-    fn add(&self, rhs: &Self) -> Self {
-        broadcast_ok(self, rhs, "add");
-        let mut out = self.clone();
-        if rhs.rows == self.rows {
+    fn add(self, rhs: &Self) -> Self {
+        broadcast_ok(&self, rhs, "add");
+        let mut out = self;
+        if rhs.rows == out.rows {
             out.data
                 .iter_mut()
                 .zip(&rhs.data)
@@ -165,10 +169,10 @@ impl Matrix for Mat {
         out
     }
 
-    fn mul(&self, rhs: &Self) -> Self {
-        broadcast_ok(self, rhs, "mul");
-        let mut out = self.clone();
-        if rhs.cols == self.cols {
+    fn mul(self, rhs: &Self) -> Self {
+        broadcast_ok(&self, rhs, "mul");
+        let mut out = self;
+        if rhs.cols == out.cols {
             out.data
                 .iter_mut()
                 .zip(&rhs.data)
@@ -182,9 +186,9 @@ impl Matrix for Mat {
         out
     }
 
-    fn scale(&self, factor: f64) -> Self {
+    fn scale(self, factor: f64) -> Self {
         let f = factor as f32;
-        let mut out = self.clone();
+        let mut out = self;
         out.data.iter_mut().for_each(|x| *x *= f);
         out
     }
@@ -221,6 +225,18 @@ impl Matrix for Mat {
     fn row_sums(&self) -> Self {
         let sums = (0..self.rows).map(|r| self.row(r).iter().sum()).collect();
         Mat::from_vec(self.rows, 1, sums)
+    }
+
+    fn row_dots(&self, rhs: &Self) -> Self {
+        assert_eq!(
+            (self.rows, self.cols),
+            (rhs.rows, rhs.cols),
+            "row_dots: shapes differ"
+        );
+        let dots = (0..self.rows)
+            .map(|r| self.row(r).iter().zip(rhs.row(r)).map(|(a, b)| a * b).sum())
+            .collect();
+        Mat::from_vec(self.rows, 1, dots)
     }
 
     fn column_sums(&self) -> Self {

@@ -99,18 +99,10 @@ impl DpRng {
         self.rng.random::<f64>() < p
     }
 
-    /// `n` inverted-dropout mask entries: `1 / keep` with probability `keep`, else 0.
+    /// `n` inverted-dropout mask entries: `1 / keep` with probability `keep` (rounded to a
+    /// multiple of 2⁻¹⁶), else 0 ([`crate::model::host::dropout_mask`]).
     pub fn dropout_mask(&mut self, n: usize, keep: f64) -> Vec<f32> {
-        let scale = (1.0 / keep) as f32;
-        (0..n)
-            .map(|_| {
-                if self.rng.random::<f64>() < keep {
-                    scale
-                } else {
-                    0.0
-                }
-            })
-            .collect()
+        crate::model::host::dropout_mask(&mut self.rng, n, keep)
     }
 }
 

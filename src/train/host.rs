@@ -15,7 +15,7 @@ use crate::dp::units::{draw_units, UnitShape};
 use crate::model::host::critic::Grads;
 use crate::model::host::generator::Grads as GeneratorGrads;
 use crate::model::host::output::{activate, activate_backward, condition_loss, gumbel_noise};
-use crate::model::host::{Adam, HostCritic, HostGenerator, Mat};
+use crate::model::host::{dropout_mask, Adam, HostCritic, HostGenerator, Mat};
 use crate::sampler::Conditions;
 use crate::transform::Span;
 
@@ -63,25 +63,10 @@ fn dropout_masks(critic: &HostCritic, n: usize, rate: f64, noise: &mut ChaCha8Rn
     if rate <= 0.0 {
         return Vec::new();
     }
-    let keep = 1.0 / (1.0 - rate) as f32;
     critic
         .biases
         .iter()
-        .map(|b| {
-            Mat::from_vec(
-                n,
-                b.len(),
-                (0..n * b.len())
-                    .map(|_| {
-                        if noise.random_bool(1.0 - rate) {
-                            keep
-                        } else {
-                            0.0
-                        }
-                    })
-                    .collect(),
-            )
-        })
+        .map(|b| Mat::from_vec(n, b.len(), dropout_mask(noise, n * b.len(), 1.0 - rate)))
         .collect()
 }
 

@@ -21,6 +21,26 @@ pub use linalg::{matmul_library, Mat, Op};
 
 use super::{to_host, Discriminator, Generator, NamedTensor};
 use burn::nn::Linear;
+use rand::RngCore;
+
+/// `n` inverted-dropout mask entries from `rng`: `1 / keep` with probability `keep`, else 0.
+/// Each entry takes 16 bits of the stream (four per 64-bit word) and is kept when they fall
+/// below `round(keep · 2¹⁶)`, so `keep` is rounded to a multiple of 2⁻¹⁶ (0.5 is exact). A
+/// quarter of the stream that one 64-bit draw per entry takes: the masks of a DP critic step
+/// are hundreds of thousands of entries.
+pub fn dropout_mask(rng: &mut impl RngCore, n: usize, keep: f64) -> Vec<f32> {
+    let threshold = (keep * 65536.0).round().clamp(0.0, 65536.0) as u32;
+    let scale = (1.0 / keep) as f32;
+    let mut out = Vec::with_capacity(n);
+    while out.len() < n {
+        let word = rng.next_u64();
+        for lane in 0..4.min(n - out.len()) {
+            let bits = ((word >> (16 * lane)) & 0xffff) as u32;
+            out.push(if bits < threshold { scale } else { 0.0 });
+        }
+    }
+    out
+}
 
 fn linear_parts(layer: &Linear) -> (Mat, Vec<f32>) {
     let [d_in, d_out] = layer.weight.dims();
@@ -109,6 +129,31 @@ impl HostCritic {
             biases,
             out_weight,
             out_bias,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::dropout_mask;
+    use rand::SeedableRng;
+
+    #[test]
+    fn dropout_masks_keep_the_asked_share_with_the_inverted_scale() {
+        let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(3);
+        for (keep, n) in [(0.5, 200_001), (0.7, 100_003), (0.9, 50_002)] {
+            let mask = dropout_mask(&mut rng, n, keep);
+            assert_eq!(mask.len(), n);
+            let kept = mask.iter().filter(|&&x| x != 0.0).count() as f64;
+            assert!(mask
+                .iter()
+                .all(|&x| x == 0.0 || (x - (1.0 / keep) as f32).abs() < 1e-6));
+            // Binomial: 5 standard deviations.
+            let sd = (n as f64 * keep * (1.0 - keep)).sqrt();
+            assert!(
+                (kept - n as f64 * keep).abs() < 5.0 * sd,
+                "kept {kept} of {n} at keep {keep}"
+            );
         }
     }
 }
