@@ -39,15 +39,103 @@ pub struct ResolvedCondition {
 
 /// A generator loaded for sampling.
 pub struct GeneratorSampler {
-    generator: Generator,
-    /// The host engine's copy of the generator, when it samples ([`GeneratorSampler::on_host`]).
-    host: Option<HostGenerator>,
+    net: SamplingNet,
     transformer: DataTransformer,
     spans: Vec<Span>,
     conditions: ConditionSampler,
     embedding_dim: usize,
-    device: Device,
     batch_statistics: bool,
+}
+
+/// The released generator on the engine that samples with it. The sampler draws every random
+/// input on the host (so `--seed` gives the same rows on every engine) and asks this type only
+/// for encoded rows.
+enum SamplingNet {
+    /// burn's generator on its device.
+    Burn(Generator, Device),
+    /// The host engine's copy ([`crate::model::host`]).
+    Host(HostGenerator),
+}
+
+impl SamplingNet {
+    /// Encoded rows `[n, dim]` (row-major) from generator inputs `input` `[n, width]` and
+    /// Gumbel uniforms `uniform` `[n, dim]`: the generator in inference mode, then the output
+    /// activations with Gumbel-max draws for the one-hot spans (CTGAN's sampling; the
+    /// temperature does not change the argmax). With `batch_statistics`, BatchNorm normalises
+    /// each block of [`BLOCK_ROWS`] rows with the block's own statistics.
+    fn generate(
+        &self,
+        spans: &[Span],
+        (n, width, dim): (usize, usize, usize),
+        input: Vec<f32>,
+        uniform: Vec<f32>,
+        batch_statistics: bool,
+    ) -> Vec<f32> {
+        match self {
+            SamplingNet::Burn(generator, device) => {
+                let raw = if batch_statistics {
+                    let blocks: Vec<Tensor<2>> = input
+                        .chunks(BLOCK_ROWS * width)
+                        .map(|block| {
+                            let rows = block.len() / width;
+                            generator.forward_batch_statistics(matrix(
+                                block.to_vec(),
+                                rows,
+                                width,
+                                device,
+                            ))
+                        })
+                        .collect();
+                    Tensor::cat(blocks, 0)
+                } else {
+                    generator.forward(matrix(input, n, width, device))
+                };
+                let gumbel = Gumbel {
+                    tau: 1.0,
+                    uniform: matrix(uniform, n, dim, device),
+                };
+                to_host(activate(raw, spans, &gumbel))
+            }
+            SamplingNet::Host(generator) => {
+                let mut out = Vec::with_capacity(n * dim);
+                // Tiles of a few blocks keep every intermediate matrix in cache; with batch
+                // statistics a tile is one block, whose statistics BatchNorm uses.
+                let tile = if batch_statistics {
+                    BLOCK_ROWS
+                } else {
+                    4 * BLOCK_ROWS
+                };
+                for start in (0..n).step_by(tile) {
+                    let end = (start + tile).min(n);
+                    let rows = end - start;
+                    let x = Mat::from_vec(rows, width, input[start * width..end * width].to_vec());
+                    let raw = generator.forward_inference(&x, batch_statistics);
+                    let gumbel = Mat::from_vec(
+                        rows,
+                        dim,
+                        uniform[start * dim..end * dim]
+                            .iter()
+                            .map(|&u| gumbel_noise(u))
+                            .collect(),
+                    );
+                    out.extend_from_slice(&host_activate(&raw, spans, &gumbel, 1.0).data);
+                }
+                out
+            }
+        }
+    }
+
+    /// Blocks of [`BLOCK_ROWS`] rows generated in one call: burn takes the whole run in one
+    /// batch (a GPU wants large ones); the host engine a few blocks at a time, so memory stays
+    /// bounded by the tile, not the chunk (the encoded rows and their Gumbel draws are `dim`
+    /// floats per row each). Each block draws from its own stream either way, so the rows are
+    /// the same.
+    fn blocks_per_call(&self, blocks: usize) -> usize {
+        match self {
+            SamplingNet::Burn(..) => blocks.max(1),
+            SamplingNet::Host(_) => 4,
+        }
+    }
 }
 
 /// Which statistics the generator's BatchNorm layers normalise with when sampling.
@@ -69,13 +157,11 @@ impl GeneratorSampler {
         let generator = generator_from_tensors(&config, &model.tensors, device)
             .map_err(|m| Error::model_file(path, m))?;
         Ok(GeneratorSampler {
-            generator,
-            host: None,
+            net: SamplingNet::Burn(generator, device.clone()),
             spans: transformer.spans(),
             conditions: ConditionSampler::new(&transformer.discrete_encoders()),
             transformer,
             embedding_dim: config.embedding_dim,
-            device: device.clone(),
             batch_statistics: false,
         })
     }
@@ -83,13 +169,15 @@ impl GeneratorSampler {
     /// Samples on the host engine ([`crate::model::host`]) instead of burn: the same rows up
     /// to float rounding, at several times the speed on a CPU.
     pub fn on_host(mut self) -> Self {
-        self.host = Some(HostGenerator::from_burn(&self.generator));
+        if let SamplingNet::Burn(generator, _) = &self.net {
+            self.net = SamplingNet::Host(HostGenerator::from_burn(generator));
+        }
         self
     }
 
     /// Whether sampling runs on the host engine.
     pub fn is_on_host(&self) -> bool {
-        self.host.is_some()
+        matches!(self.net, SamplingNet::Host(_))
     }
 
     /// Sets which statistics BatchNorm uses ([`BatchNormMode`]).
@@ -204,70 +292,14 @@ impl GeneratorSampler {
     /// Runs the generator on host inputs: `n` encoded rows, row-major.
     fn generate(&self, n: usize, input: Vec<f32>, uniform: Vec<f32>) -> Vec<f32> {
         let width = self.embedding_dim + self.conditions.dim();
-        if let Some(host) = &self.host {
-            return self.generate_on_host(host, n, width, input, uniform);
-        }
-        let raw = if self.batch_statistics {
-            let blocks: Vec<Tensor<2>> = input
-                .chunks(BLOCK_ROWS * width)
-                .map(|block| {
-                    let rows = block.len() / width;
-                    self.generator.forward_batch_statistics(matrix(
-                        block.to_vec(),
-                        rows,
-                        width,
-                        &self.device,
-                    ))
-                })
-                .collect();
-            Tensor::cat(blocks, 0)
-        } else {
-            self.generator
-                .forward(matrix(input, n, width, &self.device))
-        };
         let dim = self.transformer.output_dim();
-        // Gumbel-max: the argmax of logits + Gumbel noise draws each one-hot span from its
-        // softmax, as CTGAN's sampling does (the temperature does not change the argmax).
-        let gumbel = Gumbel {
-            tau: 1.0,
-            uniform: matrix(uniform, n, dim, &self.device),
-        };
-        to_host(activate(raw, &self.spans, &gumbel))
-    }
-
-    fn generate_on_host(
-        &self,
-        host: &HostGenerator,
-        n: usize,
-        width: usize,
-        input: Vec<f32>,
-        uniform: Vec<f32>,
-    ) -> Vec<f32> {
-        let dim = self.transformer.output_dim();
-        let mut out = Vec::with_capacity(n * dim);
-        // Tiles of a few blocks keep every intermediate matrix in cache; with batch
-        // statistics a tile is one block, whose statistics BatchNorm uses.
-        let tile = if self.batch_statistics {
-            BLOCK_ROWS
-        } else {
-            4 * BLOCK_ROWS
-        };
-        for start in (0..n).step_by(tile) {
-            let end = (start + tile).min(n);
-            let rows = end - start;
-            let x = Mat::from_vec(rows, width, input[start * width..end * width].to_vec());
-            let raw = host.forward_inference(&x, self.batch_statistics);
-            let gumbel = Mat::from_vec(
-                rows,
-                dim,
-                uniform[start * dim..end * dim]
-                    .iter()
-                    .map(|&u| gumbel_noise(u))
-                    .collect(),
-            );
-            out.extend_from_slice(&host_activate(&raw, &self.spans, &gumbel, 1.0).data);
-        }
-        out
+        self.net.generate(
+            &self.spans,
+            (n, width, dim),
+            input,
+            uniform,
+            self.batch_statistics,
+        )
     }
 
     /// Generates `n` encoded rows (row-major, `output_dim` wide).
@@ -312,7 +344,7 @@ impl GeneratorSampler {
             .max(1);
         let per_thread = blocks.len().div_ceil(threads);
         // Each thread's matrix products then run on that thread alone.
-        let _single = (self.host.is_some() && threads > 1).then(single_threaded_products);
+        let _single = (self.is_on_host() && threads > 1).then(single_threaded_products);
         let parts: Vec<Table> = std::thread::scope(|scope| {
             let handles: Vec<_> = blocks
                 .chunks(per_thread)
@@ -341,11 +373,7 @@ impl GeneratorSampler {
     /// The rows of `blocks` ((stream index, rows) pairs) of the sample stream of `seed`.
     fn sample_blocks(&self, seed: u64, blocks: &[(usize, usize)]) -> Table {
         let mut rngs = Self::block_rngs(seed, blocks);
-        // burn takes the whole run in one batch (a GPU wants large ones); the host engine
-        // works through a few blocks at a time, so memory stays bounded by the tile, not the
-        // chunk (the encoded rows and their Gumbel draws are `dim` floats per row each).
-        // Each block draws from its own stream either way, so the rows are the same.
-        let tile = if self.host.is_some() { 4 } else { blocks.len() };
+        let tile = self.net.blocks_per_call(blocks.len());
         let dim = self.transformer.output_dim();
         let mut parts = Vec::with_capacity(blocks.len());
         for (group, rngs) in blocks.chunks(tile).zip(rngs.chunks_mut(tile)) {

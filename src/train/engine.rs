@@ -8,6 +8,8 @@
 
 use burn::module::Module;
 use burn::tensor::Tensor;
+use std::time::Duration;
+
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
@@ -16,6 +18,8 @@ use super::host::{self, HostNetworks};
 use super::step::{self, Networks, Secret, StepContext, StepLosses};
 use crate::config::TrainConfig;
 use crate::error::Result;
+use crate::model::host::cores::CoreWatch;
+use crate::model::host::linalg::set_product_threads;
 use crate::model::host::{Adam, AdamSettings, HostCritic, HostGenerator};
 use crate::model::{generator_tensors, NamedTensor};
 
@@ -24,8 +28,36 @@ use crate::model::{generator_tensors, NamedTensor};
 pub enum Engine {
     /// burn's networks (`None` only while a step holds them: burn's steps take them by value).
     Burn(Option<Networks>),
-    /// The host engine's copies, started from burn's initial weights.
-    Host(HostNetworks),
+    /// The host engine's copies, started from burn's initial weights, and the watch that
+    /// sizes its matrix products' threads to the cores other processes leave free.
+    Host(HostNetworks, Option<CoreWatch>),
+}
+
+/// How often the host engine re-measures the free cores.
+const CORE_WATCH_EVERY: Duration = Duration::from_secs(2);
+
+/// The host engine's thread sizing: `DPSYNTH_THREADS=N` fixes the products' threads at N;
+/// `OPENBLAS_NUM_THREADS` leaves them to OpenBLAS; otherwise they follow the free cores
+/// ([`CoreWatch`]).
+fn watch_cores() -> Option<CoreWatch> {
+    if let Some(n) = std::env::var("DPSYNTH_THREADS")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+    {
+        set_product_threads(n);
+        return None;
+    }
+    if std::env::var_os("OPENBLAS_NUM_THREADS").is_some() {
+        return None;
+    }
+    Some(CoreWatch::new(CORE_WATCH_EVERY))
+}
+
+/// Sizes the products' threads when the watch has a new measurement.
+fn follow_free_cores(cores: &mut Option<CoreWatch>) {
+    if let Some(load) = cores.as_mut().and_then(CoreWatch::poll) {
+        set_product_threads(load.free);
+    }
 }
 
 impl Engine {
@@ -68,12 +100,12 @@ impl Engine {
         if let Some(c) = checkpoint {
             host_nets = checkpoint::load_host(host_nets, &c.sections)?;
         }
-        Ok(Engine::Host(host_nets))
+        Ok(Engine::Host(host_nets, watch_cores()))
     }
 
     /// Whether the host engine trains.
     pub fn is_host(&self) -> bool {
-        matches!(self, Engine::Host(_))
+        matches!(self, Engine::Host(..))
     }
 
     /// One training step on `ctx` (its critic updates, DP ones when `ctx.dp` is set and then
@@ -95,7 +127,8 @@ impl Engine {
                 *slot = Some(nets);
                 losses
             }
-            Engine::Host(nets) => {
+            Engine::Host(nets, cores) => {
+                follow_free_cores(cores);
                 let mut noise = ChaCha8Rng::seed_from_u64(noise_seed);
                 let (g, d) = host::train_step(ctx, nets, rng, &mut noise, secret);
                 StepLosses {
@@ -120,7 +153,8 @@ impl Engine {
                 let nets = slot.as_mut().expect("networks are present between steps");
                 step::discriminator_step(ctx, nets, rng, secret)
             }
-            Engine::Host(nets) => {
+            Engine::Host(nets, cores) => {
+                follow_free_cores(cores);
                 let mut noise = ChaCha8Rng::seed_from_u64(noise_seed);
                 scalar(
                     ctx,
@@ -135,7 +169,7 @@ impl Engine {
         match self {
             // `valid()` leaves autodiff and brings BatchNorm's running statistics up to date.
             Engine::Burn(nets) => generator_tensors(&burn_nets(nets).generator.clone().valid()),
-            Engine::Host(nets) => nets.generator.named_tensors(),
+            Engine::Host(nets, _) => nets.generator.named_tensors(),
         }
     }
 
@@ -143,7 +177,7 @@ impl Engine {
     pub fn checkpoint_sections(&self) -> Result<Vec<Vec<u8>>> {
         match self {
             Engine::Burn(nets) => checkpoint::network_sections(burn_nets(nets)),
-            Engine::Host(nets) => Ok(checkpoint::host_sections(nets)),
+            Engine::Host(nets, _) => Ok(checkpoint::host_sections(nets)),
         }
     }
 }

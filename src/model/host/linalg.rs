@@ -162,6 +162,35 @@ impl Drop for SingleThreaded {
     }
 }
 
+/// The thread count last asked for with [`set_product_threads`] (0: never asked).
+static ASKED_THREADS: AtomicUsize = AtomicUsize::new(0);
+
+/// Lets each matrix product use `n` threads (OpenBLAS's thread count, or the gemm crate's
+/// rayon threads; at least 1). While a [`SingleThreaded`] guard is live, products stay
+/// single-threaded and the count applies when the last guard drops.
+pub fn set_product_threads(n: usize) {
+    let n = n.max(1);
+    if ASKED_THREADS.swap(n, Ordering::SeqCst) == n {
+        return;
+    }
+    let mut saved = SAVED_THREADS.lock().expect("the thread-count lock");
+    if let Some((set, _)) = blas().and_then(|b| b.threads) {
+        if SINGLE_THREADED.load(Ordering::SeqCst) > 0 {
+            *saved = Some(n as c_int);
+        } else {
+            // SAFETY: OpenBLAS's documented thread-count call with a positive count.
+            unsafe { set(n as c_int) }
+        }
+    }
+}
+
+/// The threads each OpenBLAS product may use now (`None` without OpenBLAS).
+pub fn product_threads() -> Option<usize> {
+    let (_, get) = blas().and_then(|b| b.threads)?;
+    // SAFETY: OpenBLAS's documented thread-count query.
+    Some(unsafe { get() }.max(1) as usize)
+}
+
 /// Library names tried in turn (Debian/Ubuntu's `libopenblas0` package provides the first).
 const OPENBLAS_NAMES: [&str; 3] = ["libopenblas.so.0", "libopenblas.so", "libopenblas.dylib"];
 
@@ -287,11 +316,13 @@ fn crate_gemm(out: &mut Mat, a: &Mat, ta: Op, b: &Mat, tb: Op, accumulate: bool)
     let (a_rs, a_cs) = strides(a, ta);
     let (b_rs, b_cs) = strides(b, tb);
     // Small products run on one thread: splitting them costs more than it saves.
-    let parallelism = if m * n * k >= 1 << 18 && SINGLE_THREADED.load(Ordering::SeqCst) == 0 {
-        gemm::Parallelism::Rayon(0)
-    } else {
-        gemm::Parallelism::None
-    };
+    let asked = ASKED_THREADS.load(Ordering::SeqCst);
+    let parallelism =
+        if m * n * k >= 1 << 18 && SINGLE_THREADED.load(Ordering::SeqCst) == 0 && asked != 1 {
+            gemm::Parallelism::Rayon(asked)
+        } else {
+            gemm::Parallelism::None
+        };
     // SAFETY: every pointer covers its matrix for the strides given (checked shapes above),
     // and `out` does not alias `a` or `b` (it is borrowed mutably).
     unsafe {

@@ -9,6 +9,7 @@
 //! gradient against burn's autodiff.
 
 pub mod adam;
+pub mod cores;
 pub mod critic;
 pub mod generator;
 pub mod linalg;
