@@ -32,12 +32,29 @@ use rand::RngCore;
 pub fn dropout_mask(rng: &mut impl RngCore, n: usize, keep: f64) -> Vec<f32> {
     let threshold = (keep * 65536.0).round().clamp(0.0, 65536.0) as u32;
     let scale = (1.0 / keep) as f32;
-    let mut out = Vec::with_capacity(n);
-    while out.len() < n {
+    let entry = |word: u64, lane: usize| {
+        let bits = ((word >> (16 * lane)) & 0xffff) as u32;
+        if bits < threshold {
+            scale
+        } else {
+            0.0
+        }
+    };
+    // Whole words into fixed chunks of four (no per-entry length checks, so the lanes
+    // vectorise), then the unused lanes of the last word are dropped.
+    let mut out = vec![0.0f32; n];
+    let mut chunks = out.chunks_exact_mut(4);
+    for chunk in &mut chunks {
         let word = rng.next_u64();
-        for lane in 0..4.min(n - out.len()) {
-            let bits = ((word >> (16 * lane)) & 0xffff) as u32;
-            out.push(if bits < threshold { scale } else { 0.0 });
+        for (lane, o) in chunk.iter_mut().enumerate() {
+            *o = entry(word, lane);
+        }
+    }
+    let rest = chunks.into_remainder();
+    if !rest.is_empty() {
+        let word = rng.next_u64();
+        for (lane, o) in rest.iter_mut().enumerate() {
+            *o = entry(word, lane);
         }
     }
     out
@@ -137,7 +154,28 @@ impl HostCritic {
 #[cfg(test)]
 mod tests {
     use super::dropout_mask;
-    use rand::SeedableRng;
+    use rand::{RngCore, SeedableRng};
+
+    #[test]
+    fn dropout_mask_lanes_are_the_words_sixteen_bits_at_a_time() {
+        // Entry 4w + l is kept when bits 16l..16l+16 of the stream's w-th 64-bit word are
+        // below keep * 2^16; the last word's unused lanes are dropped.
+        for n in [0, 1, 5, 8, 1003] {
+            let mut a = rand_chacha::ChaCha8Rng::seed_from_u64(n as u64);
+            let mut b = a.clone();
+            let mask = dropout_mask(&mut a, n, 0.5);
+            let words: Vec<u64> = (0..n.div_ceil(4)).map(|_| b.next_u64()).collect();
+            for (i, &m) in mask.iter().enumerate() {
+                let bits = (words[i / 4] >> (16 * (i % 4))) & 0xffff;
+                assert_eq!(m, if bits < 32768 { 2.0 } else { 0.0 }, "entry {i} of {n}");
+            }
+            assert_eq!(
+                a.next_u64(),
+                b.next_u64(),
+                "the same stream position after {n}"
+            );
+        }
+    }
 
     #[test]
     fn dropout_masks_keep_the_asked_share_with_the_inverted_scale() {
