@@ -223,7 +223,7 @@ pub enum DeviceChoice {
     Auto,
     /// burn's wgpu backend (GPU, or Mesa's software Vulkan).
     Wgpu,
-    /// The CPU: the host engine for non-DP training and sampling, burn-flex for DP steps.
+    /// The CPU: the host engine ([`crate::model::host`]) for training, DP or not, and sampling.
     Cpu,
     /// burn-ndarray explicitly.
     Ndarray,
@@ -269,6 +269,12 @@ pub struct TrainConfig {
     pub seed: Option<u64>,
     /// Compute device. Default "auto".
     pub device: DeviceChoice,
+    /// Threads for the host engine's matrix products. Default 0: follow the cores other
+    /// processes leave free, re-measured every 2 s (all of them on an idle machine, one when
+    /// a CPU-bound job shares 2 cores). A changing thread count changes float rounding, so a
+    /// run is bit-for-bit reproducible from its seed (and a resumed run equal to an
+    /// uninterrupted one) only with a fixed count.
+    pub threads: usize,
 }
 
 impl Default for TrainConfig {
@@ -289,6 +295,7 @@ impl Default for TrainConfig {
             log_frequency: true,
             seed: None,
             device: DeviceChoice::Auto,
+            threads: 0,
         }
     }
 }

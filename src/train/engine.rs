@@ -36,15 +36,11 @@ pub enum Engine {
 /// How often the host engine re-measures the free cores.
 const CORE_WATCH_EVERY: Duration = Duration::from_secs(2);
 
-/// The host engine's thread sizing: `DPSYNTH_THREADS=N` fixes the products' threads at N;
-/// `OPENBLAS_NUM_THREADS` leaves them to OpenBLAS; otherwise they follow the free cores
-/// ([`CoreWatch`]).
-fn watch_cores() -> Option<CoreWatch> {
-    if let Some(n) = std::env::var("DPSYNTH_THREADS")
-        .ok()
-        .and_then(|v| v.trim().parse::<usize>().ok())
-    {
-        set_product_threads(n);
+/// The host engine's thread sizing (`train.threads`): a fixed count, or 0 to follow the free
+/// cores ([`CoreWatch`]) unless `OPENBLAS_NUM_THREADS` fixes OpenBLAS's own.
+fn watch_cores(threads: usize) -> Option<CoreWatch> {
+    if threads > 0 {
+        set_product_threads(threads);
         return None;
     }
     if std::env::var_os("OPENBLAS_NUM_THREADS").is_some() {
@@ -100,7 +96,7 @@ impl Engine {
         if let Some(c) = checkpoint {
             host_nets = checkpoint::load_host(host_nets, &c.sections)?;
         }
-        Ok(Engine::Host(host_nets, watch_cores()))
+        Ok(Engine::Host(host_nets, watch_cores(train.threads)))
     }
 
     /// Whether the host engine trains.
