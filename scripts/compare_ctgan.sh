@@ -9,6 +9,9 @@
 #   bash scripts/compare_ctgan.sh [EPOCHS] [THREADS]     # defaults: 3 epochs, 1 torch thread
 #
 # ctgan is installed with pip into a venv under target/ (about 3 GB with torch).
+#
+# PEER=1 runs a single-threaded CPU-bound job (a Python busy loop) beside both for the whole
+# comparison, as when several overnight runs share a node (issue 22 part 4).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 EPOCHS="${1:-3}"
@@ -24,7 +27,13 @@ fi
 cargo build --quiet --bin dpsynth
 DPSYNTH="$CARGO_TARGET_DIR/debug/dpsynth"
 WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
+PEER_PID=
+trap 'rm -rf "$WORK"; [ -n "$PEER_PID" ] && kill "$PEER_PID" 2>/dev/null || true' EXIT
+if [ "${PEER:-0}" = 1 ]; then
+  python3 -c "while True: pass" &
+  PEER_PID=$!
+  echo "== with a single-threaded busy peer (pid $PEER_PID) on $(nproc) cores"
+fi
 
 echo "== SDV ctgan 0.12.1, $EPOCHS epochs, $THREADS torch thread(s)"
 "$VENV/bin/python" - "$ADULT" "$EPOCHS" "$THREADS" > "$WORK/ctgan.txt" <<'PY'
