@@ -82,6 +82,8 @@ pub struct CoreWatch {
     cores: usize,
     every: Duration,
     last: Option<(Instant, Counters)>,
+    /// Measurements made so far.
+    readings: u64,
 }
 
 impl CoreWatch {
@@ -92,16 +94,25 @@ impl CoreWatch {
             cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
             every,
             last: read_counters().map(|c| (Instant::now(), c)),
+            readings: 0,
         }
     }
 
-    /// The load since the last measurement, when `every` has passed since it (else
-    /// `None`). `None` too where `/proc` cannot be read (not Linux).
+    /// The load since the last measurement, when `every` has passed since it (a quarter of
+    /// it for the first measurement; else `None`). `None` too where `/proc` cannot be read (not Linux).
     pub fn poll(&mut self) -> Option<Load> {
         let (at, before) = self.last?;
-        if at.elapsed() < self.every {
+        // The first reading comes after a quarter of the interval, so that a run on a
+        // loaded machine does not spend its first interval on threads that wait.
+        let window = if self.readings == 0 {
+            self.every / 4
+        } else {
+            self.every
+        };
+        if at.elapsed() < window {
             return None;
         }
+        self.readings += 1;
         let now = read_counters()?;
         self.last = Some((Instant::now(), now));
         let busy = now.busy.saturating_sub(before.busy);
