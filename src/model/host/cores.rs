@@ -22,14 +22,21 @@ struct Counters {
     own: u64,
 }
 
+/// Cores' worth of CPU time that `others_busy` of `total` ticks (summed across `cores` cores)
+/// amount to; 0 for an empty window.
+fn in_cores(cores: usize, others_busy: u64, total: u64) -> f64 {
+    if total == 0 {
+        return 0.0;
+    }
+    cores as f64 * others_busy as f64 / total as f64
+}
+
 /// Cores free for this process's products, from a window's counters: `cores` minus the cores
 /// the other processes kept busy (`others_busy` of `total` ticks across all cores), rounded
 /// to the nearest core and at least 1.
 pub fn free_cores(cores: usize, others_busy: u64, total: u64) -> usize {
-    if total == 0 || cores == 0 {
-        return cores.max(1);
-    }
-    let others = cores as f64 * others_busy as f64 / total as f64;
+    let cores = cores.max(1);
+    let others = in_cores(cores, others_busy, total);
     ((cores as f64 - others).round() as usize).clamp(1, cores)
 }
 
@@ -115,34 +122,15 @@ impl CoreWatch {
         self.readings += 1;
         let now = read_counters()?;
         self.last = Some((Instant::now(), now));
-        let busy = now.busy.saturating_sub(before.busy);
         let own = now.own.saturating_sub(before.own);
-        // /proc/stat counts only the cores this process may not see when a cgroup limits it;
-        // scale the machine's ticks to the cores this process has.
-        let machine_cores = std::fs::read_to_string("/proc/stat")
-            .ok()
-            .map(|t| {
-                t.lines()
-                    .filter(|l| l.starts_with("cpu") && !l.starts_with("cpu "))
-                    .count()
-            })
-            .filter(|&n| n > 0)
-            .unwrap_or(self.cores);
         let total = now.total.saturating_sub(before.total);
-        let others = busy.saturating_sub(own);
-        // The other processes' load in cores, spread over the machine; on a larger machine
-        // than this process may use, only the share that lands on its cores matters, which
-        // is not known: assume the load spreads evenly.
-        let share = self.cores as f64 / machine_cores as f64;
-        let others_here = (others as f64 * share) as u64;
-        let total_here = (total as f64 * share) as u64;
+        let others = now.busy.saturating_sub(before.busy).saturating_sub(own);
+        // `total` spans every core of the machine. Where this process may use fewer (a cgroup
+        // or taskset), the other load is taken to spread evenly, so the share of it on this
+        // process's cores is `self.cores * others / total` all the same.
         Some(Load {
-            others: if total_here == 0 {
-                0.0
-            } else {
-                self.cores as f64 * others_here as f64 / total_here as f64
-            },
-            free: free_cores(self.cores, others_here, total_here),
+            others: in_cores(self.cores, others, total),
+            free: free_cores(self.cores, others, total),
         })
     }
 }

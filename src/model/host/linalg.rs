@@ -184,13 +184,6 @@ pub fn set_product_threads(n: usize) {
     }
 }
 
-/// The threads each OpenBLAS product may use now (`None` without OpenBLAS).
-pub fn product_threads() -> Option<usize> {
-    let (_, get) = blas().and_then(|b| b.threads)?;
-    // SAFETY: OpenBLAS's documented thread-count query.
-    Some(unsafe { get() }.max(1) as usize)
-}
-
 /// Library names tried in turn (Debian/Ubuntu's `libopenblas0` package provides the first).
 const OPENBLAS_NAMES: [&str; 3] = ["libopenblas.so.0", "libopenblas.so", "libopenblas.dylib"];
 
