@@ -378,6 +378,11 @@ pub struct PrivacyConfig {
     /// Weight of the two-way marginal loss (mean total-variation distance over the pairs) in
     /// the generator's loss; positive. Default 1.0.
     pub pair_weight: f64,
+    /// Weight of the correlation loss (`train::correlations`: the mean absolute difference
+    /// between the generator's correlations of continuous columns and those of the surrogate
+    /// rows drawn from the noisy pair tables; post-processing, free). 0 (the default) turns it
+    /// off; it needs `pair_marginals`.
+    pub correlation_weight: f64,
     /// Public metadata per column, keyed by column name: not protected, not charged.
     pub columns: BTreeMap<String, PublicColumn>,
 }
@@ -405,6 +410,7 @@ impl Default for PrivacyConfig {
             selection_share: 0.1,
             extra_pairs: 0,
             pair_weight: 1.0,
+            correlation_weight: 0.0,
             columns: BTreeMap::new(),
         }
     }
@@ -676,6 +682,21 @@ impl RunConfig {
             return bad(
                 "privacy.discovery_share",
                 "privacy.discovery_share + privacy.bounds_share must stay below 0.9 (the rest measures the histograms and pairs)".into(),
+            );
+        }
+        if !(p.correlation_weight.is_finite() && p.correlation_weight >= 0.0) {
+            return bad(
+                "privacy.correlation_weight",
+                format!(
+                    "{} must be 0 (off) or a positive number",
+                    p.correlation_weight
+                ),
+            );
+        }
+        if p.correlation_weight > 0.0 && !p.pair_marginals {
+            return bad(
+                "privacy.correlation_weight",
+                "needs privacy.pair_marginals = true: its target is drawn from the noisy pair tables; set both, or set privacy.correlation_weight = 0".into(),
             );
         }
         if !(p.pair_weight.is_finite() && p.pair_weight > 0.0) {

@@ -17,16 +17,16 @@ pub struct SelectedDevice {
     pub name: String,
 }
 
-/// The CPU device used by `--device cpu` and by `auto` without a GPU. Non-DP training and
-/// sampling run there on the host engine ([`uses_host_engine`]; 2-3x burn-flex, see
-/// docs/performance.md); what still runs on burn (DP critic steps) runs on burn-flex,
-/// measured faster than burn-ndarray for these MLPs (one Adult training step at batch 500:
+/// The CPU device used by `--device cpu` and by `auto` without a GPU. Training (DP and not)
+/// and sampling run there on the host engine ([`uses_host_engine`]; 2-3x burn-flex, see
+/// docs/performance.md); burn's device is flex, where the networks are first built and
+/// what the host engine does not cover would run, measured faster than burn-ndarray for these MLPs (one Adult training step at batch 500:
 /// 78 ms on flex vs 95 ms on ndarray, `cargo bench --profile dev --bench pipeline -- step`
 /// with `DPSYNTH_BENCH_DEVICE=flex|ndarray`).
 pub fn default_cpu() -> SelectedDevice {
     SelectedDevice {
         device: Device::flex(),
-        name: "cpu (host engine; DP critic steps on burn-flex)".into(),
+        name: "cpu (host engine)".into(),
     }
 }
 

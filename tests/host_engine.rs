@@ -19,9 +19,10 @@ use dpsynth::model::{
 };
 use dpsynth::sampler::ConditionSampler;
 use dpsynth::schema::Schema;
+use dpsynth::train::correlations::CorrelationTarget;
 use dpsynth::train::host::{critic_gradients, generator_gradients};
 use dpsynth::train::pairs::PairTarget;
-use dpsynth::transform::DataTransformer;
+use dpsynth::transform::{DataTransformer, SparseRows};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
@@ -35,6 +36,8 @@ const LAMBDA: f32 = 10.0;
 struct Setup {
     transformer: DataTransformer,
     encoded: Mat,
+    /// The same rows, sparse.
+    sparse: SparseRows,
     cond: Mat,
     gen_config: GeneratorConfig,
     disc_config: DiscriminatorConfig,
@@ -68,6 +71,7 @@ fn setup() -> Setup {
     };
     Setup {
         encoded: Mat::from_vec(encoded.n_rows, encoded.dim, encoded.rows.to_dense()),
+        sparse: encoded.rows,
         transformer,
         cond,
         gen_config,
@@ -191,7 +195,7 @@ fn check_generator_against_burn(with_pairs: bool) {
             uniform: tensor(&uniform, &device),
         },
     );
-    let packed = Tensor::cat(vec![fake, tensor(&s.cond, &device)], 1)
+    let packed = Tensor::cat(vec![fake.clone(), tensor(&s.cond, &device)], 1)
         .reshape([m, s.disc_config.input_dim()]);
     let burn_masks: Vec<Tensor<2>> = masks.iter().map(|k| tensor(k, &device)).collect();
     let scores = critic
@@ -203,7 +207,11 @@ fn check_generator_against_burn(with_pairs: bool) {
         scores.mean().neg() + condition_loss(raw.clone(), &spans, tensor(&s.cond, &device));
     let target = with_pairs.then(|| {
         let noisy = random_pairs(&s.transformer, &mut s.rng);
+        // The correlation loss too, with the real rows' correlations as its target.
+        let correlations = CorrelationTarget::from_rows(&s.transformer, &s.sparse, 0.5);
+        assert!(correlations.is_some(), "credit has continuous columns");
         PairTarget::new(&noisy, s.transformer.column_states(), 0.7, &device)
+            .with_correlations(correlations)
     });
     let row_weights: Vec<f32> = {
         let w: Vec<f32> = (0..BATCH)
@@ -214,12 +222,19 @@ fn check_generator_against_burn(with_pairs: bool) {
     };
     if let Some(target) = &target {
         let weights = matrix(row_weights.clone(), BATCH, 1, &device);
-        let pair_loss = target.loss(raw, weights);
+        let pair_loss = target.loss(raw, weights.clone());
         assert!(
             to_host(pair_loss.clone())[0] > 0.01,
             "the pair loss is not trivial"
         );
-        loss = loss + pair_loss;
+        let correlation_loss = target
+            .correlation_loss(fake, weights)
+            .expect("a correlation target");
+        assert!(
+            to_host(correlation_loss.clone())[0] > 0.01,
+            "the correlation loss is not trivial"
+        );
+        loss = loss + pair_loss + correlation_loss;
     }
     let want_loss = to_host(loss.clone())[0];
     let grads = loss.backward();

@@ -268,6 +268,9 @@ pub fn generator_gradients(
             .row_mut(r)
             .copy_from_slice(&d_input.row(r)[..data_dim]);
     }
+    if let Some((target, weights)) = pairs {
+        loss += target.correlation_loss_host(&fake, weights, &mut d_fake);
+    }
     let mut d_raw = activate_backward(&fake, &d_fake, spans, tau);
     if let Some(c) = cond {
         loss += condition_loss(&raw, spans, c, &mut d_raw) as f64;

@@ -2,6 +2,7 @@
 //! generator file (never the critic).
 
 pub mod checkpoint;
+pub mod correlations;
 pub mod engine;
 pub mod host;
 pub mod pairs;
@@ -148,6 +149,11 @@ const ENCODING_STREAM: u64 = 0x656e_636f_6465;
 
 /// The stream of the DP warm start (its surrogate rows and its steps).
 const WARM_START_STREAM: u64 = 0x7761_726d;
+/// The stream of the surrogate rows the correlation loss takes its target from.
+const CORRELATION_STREAM: u64 = 0x636f_7272;
+/// Surrogate rows drawn for the correlation loss's target (they are free; at 20,000 rows a
+/// correlation's sampling error is below 0.01).
+const CORRELATION_ROWS: usize = 20_000;
 
 /// Fewest surrogate rows per warm-start epoch.
 const WARM_START_ROWS: usize = 20_000;
@@ -382,6 +388,26 @@ impl Trainer {
                 let _ = to_host(bias.val());
             }
         }
+        // The correlation loss's target: the correlations of continuous columns in rows drawn
+        // from the noisy pair tables (post-processing, no privacy spent).
+        let correlations = dp
+            .as_ref()
+            .and_then(|run| run.pairs.as_ref())
+            .filter(|_| config.privacy.correlation_weight > 0.0)
+            .and_then(|noisy| {
+                let rows = surrogate::surrogate_rows(
+                    &transformer,
+                    Some(noisy),
+                    CORRELATION_ROWS,
+                    config.privacy.rake_rounds,
+                    &mut ChaCha8Rng::seed_from_u64(seed ^ CORRELATION_STREAM),
+                );
+                correlations::CorrelationTarget::from_rows(
+                    &transformer,
+                    &rows.rows,
+                    config.privacy.correlation_weight,
+                )
+            });
         let pair_target = |device: &Device| {
             dp.as_ref().and_then(|run| run.pairs.as_ref()).map(|noisy| {
                 PairTarget::new(
@@ -390,6 +416,7 @@ impl Trainer {
                     config.privacy.pair_weight,
                     device,
                 )
+                .with_correlations(correlations.clone())
             })
         };
         let context = |data: SparseRows,

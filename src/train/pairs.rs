@@ -9,6 +9,7 @@
 use burn::tensor::activation::softmax;
 use burn::tensor::{Device, Tensor, TensorData};
 
+use super::correlations::CorrelationTarget;
 use crate::dp::marginals::NoisyPairs;
 use crate::model::host::{Mat, Op};
 use crate::transform::ColumnStates;
@@ -26,6 +27,8 @@ pub struct PairTarget {
     states: usize,
     pairs: usize,
     weight: f64,
+    /// The surrogate's correlations of continuous columns (`privacy.correlation_weight`).
+    correlations: Option<CorrelationTarget>,
 }
 
 impl PairTarget {
@@ -71,7 +74,28 @@ impl PairTarget {
             states: total,
             pairs: noisy.pairs.len(),
             weight,
+            correlations: None,
         }
+    }
+
+    /// This target with the correlation loss of `correlations` beside it.
+    pub fn with_correlations(mut self, correlations: Option<CorrelationTarget>) -> Self {
+        self.correlations = correlations;
+        self
+    }
+
+    /// The correlation loss ([`CorrelationTarget::loss`]) of activated generator rows `fake`
+    /// `[batch, data_dim]` with row weights `weights` `[batch, 1]`, when there is one.
+    pub fn correlation_loss(&self, fake: Tensor<2>, weights: Tensor<2>) -> Option<Tensor<1>> {
+        self.correlations.as_ref().map(|c| c.loss(fake, weights))
+    }
+
+    /// The host engine's [`PairTarget::correlation_loss`], its gradient added to `d_fake`
+    /// (0 without a correlation target).
+    pub fn correlation_loss_host(&self, fake: &Mat, weights: &[f32], d_fake: &mut Mat) -> f64 {
+        self.correlations
+            .as_ref()
+            .map_or(0.0, |c| c.loss_host(fake, weights, d_fake))
     }
 
     /// Each column's state probabilities, side by side: `[batch, data_dim] -> [batch, S]`.

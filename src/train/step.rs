@@ -494,6 +494,16 @@ fn generator_step(ctx: &StepContext, nets: &mut Networks, rng: &mut impl Rng) ->
         .forward(ctx.generator_input(ctx.batch, &cond));
     let [_, data_dim] = raw.dims();
     let fake = activate(raw.clone(), &ctx.spans, &ctx.gumbel(ctx.batch, data_dim));
+    let weights = ctx.pairs.as_ref().map(|_| {
+        let w = ctx.sampling_weights(cond.conditions.as_ref());
+        let rows = w.len();
+        upload(w, rows, 1, &ctx.device)
+    });
+    let correlation = ctx
+        .pairs
+        .as_ref()
+        .zip(weights.clone())
+        .and_then(|(pairs, w)| pairs.correlation_loss(fake.clone(), w));
     let fake = match &cond.one_hot {
         Some(c) => Tensor::cat(vec![fake, c.clone()], 1),
         None => fake,
@@ -509,10 +519,11 @@ fn generator_step(ctx: &StepContext, nets: &mut Networks, rng: &mut impl Rng) ->
     if let Some(c) = &cond.one_hot {
         loss = loss + condition_loss(raw.clone(), &ctx.spans, c.clone());
     }
-    if let Some(pairs) = &ctx.pairs {
-        let weights = ctx.sampling_weights(cond.conditions.as_ref());
-        let rows = weights.len();
-        loss = loss + pairs.loss(raw, upload(weights, rows, 1, &ctx.device));
+    if let Some((pairs, weights)) = ctx.pairs.as_ref().zip(weights) {
+        loss = loss + pairs.loss(raw, weights);
+    }
+    if let Some(correlation) = correlation {
+        loss = loss + correlation;
     }
     let grads = GradientsParams::from_grads(loss.backward(), &nets.generator);
     nets.generator = nets
