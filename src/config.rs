@@ -362,6 +362,12 @@ pub struct PrivacyConfig {
     /// preprocessing's mechanism, `2c − 1` slots for `c` continuous columns; `dp::copula`), so
     /// that the surrogate rows keep how an amount moves with a price. Default false.
     pub copula: bool,
+    /// With `copula`: also measure, for up to one discrete-continuous edge of the tree per
+    /// discrete column, each category's noisy sum of the continuous column's normal scores
+    /// (one slot each in preprocessing's mechanism; `dp::copula::measure_shifts`), so that the
+    /// surrogate rows keep how a category shifts an amount when the mixture has too few modes
+    /// to show it. Default false.
+    pub category_shifts: bool,
     /// Which two-way marginals `pair_marginals` measures: `"all"` (every pair), `"tree"` (a
     /// maximum spanning tree of `k − 1` pairs chosen under DP, MST-style, with
     /// `selection_share` of preprocessing's budget), or `"auto"` (all pairs up to 120 of them,
@@ -406,6 +412,7 @@ impl Default for PrivacyConfig {
             rake_rounds: 0,
             pair_marginals: false,
             copula: false,
+            category_shifts: false,
             pair_selection: PairSelection::Auto,
             selection_share: 0.1,
             extra_pairs: 0,
@@ -691,6 +698,12 @@ impl RunConfig {
                     "{} must be 0 (off) or a positive number",
                     p.correlation_weight
                 ),
+            );
+        }
+        if p.category_shifts && !p.copula {
+            return bad(
+                "privacy.category_shifts",
+                "needs privacy.copula = true (the shifts are part of the warm start's copula); set both, or drop privacy.category_shifts".into(),
             );
         }
         if p.correlation_weight > 0.0 && !p.pair_marginals {

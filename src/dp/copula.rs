@@ -12,9 +12,19 @@
 //!   continuous columns has no more) and `c` spreads, so the accountant's one charge covers
 //!   them. Measuring them after the tables, on edges chosen from the noisy tables, is adaptive
 //!   composition.
+//! - Per edge between a discrete column `d` and a continuous column `b` (at most
+//!   [`reserved_shift_slots`] of them, chosen from the noisy tables), per state `s` of `d`:
+//!   `T_s = Σ_{rows in s} g_b / B`. A row adds at most 1 in absolute value to exactly one `T_s`
+//!   of the edge, so an edge's vector has L2 sensitivity 1, like one count table, and takes one
+//!   slot of the mechanism ([`measure_shifts`]). `T_s · B / (N p_s)` (`N` the public row
+//!   count, `p_s` the state's noisy share) is the mean score of the state's rows: how far the
+//!   category shifts the amount (churners' day minutes run higher), which the mode tables
+//!   lose when the column has few modes.
 //! - `ρ_ab = S_ab / √(S_aa S_bb)`, clamped to `[−`[`MAX_RHO`]`, MAX_RHO]`, is post-processing:
 //!   the surrogate rows of the warm start draw a continuous child's score from its parent's
 //!   through a Gaussian copula with that `ρ` (`train/surrogate.rs`).
+
+use serde::{Deserialize, Serialize};
 
 use super::noise::DpRng;
 use crate::transform::SparseRows;
@@ -33,6 +43,80 @@ pub fn reserved_sums(continuous: usize) -> usize {
     } else {
         2 * continuous - 1
     }
+}
+
+/// Slots to reserve for the per-state score sums of discrete-continuous edges: one per
+/// discrete column (a tree usually hangs each discrete column off one neighbour), none unless
+/// the table has both kinds of column.
+pub fn reserved_shift_slots(discrete: usize, continuous: usize) -> usize {
+    if continuous == 0 {
+        0
+    } else {
+        discrete
+    }
+}
+
+/// The noisy per-state score sums of one discrete-continuous edge ([`measure_shifts`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScoreShift {
+    /// The discrete column.
+    pub discrete: usize,
+    /// The continuous column.
+    pub continuous: usize,
+    /// Per state of the discrete column: `Σ_{rows in the state} g / B` plus noise.
+    pub sums: Vec<f64>,
+    /// The public row count `N`.
+    pub rows: usize,
+}
+
+/// Measures the per-state score sums of the edges `edges` (`(discrete, continuous)`; at most
+/// `budget` of them: the reserved slots) from the state `state(discrete, dense_row)` of each
+/// row and its normal score `score(continuous, dense_row)` (`None` for a null value: 0), with
+/// Gaussian noise of std `noise_std` on every sum from the secure generator. `states[d]` is
+/// the number of states of discrete column `d`.
+#[allow(clippy::too_many_arguments)]
+pub fn measure_shifts(
+    rows: &SparseRows,
+    edges: &[(usize, usize)],
+    budget: usize,
+    states: &[usize],
+    state: &dyn Fn(usize, &[f32]) -> usize,
+    score: &dyn Fn(usize, &[f32]) -> Option<f64>,
+    noise_std: f64,
+    rng: &mut DpRng,
+) -> Vec<ScoreShift> {
+    let chosen: Vec<(usize, usize)> = edges.iter().copied().take(budget).collect();
+    let mut sums: Vec<Vec<f64>> = chosen.iter().map(|&(d, _)| vec![0.0; states[d]]).collect();
+    const CHUNK: usize = 4096;
+    for start in (0..rows.n_rows).step_by(CHUNK) {
+        let end = (start + CHUNK).min(rows.n_rows);
+        let ids: Vec<u32> = (start as u32..end as u32).collect();
+        let dense = rows.gather(&ids);
+        for row in dense.chunks_exact(rows.dim.max(1)) {
+            for (sum, &(d, b)) in sums.iter_mut().zip(&chosen) {
+                let g = score(b, row).map_or(0.0, |z| z.clamp(-SCORE_CLIP, SCORE_CLIP));
+                sum[state(d, row)] += g / SCORE_CLIP;
+            }
+        }
+    }
+    chosen
+        .iter()
+        .zip(sums)
+        .map(|(&(discrete, continuous), mut sums)| {
+            for (v, e) in sums
+                .iter_mut()
+                .zip(rng.gaussian(states[discrete], noise_std))
+            {
+                *v += e;
+            }
+            ScoreShift {
+                discrete,
+                continuous,
+                sums,
+                rows: rows.n_rows,
+            }
+        })
+        .collect()
 }
 
 /// Measures the correlation of the pairs `pairs` (at most `budget_pairs` of them: the reserved
@@ -144,5 +228,70 @@ mod tests {
             let clip2 = SCORE_CLIP * SCORE_CLIP;
             assert!((ca * cb / clip2).abs() <= 1.0 && ca * ca / clip2 <= 1.0);
         }
+    }
+
+    #[test]
+    fn shift_sums_give_each_states_mean_score_and_one_row_moves_one_sum_by_at_most_one() {
+        // A discrete column (dense entries 0..3) whose states shift a score (entry 3) by
+        // -0.5, 0 and +1: the noiseless sums over B times N p_s give those means.
+        use rand::{Rng, SeedableRng};
+        use rand_distr::{Distribution, StandardNormal};
+        let n = 30_000;
+        let shift = [-0.5, 0.0, 1.0];
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(4);
+        let mut rows = SparseRows::new(n, 4, 2);
+        let mut counts = [0usize; 3];
+        for r in 0..n {
+            let s = rng.random_range(0..3usize);
+            counts[s] += 1;
+            let e: f64 = StandardNormal.sample(&mut rng);
+            rows.index[2 * r] = s as u32;
+            rows.value[2 * r] = 1.0;
+            rows.index[2 * r + 1] = 3;
+            rows.value[2 * r + 1] = (shift[s] + 0.3 * e) as f32;
+        }
+        let state = |_: usize, row: &[f32]| (0..3).find(|&i| row[i] > 0.5).expect("one-hot");
+        let score = |c: usize, row: &[f32]| Some(row[c] as f64);
+        let measured = measure_shifts(
+            &rows,
+            &[(0, 3), (0, 3)],
+            1,
+            &[3, 0, 0, 0],
+            &state,
+            &score,
+            0.0,
+            &mut DpRng::from_seed(1),
+        );
+        assert_eq!(measured.len(), 1, "one slot: one edge");
+        for s in 0..3 {
+            let mean = measured[0].sums[s] * SCORE_CLIP / counts[s] as f64;
+            assert!((mean - shift[s]).abs() < 0.02, "state {s}: {mean}");
+        }
+        // Sensitivity: one extra row with a huge score moves one sum, by exactly 1.
+        let mut more = SparseRows::new(n + 1, 4, 2);
+        more.index[..2 * n].copy_from_slice(&rows.index);
+        more.value[..2 * n].copy_from_slice(&rows.value);
+        more.index[2 * n] = 2;
+        more.value[2 * n] = 1.0;
+        more.index[2 * n + 1] = 3;
+        more.value[2 * n + 1] = 1e6;
+        let again = measure_shifts(
+            &more,
+            &[(0, 3)],
+            1,
+            &[3, 0, 0, 0],
+            &state,
+            &score,
+            0.0,
+            &mut DpRng::from_seed(1),
+        );
+        let moved: Vec<f64> = again[0]
+            .sums
+            .iter()
+            .zip(&measured[0].sums)
+            .map(|(a, b)| (a - b).abs())
+            .collect();
+        let total: f64 = moved.iter().map(|m| m * m).sum::<f64>().sqrt();
+        assert!((total - 1.0).abs() < 1e-9, "{moved:?}");
     }
 }

@@ -190,7 +190,7 @@ impl Ledger {
                             format!(
                                 " and {} two-way marginal tables in the same mechanism (L2 sensitivity √{})",
                                 pre.pair_tables,
-                                pre.histograms + pre.pair_tables + pre.copula_sums
+                                pre.histograms + pre.pair_tables + pre.copula_sums + pre.shift_slots
                             )
                         } else {
                             String::new()
@@ -198,6 +198,13 @@ impl Ledger {
                             format!(
                                 ", with {} slots for normal-score correlation sums of continuous pairs",
                                 pre.copula_sums
+                            )
+                        } else {
+                            String::new()
+                        } + &if pre.shift_slots > 0 {
+                            format!(
+                                " and {} for per-category normal-score sums of discrete-continuous edges",
+                                pre.shift_slots
                             )
                         } else {
                             String::new()

@@ -58,6 +58,10 @@ pub struct NoisyPairs {
     /// `a < b` (`dp::copula`); empty when not measured.
     #[serde(default)]
     pub copula: Vec<((usize, usize), f64)>,
+    /// Per-state normal-score sums of discrete-continuous edges on the tree
+    /// (`dp::copula::measure_shifts`); empty when not measured.
+    #[serde(default)]
+    pub shifts: Vec<super::copula::ScoreShift>,
 }
 
 /// Every unordered pair `(a, b)`, `a < b`, of `columns` columns, in table order.
@@ -229,6 +233,7 @@ pub fn measure_pairs(
         tables,
         noise_std,
         copula: Vec::new(),
+        shifts: Vec::new(),
     }
 }
 

@@ -91,6 +91,11 @@ pub struct PreprocessLedger {
     /// (`privacy.copula`; `dp::copula`): each has sensitivity 1, like a count.
     #[serde(default)]
     pub copula_sums: usize,
+    /// Slots for the per-state score sums of discrete-continuous edges reserved in the same
+    /// mechanism (`privacy.copula`; `dp::copula::measure_shifts`): each edge's vector has
+    /// sensitivity 1, like a count table.
+    #[serde(default)]
+    pub shift_slots: usize,
     /// Pairs chosen after the tree (`privacy.extra_pairs`), part of `selection_rounds` and
     /// `pair_tables`.
     #[serde(default)]
@@ -463,6 +468,7 @@ pub fn fit_private_transformer(
         selection_epsilon: 0.0,
         narrowed_bounds: Vec::new(),
         copula_sums: 0,
+        shift_slots: 0,
         extra_pairs: 0,
     };
     let plans: Vec<Plan> = schema
@@ -546,6 +552,10 @@ pub fn fit_private_transformer(
             .filter(|p| matches!(p, Plan::Continuous { .. }))
             .count();
         ledger.copula_sums = super::copula::reserved_sums(continuous);
+        if privacy.category_shifts {
+            ledger.shift_slots =
+                super::copula::reserved_shift_slots(plans.len() - continuous, continuous);
+        }
     }
     // Which continuous columns without bounds also get their decimal places measured.
     let numeric_unbounded: Vec<bool> = plans
@@ -561,7 +571,8 @@ pub fn fit_private_transformer(
     // small part of the range, a second histogram over that part (`NARROW_SPAN`).
     let bound_measures =
         2 * ledger.estimated_bounds.len() + numeric_unbounded.iter().filter(|&&b| b).count();
-    let tables = plans.len() - discovering + ledger.pair_tables + ledger.copula_sums;
+    let tables =
+        plans.len() - discovering + ledger.pair_tables + ledger.copula_sums + ledger.shift_slots;
     let weights = budget_weights(
         privacy,
         discovering,

@@ -342,6 +342,48 @@ impl Trainer {
                         &mut run.rng,
                     );
                 }
+                // How a category shifts a continuous neighbour on the tree (chosen from the
+                // noisy tables: post-processing), in the same mechanism: one slot per edge,
+                // each discrete column's first edge before any second one.
+                let slots = run.preprocessing.shift_slots;
+                if slots > 0 {
+                    let continuous = |c: usize| match &transformer.encoders[c] {
+                        crate::transform::Encoder::Continuous(e) => !e.modes.is_empty(),
+                        crate::transform::Encoder::Discrete(_) => false,
+                    };
+                    let discrete = |c: usize| {
+                        matches!(
+                            transformer.encoders[c],
+                            crate::transform::Encoder::Discrete(_)
+                        )
+                    };
+                    let mixed: Vec<(usize, usize)> = pairs
+                        .tree_pairs()
+                        .into_iter()
+                        .filter_map(|(a, b)| match (discrete(a), discrete(b)) {
+                            (true, false) if continuous(b) => Some((a, b)),
+                            (false, true) if continuous(a) => Some((b, a)),
+                            _ => None,
+                        })
+                        .collect();
+                    let mut covered = std::collections::HashSet::new();
+                    let (first, rest): (Vec<_>, Vec<_>) =
+                        mixed.iter().partition(|&&(d, _)| covered.insert(d));
+                    let edges: Vec<(usize, usize)> = first.into_iter().chain(rest).collect();
+                    let counts: Vec<usize> = layout.iter().map(|l| l.count()).collect();
+                    let state = |d: usize, row: &[f32]| layout[d].state(row);
+                    let score = surrogate::normal_scorer(&transformer);
+                    pairs.shifts = crate::dp::copula::measure_shifts(
+                        &encoded.rows,
+                        &edges,
+                        slots,
+                        &counts,
+                        &state,
+                        &score,
+                        run.preprocessing.count_noise_std,
+                        &mut run.rng,
+                    );
+                }
                 run.pairs = Some(pairs);
             }
         }
@@ -755,6 +797,13 @@ impl Trainer {
                         format!(
                             ", {} continuous pairs linked by a Gaussian copula of their noisy normal-score correlations",
                             pairs.copula.len()
+                        )
+                    } + &if pairs.shifts.is_empty() {
+                        String::new()
+                    } else {
+                        format!(
+                            ", {} discrete-continuous pairs by each category's noisy mean normal score",
+                            pairs.shifts.len()
                         )
                     };
                     format!("drawn from a tree model of the noisy two-way marginals{raked}{linked}")

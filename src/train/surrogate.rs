@@ -37,49 +37,73 @@ pub fn surrogate_rows(
                     parent_states: &[u32],
                     child_states: &mut [u32],
                     rng: &mut dyn RngCore| {
-        let Some(rho) = pairs.copula_of(parent, child) else {
-            return;
-        };
-        let (Encoder::Continuous(pe), Encoder::Continuous(ce)) =
-            (&transformer.encoders[parent], &transformer.encoders[child])
-        else {
-            return;
-        };
-        if pe.modes.is_empty() || ce.modes.is_empty() {
-            return;
-        }
-        if scores[parent].is_none() {
-            // The parent's values within its drawn states, and their scores.
-            let xs: Vec<Option<f64>> = parent_states
-                .iter()
-                .map(|&s| value_in_state(pe, s as usize, &mut *rng))
-                .collect();
-            scores[parent] = Some(
-                xs.iter()
-                    .map(|x| x.map_or(0.0, |x| normal_quantile(pe.cdf(x))))
-                    .collect(),
-            );
-            values[parent] = Some(xs);
-        }
-        let parent_scores = scores[parent].as_ref().expect("set above");
-        let rest = (1.0 - rho * rho).max(0.0).sqrt();
-        let mut xs = Vec::with_capacity(child_states.len());
-        let mut gs = Vec::with_capacity(child_states.len());
-        for (state, &gp) in child_states.iter_mut().zip(parent_scores) {
-            if ce.has_null && *state as usize >= ce.modes.len() {
-                xs.push(None);
-                gs.push(0.0);
-                continue;
+        match (&transformer.encoders[parent], &transformer.encoders[child]) {
+            (Encoder::Continuous(pe), Encoder::Continuous(ce)) => {
+                let Some(rho) = pairs.copula_of(parent, child) else {
+                    return;
+                };
+                if pe.modes.is_empty() || ce.modes.is_empty() {
+                    return;
+                }
+                let parent_scores =
+                    scores_of(parent, pe, parent_states, &mut values, &mut scores, rng);
+                let rest = (1.0 - rho * rho).max(0.0).sqrt();
+                let draws = child_states.iter().zip(parent_scores).map(|(_, &gp)| {
+                    let e: f64 = StandardNormal.sample(&mut *rng);
+                    rho * gp + rest * e
+                });
+                let draws: Vec<f64> = draws.collect();
+                let (xs, gs) = values_from_scores(ce, child_states, &draws, rng);
+                values[child] = Some(xs);
+                scores[child] = Some(gs);
             }
-            let e: f64 = StandardNormal.sample(&mut *rng);
-            let g = rho * gp + rest * e;
-            let x = ce.quantile(normal_cdf(g));
-            *state = ce.draw_mode(x, &mut *rng) as u32;
-            xs.push(Some(x));
-            gs.push(g);
+            (Encoder::Discrete(_), Encoder::Continuous(ce)) => {
+                // The category shifts the child's score: g = μ_s + σ e.
+                let Some((means, spread)) = pairs.score_shift(parent, child) else {
+                    return;
+                };
+                if ce.modes.is_empty() {
+                    return;
+                }
+                let draws: Vec<f64> = parent_states
+                    .iter()
+                    .map(|&s| {
+                        let e: f64 = StandardNormal.sample(&mut *rng);
+                        means.get(s as usize).copied().unwrap_or(0.0) + spread * e
+                    })
+                    .collect();
+                let (xs, gs) = values_from_scores(ce, child_states, &draws, rng);
+                values[child] = Some(xs);
+                scores[child] = Some(gs);
+            }
+            (Encoder::Continuous(pe), Encoder::Discrete(_)) => {
+                // The child's category given the parent's score: p_s N(g; μ_s, σ²), normalised.
+                let Some((means, spread)) = pairs.score_shift(child, parent) else {
+                    return;
+                };
+                if pe.modes.is_empty() {
+                    return;
+                }
+                let parent_scores =
+                    scores_of(parent, pe, parent_states, &mut values, &mut scores, rng);
+                let margin = &margins[child];
+                let var = spread * spread;
+                for (state, &g) in child_states.iter_mut().zip(parent_scores) {
+                    let logs: Vec<f64> = means
+                        .iter()
+                        .zip(margin)
+                        .map(|(m, &p)| p.max(0.0).ln() - (g - m).powi(2) / (2.0 * var))
+                        .collect();
+                    let top = logs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                    if !top.is_finite() {
+                        continue;
+                    }
+                    let weights: Vec<f64> = logs.iter().map(|l| (l - top).exp()).collect();
+                    *state = crate::transform::weighted_index(&weights, &mut &mut *rng) as u32;
+                }
+            }
+            _ => {}
         }
-        values[child] = Some(xs);
-        scores[child] = Some(gs);
     };
     let raked = pairs.sample_raked_states(n, &margins, rake_rounds, rng, &mut link);
     let values: Vec<Option<Vec<Option<f64>>>> = values
@@ -87,6 +111,56 @@ pub fn surrogate_rows(
         .map(|v| v.map(|v| raked.chosen.iter().map(|&r| v[r]).collect()))
         .collect();
     transformer.sample_given_values(n, &raked.states, &values, rng)
+}
+
+/// The normal scores of continuous column `column` (encoder `enc`) in its drawn states
+/// `states`: drawn once, as values within their states, and kept in `values` and `scores`.
+fn scores_of<'a>(
+    column: usize,
+    enc: &ContinuousEncoder,
+    states: &[u32],
+    values: &mut [Option<Vec<Option<f64>>>],
+    scores: &'a mut [Option<Vec<f64>>],
+    rng: &mut dyn RngCore,
+) -> &'a [f64] {
+    if scores[column].is_none() {
+        let xs: Vec<Option<f64>> = states
+            .iter()
+            .map(|&s| value_in_state(enc, s as usize, &mut *rng))
+            .collect();
+        scores[column] = Some(
+            xs.iter()
+                .map(|x| x.map_or(0.0, |x| normal_quantile(enc.cdf(x))))
+                .collect(),
+        );
+        values[column] = Some(xs);
+    }
+    scores[column].as_deref().expect("set above")
+}
+
+/// A continuous child's values from its drawn normal scores `draws` (`x = F⁻¹(Φ(g))`), its
+/// states becoming the modes those values encode to; a row in the null state stays null.
+/// Returns the values and the scores.
+fn values_from_scores(
+    enc: &ContinuousEncoder,
+    states: &mut [u32],
+    draws: &[f64],
+    rng: &mut dyn RngCore,
+) -> (Vec<Option<f64>>, Vec<f64>) {
+    let mut xs = Vec::with_capacity(states.len());
+    let mut gs = Vec::with_capacity(states.len());
+    for (state, &g) in states.iter_mut().zip(draws) {
+        if enc.has_null && *state as usize >= enc.modes.len() {
+            xs.push(None);
+            gs.push(0.0);
+            continue;
+        }
+        let x = enc.quantile(normal_cdf(g));
+        *state = enc.draw_mode(x, &mut *rng) as u32;
+        xs.push(Some(x));
+        gs.push(g);
+    }
+    (xs, gs)
 }
 
 /// A value of continuous column `enc` in state `state` (a mode, or the null state): the mode's

@@ -6,6 +6,16 @@
 use crate::dp::marginals::NoisyPairs;
 use crate::transform::weighted_index;
 
+/// Prior std of a category's shift of a normal score: a shift's noisy estimate is shrunk
+/// towards 0 by `prior² / (prior² + noise²)`.
+pub const SHIFT_PRIOR_STD: f64 = 0.5;
+
+/// Largest shift of a normal score a category is given.
+pub const MAX_SHIFT: f64 = 1.5;
+
+/// Smallest variance of a normal score within a category.
+pub const MIN_SPREAD: f64 = 0.1;
+
 impl NoisyPairs {
     /// The tree model's edges: a maximum spanning forest over the measured pairs weighted by
     /// each table's mutual information (Kruskal, highest first). Returns, per column, the
@@ -56,6 +66,39 @@ impl NoisyPairs {
             .iter()
             .find(|(p, _)| *p == key)
             .map(|&(_, rho)| rho)
+    }
+
+    /// How discrete column `d`'s states shift continuous column `b`'s normal score, from the
+    /// noisy per-state sums of their edge (`dp::copula::measure_shifts`), if measured: each
+    /// state's mean score and the common spread within a state. Post-processing: a state's
+    /// mean is its sum times `B / (N p_s)` (`p_s` from the pair's noisy table), shrunk towards
+    /// 0 by its noise (a prior std of [`SHIFT_PRIOR_STD`] against the noise's
+    /// `B σ / (N p_s)`) and clipped to ±[`MAX_SHIFT`]; the spread is what the shifts leave of
+    /// a score's unit variance.
+    pub fn score_shift(&self, d: usize, b: usize) -> Option<(Vec<f64>, f64)> {
+        use crate::dp::copula::SCORE_CLIP;
+        let shift = self
+            .shifts
+            .iter()
+            .find(|s| s.discrete == d && s.continuous == b)?;
+        let t = self.pairs.iter().position(|&p| p == (d.min(b), d.max(b)))?;
+        let (rows, cols) = margins(&self.tables[t], self.states[d.max(b)]);
+        let share = if d < b { rows } else { cols };
+        let n = shift.rows as f64;
+        let means: Vec<f64> = shift
+            .sums
+            .iter()
+            .zip(&share)
+            .map(|(&sum, &p)| {
+                let count = (n * p).max(1.0);
+                let raw = sum * SCORE_CLIP / count;
+                let noise = SCORE_CLIP * self.noise_std / count;
+                let keep = SHIFT_PRIOR_STD.powi(2) / (SHIFT_PRIOR_STD.powi(2) + noise * noise);
+                (raw * keep).clamp(-MAX_SHIFT, MAX_SHIFT)
+            })
+            .collect();
+        let explained: f64 = means.iter().zip(&share).map(|(m, p)| p * m * m).sum();
+        Some((means, (1.0 - explained).max(MIN_SPREAD).sqrt()))
     }
 
     /// `n` rows of column states drawn from a tree-structured model of these tables, as MST
@@ -325,6 +368,7 @@ mod tests {
             tables: vec![t01.clone(), t02, t12.clone()],
             noise_std: 0.0,
             copula: Vec::new(),
+            shifts: Vec::new(),
         };
         let n = 200_000;
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
@@ -383,6 +427,7 @@ mod tests {
             tables: vec![pair(0, 1), pair(0, 2), pair(1, 2)],
             noise_std: 0.0,
             copula: Vec::new(),
+            shifts: Vec::new(),
         };
         let n = 100_000;
         let worst = |states: &[Option<Vec<u32>>]| -> f64 {
