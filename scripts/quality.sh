@@ -12,6 +12,7 @@
 #   e.g. bash scripts/quality.sh adult 3 50 500
 #   GENERIC=1 bash scripts/quality.sh diamonds 3 20 1000: configs/dp-discover.toml (no metadata,
 #     discovery on), the config for any table; TABLE may also be diamonds here
+#   REP=2 ...: a second run of the same settings, written beside the first (scripts/repeat.sh)
 #   NOMETA=1 bash scripts/quality.sh credit 3 50 500: the DP config without its
 #     [privacy.columns] (no public metadata at all) and privacy.discover = true, as a user with
 #     a table nobody described would train
@@ -47,6 +48,7 @@ esac
 OUT=target/quality/$TABLE
 mkdir -p "$OUT"
 "$VENV/bin/python" scripts/quality.py split "$TABLE" "$CSV" "$ROWS" "$OUT"
+[ "${SPLIT_ONLY:-0}" = 1 ] && exit 0
 if [ "$EPS" = none ]; then
   FLAGS=(--config "configs/$TABLE.toml")
 elif [ "${GENERIC:-0}" = 1 ]; then
@@ -62,7 +64,7 @@ elif [ "${NOMETA:-0}" = 1 ]; then
 else
   FLAGS=(--config "configs/$TABLE-dp.toml" --epsilon "$EPS")
 fi
-NAME="${PREFIX:-}eps$EPS-e$EPOCHS-b$BATCH${*:+-$(echo "$*" | tr -c 'A-Za-z0-9.=\n' '_')}"
+NAME="${PREFIX:-}eps$EPS-e$EPOCHS-b$BATCH${*:+-$(echo "$*" | tr -c 'A-Za-z0-9.=\n' '_')}${REP:+-rep$REP}"
 MODEL="$OUT/$NAME.dpsynth"
 N=$(( $(wc -l < "$OUT/train.csv") - 1 ))
 START=$(date +%s)

@@ -172,6 +172,27 @@ impl ContinuousEncoder {
         (mass / total).clamp(0.0, 1.0)
     }
 
+    /// The density of the mixture's continuous part at `x` (atoms left out), with the weights
+    /// of [`cdf`](Self::cdf): the slope of the cdf between atoms.
+    pub fn density(&self, x: f64) -> f64 {
+        let total: f64 = self.modes.iter().map(|m| m.weight.max(0.0)).sum();
+        if total <= 0.0 {
+            return 0.0;
+        }
+        let mass: f64 = self
+            .modes
+            .iter()
+            .filter(|m| !m.exact)
+            .map(|m| {
+                let std = m.std.max(1e-12);
+                let z = (x - m.mean) / std;
+                m.weight.max(0.0) * (-0.5 * z * z).exp()
+                    / (std * (2.0 * std::f64::consts::PI).sqrt())
+            })
+            .sum();
+        mass / total
+    }
+
     /// The smallest value in `[min, max]` at which [`cdf`](Self::cdf) reaches `u` (bisection;
     /// an atom's value for every `u` inside its jump).
     pub fn quantile(&self, u: f64) -> f64 {
@@ -378,26 +399,49 @@ pub fn normal_cdf(z: f64) -> f64 {
     0.5 * libm::erfc(-z / std::f64::consts::SQRT_2)
 }
 
-/// The standard normal quantile of `p` (bisection on [`normal_cdf`]; `p` held within
-/// `[1e-9, 1 − 1e-9]`).
+/// The standard normal quantile of `p` (`p` held within `[1e-9, 1 − 1e-9]`): Abramowitz and
+/// Stegun's rational approximation 26.2.23 (error below 4.5e-4), then two Newton steps on
+/// [`normal_cdf`] (error below 1e-9). The correlation loss calls it for every generated value.
 pub fn normal_quantile(p: f64) -> f64 {
     let p = p.clamp(1e-9, 1.0 - 1e-9);
-    let (mut lo, mut hi) = (-7.0, 7.0);
-    for _ in 0..60 {
-        let mid = 0.5 * (lo + hi);
-        if normal_cdf(mid) < p {
-            lo = mid;
-        } else {
-            hi = mid;
-        }
+    let tail = p.min(1.0 - p);
+    let t = (-2.0 * tail.ln()).sqrt();
+    let approx = t
+        - (2.515517 + 0.802853 * t + 0.010328 * t * t)
+            / (1.0 + 1.432788 * t + 0.189269 * t * t + 0.001308 * t * t * t);
+    let mut z = if p < 0.5 { -approx } else { approx };
+    for _ in 0..2 {
+        let density = (-0.5 * z * z).exp() / (2.0 * std::f64::consts::PI).sqrt();
+        z -= (normal_cdf(z) - p) / density.max(1e-300);
     }
-    0.5 * (lo + hi)
+    z
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use rand::SeedableRng;
+
+    #[test]
+    fn normal_quantile_inverts_the_distribution_function() {
+        // Known quantiles (any table of the normal distribution) and the round trip.
+        for (p, z) in [
+            (0.975, 1.959964),
+            (0.5, 0.0),
+            (0.01, -2.326348),
+            (1e-6, -4.753424),
+        ] {
+            assert!(
+                (normal_quantile(p) - z).abs() < 1e-5,
+                "{p}: {}",
+                normal_quantile(p)
+            );
+        }
+        for i in 1..1000 {
+            let p = i as f64 / 1000.0;
+            assert!((normal_cdf(normal_quantile(p)) - p).abs() < 1e-12, "{p}");
+        }
+    }
 
     #[test]
     fn normal_scores_match_published_values_and_quantiles_invert_the_cdf() {
