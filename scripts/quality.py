@@ -1,6 +1,7 @@
 """Measurement helper for scripts/quality.sh: `split TABLE CSV HOLDOUT_ROWS OUT` writes the
 80/20 split of ../shared/design/quality-bars.md; `score TABLE TRAIN HOLDOUT SYNTHETIC` prints
 SDMetrics' QualityReport and a HistGradientBoosting utility score. TABLE: adult, credit, churn or attrition."""
+import os
 import sys
 
 import pandas as pd
@@ -33,8 +34,11 @@ def split(adult, holdout_rows, out):
     df = pd.read_csv(adult, dtype=str, keep_default_na=False)
     hold = set(int(x) for x in open(holdout_rows).read().split())
     mask = df.index.isin(hold)
-    df[~mask].to_csv(f"{out}/train.csv", index=False)
-    df[mask].to_csv(f"{out}/holdout.csv", index=False)
+    # Written to a temporary name and renamed: a run reading the split (scripts/repeat.sh runs
+    # two at a time) keeps a whole file, never a truncated one.
+    for name, part in (("train", df[~mask]), ("holdout", df[mask])):
+        part.to_csv(f"{out}/{name}.csv.tmp", index=False)
+        os.replace(f"{out}/{name}.csv.tmp", f"{out}/{name}.csv")
 
 
 def load(path):

@@ -34,12 +34,14 @@ for FLAGS in "$@"; do
   done
   v=$((v + 1))
 done
-printf '%s\n' "${JOBS[@]}" | xargs -P 2 -I{} bash -c '{}'
+# SUMMARY_ONLY=1: summarise the logs of an earlier run without training again.
+[ "${SUMMARY_ONLY:-0}" = 1 ] || printf '%s\n' "${JOBS[@]}" | xargs -P 2 -I{} bash -c '{}'
 v=0
 for FLAGS in "$@"; do
   cat "$OUT"/repeat-v$v-r*.log | awk -v flags="${FLAGS:-(none)}" '
-    /^quality / { q[n] = $2; s[n] = $4; p[n] = $7 }
-    /^HGB on holdout/ { a[n] = $NF; n++ }
+    BEGIN { n = 0 }
+    /^quality / { q[n] = $2; s[n] = $4; p[n] = $7; fresh = 1 }
+    /^HGB on holdout/ && fresh { a[n] = $NF; n++; fresh = 0 }
     function stats(x, k,   i, m, d) { m = 0; for (i = 0; i < k; i++) m += x[i]; m /= k;
       d = 0; for (i = 0; i < k; i++) d += (x[i] - m) ^ 2; d = (k > 1) ? sqrt(d / (k - 1)) : 0;
       return sprintf("%.3f ± %.3f", m, d) }
