@@ -28,7 +28,8 @@
 
 use burn::tensor::{Device, Tensor, TensorData};
 
-use crate::model::host::Mat;
+use crate::model::host::linalg::matmul;
+use crate::model::host::{Mat, Op};
 use crate::transform::continuous::{normal_quantile, ContinuousEncoder};
 use crate::transform::{DataTransformer, Encoder, SparseRows};
 
@@ -224,31 +225,36 @@ impl CorrelationTarget {
         let z: Vec<f64> = (0..b * c)
             .map(|i| (x[i] - mean[i % c]) / sd[i % c])
             .collect();
-        // corr = zᵀ diag(w) z; G = dL/dcorr (symmetric, 0 where a pair has no share).
+        // corr = zᵀ diag(w) z [c, c] and dL/dz = diag(w) z G as matrix products (f32: they
+        // are the loss's cost on wide tables); G = dL/dcorr, symmetric, 0 where a pair has no
+        // share.
+        let z32 = Mat::from_vec(b, c, z.iter().map(|&v| v as f32).collect());
+        let mut zw = z32.clone();
+        for (r, &wr) in weights.iter().enumerate() {
+            zw.row_mut(r).iter_mut().for_each(|v| *v *= wr);
+        }
+        let corr = matmul(&zw, Op::T, &z32, Op::N);
         let mut loss = 0f64;
-        let mut g = vec![0f64; c * c];
+        let mut g = Mat::zeros(c, c);
         for i in 0..c {
             for j in i + 1..c {
                 let share = self.share[i * c + j];
                 if share == 0.0 {
                     continue;
                 }
-                let corr: f64 = (0..b).map(|r| w[r] * z[r * c + i] * z[r * c + j]).sum();
-                let diff = corr - self.target[i * c + j];
+                let diff = corr.data[i * c + j] as f64 - self.target[i * c + j];
                 loss += share * diff.abs();
-                let s = self.weight * share * diff.signum() * f64::from(diff != 0.0);
-                g[i * c + j] = s;
-                g[j * c + i] = s;
+                let s = (self.weight * share * diff.signum() * f64::from(diff != 0.0)) as f32;
+                g.data[i * c + j] = s;
+                g.data[j * c + i] = s;
             }
         }
         // dL/dz_r = w_r (z_r G) (each pair appears once in L and twice in the symmetric G).
-        let mut dz = vec![0f64; b * c];
-        for r in 0..b {
-            for j in 0..c {
-                let s: f64 = (0..c).map(|i| z[r * c + i] * g[i * c + j]).sum();
-                dz[r * c + j] = w[r] * s;
-            }
-        }
+        let dz: Vec<f64> = matmul(&zw, Op::N, &g, Op::N)
+            .data
+            .iter()
+            .map(|&v| v as f64)
+            .collect();
         // Back through the standardisation: dx_r = (dz_r − w_r Σ dz − w_r z_r Σ dz z) / sd.
         for j in 0..c {
             let sum_dz: f64 = (0..b).map(|r| dz[r * c + j]).sum();
