@@ -87,18 +87,12 @@ pub fn measure_shifts(
 ) -> Vec<ScoreShift> {
     let chosen: Vec<(usize, usize)> = edges.iter().copied().take(budget).collect();
     let mut sums: Vec<Vec<f64>> = chosen.iter().map(|&(d, _)| vec![0.0; states[d]]).collect();
-    const CHUNK: usize = 4096;
-    for start in (0..rows.n_rows).step_by(CHUNK) {
-        let end = (start + CHUNK).min(rows.n_rows);
-        let ids: Vec<u32> = (start as u32..end as u32).collect();
-        let dense = rows.gather(&ids);
-        for row in dense.chunks_exact(rows.dim.max(1)) {
-            for (sum, &(d, b)) in sums.iter_mut().zip(&chosen) {
-                let g = score(b, row).map_or(0.0, |z| z.clamp(-SCORE_CLIP, SCORE_CLIP));
-                sum[state(d, row)] += g / SCORE_CLIP;
-            }
+    for_each_dense_row(rows, |row| {
+        for (sum, &(d, b)) in sums.iter_mut().zip(&chosen) {
+            let g = score(b, row).map_or(0.0, |z| z.clamp(-SCORE_CLIP, SCORE_CLIP));
+            sum[state(d, row)] += g / SCORE_CLIP;
         }
-    }
+    });
     chosen
         .iter()
         .zip(sums)
@@ -148,23 +142,17 @@ pub fn measure_copula(
     let mut together = vec![0.0; chosen.len()];
     let clip2 = SCORE_CLIP * SCORE_CLIP;
     let mut g = vec![0.0; columns.len()];
-    const CHUNK: usize = 4096;
-    for start in (0..rows.n_rows).step_by(CHUNK) {
-        let end = (start + CHUNK).min(rows.n_rows);
-        let ids: Vec<u32> = (start as u32..end as u32).collect();
-        let dense = rows.gather(&ids);
-        for row in dense.chunks_exact(rows.dim.max(1)) {
-            for (gi, &c) in g.iter_mut().zip(&columns) {
-                *gi = score(c, row).map_or(0.0, |z| z.clamp(-SCORE_CLIP, SCORE_CLIP));
-            }
-            for (s, gi) in spread.iter_mut().zip(&g) {
-                *s += gi * gi / clip2;
-            }
-            for (t, &(a, b)) in together.iter_mut().zip(&chosen) {
-                *t += g[slot(a)] * g[slot(b)] / clip2;
-            }
+    for_each_dense_row(rows, |row| {
+        for (gi, &c) in g.iter_mut().zip(&columns) {
+            *gi = score(c, row).map_or(0.0, |z| z.clamp(-SCORE_CLIP, SCORE_CLIP));
         }
-    }
+        for (s, gi) in spread.iter_mut().zip(&g) {
+            *s += gi * gi / clip2;
+        }
+        for (t, &(a, b)) in together.iter_mut().zip(&chosen) {
+            *t += g[slot(a)] * g[slot(b)] / clip2;
+        }
+    });
     for (v, e) in spread
         .iter_mut()
         .zip(rng.gaussian(columns.len(), noise_std))
@@ -191,6 +179,17 @@ pub fn measure_copula(
             ((a, b), rho)
         })
         .collect()
+}
+
+/// Calls `visit` with every row of `rows`, dense, a chunk of rows at a time.
+fn for_each_dense_row(rows: &SparseRows, mut visit: impl FnMut(&[f32])) {
+    const CHUNK: usize = 4096;
+    for start in (0..rows.n_rows).step_by(CHUNK) {
+        let end = (start + CHUNK).min(rows.n_rows);
+        let ids: Vec<u32> = (start as u32..end as u32).collect();
+        let dense = rows.gather(&ids);
+        dense.chunks_exact(rows.dim.max(1)).for_each(&mut visit);
+    }
 }
 
 #[cfg(test)]
