@@ -319,20 +319,21 @@ impl Trainer {
                     run.preprocessing.count_noise_std,
                     &mut run.rng,
                 );
+                // Which columns have normal scores (continuous, with modes), and the scores.
+                let continuous = |c: usize| match &transformer.encoders[c] {
+                    crate::transform::Encoder::Continuous(e) => !e.modes.is_empty(),
+                    crate::transform::Encoder::Discrete(_) => false,
+                };
+                let score = surrogate::normal_scorer(&transformer);
                 // How continuous pairs on the tree the surrogate rows follow (chosen from the
                 // noisy tables: post-processing) move together, in the same mechanism.
                 let sums = run.preprocessing.copula_sums;
                 if sums > 0 {
-                    let continuous = |c: usize| match &transformer.encoders[c] {
-                        crate::transform::Encoder::Continuous(e) => !e.modes.is_empty(),
-                        crate::transform::Encoder::Discrete(_) => false,
-                    };
                     let edges: Vec<(usize, usize)> = pairs
                         .tree_pairs()
                         .into_iter()
                         .filter(|&(a, b)| continuous(a) && continuous(b))
                         .collect();
-                    let score = surrogate::normal_scorer(&transformer);
                     pairs.copula = crate::dp::copula::measure_copula(
                         &encoded.rows,
                         &edges,
@@ -347,10 +348,6 @@ impl Trainer {
                 // each discrete column's first edge before any second one.
                 let slots = run.preprocessing.shift_slots;
                 if slots > 0 {
-                    let continuous = |c: usize| match &transformer.encoders[c] {
-                        crate::transform::Encoder::Continuous(e) => !e.modes.is_empty(),
-                        crate::transform::Encoder::Discrete(_) => false,
-                    };
                     let discrete = |c: usize| {
                         matches!(
                             transformer.encoders[c],
@@ -372,7 +369,6 @@ impl Trainer {
                     let edges: Vec<(usize, usize)> = first.into_iter().chain(rest).collect();
                     let counts: Vec<usize> = layout.iter().map(|l| l.count()).collect();
                     let state = |d: usize, row: &[f32]| layout[d].state(row);
-                    let score = surrogate::normal_scorer(&transformer);
                     pairs.shifts = crate::dp::copula::measure_shifts(
                         &encoded.rows,
                         &edges,

@@ -48,14 +48,14 @@ pub fn surrogate_rows(
                 let parent_scores =
                     scores_of(parent, pe, parent_states, &mut values, &mut scores, rng);
                 let rest = (1.0 - rho * rho).max(0.0).sqrt();
-                let draws = child_states.iter().zip(parent_scores).map(|(_, &gp)| {
-                    let e: f64 = StandardNormal.sample(&mut *rng);
-                    rho * gp + rest * e
-                });
-                let draws: Vec<f64> = draws.collect();
-                let (xs, gs) = values_from_scores(ce, child_states, &draws, rng);
-                values[child] = Some(xs);
-                scores[child] = Some(gs);
+                let draws: Vec<f64> = parent_scores
+                    .iter()
+                    .map(|&gp| {
+                        let e: f64 = StandardNormal.sample(&mut *rng);
+                        rho * gp + rest * e
+                    })
+                    .collect();
+                (values[child], scores[child]) = values_from_scores(ce, child_states, &draws, rng);
             }
             (Encoder::Discrete(_), Encoder::Continuous(ce)) => {
                 // The category shifts the child's score: g = μ_s + σ e.
@@ -72,9 +72,7 @@ pub fn surrogate_rows(
                         means.get(s as usize).copied().unwrap_or(0.0) + spread * e
                     })
                     .collect();
-                let (xs, gs) = values_from_scores(ce, child_states, &draws, rng);
-                values[child] = Some(xs);
-                scores[child] = Some(gs);
+                (values[child], scores[child]) = values_from_scores(ce, child_states, &draws, rng);
             }
             (Encoder::Continuous(pe), Encoder::Discrete(_)) => {
                 // The child's category given the parent's score: p_s N(g; μ_s, σ²), normalised.
@@ -140,13 +138,13 @@ fn scores_of<'a>(
 
 /// A continuous child's values from its drawn normal scores `draws` (`x = F⁻¹(Φ(g))`), its
 /// states becoming the modes those values encode to; a row in the null state stays null.
-/// Returns the values and the scores.
+/// Returns the values and the scores, as the link keeps them.
 fn values_from_scores(
     enc: &ContinuousEncoder,
     states: &mut [u32],
     draws: &[f64],
     rng: &mut dyn RngCore,
-) -> (Vec<Option<f64>>, Vec<f64>) {
+) -> (Option<Vec<Option<f64>>>, Option<Vec<f64>>) {
     let mut xs = Vec::with_capacity(states.len());
     let mut gs = Vec::with_capacity(states.len());
     for (state, &g) in states.iter_mut().zip(draws) {
@@ -160,7 +158,7 @@ fn values_from_scores(
         xs.push(Some(x));
         gs.push(g);
     }
-    (xs, gs)
+    (Some(xs), Some(gs))
 }
 
 /// A value of continuous column `enc` in state `state` (a mode, or the null state): the mode's
