@@ -101,6 +101,7 @@ impl Schema {
                 column,
                 forced,
                 config.transform.discrete_int_max_distinct,
+                config.privacy.enabled(),
             )?);
         }
         Ok(Schema { columns })
@@ -116,12 +117,25 @@ impl Schema {
     }
 }
 
+/// Infers one column's schema. In DP mode (`private`) nothing here may refuse a table for what
+/// its rows hold, since whether a run releases anything would then depend on them: a column
+/// whose every value is missing is kept (its noisy null count decides what is sampled) and a
+/// NaN or infinite float is read as a missing value, one row at a time.
 fn infer_column(
     column: &mut Column,
     forced: Option<ColumnKindSetting>,
     int_max_distinct: usize,
+    private: bool,
 ) -> Result<ColumnSchema> {
-    if column.values.non_null_count() == 0 {
+    if private {
+        if let Values::Float(values) = &mut column.values {
+            for v in values.iter_mut() {
+                if v.is_some_and(|x| !x.is_finite()) {
+                    *v = None;
+                }
+            }
+        }
+    } else if column.values.non_null_count() == 0 {
         return Err(Error::column(
             &column.name,
             "every value is missing; drop the column or fill it before training",

@@ -333,3 +333,86 @@ fn boolean_and_date_columns_need_their_type_in_dp_mode() {
     let out = train(&format!("{base}[privacy.columns.day]\nmin = 19700\nmax = 20000\ntype = \"date\"\n[privacy.columns.flag]\ntype = \"bool\"\n"));
     assert!(out.status.success(), "{}", crate::util::stderr(&out));
 }
+
+#[test]
+fn a_dp_run_refuses_nothing_for_what_its_rows_hold() {
+    // Whether a DP run releases anything must not depend on the rows: an all-missing column,
+    // NaN and infinite cells and a table smaller than the configured batch all train (without
+    // DP the first is refused, asking to drop the column). A timestamp whose type came from the
+    // rows keeps its text form.
+    let dir = tempdir();
+    let mut csv = String::from("empty,amount,when,kind\n");
+    for i in 0..300 {
+        let amount = match i % 50 {
+            0 => "NaN".to_string(),
+            1 => "inf".to_string(),
+            _ => format!("{}.5", i % 40),
+        };
+        csv.push_str(&format!(
+            ",{amount},2024-01-{:02} {:02}:{:02},{}\n",
+            1 + i % 28,
+            i % 24,
+            (i * 7) % 60,
+            ["a", "b"][i % 2]
+        ));
+    }
+    std::fs::write(dir.path().join("t.csv"), csv).unwrap();
+    std::fs::write(
+        dir.path().join("c.toml"),
+        "[model]\nembedding_dim = 16\ngenerator_dims = [32]\ndiscriminator_dims = [32]\n[train]\nepochs = 1\nbatch_size = 1000\nseed = 5\n[privacy]\nepsilon = 3.0\ndiscover = true\nwarm_start_epochs = 1\n",
+    )
+    .unwrap();
+    let out = dpsynth(
+        dir.path(),
+        &["train", "t.csv", "--config", "c.toml", "--out", "m.dpsynth"],
+    );
+    let err = crate::util::stderr(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("train.batch_size = 1000 is more than the table's 300 rows: training with batches of 300"),
+        "{err}"
+    );
+    let out = dpsynth(
+        dir.path(),
+        &[
+            "sample",
+            "m.dpsynth",
+            "-n",
+            "500",
+            "-o",
+            "s.csv",
+            "--seed",
+            "1",
+        ],
+    );
+    assert!(out.status.success(), "{}", crate::util::stderr(&out));
+    let sampled = std::fs::read_to_string(dir.path().join("s.csv")).unwrap();
+    let mut lines = sampled.lines();
+    assert_eq!(lines.next(), Some("empty,amount,when,kind"));
+    for line in lines {
+        let cells: Vec<&str> = line.split(',').collect();
+        assert_eq!(
+            cells[0], "",
+            "the all-missing column sampled a value: {line}"
+        );
+        let amount = cells[1];
+        assert!(
+            amount.is_empty() || amount.parse::<f64>().is_ok_and(f64::is_finite),
+            "{line}"
+        );
+        assert!(
+            chrono::NaiveDateTime::parse_from_str(cells[2], "%Y-%m-%d %H:%M").is_ok(),
+            "timestamp not in the file's form: {line}"
+        );
+    }
+    std::fs::write(
+        dir.path().join("c.toml"),
+        "[model]\nembedding_dim = 16\ngenerator_dims = [32]\ndiscriminator_dims = [32]\n[train]\nepochs = 1\nbatch_size = 100\n",
+    )
+    .unwrap();
+    let out = dpsynth(
+        dir.path(),
+        &["train", "t.csv", "--config", "c.toml", "--out", "n.dpsynth"],
+    );
+    assert_clean_failure(&out, &["column 'empty'", "every value is missing"]);
+}

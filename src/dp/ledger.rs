@@ -80,7 +80,7 @@ impl Ledger {
                     .collect();
                 if !guessed.is_empty() {
                     public.push(format!(
-                        "NOT COVERED: the kind and storage type of {} (no metadata; inferred from the rows as read, privacy.discover = true)",
+                        "NOT COVERED: the kind and storage type (a timestamp's text form too) of {} (no metadata; inferred from the rows as read, privacy.discover = true)",
                         guessed.join(", ")
                     ));
                 }

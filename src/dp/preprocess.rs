@@ -217,7 +217,8 @@ pub fn force_public_kinds(config: &mut crate::config::RunConfig) -> Result<()> {
 /// The schema with every storage type fixed by public facts instead of the rows (one row
 /// holding "3.5" or a word would otherwise change a column's type, and so the released file):
 /// a continuous column is `Int` when its metadata says `integer = true`, else `Float` (dates
-/// and timestamps keep their calendar type); a discrete column with a public list is `Text`
+/// and timestamps keep their calendar type, and a timestamp whose type came from the rows under
+/// `privacy.discover` its text form as read); a discrete column with a public list is `Text`
 /// (which holds the listed categories and the "other" label alike), or `Bool` when read as
 /// booleans.
 pub fn public_schema(mut schema: Schema, privacy: &PrivacyConfig) -> Schema {
@@ -245,7 +246,14 @@ pub fn public_schema(mut schema: Schema, privacy: &PrivacyConfig) -> Schema {
         };
         column.resolution = None;
         if let ValueType::Datetime { format, .. } = &mut column.value_type {
-            *format = public.and_then(|p| p.format.clone());
+            // With discovery, a timestamp column without a declared type took that type from
+            // the rows (the ledger lists it as not covered); its text form goes with it.
+            let from_rows = privacy.discover && public.and_then(|p| p.storage).is_none();
+            *format = match public.and_then(|p| p.format.clone()) {
+                Some(declared) => Some(declared),
+                None if from_rows => format.take(),
+                None => None,
+            };
         }
     }
     schema
@@ -699,8 +707,11 @@ pub fn fit_private_transformer(
                         // noise is that of every kept count and the null count together.
                         let other = n_rows - kept_total - null.max(0.0);
                         let other_std = discovery_std * ((kept.len() + 1) as f64).sqrt();
-                        let other =
-                            (clears(other, other_std) || kept.is_empty()).then_some(other.max(0.0));
+                        // A column needs one slot: with no kept value and no null slot, it is
+                        // "other" (a column whose every value is missing keeps only its null).
+                        let null_slot = nullable(&column.name) || clears(null, discovery_std);
+                        let other = (clears(other, other_std) || (kept.is_empty() && !null_slot))
+                            .then_some(other.max(0.0));
                         if let Some(rows) = other {
                             ledger.folded.push((column.name.clone(), rows.round()));
                         }

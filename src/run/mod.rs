@@ -146,6 +146,9 @@ pub fn start(
             return Err(e);
         }
     };
+    if let Some(note) = trainer.batch_note(config) {
+        progress.note(&note);
+    }
     // Before the first step: a crash in epoch 1 resumes here instead of refitting (which in DP
     // mode would spend the preprocessing budget a second time).
     write_checkpoint(folder, &trainer, options)?;

@@ -90,6 +90,8 @@ pub struct Trainer {
     dp: Option<DpRun>,
     /// `privacy.anchor_steps`: the warm start's context on the surrogate rows and its stream.
     anchor: Option<(StepContext, ChaCha8Rng)>,
+    /// The DP warm start's steps and seconds, when this process ran it.
+    warm_start: Option<(usize, f64)>,
 }
 
 /// The DP side of a run: its accountant, secure generator and what preprocessing recorded.
@@ -134,6 +136,21 @@ fn training_schema(table: &mut Table, config: &RunConfig) -> Result<Schema> {
     }
 }
 
+/// In DP mode a batch cannot hold more rows than the table (the sampling rate `B / N` would
+/// pass 1), so a config written for larger tables (`configs/dp-discover.toml`, batch 1000) gets
+/// the largest multiple of `pac` that fits; `None` when the configured batch already fits, or
+/// when not even one `pac` group fits (the accountant's plan then names the problem). The row
+/// count is public, so this reads nothing private. `train` prints the change.
+fn batch_for_small_table(config: &RunConfig, rows: usize) -> Option<RunConfig> {
+    let pac = config.pac();
+    if !config.privacy.enabled() || config.train.batch_size <= rows || rows < pac {
+        return None;
+    }
+    let mut fitted = config.clone();
+    fitted.train.batch_size = rows / pac * pac;
+    Some(fitted)
+}
+
 /// The device generator's seed for generator step `step`: reseeding every step makes a run
 /// resumable at any step (burn's device generators cannot be saved).
 fn step_seed(seed: u64, step: u64) -> u64 {
@@ -162,6 +179,14 @@ impl Trainer {
     /// Infers the schema, fits the transformer, encodes the table and initialises the networks
     /// on `device` (a plain device; autodiff is added here).
     pub fn new(mut table: Table, config: &RunConfig, device: &Device) -> Result<Self> {
+        let fitted;
+        let config = match batch_for_small_table(config, table.n_rows()) {
+            Some(c) => {
+                fitted = c;
+                &fitted
+            }
+            None => config,
+        };
         let seed = config.train.seed.unwrap_or_else(rand::random);
         let privacy = &config.privacy;
         let schema = training_schema(&mut table, config)?;
@@ -495,6 +520,7 @@ impl Trainer {
         }
         let mut engine = Engine::start(nets, host_engine, t, checkpoint)?;
         let mut anchor = None;
+        let mut warm_start_run = None;
         let warm_start = config.privacy.warm_start_epochs > 0;
         if dp_mode && warm_start && (checkpoint.is_none() || config.privacy.anchor_steps > 0) {
             // Rows drawn from the noisy marginals only: post-processing, no privacy spent. With
@@ -526,11 +552,13 @@ impl Trainer {
             // restarts: the rows are free, so this changes nothing the guarantee rests on), but
             // its networks come from the checkpoint.
             if checkpoint.is_none() {
+                let started = std::time::Instant::now();
                 let steps = config.privacy.warm_start_epochs * (warm_rows / t.batch_size).max(1);
                 for step in 0..steps {
                     let noise_seed = step_seed(seed ^ WARM_START_STREAM, step as u64);
                     engine.train_step(&warm, &mut warm_rng, None, noise_seed);
                 }
+                warm_start_run = Some((steps, started.elapsed().as_secs_f64()));
             }
             if config.privacy.anchor_steps > 0 {
                 anchor = Some((warm, warm_rng));
@@ -558,6 +586,7 @@ impl Trainer {
             total_steps: h.map_or(0, |h| h.total_steps),
             dp,
             anchor,
+            warm_start: warm_start_run,
         })
     }
 
@@ -821,6 +850,17 @@ impl Trainer {
         }
     }
 
+    /// What to tell the user when the batch differs from `config`'s (a DP batch fitted to a
+    /// small table, [`batch_for_small_table`]).
+    pub fn batch_note(&self, config: &RunConfig) -> Option<String> {
+        (self.ctx.batch != config.train.batch_size).then(|| {
+            format!(
+                "train.batch_size = {} is more than the table's {} rows: training with batches of {}; set train.batch_size to choose another",
+                config.train.batch_size, self.ctx.n_rows, self.ctx.batch
+            )
+        })
+    }
+
     /// Ends training: the generator goes to the host, the critic is dropped.
     pub fn finish(self) -> TrainedGenerator {
         self.released()
@@ -837,12 +877,21 @@ pub fn train(
 ) -> Result<TrainedGenerator> {
     let started = Instant::now();
     let mut trainer = Trainer::new(table, config, device)?;
+    if let Some(note) = trainer.batch_note(config) {
+        reporting.progress.note(&note);
+    }
+    let warm = trainer.warm_start.map_or(0.0, |(_, secs)| secs);
     reporting.progress.note(&format!(
         "fitted the transformer and encoded the table in {:.2} s: {} columns -> {} features",
-        started.elapsed().as_secs_f64(),
+        started.elapsed().as_secs_f64() - warm,
         trainer.transformer.schema.columns.len(),
         trainer.transformer.output_dim()
     ));
+    if let Some((steps, secs)) = trainer.warm_start {
+        reporting.progress.note(&format!(
+            "warm start: {steps} non-private steps on rows drawn from the noisy measurements in {secs:.2} s (no privacy spent)"
+        ));
+    }
     if let Some(spent) = trainer.spent() {
         reporting.progress.note(&format!(
             "DP mode: preprocessing spent epsilon {:.3}; training will add noise multiplier {:.4}",
