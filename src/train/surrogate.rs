@@ -147,13 +147,14 @@ fn values_from_scores(
 ) -> (Option<Vec<Option<f64>>>, Option<Vec<f64>>) {
     let mut xs = Vec::with_capacity(states.len());
     let mut gs = Vec::with_capacity(states.len());
+    let table = enc.quantile_table();
     for (state, &g) in states.iter_mut().zip(draws) {
         if enc.has_null && *state as usize >= enc.modes.len() {
             xs.push(None);
             gs.push(0.0);
             continue;
         }
-        let x = enc.quantile(normal_cdf(g));
+        let x = table.quantile(normal_cdf(g));
         *state = enc.draw_mode(x, &mut *rng) as u32;
         xs.push(Some(x));
         gs.push(g);

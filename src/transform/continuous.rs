@@ -24,6 +24,118 @@ pub struct ContinuousEncoder {
     pub null_rate: f64,
 }
 
+/// Cells of [`QuantileTable`]'s grid over a column's range.
+const QUANTILE_CELLS: usize = 256;
+
+/// [`ContinuousEncoder::quantile`] for many draws from one mixture (the surrogate rows map
+/// every drawn normal score through it: 60 columns x 20,000 rows took 40 s as bisection). The
+/// cdf is tabulated once at `QUANTILE_CELLS + 1` points of `[min, max]`; a draw finds its cell
+/// by binary search, then a false-position search (Illinois, with a bisection step whenever
+/// the bracket fails to halve) finishes it in a few cdf evaluations instead of bisection's
+/// 61. A cell holding an atom is bisected, as `quantile` does, so an atom keeps every `u`
+/// inside its jump. Agrees with `quantile` to 1e-9 of the range (tested).
+pub struct QuantileTable<'a> {
+    enc: &'a ContinuousEncoder,
+    xs: Vec<f64>,
+    cdfs: Vec<f64>,
+}
+
+impl<'a> QuantileTable<'a> {
+    fn new(enc: &'a ContinuousEncoder) -> QuantileTable<'a> {
+        let xs: Vec<f64> = (0..=QUANTILE_CELLS)
+            .map(|i| {
+                if i == QUANTILE_CELLS {
+                    enc.max
+                } else {
+                    enc.min + (enc.max - enc.min) * i as f64 / QUANTILE_CELLS as f64
+                }
+            })
+            .collect();
+        let cdfs = xs.iter().map(|&x| enc.cdf(x)).collect();
+        QuantileTable { enc, xs, cdfs }
+    }
+
+    /// The smallest value in `[min, max]` at which the cdf reaches `u`, as
+    /// [`ContinuousEncoder::quantile`].
+    pub fn quantile(&self, u: f64) -> f64 {
+        let enc = self.enc;
+        if self.cdfs[0] >= u {
+            return enc.min;
+        }
+        let j = self.cdfs.partition_point(|&c| c < u);
+        if j == self.cdfs.len() {
+            // Mass beyond `max` (the mixture is not truncated): bisection ends at `max`.
+            return enc.quantile(u);
+        }
+        let (mut lo, mut hi) = (self.xs[j - 1], self.xs[j]);
+        if enc
+            .modes
+            .iter()
+            .any(|m| m.exact && m.mean >= lo && m.mean <= hi)
+        {
+            return bisect(enc, u, lo, hi);
+        }
+        let tol = (enc.max - enc.min) * 1e-13;
+        let (mut flo, mut fhi) = (self.cdfs[j - 1] - u, self.cdfs[j] - u);
+        // +1: the last step moved `hi`; -1: it moved `lo`.
+        let mut side = 0i8;
+        let mut width = hi - lo;
+        for step in 0..200 {
+            if hi - lo <= tol {
+                break;
+            }
+            let secant = lo - flo * (hi - lo) / (fhi - flo);
+            let x = if step % 3 == 2 && hi - lo > 0.5 * width {
+                0.5 * (lo + hi)
+            } else if secant > lo && secant < hi {
+                secant
+            } else {
+                0.5 * (lo + hi)
+            };
+            if step % 3 == 2 {
+                width = hi - lo;
+            }
+            let f = enc.cdf(x) - u;
+            if f >= 0.0 {
+                if f == 0.0 {
+                    return x;
+                }
+                hi = x;
+                fhi = f;
+                if side == 1 {
+                    flo *= 0.5;
+                }
+                side = 1;
+            } else {
+                lo = x;
+                flo = f;
+                if side == -1 {
+                    fhi *= 0.5;
+                }
+                side = -1;
+            }
+        }
+        hi
+    }
+}
+
+/// Bisection for the smallest `x` in `[lo, hi]` with `cdf(x) ≥ u` (given `cdf(lo) < u`); an
+/// atom inside the final interval is where the jump is.
+fn bisect(enc: &ContinuousEncoder, u: f64, mut lo: f64, mut hi: f64) -> f64 {
+    for _ in 0..60 {
+        let mid = 0.5 * (lo + hi);
+        if enc.cdf(mid) >= u {
+            hi = mid;
+        } else {
+            lo = mid;
+        }
+    }
+    enc.modes
+        .iter()
+        .find(|m| m.exact && m.mean >= lo && m.mean <= hi)
+        .map_or(hi, |m| m.mean)
+}
+
 /// A single value held by at least this share of a column's present values gets its own
 /// exact mode when fitting on the rows (non-DP mode): a zero-inflated amount (Adult's
 /// capital-gain is 92% zeros) then keeps its zeros exact. The mixture alone fits the spike
@@ -196,23 +308,15 @@ impl ContinuousEncoder {
     /// The smallest value in `[min, max]` at which [`cdf`](Self::cdf) reaches `u` (bisection;
     /// an atom's value for every `u` inside its jump).
     pub fn quantile(&self, u: f64) -> f64 {
-        let (mut lo, mut hi) = (self.min, self.max);
-        if self.cdf(lo) >= u {
-            return lo;
+        if self.cdf(self.min) >= u {
+            return self.min;
         }
-        for _ in 0..60 {
-            let mid = 0.5 * (lo + hi);
-            if self.cdf(mid) >= u {
-                hi = mid;
-            } else {
-                lo = mid;
-            }
-        }
-        // An atom inside the final interval is where the jump is.
-        self.modes
-            .iter()
-            .find(|m| m.exact && m.mean >= lo && m.mean <= hi)
-            .map_or(hi, |m| m.mean)
+        bisect(self, u, self.min, self.max)
+    }
+
+    /// [`quantile`](Self::quantile) for many draws from this mixture ([`QuantileTable`]).
+    pub fn quantile_table(&self) -> QuantileTable<'_> {
+        QuantileTable::new(self)
     }
 
     /// A mode drawn from the posterior of value `x` (as encoding draws it).
@@ -478,6 +582,46 @@ mod tests {
         assert_eq!(enc.quantile(0.39), 0.0);
         for x in [80.0, 100.0, 125.0] {
             assert!((enc.quantile(enc.cdf(x)) - x).abs() < 1e-6, "{x}");
+        }
+    }
+
+    #[test]
+    fn the_quantile_table_agrees_with_bisection() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(4);
+        for case in 0..200 {
+            let (min, max) = if case % 2 == 0 {
+                (0.0, 10f64.powi(rng.random_range(0..7)))
+            } else {
+                (-5.0e5, 2.0e6)
+            };
+            let span = max - min;
+            let modes: Vec<Mode> = (0..rng.random_range(1..10))
+                .map(|k| Mode {
+                    weight: rng.random_range(0.01..1.0),
+                    mean: min + span * rng.random_range(-0.1..1.1),
+                    // Wide, narrow (a thousandth of a grid cell) and exact modes.
+                    std: span * [0.3, 0.02, 1e-5][k % 3],
+                    exact: k % 4 == 3,
+                })
+                .collect();
+            let enc = ContinuousEncoder {
+                modes,
+                min,
+                max,
+                has_null: false,
+                null_rate: 0.0,
+            };
+            let table = enc.quantile_table();
+            for i in 0..300 {
+                let u = (i as f64 + rng.random::<f64>()) / 300.0;
+                let (fast, slow) = (table.quantile(u), enc.quantile(u));
+                assert!(
+                    (fast - slow).abs() <= 1e-9 * span,
+                    "case {case}, u {u}: {fast} vs {slow} ({:?})",
+                    enc.modes
+                );
+            }
         }
     }
 
