@@ -10,7 +10,7 @@ use rand_distr::{Distribution, StandardNormal};
 use crate::error::{Error, Result};
 use crate::export::ModelFile;
 use crate::model::host::linalg::single_threaded_products;
-use crate::model::host::output::{activate as host_activate, gumbel_noise};
+use crate::model::host::output::activate_for_sampling;
 use crate::model::host::{HostGenerator, Mat};
 use crate::model::{activate, generator_from_tensors, matrix, to_host, Generator, Gumbel};
 use crate::read::Table;
@@ -109,16 +109,15 @@ impl SamplingNet {
                     let end = (start + tile).min(n);
                     let rows = end - start;
                     let x = Mat::from_vec(rows, width, input[start * width..end * width].to_vec());
-                    let raw = generator.forward_inference(&x, batch_statistics);
-                    let gumbel = Mat::from_vec(
-                        rows,
-                        dim,
-                        uniform[start * dim..end * dim]
-                            .iter()
-                            .map(|&u| gumbel_noise(u))
-                            .collect(),
+                    let raw = generator.forward_inference(x, batch_statistics);
+                    let base = out.len();
+                    out.resize(base + rows * dim, 0.0);
+                    activate_for_sampling(
+                        &raw,
+                        spans,
+                        &uniform[start * dim..end * dim],
+                        &mut out[base..],
                     );
-                    out.extend_from_slice(&host_activate(&raw, spans, &gumbel, 1.0).data);
                 }
                 out
             }

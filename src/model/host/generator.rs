@@ -144,9 +144,9 @@ impl HostGenerator {
 
     /// Raw outputs `[batch, data_dim]` for sampling: BatchNorm normalises with the running
     /// statistics, or, with `batch_statistics`, with those of this batch (not updating them).
-    pub fn forward_inference(&self, input: &Mat, batch_statistics: bool) -> Mat {
+    pub fn forward_inference(&self, input: Mat, batch_statistics: bool) -> Mat {
         let batch = input.rows;
-        let mut x = input.clone();
+        let mut x = input;
         for block in &self.blocks {
             let mut h = matmul(&x, Op::N, &block.weight, Op::N); // [batch, width]
             let width = h.cols;
@@ -169,16 +169,16 @@ impl HostGenerator {
                 .zip(&block.gamma)
                 .map(|(v, g)| g / (v + BN_EPSILON).sqrt())
                 .collect();
-            let mut next = Mat::zeros(batch, width + x.cols);
+            // [relu(bn(h)), x] row by row, written once (no zero fill first).
+            let mut next = Vec::with_capacity(batch * (width + x.cols));
             for r in 0..batch {
                 let hr = h.row(r);
-                let row = next.row_mut(r);
-                for j in 0..width {
-                    row[j] = ((hr[j] - mean[j]) * scale[j] + block.beta[j]).max(0.0);
-                }
-                row[width..].copy_from_slice(x.row(r));
+                next.extend(
+                    (0..width).map(|j| ((hr[j] - mean[j]) * scale[j] + block.beta[j]).max(0.0)),
+                );
+                next.extend_from_slice(x.row(r));
             }
-            x = next;
+            x = Mat::from_vec(batch, width + x.cols, next);
         }
         let mut raw = matmul(&x, Op::N, &self.out_weight, Op::N);
         add_bias(&mut raw, &self.out_bias);

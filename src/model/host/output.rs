@@ -47,6 +47,43 @@ pub fn activate(raw: &Mat, spans: &[Span], gumbel: &Mat, tau: f32) -> Mat {
     out
 }
 
+/// What sampling needs of [`activate`]: decoding reads only each softmax span's largest entry
+/// and each tanh scalar, and a softmax keeps the order of its inputs, so a softmax span is
+/// written as the one-hot of its largest `x + gumbel_noise(u)` (the first on a tie) without
+/// the exponentials, and Gumbel noise is drawn only for softmax entries. `uniform` holds the
+/// uniform draws `[batch, data_dim]`; writes `out` (`[batch, data_dim]`, row-major).
+pub fn activate_for_sampling(raw: &Mat, spans: &[Span], uniform: &[f32], out: &mut [f32]) {
+    let dim = raw.cols;
+    for r in 0..raw.rows {
+        let x = raw.row(r);
+        let u = &uniform[r * dim..(r + 1) * dim];
+        let o = &mut out[r * dim..(r + 1) * dim];
+        for span in spans {
+            let range = span.offset..span.offset + span.width;
+            match span.activation {
+                Activation::Tanh => {
+                    for j in range {
+                        o[j] = x[j].tanh();
+                    }
+                }
+                Activation::Softmax => {
+                    let mut best = span.offset;
+                    let mut max = f32::NEG_INFINITY;
+                    for j in range.clone() {
+                        let v = x[j] + gumbel_noise(u[j]);
+                        if v > max {
+                            max = v;
+                            best = j;
+                        }
+                        o[j] = 0.0;
+                    }
+                    o[best] = 1.0;
+                }
+            }
+        }
+    }
+}
+
 /// Gradient with respect to the raw outputs, given the activated outputs `out` (from
 /// [`activate`]) and the gradient `d_out` with respect to them.
 pub fn activate_backward(out: &Mat, d_out: &Mat, spans: &[Span], tau: f32) -> Mat {
@@ -106,4 +143,76 @@ pub fn condition_loss(raw: &Mat, spans: &[Span], condition: &Mat, d_raw: &mut Ma
         }
     }
     loss / batch
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng};
+
+    #[test]
+    fn the_sampling_activation_keeps_what_decoding_reads_of_the_gumbel_softmax() {
+        // A scalar, a 2-way, a 7-way and a 1-wide span, as an encoded row lays them out.
+        let spans = [
+            (1, Activation::Tanh),
+            (2, Activation::Softmax),
+            (7, Activation::Softmax),
+            (1, Activation::Softmax),
+        ];
+        let mut offset = 0;
+        let spans: Vec<Span> = spans
+            .iter()
+            .map(|&(width, activation)| {
+                let span = Span {
+                    offset,
+                    width,
+                    activation,
+                    condition_column: None,
+                };
+                offset += width;
+                span
+            })
+            .collect();
+        let (rows, dim) = (500, offset);
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(2);
+        let raw = Mat::from_vec(
+            rows,
+            dim,
+            (0..rows * dim)
+                .map(|_| rng.random_range(-4.0f32..4.0))
+                .collect(),
+        );
+        let uniform: Vec<f32> = (0..rows * dim)
+            .map(|_| rng.random_range(1e-7f32..1.0 - 1e-7))
+            .collect();
+        let gumbel = Mat::from_vec(
+            rows,
+            dim,
+            uniform.iter().map(|&u| gumbel_noise(u)).collect(),
+        );
+        let soft = activate(&raw, &spans, &gumbel, 1.0);
+        let mut hard = vec![f32::NAN; rows * dim];
+        activate_for_sampling(&raw, &spans, &uniform, &mut hard);
+        for r in 0..rows {
+            for span in &spans {
+                let range = span.offset..span.offset + span.width;
+                let (s, h) = (
+                    &soft.row(r)[range.clone()],
+                    &hard[r * dim..(r + 1) * dim][range],
+                );
+                match span.activation {
+                    Activation::Tanh => assert_eq!(s, h),
+                    Activation::Softmax => {
+                        let ones: Vec<usize> = (0..h.len()).filter(|&k| h[k] == 1.0).collect();
+                        assert_eq!(
+                            ones,
+                            vec![crate::transform::argmax(s)],
+                            "row {r}: {s:?} {h:?}"
+                        );
+                        assert_eq!(h.iter().sum::<f32>(), 1.0);
+                    }
+                }
+            }
+        }
+    }
 }
