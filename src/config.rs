@@ -113,7 +113,8 @@ pub struct DataConfig {
     /// Path of the CSV or Parquet table, relative to the working directory. Optional: the
     /// command line may give it instead.
     pub path: Option<PathBuf>,
-    /// CSV field delimiter, one ASCII character. Default ",".
+    /// CSV field delimiter, one ASCII character. Default ","; with the default, a header line
+    /// holding no comma but a semicolon, tab or pipe is read with that one.
     pub delimiter: String,
     /// CSV quote character, one ASCII character. Default "\"".
     pub quote: String,

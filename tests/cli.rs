@@ -186,10 +186,16 @@ fn bad_tables_give_clear_errors() {
         &train_on(d, "header.csv", "a,b,c\n", &[]),
         &["header.csv", "no rows"],
     );
+    // A semicolon file is read with semicolons (its header holds no comma); a comma file read
+    // with a configured semicolon comes out as one column, and the error says which to set.
     let semicolons = rows("a;b;c", |i| format!("{i};x;{}", i % 3), 30);
+    let out = train_on(d, "semi.csv", &semicolons, &[]);
+    assert!(out.status.success(), "{}", crate::util::stderr(&out));
+    std::fs::remove_file(d.join("m.dpsynth")).unwrap();
+    let commas = rows("a,b,c", |i| format!("{i},x,{}", i % 3), 30);
     assert_clean_failure(
-        &train_on(d, "semi.csv", &semicolons, &[]),
-        &["semi.csv", "delimiter"],
+        &train_on(d, "comma.csv", &commas, &["--set", "data.delimiter=\";\""]),
+        &["comma.csv", "data.delimiter = \",\""],
     );
     let all_null = rows("a,b", |i| format!("{i},"), 30);
     assert_clean_failure(

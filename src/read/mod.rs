@@ -45,7 +45,8 @@ pub fn read_table(path: &Path, options: &DataConfig) -> Result<Table> {
             .map_err(|e| Error::table(path, format!("cannot read it as Parquet: {e}")))?;
         (frame, Vec::new())
     } else {
-        read_csv(path, options)?
+        let sniffed = sniff_delimiter(path, options)?;
+        read_csv(path, sniffed.as_ref().unwrap_or(options))?
     };
     let mut table = frame_to_table(&frame, path)?;
     for (name, text_form) in formats {
@@ -84,6 +85,49 @@ pub fn read_table(path: &Path, options: &DataConfig) -> Result<Table> {
         }
     }
     Ok(table)
+}
+
+/// Delimiters tried when the header line holds no comma.
+const OTHER_DELIMITERS: [char; 3] = [';', '\t', '|'];
+
+/// With the default delimiter (","), a header line that holds no comma outside quotes but
+/// does hold one of [`OTHER_DELIMITERS`] (a semicolon CSV as spreadsheets write it in much of
+/// Europe, a TSV) is read with the one it holds most often: the options to read with, or
+/// `None` to keep `options`. Only the header line is looked at (column names: the schema),
+/// and a file whose header has a comma is read exactly as before.
+fn sniff_delimiter(path: &Path, options: &DataConfig) -> Result<Option<DataConfig>> {
+    if options.delimiter != "," || !options.has_header {
+        return Ok(None);
+    }
+    use std::io::BufRead;
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, "opening the table", e))?;
+    let mut header = Vec::new();
+    std::io::BufReader::new(file)
+        .read_until(b'\n', &mut header)
+        .map_err(|e| Error::io(path, "reading the header line", e))?;
+    let header = String::from_utf8_lossy(&header);
+    let quote = options.quote.chars().next();
+    let mut counts = [0usize; 4];
+    let mut quoted = false;
+    for c in header.chars() {
+        if Some(c) == quote {
+            quoted = !quoted;
+        } else if !quoted {
+            if c == ',' {
+                counts[3] += 1;
+            } else if let Some(i) = OTHER_DELIMITERS.iter().position(|&d| d == c) {
+                counts[i] += 1;
+            }
+        }
+    }
+    if counts[3] > 0 {
+        return Ok(None);
+    }
+    let best = (0..3).max_by_key(|&i| (counts[i], std::cmp::Reverse(i)));
+    Ok(best.filter(|&i| counts[i] > 0).map(|i| DataConfig {
+        delimiter: OTHER_DELIMITERS[i].to_string(),
+        ..options.clone()
+    }))
 }
 
 /// Removes rows in which every value is missing: polars reads a blank CSV line (often a
@@ -314,6 +358,31 @@ pub fn concat_tables(parts: Vec<Table>) -> Table {
 #[cfg(test)]
 mod tests {
     use super::looks_like_dates;
+
+    #[test]
+    fn a_header_without_commas_picks_the_delimiter_it_holds() {
+        let dir = tempfile::tempdir().unwrap();
+        let read = |name: &str, text: &str| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, text).unwrap();
+            super::read_table(&path, &crate::config::DataConfig::default())
+        };
+        for (name, text) in [
+            ("semi.csv", "city;amount\r\n\"Paris; FR\";1,5\r\nRome;2\r\n"),
+            ("tab.tsv", "city\tamount\nParis; FR\t1,5\nRome\t2\n"),
+            ("pipe.csv", "city|amount\nParis; FR|1,5\nRome|2\n"),
+        ] {
+            let table = read(name, text).unwrap();
+            let names: Vec<&str> = table.columns.iter().map(|c| c.name.as_str()).collect();
+            assert_eq!(names, ["city", "amount"], "{name}");
+            assert_eq!(table.columns[0].values.key(0).as_deref(), Some("Paris; FR"));
+            assert_eq!(table.columns[1].values.key(0).as_deref(), Some("1,5"));
+        }
+        // A header with a comma is read with commas, as before, even if it holds semicolons.
+        let table = read("comma.csv", "\"a;b\",c\n1,2\n").unwrap();
+        let names: Vec<&str> = table.columns.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["a;b", "c"]);
+    }
 
     #[test]
     fn only_date_like_text_is_parsed_as_dates() {
