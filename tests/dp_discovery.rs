@@ -111,6 +111,9 @@ fn estimated_bounds_keep_at_least_99_percent_of_rows() {
     let minutes: Vec<f64> = (0..rows)
         .map(|_| (normal.sample(&mut rng) * 18.0).round() / 10.0)
         .collect();
+    // Tiny, both signs: a rate near 1e-6 (the grid once stopped at 1e-4 and clipped it to 0).
+    let tiny: Normal<f64> = Normal::new(0.0, 1e-6).unwrap();
+    let rates: Vec<f64> = (0..rows).map(|_| tiny.sample(&mut rng)).collect();
     let table = Table {
         columns: vec![
             numbers("amount", skewed.clone()),
@@ -118,16 +121,17 @@ fn estimated_bounds_keep_at_least_99_percent_of_rows() {
             numbers("calls", calls.clone()),
             numbers("year", years.clone()),
             numbers("minutes", minutes.clone()),
+            numbers("rate", rates.clone()),
         ],
     };
-    let originals = [skewed, zero_inflated, calls, years, minutes];
+    let originals = [skewed, zero_inflated, calls, years, minutes, rates];
     for seed in 0..3 {
         let (clipped, transformer, ledger) = fit(table.clone(), seed);
-        assert_eq!(ledger.estimated_bounds.len(), 5);
+        assert_eq!(ledger.estimated_bounds.len(), 6);
         assert!(ledger.bounds_noise_std > 0.0, "{ledger:?}");
-        // Five grid and five places histograms, five main histograms, and one more for each
+        // Six grid and six places histograms, six main histograms, and one more for each
         // column whose values sat in a small part of its range: all charged.
-        assert_eq!(ledger.histograms, 15 + ledger.narrowed_bounds.len());
+        assert_eq!(ledger.histograms, 18 + ledger.narrowed_bounds.len());
         // The year (2001-2012) sits in one bin of its log-scale bounds ([563, 5623]): it is
         // measured again over that bin, so its mixture sees single years, not 80-year bins.
         assert!(
@@ -170,6 +174,15 @@ fn estimated_bounds_keep_at_least_99_percent_of_rows() {
         }
         assert_eq!(schema[4].value_type, dpsynth::read::ValueType::Float);
         assert_eq!(schema[4].decimals, Some(1));
+        let Encoder::Continuous(rate) = &transformer.encoders[5] else {
+            panic!()
+        };
+        assert!(
+            rate.min < -2e-6 && rate.max > 2e-6 && rate.max < 1e-4,
+            "seed {seed}: rate range [{}, {}]",
+            rate.min,
+            rate.max
+        );
         // Zero-inflated: the zeros sit exactly on the lower bound.
         let Encoder::Continuous(vmail) = &transformer.encoders[1] else {
             panic!()

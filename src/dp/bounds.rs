@@ -1,8 +1,8 @@
 //! What a continuous column without public metadata needs before its histogram can be
 //! measured: bounds and a storage type, each estimated from one noisy count vector.
 //!
-//! - Bounds: a noisy histogram over a fixed log-scale grid (half-decades from 1e-4 to 1e19 on
-//!   each side of zero, plus a bin for |x| < 1e-4). The bins whose noisy count clears
+//! - Bounds: a noisy histogram over a fixed log-scale grid (half-decades from 1e-8 to 1e19 on
+//!   each side of zero, plus a bin for |x| < 1e-8). The bins whose noisy count clears
 //!   [`STRONG`] deviations seed the support (a bin of pure noise does so with probability
 //!   3.4e-6, so a far-away false bin is rare); the support then grows outward over neighbours
 //!   that clear [`WEAK`] deviations, and the bounds are its outer edges widened by a quarter
@@ -19,10 +19,11 @@
 
 use crate::schema::round_to;
 
-/// The log-scale grid: bin `GRID_STEPS` holds |x| < 1e-4; then half-decades 1e-4 .. 1e19 on
-/// each side of zero.
-const GRID_LOW_EXP: f64 = -4.0;
-const GRID_STEPS: usize = 46; // half-decades from 1e-4 to 1e19
+/// The log-scale grid: bin `GRID_STEPS` holds |x| < 1e-8; then half-decades 1e-8 .. 1e19 on
+/// each side of zero. (It started at 1e-4, and a column of values near 1e-6 came back as
+/// [0, 5.6e-4], its negative half clipped to 0.)
+const GRID_LOW_EXP: f64 = -8.0;
+const GRID_STEPS: usize = 54; // half-decades from 1e-8 to 1e19
 
 /// Deviations a bin must clear to seed the support.
 pub const STRONG: f64 = 4.5;
