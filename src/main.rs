@@ -263,7 +263,7 @@ struct SampleArgs {
     /// Number of rows.
     #[arg(short = 'n', long = "rows")]
     rows: usize,
-    /// Output file; `.csv` or `.parquet`.
+    /// Output file; `.csv` or `.parquet`, or `-` for CSV on standard output.
     #[arg(short, long)]
     output: PathBuf,
     /// Only rows with this category, as `column=value`.

@@ -60,6 +60,25 @@ fn sample_csv_and_parquet_with_seed_and_condition() {
         a, b,
         "the same seed gives the same rows, whatever the chunking"
     );
+    // `-o -`: the same CSV on standard output, in chunks, and no file named "-".
+    let piped = dpsynth(
+        dir.path(),
+        &[
+            "sample",
+            m,
+            "-n",
+            "700",
+            "-o",
+            "-",
+            "--seed",
+            "9",
+            "--chunk-rows",
+            "300",
+        ],
+    );
+    assert!(piped.status.success(), "{}", stderr(&piped));
+    assert_eq!(piped.stdout, a, "standard output holds the file's bytes");
+    assert!(!dir.path().join("-").exists());
 
     let real = read_table(
         &root().join("datasets/credit_data.csv"),

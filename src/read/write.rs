@@ -63,12 +63,20 @@ pub fn table_to_frame(
 
 #[allow(clippy::large_enum_variant)] // one per output file
 enum Sink {
-    Csv { file: File, wrote_header: bool },
+    Csv {
+        file: File,
+        wrote_header: bool,
+    },
     Parquet(polars::io::parquet::write::BatchedWriter<File>),
+    /// CSV to standard output (`-o -`), for a pipe.
+    Stdout {
+        wrote_header: bool,
+    },
     Pending,
 }
 
-/// Writes chunks of rows to one CSV or Parquet file (chosen by extension).
+/// Writes chunks of rows to one CSV or Parquet file (chosen by extension), or as CSV to
+/// standard output when the path is `-`.
 pub struct TableWriter {
     path: PathBuf,
     tmp: PathBuf,
@@ -79,6 +87,16 @@ pub struct TableWriter {
 impl TableWriter {
     /// Opens a temporary file beside `path`.
     pub fn create(path: &Path) -> Result<Self> {
+        if path == Path::new("-") {
+            return Ok(TableWriter {
+                path: path.to_owned(),
+                tmp: path.to_owned(),
+                sink: Sink::Stdout {
+                    wrote_header: false,
+                },
+                parquet: false,
+            });
+        }
         let extension = path
             .extension()
             .and_then(|e| e.to_str())
@@ -140,6 +158,13 @@ impl TableWriter {
                 *wrote_header = true;
             }
             Sink::Parquet(w) => w.write_batch(&frame).map_err(fail)?,
+            Sink::Stdout { wrote_header } => {
+                CsvWriter::new(std::io::stdout().lock())
+                    .include_header(!*wrote_header)
+                    .finish(&mut frame)
+                    .map_err(fail)?;
+                *wrote_header = true;
+            }
             Sink::Pending => unreachable!("opened above"),
         }
         Ok(())
@@ -157,6 +182,12 @@ impl TableWriter {
             Sink::Parquet(w) => {
                 w.finish().map_err(fail)?;
             }
+            Sink::Stdout { .. } => {
+                use std::io::Write;
+                return std::io::stdout()
+                    .flush()
+                    .map_err(|e| Error::io(&path, "writing to standard output", e));
+            }
             Sink::Pending => {}
         }
         std::fs::rename(&self.tmp, &self.path)
@@ -167,6 +198,9 @@ impl TableWriter {
 impl Drop for TableWriter {
     fn drop(&mut self) {
         // After a successful finish the temporary name no longer exists; otherwise clean up.
+        if matches!(self.sink, Sink::Stdout { .. }) || self.tmp == Path::new("-") {
+            return;
+        }
         let _ = std::fs::remove_file(&self.tmp);
     }
 }
