@@ -372,7 +372,7 @@ fn a_dp_run_refuses_nothing_for_what_its_rows_hold() {
     std::fs::write(dir.path().join("t.csv"), csv).unwrap();
     std::fs::write(
         dir.path().join("c.toml"),
-        "[model]\nembedding_dim = 16\ngenerator_dims = [32]\ndiscriminator_dims = [32]\n[train]\nepochs = 1\nbatch_size = 1000\nseed = 5\n[privacy]\nepsilon = 3.0\ndiscover = true\nwarm_start_epochs = 1\n",
+        "[model]\nembedding_dim = 16\ngenerator_dims = [32]\ndiscriminator_dims = [32]\n[train]\nepochs = 1\nbatch_size = 1000\nseed = 5\n[privacy]\nepsilon = 3.0\ndiscover = true\npreprocess_share = 0.8\nwarm_start_epochs = 1\n",
     )
     .unwrap();
     let out = dpsynth(
@@ -428,4 +428,41 @@ fn a_dp_run_refuses_nothing_for_what_its_rows_hold() {
         &["train", "t.csv", "--config", "c.toml", "--out", "n.dpsynth"],
     );
     assert_clean_failure(&out, &["column 'empty'", "every value is missing"]);
+}
+
+#[test]
+fn a_column_too_sparse_for_a_range_is_sampled_as_missing_and_the_ledger_says_so() {
+    // 2,000 rows; `sparse` has 3 values, far below the noise of its log-scale histogram, so no
+    // range can be released: every value becomes missing, and nothing decodes to a number.
+    let rows = 2000;
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    let dense: Vec<f64> = (0..rows).map(|_| rng.random_range(0.0..100.0)).collect();
+    let table = Table {
+        columns: vec![
+            numbers("dense", dense),
+            Column {
+                name: "sparse".into(),
+                values: Values::Float((0..rows).map(|i| (i < 3).then_some(7.0)).collect()),
+            },
+        ],
+    };
+    for seed in 0..3 {
+        let (clipped, transformer, ledger) = fit(table.clone(), seed);
+        assert_eq!(ledger.no_range, ["sparse"], "seed {seed}");
+        assert_eq!(clipped.columns[1].values.non_null_count(), 0);
+        let Encoder::Continuous(enc) = &transformer.encoders[1] else {
+            panic!()
+        };
+        assert!(enc.has_null && enc.null_rate >= 1.0, "{enc:?}");
+        // Whatever the generator outputs for the column, it decodes to missing.
+        let mut span = vec![0.0f32; enc.width()];
+        for present in [1.0, -1.0] {
+            let n = span.len();
+            span[n - 2] = present;
+            span[n - 1] = -present;
+            assert_eq!(enc.decode_value(&span), None);
+        }
+        let text = dpsynth::dp::ledger::no_range_text(&ledger);
+        assert!(text.contains("[privacy.columns.sparse]"), "{text}");
+    }
 }

@@ -249,6 +249,7 @@ impl Ledger {
                         .join("; ")
                 },
             ),
+            ("no range found under DP", no_range_text(pre)),
             ("public categories", list(&pre.public_categories)),
             ("public bounds", list(&pre.public_bounds)),
             ("taken as public", self.public.join("; ")),
@@ -286,4 +287,17 @@ impl Ledger {
         }))
         .collect()
     }
+}
+
+/// The ledger's line on columns sampled as missing because DP found no range for them
+/// ([`PreprocessLedger::no_range`]), with what to write to give them one; "-" when none.
+pub fn no_range_text(pre: &PreprocessLedger) -> String {
+    if pre.no_range.is_empty() {
+        return "-".into();
+    }
+    pre.no_range
+        .iter()
+        .map(|c| format!("{c}: too few present values for the noise, sampled as missing; give min and max in [privacy.columns.{c}]"))
+        .collect::<Vec<_>>()
+        .join("; ")
 }

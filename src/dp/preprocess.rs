@@ -79,6 +79,10 @@ pub struct PreprocessLedger {
     /// whose categories did not clear the threshold and were folded into it.
     #[serde(default)]
     pub folded: Vec<(String, f64)>,
+    /// Columns without public bounds whose log-scale histogram had no bin clear the noise
+    /// (too few present values): sampled as missing.
+    #[serde(default)]
+    pub no_range: Vec<String>,
     /// Columns whose storage type (boolean, date, datetime) the file decided without public
     /// `type` metadata (only with `privacy.discover`): not covered by the guarantee.
     #[serde(default)]
@@ -471,6 +475,7 @@ pub fn fit_private_transformer(
         bounds_noise_std: 0.0,
         typed_under_dp: Vec::new(),
         folded: Vec::new(),
+        no_range: Vec::new(),
         types_from_rows,
         selection_rounds: 0,
         selection_epsilon: 0.0,
@@ -749,13 +754,16 @@ pub fn fit_private_transformer(
                             }
                         }
                         noisy(&mut grid, bounds_std, rng);
-                        let Some(found) = bounds::bounds_from_grid(&grid, bounds_std) else {
-                            return Err(Error::Privacy(format!(
-                                "column '{}': too few rows to estimate its range under DP (no bin of its log-scale histogram stands {:.1} noise deviations above zero); give [privacy.columns.{}] min and max, or raise privacy.bounds_share",
-                                column.name, bounds::WEAK, column.name
-                            )));
-                        };
-                        if *numeric {
+                        let found = bounds::bounds_from_grid(&grid, bounds_std);
+                        if found.is_none() {
+                            // Too few present values for this much noise: no range can be
+                            // released, so the column is sampled as missing (a decision on
+                            // noisy counts; the ledger says how to give it a range).
+                            values.clear();
+                            ledger.no_range.push(column.name.clone());
+                        }
+                        let found = found.unwrap_or((0.0, 1.0));
+                        if *numeric && !ledger.no_range.contains(&column.name) {
                             let mut places = vec![0.0; bounds::PLACES];
                             for i in 0..n {
                                 if let Some(x) = values.number(i) {
@@ -863,8 +871,11 @@ pub fn fit_private_transformer(
                 // A null indicator when the metadata says nullable, or the noisy null count
                 // clears three noise deviations; without one, the column's few nulls are
                 // encoded at the middle of its range.
-                let has_null = nullable(&column.name) || clears(null, floor / 2.0);
-                let null_share = if measured && has_null {
+                let no_range = ledger.no_range.contains(&column.name);
+                let has_null = nullable(&column.name) || clears(null, floor / 2.0) || no_range;
+                let null_share = if no_range {
+                    1.0
+                } else if measured && has_null {
                     null.max(0.0) / n_rows
                 } else {
                     0.0

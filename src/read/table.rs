@@ -183,6 +183,18 @@ impl Values {
         }
     }
 
+    /// Marks every value missing (a column with no usable values, as DP preprocessing decides).
+    pub fn clear(&mut self) {
+        match self {
+            Values::Text(v) => v.fill(None),
+            Values::Bool(v) => v.fill(None),
+            Values::Float(v) => v.fill(None),
+            Values::Int(v) => v.fill(None),
+            Values::Date(v) => v.fill(None),
+            Values::Datetime { values, .. } => values.fill(None),
+        }
+    }
+
     /// Value `i` as a number for continuous modelling, `None` when missing or text.
     pub fn number(&self, i: usize) -> Option<f64> {
         match self {

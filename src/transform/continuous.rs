@@ -386,7 +386,9 @@ impl ContinuousEncoder {
         } else {
             1 + self.modes.len()
         };
-        if self.has_null && span[body + 1] > span[body] {
+        // A column measured as entirely missing (DP preprocessing found no range for it)
+        // decodes to missing whatever the generator says, so no value is invented.
+        if self.has_null && (span[body + 1] > span[body] || self.null_rate >= 1.0) {
             return None;
         }
         if self.modes.is_empty() {
