@@ -158,11 +158,24 @@ fn narrowed(
     // The rows outside the part, estimated from the public row count minus the noisy counts
     // inside it, at the bounds and null (a spread-out column whose bins each sit near the
     // noise must not be narrowed to its few loud bins): at most NARROW_OUTSIDE of the rows.
+    // The estimate carries the noise of every count in `inside`. Where the part is one or two
+    // bins clear of both bounds (a year or a timestamp in the middle of its log-scale range),
+    // two deviations of that noise are allowed on top: without them a 3,000-row table's timestamps, all in
+    // one bin of a 160-year range, failed to narrow two runs in seven on noise alone. A part
+    // at a bound is how a heavy tail looks (its thin tail spread over the rest), so there the
+    // 1% stands alone: with the allowance a log-normal amount (sigma 3) was narrowed so that
+    // 7% of its rows were clipped.
     let inside: f64 = body[first..=last].iter().sum::<f64>() + counts[bins..].iter().sum::<f64>();
     let outside = rows - inside;
+    let allowance = if first > 0 && last + 1 < bins && last - first < 2 {
+        let terms = (last - first + 1 + counts.len() - bins) as f64;
+        2.0 * std * terms.sqrt()
+    } else {
+        0.0
+    };
     let narrow = new_hi - new_lo <= NARROW_SPAN * (hi - lo)
         && new_hi > new_lo
-        && outside <= NARROW_OUTSIDE * rows;
+        && outside <= NARROW_OUTSIDE * rows + allowance;
     narrow.then_some((new_lo, new_hi))
 }
 
@@ -939,6 +952,20 @@ mod tests {
             narrowed(&year, 10.0, 4000.0, (0.0, 6400.0), true),
             Some((2000.0, 2100.0))
         );
+        // The same year where the noise left the counts inside 70 rows short (1.75%, within
+        // two deviations of the four noisy counts' sum): still narrowed.
+        let mut noisy_year = hist(&|i| if i == 20 { 3950.0 } else { 0.0 }, -10.0);
+        noisy_year[65] = -5.0;
+        noisy_year[66] = -5.0;
+        assert_eq!(
+            narrowed(&noisy_year, 10.0, 4000.0, (0.0, 6400.0), true),
+            Some((2000.0, 2100.0))
+        );
+        // A heavy tail: the bulk in the first bins, 7% of the rows thinly over the rest, and
+        // noise std 60: two deviations of the part's noise (360 rows) would cover the 290 rows
+        // outside, but the part touches the bound, so no allowance and no narrowing.
+        let heavy = hist(&|i| if i < 6 { 620.0 } else { 5.0 }, 0.0);
+        assert_eq!(narrowed(&heavy, 60.0, 4000.0, (0.0, 6400.0), false), None);
         // Spread out (a uniform rate: 62 rows per bin) with one loud bin: its few bins above the
         // noise hold a fraction of the rows, so it keeps its range.
         let spread = hist(&|i| if i == 30 { 400.0 } else { 56.0 }, 0.0);
