@@ -121,7 +121,8 @@ pub const NARROW_SPAN: f64 = 0.125;
 /// the bounds (`bounds.rs`), the body bins above [`bounds::STRONG`] deviations seed the part and
 /// it grows over neighbours above [`bounds::WEAK`] deviations (an isolated bin of noise cannot
 /// widen it), and a bound whose spike clears the strong level stays. The part must hold all but
-/// [`NARROW_OUTSIDE`] of the rows by the noisy counts (`rows` is the public row count).
+/// [`NARROW_OUTSIDE`] of the rows by the noisy counts (`rows` is the public row count), with
+/// two noise deviations of slack for a part of one or two bins clear of both bounds.
 /// Rounded outward to whole numbers for an integer column. Post-processing.
 fn narrowed(
     counts: &[f64],
@@ -160,11 +161,11 @@ fn narrowed(
     // noise must not be narrowed to its few loud bins): at most NARROW_OUTSIDE of the rows.
     // The estimate carries the noise of every count in `inside`. Where the part is one or two
     // bins clear of both bounds (a year or a timestamp in the middle of its log-scale range),
-    // two deviations of that noise are allowed on top: without them a 3,000-row table's timestamps, all in
-    // one bin of a 160-year range, failed to narrow two runs in seven on noise alone. A part
-    // at a bound is how a heavy tail looks (its thin tail spread over the rest), so there the
-    // 1% stands alone: with the allowance a log-normal amount (sigma 3) was narrowed so that
-    // 7% of its rows were clipped.
+    // two deviations of that noise are allowed on top: without them a 3,000-row table's
+    // timestamps, all in one bin of a 160-year range, failed to narrow two runs in seven on
+    // noise alone. A part at a bound is how a heavy tail looks (its thin tail spread over the
+    // rest), so there the 1% stands alone: with the allowance a log-normal amount (sigma 3)
+    // was narrowed so that 7% of its rows were clipped.
     let inside: f64 = body[first..=last].iter().sum::<f64>() + counts[bins..].iter().sum::<f64>();
     let outside = rows - inside;
     let allowance = if first > 0 && last + 1 < bins && last - first < 2 {
@@ -757,6 +758,8 @@ pub fn fit_private_transformer(
                 })
             }
             Plan::Continuous { bounds } => {
+                // Set when no range could be estimated: the column is then sampled as missing.
+                let mut no_range = false;
                 let (lo, hi) = match bounds {
                     Some(b) => *b,
                     None => {
@@ -768,7 +771,8 @@ pub fn fit_private_transformer(
                         }
                         noisy(&mut grid, bounds_std, rng);
                         let found = bounds::bounds_from_grid(&grid, bounds_std);
-                        if found.is_none() {
+                        no_range = found.is_none();
+                        if no_range {
                             // Too few present values for this much noise: no range can be
                             // released, so the column is sampled as missing (a decision on
                             // noisy counts; the ledger says how to give it a range).
@@ -776,7 +780,7 @@ pub fn fit_private_transformer(
                             ledger.no_range.push(column.name.clone());
                         }
                         let found = found.unwrap_or((0.0, 1.0));
-                        if *numeric && !ledger.no_range.contains(&column.name) {
+                        if *numeric && !no_range {
                             let mut places = vec![0.0; bounds::PLACES];
                             for i in 0..n {
                                 if let Some(x) = values.number(i) {
@@ -884,7 +888,6 @@ pub fn fit_private_transformer(
                 // A null indicator when the metadata says nullable, or the noisy null count
                 // clears three noise deviations; without one, the column's few nulls are
                 // encoded at the middle of its range.
-                let no_range = ledger.no_range.contains(&column.name);
                 let has_null = nullable(&column.name) || clears(null, floor / 2.0) || no_range;
                 let null_share = if no_range {
                     1.0
