@@ -1,6 +1,6 @@
 """smartnoise MST on the same 80/20 split as scripts/quality.sh, for a side-by-side figure:
 
-    target/mst-venv/bin/python scripts/mst.py TABLE EPSILON
+    target/mst-venv/bin/python scripts/mst.py TABLE EPSILON [mst|aim]
 
 (scripts/mst.sh makes the venv and scores the result with scripts/quality.py.) MST gets 10% of
 epsilon for its preprocessor (continuous bounds), as ../shared/design/quality-bars.md did, and
@@ -17,6 +17,7 @@ sys.path.insert(0, "scripts")
 from quality import TABLES  # noqa: E402
 
 table, eps = sys.argv[1], float(sys.argv[2])
+method = sys.argv[3] if len(sys.argv) > 3 else "mst"
 discrete, target, _ = TABLES[table]
 out = f"target/quality/{table}"
 train = pd.read_csv(f"{out}/train.csv", na_values=["", "NA"], keep_default_na=False)
@@ -32,9 +33,9 @@ if filled:
 from snsynth import Synthesizer  # noqa: E402
 
 start = time.time()
-synth = Synthesizer.create("mst", epsilon=eps, delta=1e-6)
+synth = Synthesizer.create(method, epsilon=eps, delta=1e-6)
 synth.fit(train, categorical_columns=discrete, continuous_columns=continuous,
           preprocessor_eps=0.1 * eps)
 rows = synth.sample(len(train))
-print(f"MST epsilon {eps} on {table}: fit {time.time() - start:.0f} s")
-rows.to_csv(f"{out}/mst-eps{eps:g}.csv", index=False)
+print(f"{method.upper()} epsilon {eps} on {table}: fit {time.time() - start:.0f} s")
+rows.to_csv(f"{out}/{method}-eps{eps:g}.csv", index=False)

@@ -37,8 +37,10 @@ def split(adult, holdout_rows, out):
     # Written to a temporary name and renamed: a run reading the split (scripts/repeat.sh runs
     # two at a time) keeps a whole file, never a truncated one.
     for name, part in (("train", df[~mask]), ("holdout", df[mask])):
-        part.to_csv(f"{out}/{name}.csv.tmp", index=False)
-        os.replace(f"{out}/{name}.csv.tmp", f"{out}/{name}.csv")
+        # A temporary name of this process's own: scripts/repeat.sh runs two at once.
+        tmp = f"{out}/{name}.csv.{os.getpid()}.tmp"
+        part.to_csv(tmp, index=False)
+        os.replace(tmp, f"{out}/{name}.csv")
 
 
 def load(path):

@@ -355,6 +355,11 @@ fn a_wide_table_measures_a_tree_of_pairs_chosen_under_dp() {
         text.contains("a tree chosen by 16 exponential-mechanism rounds"),
         "{text}"
     );
+    // The chosen pairs are an output of the mechanism and the ledger names them.
+    assert!(
+        text.contains("pairs chosen under DP: x0 & x1, ") && text.contains(", x2 & x3, "),
+        "{text}"
+    );
     // Three extra pairs: three more rounds at the same epsilon each, three more tables.
     config.privacy.extra_pairs = 3;
     let trainer = Trainer::new(table, &config, &Device::flex()).unwrap();
@@ -376,6 +381,54 @@ fn a_wide_table_measures_a_tree_of_pairs_chosen_under_dp() {
         text.contains("19 two-way marginal tables in the same mechanism, a tree and 3 more pairs chosen by 19 exponential-mechanism rounds"),
         "{text}"
     );
+}
+
+#[test]
+fn a_wide_columns_chance_dependence_does_not_crowd_out_a_real_one() {
+    // 3,000 rows: a yes/no target `y` (15% yes) that moves a yes/no plan `x` (38% against 30%),
+    // and a 51-state column independent of both. By chance the state's tables are further
+    // from independent than the real pair's, so a tree of the raw scores measures the two
+    // state tables and never `x & y`; with the size offset the real pair is chosen.
+    let rows = 3000;
+    let mut rng = DpRng::from_seed(6);
+    let mut state = Vec::new();
+    let mut x = Vec::new();
+    let mut y = Vec::new();
+    for _ in 0..rows {
+        let yes = rng.index(100) < 15;
+        let plan = rng.index(100) < if yes { 38 } else { 30 };
+        state.push(Some(format!("s{}", rng.index(51))));
+        x.push(Some(if plan { "yes" } else { "no" }.to_string()));
+        y.push(Some(if yes { "yes" } else { "no" }.to_string()));
+    }
+    let mut table = dpsynth::read::Table {
+        columns: [("state", state), ("x", x), ("y", y)]
+            .into_iter()
+            .map(|(name, v)| dpsynth::read::Column {
+                name: name.into(),
+                values: dpsynth::read::Values::Text(v),
+            })
+            .collect(),
+    };
+    let schema = Schema::infer(&mut table, &RunConfig::default()).unwrap();
+    let transformer = DataTransformer::fit(&table, &schema, &TransformConfig::default()).unwrap();
+    let encoded = transformer.transform(&table, &mut ChaCha8Rng::seed_from_u64(3));
+    let layout = transformer.column_states();
+    let counts = pair_counts(&layout, &encoded.rows);
+    let states: Vec<usize> = layout.iter().map(|l| l.count()).collect();
+    let raw: Vec<f64> = all_pairs(3)
+        .iter()
+        .zip(&counts)
+        .map(|(&(_, b), t)| dpsynth::dp::marginals::dependence_score(t, states[b]))
+        .collect();
+    // (state, x), (state, y), (x, y): the real pair scores below both chance ones.
+    assert!(raw[2] < raw[0] && raw[2] < raw[1], "{raw:?}");
+    for seed in 0..5 {
+        let mut rng = DpRng::from_seed(seed);
+        let tree = dpsynth::dp::marginals::select_tree(&layout, &encoded.rows, 1.0, 0, &mut rng);
+        assert_eq!(tree.len(), 2);
+        assert!(tree.contains(&(1, 2)), "seed {seed}: {tree:?}");
+    }
 }
 
 #[test]

@@ -250,6 +250,18 @@ impl Ledger {
                 },
             ),
             ("no range found under DP", no_range_text(pre)),
+            (
+                "pairs chosen under DP",
+                if pre.selected_pairs.is_empty() {
+                    "-".into()
+                } else {
+                    pre.selected_pairs
+                        .iter()
+                        .map(|(a, b)| format!("{a} & {b}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                },
+            ),
             ("public categories", list(&pre.public_categories)),
             ("public bounds", list(&pre.public_bounds)),
             ("taken as public", self.public.join("; ")),

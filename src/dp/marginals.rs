@@ -24,9 +24,11 @@
 //!   (McKenna, Miklau & Sheldon 2021): Kruskal's algorithm where each round picks, among the
 //!   pairs that join two components, one by the exponential mechanism on the score
 //!   `‖T − r cᵀ / N‖₁` (the table's distance from the product of its own margins: how far the
-//!   two columns are from independent). One row moves the table by 1 and the product by less
-//!   than 3 (`r cᵀ / N` with one more row: `(r + eᵢ)(c + eⱼ)ᵀ / (N + 1)`), so the score's
-//!   sensitivity is below [`SELECTION_SENSITIVITY`] = 4. A round at `ε` is `ε²/8`-zCDP
+//!   two columns are from independent) less what independent columns score by chance in a
+//!   table of that shape ([`chance_offset`]: the shape and the public row count only). One
+//!   row moves the table by 1 and the product by less than 3 (`r cᵀ / N` with one more row:
+//!   `(r + eᵢ)(c + eⱼ)ᵀ / (N + 1)`) and the offset not at all, so the score's sensitivity is
+//!   below [`SELECTION_SENSITIVITY`] = 4. A round at `ε` is `ε²/8`-zCDP
 //!   (bounded range, Cesar & Rogers 2021), i.e. RDP `α ε²/8`: with `ε = 2√w / z` it costs
 //!   what a Gaussian measurement of weight `w` costs in `preprocess.rs`'s budget.
 //! - Drawing rows from a tree model of the released tables (the DP warm start's surrogate) is
@@ -124,9 +126,24 @@ pub fn dependence_score(table: &[f64], rb: usize) -> f64 {
     score
 }
 
+/// What a pair table of `cells` cells scores by chance, subtracted from its
+/// [`dependence_score`] before selection: an upper bound on the expected distance from
+/// independence that sampling alone gives two independent columns over `rows` rows,
+/// `Σ √(2 N pᵢ qⱼ / π) ≤ √(2 N cells / π)` (each cell's count is about normal around
+/// `N pᵢ qⱼ`). It depends only on the table's shape and the public row count, so the score's
+/// sensitivity is unchanged. Without it the largest tables won by chance: on churn's 4,000
+/// rows the 51 states and 3 area codes, which are independent, score 451, above the target's
+/// real dependence on the international plan (423), and the target hung off one or two
+/// neighbours (docs/quality.md, "A chance offset in the tree's selection", which also has
+/// what AIM's larger offset for the measurement noise did).
+pub fn chance_offset(cells: usize, rows: f64) -> f64 {
+    (2.0 / std::f64::consts::PI * rows * cells as f64).sqrt()
+}
+
 /// Chooses `k − 1` pairs forming a spanning tree of the `k` columns: Kruskal's rounds, each
 /// picking among the pairs that join two components by the exponential mechanism at
-/// `epsilon_round` on [`dependence_score`] (Gumbel-max, draws from the secure generator); then
+/// `epsilon_round` on [`dependence_score`] less [`chance_offset`] (Gumbel-max, draws from the
+/// secure generator); then
 /// `extra` more rounds at the same `epsilon_round`, each among the pairs not yet chosen
 /// (`privacy.extra_pairs`: dependences the tree leaves out, such as a target's with more than
 /// one column).
@@ -140,10 +157,13 @@ pub fn select_tree(
     let k = layout.len();
     let states: Vec<usize> = layout.iter().map(ColumnStates::count).collect();
     let pairs = all_pairs(k);
+    let n = rows.n_rows as f64;
     let scores: Vec<f64> = pair_counts(layout, rows)
         .iter()
         .zip(&pairs)
-        .map(|(t, &(_, b))| dependence_score(t, states[b]))
+        .map(|(t, &(a, b))| {
+            dependence_score(t, states[b]) - chance_offset(states[a] * states[b], n)
+        })
         .collect();
     let mut component: Vec<usize> = (0..k).collect();
     let find = |c: &Vec<usize>, mut x: usize| {

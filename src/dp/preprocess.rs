@@ -110,6 +110,10 @@ pub struct PreprocessLedger {
     /// ε of each selection round's exponential mechanism.
     #[serde(default)]
     pub selection_epsilon: f64,
+    /// The pairs a tree selection chose (`marginals::select_tree`: an output of the
+    /// exponential mechanism, so public), as column names; empty when every pair is measured.
+    #[serde(default)]
+    pub selected_pairs: Vec<(String, String)>,
 }
 
 /// A continuous column whose values sit in at most this share of its estimated range gets a
@@ -493,6 +497,7 @@ pub fn fit_private_transformer(
         types_from_rows,
         selection_rounds: 0,
         selection_epsilon: 0.0,
+        selected_pairs: Vec::new(),
         narrowed_bounds: Vec::new(),
         copula_sums: 0,
         shift_slots: 0,

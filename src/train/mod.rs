@@ -337,6 +337,11 @@ impl Trainer {
                         &mut run.rng,
                     )
                 });
+                if let Some(chosen) = &chosen {
+                    let name = |c: usize| transformer.schema.columns[c].name.clone();
+                    run.preprocessing.selected_pairs =
+                        chosen.iter().map(|&(a, b)| (name(a), name(b))).collect();
+                }
                 let mut pairs = measure_pairs(
                     &layout,
                     &encoded.rows,
