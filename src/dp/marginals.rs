@@ -27,8 +27,9 @@
 //!   two columns are from independent) less what independent columns score by chance in a
 //!   table of that shape ([`chance_offset`]: the shape and the public row count only). One
 //!   row moves the table by 1 and the product by less than 3 (`r cᵀ / N` with one more row:
-//!   `(r + eᵢ)(c + eⱼ)ᵀ / (N + 1)`) and the offset not at all, so the score's sensitivity is
-//!   below [`SELECTION_SENSITIVITY`] = 4. A round at `ε` is `ε²/8`-zCDP
+//!   `(r + eᵢ)(c + eⱼ)ᵀ / (N + 1)`) and the offset not at all (it reads the row count, which
+//!   the ledger takes as public), so the score's sensitivity is below
+//!   [`SELECTION_SENSITIVITY`] = 4. A round at `ε` is `ε²/8`-zCDP
 //!   (bounded range, Cesar & Rogers 2021), i.e. RDP `α ε²/8`: with `ε = 2√w / z` it costs
 //!   what a Gaussian measurement of weight `w` costs in `preprocess.rs`'s budget.
 //! - Drawing rows from a tree model of the released tables (the DP warm start's surrogate) is
@@ -143,10 +144,9 @@ pub fn chance_offset(cells: usize, rows: f64) -> f64 {
 /// Chooses `k − 1` pairs forming a spanning tree of the `k` columns: Kruskal's rounds, each
 /// picking among the pairs that join two components by the exponential mechanism at
 /// `epsilon_round` on [`dependence_score`] less [`chance_offset`] (Gumbel-max, draws from the
-/// secure generator); then
-/// `extra` more rounds at the same `epsilon_round`, each among the pairs not yet chosen
-/// (`privacy.extra_pairs`: dependences the tree leaves out, such as a target's with more than
-/// one column).
+/// secure generator); then `extra` more rounds at the same `epsilon_round`, each among the
+/// pairs not yet chosen (`privacy.extra_pairs`: dependences the tree leaves out, such as a
+/// target's with more than one column).
 pub fn select_tree(
     layout: &[ColumnStates],
     rows: &SparseRows,
