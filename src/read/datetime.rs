@@ -30,7 +30,7 @@ const FORMATS: &[&str] = &[
 /// How many cells [`detect_format`] checks.
 const CELLS_CHECKED: usize = 1000;
 
-/// The form in [`FORMATS`] that writes every one of the first cells exactly as it was read,
+/// The form in `FORMATS` that writes every one of the first cells exactly as it was read,
 /// or `None` (then polars' ISO form is used). `unit` is the column's time unit.
 pub fn detect_format<'a>(cells: impl Iterator<Item = &'a str>, unit: &str) -> Option<String> {
     let cells: Vec<&str> = cells.take(CELLS_CHECKED).collect();

@@ -856,7 +856,7 @@ impl Trainer {
     }
 
     /// What to tell the user when the batch differs from `config`'s (a DP batch fitted to a
-    /// small table, [`batch_for_small_table`]).
+    /// small table, `batch_for_small_table`).
     pub fn batch_note(&self, config: &RunConfig) -> Option<String> {
         (self.ctx.batch != config.train.batch_size).then(|| {
             format!(
