@@ -252,15 +252,12 @@ impl Ledger {
             ("no range found under DP", no_range_text(pre)),
             (
                 "pairs chosen under DP",
-                if pre.selected_pairs.is_empty() {
-                    "-".into()
-                } else {
-                    pre.selected_pairs
+                list(
+                    &pre.selected_pairs
                         .iter()
                         .map(|(a, b)| format!("{a} & {b}"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                },
+                        .collect::<Vec<_>>(),
+                ),
             ),
             ("public categories", list(&pre.public_categories)),
             ("public bounds", list(&pre.public_bounds)),
