@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::{ColumnKindSetting, RunConfig, MAX_DECIMALS};
 use crate::error::{Error, Result};
 pub use crate::read::ValueType;
-use crate::read::{Column, Table, Values};
+use crate::read::{Column, NumberForm, Table, Values};
 
 /// How a column is modelled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -39,6 +39,12 @@ pub struct ColumnSchema {
     /// are finer than a microsecond.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resolution: Option<i64>,
+    /// The text form the input wrote the column's numbers in (`$1,234.50`, `00501`), used
+    /// again when writing CSV ([`crate::read::number`]). Read from the rows; in DP mode kept
+    /// only where the column's type came from the rows under `privacy.discover` (the ledger
+    /// lists it as not covered).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub form: Option<NumberForm>,
 }
 
 /// The fewest decimal places (up to [`MAX_DECIMALS`]) that write every present value of a
@@ -155,6 +161,13 @@ fn infer_column(
             ));
         }
     }
+    if forced == Some(ColumnKindSetting::Discrete) {
+        // Categories are the cells as written (`00501`, `$5.10`), not the numbers read
+        // from them: a public list of categories names them that way.
+        if let Some(form) = column.form.take() {
+            column.values = Values::Text(crate::read::number::write_column(&column.values, &form));
+        }
+    }
     if forced == Some(ColumnKindSetting::Continuous) {
         if let Values::Text(values) = &column.values {
             let mut parsed = Vec::with_capacity(values.len());
@@ -223,5 +236,6 @@ fn infer_column(
         kind,
         decimals,
         resolution,
+        form: column.form.clone(),
     })
 }

@@ -41,6 +41,7 @@ fn numbers(name: &str, v: Vec<f64>) -> Column {
     Column {
         name: name.into(),
         values: Values::Float(v.into_iter().map(Some).collect()),
+        form: None,
     }
 }
 
@@ -213,10 +214,12 @@ fn a_small_table_finds_most_of_51_categories_or_says_so() {
         Column {
             name: "state".into(),
             values: Values::Text(states),
+            form: None,
         },
         Column {
             name: "plan".into(),
             values: Values::Text(flag),
+            form: None,
         },
     ];
     for c in 0..10 {
@@ -443,6 +446,7 @@ fn a_column_too_sparse_for_a_range_is_sampled_as_missing_and_the_ledger_says_so(
             Column {
                 name: "sparse".into(),
                 values: Values::Float((0..rows).map(|i| (i < 3).then_some(7.0)).collect()),
+                form: None,
             },
         ],
     };
@@ -464,5 +468,183 @@ fn a_column_too_sparse_for_a_range_is_sampled_as_missing_and_the_ledger_says_so(
         }
         let text = dpsynth::dp::ledger::no_range_text(&ledger);
         assert!(text.contains("[privacy.columns.sparse]"), "{text}");
+    }
+}
+
+/// The cells of one CSV line (fields with a comma are quoted, as polars writes them).
+fn csv_cells(line: &str) -> Vec<String> {
+    let mut cells = vec![String::new()];
+    let mut quoted = false;
+    for c in line.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            ',' if !quoted => cells.push(String::new()),
+            c => cells.last_mut().unwrap().push(c),
+        }
+    }
+    cells
+}
+
+/// `$1,234.50`: a dollar sign, digits grouped by threes, two decimals.
+fn is_dollars(cell: &str) -> bool {
+    let Some(body) = cell.strip_prefix('-').unwrap_or(cell).strip_prefix('$') else {
+        return false;
+    };
+    let Some((int_part, cents)) = body.split_once('.') else {
+        return false;
+    };
+    let groups: Vec<&str> = int_part.split(',').collect();
+    cents.len() == 2
+        && cents.bytes().all(|b| b.is_ascii_digit())
+        && (1..=3).contains(&groups[0].len())
+        && groups[1..].iter().all(|g| g.len() == 3)
+        && groups.iter().all(|g| g.bytes().all(|b| b.is_ascii_digit()))
+}
+
+#[test]
+fn numbers_written_as_text_are_modelled_as_numbers_and_come_back_in_their_form() {
+    // Currency with thousands separators, percentages, zero-padded zip codes, a numeric
+    // column with "?" for missing, dates written month first and times of day: polars reads
+    // all but the zips as text (under DP every value folded into "other") and the zips as
+    // numbers without their leading zeros.
+    let dir = tempdir();
+    let mut csv = String::from("price,pct,zip,score,kind,day,at\n");
+    for i in 0..600usize {
+        let cents = 500 + (i * 7919) % 400_000;
+        let price = format!("{}.{:02}", cents / 100, cents % 100);
+        let price = match price.split_once('.') {
+            Some((whole, c)) if whole.len() > 3 => {
+                format!(
+                    "\"${},{}.{c}\"",
+                    &whole[..whole.len() - 3],
+                    &whole[whole.len() - 3..]
+                )
+            }
+            _ => format!("${price}"),
+        };
+        let score = if i % 10 == 0 {
+            "?".to_string()
+        } else {
+            (300 + (i * 31) % 500).to_string()
+        };
+        csv.push_str(&format!(
+            "{price},{:.1}%,{:05},{score},{},{:02}/{:02}/2021,{:02}:{:02}\n",
+            (i * 37 % 1000) as f64 / 10.0,
+            501 + (i * 211) % 9000,
+            ["a", "b"][i % 2],
+            1 + i % 12,
+            1 + (i * 7) % 28,
+            (i * 5) % 24,
+            (i * 13) % 60
+        ));
+    }
+    std::fs::write(dir.path().join("t.csv"), csv).unwrap();
+    let run = |config: &str| {
+        std::fs::write(
+            dir.path().join("c.toml"),
+            format!("[model]\nembedding_dim = 16\ngenerator_dims = [32]\ndiscriminator_dims = [32]\n[train]\nepochs = 2\nbatch_size = 100\nseed = 5\n{config}"),
+        )
+        .unwrap();
+        let out = dpsynth(
+            dir.path(),
+            &[
+                "train",
+                "t.csv",
+                "--config",
+                "c.toml",
+                "--out",
+                "m.dpsynth",
+                "--quiet",
+            ],
+        );
+        assert!(out.status.success(), "{}", crate::util::stderr(&out));
+        let out = dpsynth(
+            dir.path(),
+            &[
+                "sample",
+                "m.dpsynth",
+                "-n",
+                "400",
+                "-o",
+                "s.csv",
+                "--seed",
+                "2",
+                "--quiet",
+            ],
+        );
+        assert!(out.status.success(), "{}", crate::util::stderr(&out));
+        let text = std::fs::read_to_string(dir.path().join("s.csv")).unwrap();
+        let mut lines = text.lines();
+        assert_eq!(lines.next(), Some("price,pct,zip,score,kind,day,at"));
+        lines.map(csv_cells).collect::<Vec<_>>()
+    };
+    let is_pct = |c: &str| {
+        c.strip_suffix('%').is_some_and(|n| {
+            n.split_once('.').is_some_and(|(_, f)| f.len() == 1) && n.parse::<f64>().is_ok()
+        })
+    };
+    let is_score = |c: &str| c == "?" || c.parse::<i64>().is_ok();
+    // Without DP and with discovery, every cell is in the input's form.
+    for (mode, config) in [
+        ("no DP", ""),
+        (
+            "DP, discovered",
+            "[privacy]\nepsilon = 3.0\ndiscover = true\nwarm_start_epochs = 1\npreprocess_share = 0.8\n",
+        ),
+    ] {
+        let rows = run(config);
+        for row in &rows {
+            assert!(is_dollars(&row[0]), "{mode}: price {:?}", row[0]);
+            assert!(is_pct(&row[1]), "{mode}: pct {:?}", row[1]);
+            assert!(
+                row[2].len() >= 5 && row[2].bytes().all(|b| b.is_ascii_digit()),
+                "{mode}: zip {:?} lost its leading zeros",
+                row[2]
+            );
+            assert!(is_score(&row[3]), "{mode}: score {:?}", row[3]);
+            // Dates month first and times of day, as the input wrote them (polars reads
+            // neither as a date).
+            assert!(
+                chrono::NaiveDate::parse_from_str(&row[5], "%m/%d/%Y").is_ok() && row[5].len() == 10,
+                "{mode}: day {:?}",
+                row[5]
+            );
+            assert!(
+                chrono::NaiveTime::parse_from_str(&row[6], "%H:%M").is_ok() && row[6].len() == 5,
+                "{mode}: time {:?}",
+                row[6]
+            );
+        }
+        // The zips start with a zero in the input (501 .. 9500): so do most sampled ones.
+        let padded = rows.iter().filter(|r| r[2].starts_with('0')).count();
+        assert!(
+            padded > rows.len() / 2,
+            "{mode}: {padded} of {} zips start with 0",
+            rows.len()
+        );
+        if mode == "no DP" {
+            let marked = rows.iter().filter(|r| r[3] == "?").count();
+            assert!(
+                marked > 10,
+                "{mode}: {marked} '?' cells in 400 rows (10% in the input)"
+            );
+        }
+    }
+    // DP with public bounds for price (the form is read from the rows, so not kept): plain
+    // numbers. A zip with a public list of categories keeps the cells as written.
+    let rows = run("[privacy]\nepsilon = 3.0\ndiscover = true\nwarm_start_epochs = 1\npreprocess_share = 0.8\n[privacy.columns.price]\nmin = 0.0\nmax = 5000.0\ndecimals = 2\n[privacy.columns.zip]\ncategories = [\"00501\", \"00712\", \"09500\"]\n");
+    for row in &rows {
+        assert!(
+            row[0]
+                .parse::<f64>()
+                .is_ok_and(|x| (0.0..=5000.0).contains(&x)),
+            "price with public bounds: {:?}",
+            row[0]
+        );
+        assert!(
+            ["00501", "00712", "09500", "other", ""].contains(&row[2].as_str()),
+            "zip with a public list: {:?}",
+            row[2]
+        );
     }
 }

@@ -330,6 +330,7 @@ fn a_wide_table_measures_a_tree_of_pairs_chosen_under_dp() {
             .map(|(c, v)| dpsynth::read::Column {
                 name: format!("x{c}"),
                 values: dpsynth::read::Values::Text(v),
+                form: None,
             })
             .collect(),
     };
@@ -407,6 +408,7 @@ fn a_wide_columns_chance_dependence_does_not_crowd_out_a_real_one() {
             .map(|(name, v)| dpsynth::read::Column {
                 name: name.into(),
                 values: dpsynth::read::Values::Text(v),
+                form: None,
             })
             .collect(),
     };

@@ -122,6 +122,7 @@ fn mismatched_or_empty_tables_are_clear_errors() {
             .map(|c| Column {
                 name: c.name.clone(),
                 values: Values::Text(Vec::new()),
+                form: None,
             })
             .collect(),
     };

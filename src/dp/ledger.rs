@@ -80,7 +80,7 @@ impl Ledger {
                     .collect();
                 if !guessed.is_empty() {
                     public.push(format!(
-                        "NOT COVERED: the kind and storage type (a timestamp's text form too) of {} (no metadata; inferred from the rows as read, privacy.discover = true)",
+                        "NOT COVERED: the kind and storage type (and the text form of timestamps and of numbers such as `$1,234.50` or `00501`) of {} (no metadata; inferred from the rows as read, privacy.discover = true)",
                         guessed.join(", ")
                     ));
                 }

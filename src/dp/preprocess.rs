@@ -240,9 +240,9 @@ pub fn force_public_kinds(config: &mut crate::config::RunConfig) -> Result<()> {
 /// holding "3.5" or a word would otherwise change a column's type, and so the released file):
 /// a continuous column is `Int` when its metadata says `integer = true`, else `Float` (dates
 /// and timestamps keep their calendar type, and a timestamp whose type came from the rows under
-/// `privacy.discover` its text form as read); a discrete column with a public list is `Text`
-/// (which holds the listed categories and the "other" label alike), or `Bool` when read as
-/// booleans.
+/// `privacy.discover` its text form as read, as does a number column's text form); a
+/// discrete column with a public list is `Text` (which holds the listed categories and the
+/// "other" label alike), or `Bool` when read as booleans.
 pub fn public_schema(mut schema: Schema, privacy: &PrivacyConfig) -> Schema {
     use crate::read::ValueType;
     for column in &mut schema.columns {
@@ -267,6 +267,16 @@ pub fn public_schema(mut schema: Schema, privacy: &PrivacyConfig) -> Schema {
             _ => None,
         };
         column.resolution = None;
+        // A number's text form (`$1,234.50`, `00501`) is read from the rows: it stays only on
+        // a column whose whole type came from the rows under discovery (listed in the ledger
+        // as not covered); a column with public bounds is written as plain numbers.
+        let guessed = match column.kind {
+            ColumnKind::Continuous => public.and_then(|p| p.min.zip(p.max)).is_none(),
+            ColumnKind::Discrete => public.and_then(|p| p.categories.as_ref()).is_none(),
+        };
+        if !(privacy.discover && guessed) {
+            column.form = None;
+        }
         if let ValueType::Datetime { format, .. } = &mut column.value_type {
             // With discovery, a timestamp column without a declared type took that type from
             // the rows (the ledger lists it as not covered); its text form goes with it.

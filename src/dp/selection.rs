@@ -198,6 +198,7 @@ mod tests {
             columns: vec![Column {
                 name: "x".into(),
                 values,
+                form: None,
             }],
         }
     }
@@ -209,10 +210,12 @@ mod tests {
                 Column {
                     name: "c".into(),
                     values: Values::Text((0..50).map(|i| Some(format!("k{}", i % 3))).collect()),
+                    form: None,
                 },
                 Column {
                     name: "x".into(),
                     values: Values::Float((0..50).map(|i| Some(i as f64 * 0.7)).collect()),
+                    form: None,
                 },
             ],
         };
@@ -230,10 +233,12 @@ mod tests {
                     Column {
                         name: "c".into(),
                         values: Values::Text(cats.clone()),
+                        form: None,
                     },
                     Column {
                         name: "x".into(),
                         values: Values::Float(nums.clone()),
+                        form: None,
                     },
                 ],
             };
@@ -247,10 +252,12 @@ mod tests {
                     Column {
                         name: "c".into(),
                         values: Values::Text(cats2),
+                        form: None,
                     },
                     Column {
                         name: "x".into(),
                         values: Values::Float(nums2),
+                        form: None,
                     },
                 ],
             };

@@ -99,6 +99,91 @@ pub fn learn_resolution(values: &[Option<i64>], unit: &str) -> Option<i64> {
     candidates.first().copied()
 }
 
+/// Text forms of dates, times and timestamps that polars does not parse (it reads a column as
+/// dates only when the year comes first): month first as written in the US, day first as in
+/// most of Europe, month names, and times of day. Day-first is tried after month-first, so a
+/// column whose every day is 12 or less reads month first.
+const TEXT_FORMATS: &[&str] = &[
+    "%m/%d/%Y",
+    "%-m/%-d/%Y",
+    "%d/%m/%Y",
+    "%-d/%-m/%Y",
+    "%m/%d/%y",
+    "%-m/%-d/%y",
+    "%d/%m/%y",
+    "%d.%m.%Y",
+    "%-d.%-m.%Y",
+    "%d-%m-%Y",
+    "%m-%d-%Y",
+    "%d %b %Y",
+    "%-d %b %Y",
+    "%b %d, %Y",
+    "%b %-d, %Y",
+    "%d-%b-%Y",
+    "%d-%b-%y",
+    "%d %B %Y",
+    "%B %d, %Y",
+    "%B %-d, %Y",
+    "%m/%d/%Y %H:%M",
+    "%m/%d/%Y %H:%M:%S",
+    "%-m/%-d/%Y %H:%M",
+    "%-m/%-d/%Y %-H:%M",
+    "%-m/%-d/%Y %H:%M:%S",
+    "%-m/%-d/%Y %-I:%M %p",
+    "%-m/%-d/%Y %-I:%M:%S %p",
+    "%d/%m/%Y %H:%M",
+    "%d/%m/%Y %H:%M:%S",
+    "%d.%m.%Y %H:%M",
+    "%d.%m.%Y %H:%M:%S",
+    "%H:%M",
+    "%H:%M:%S",
+    "%-H:%M",
+    "%-I:%M %p",
+];
+
+/// What a cell in `format` names, in microseconds since 1970-01-01: a date at midnight, a
+/// time of day on 1970-01-01, or a timestamp. `None` if the cell is not in that form.
+fn parse_text(cell: &str, format: &str) -> Option<i64> {
+    use chrono::{NaiveDate, NaiveTime};
+    let has_date = ["%Y", "%y", "%d", "%-d"].iter().any(|f| format.contains(f));
+    let has_time = ["%H", "%-H", "%I", "%-I"]
+        .iter()
+        .any(|f| format.contains(f));
+    let time = match (has_date, has_time) {
+        (true, true) => NaiveDateTime::parse_from_str(cell, format).ok()?,
+        (true, false) => NaiveDate::parse_from_str(cell, format)
+            .ok()?
+            .and_hms_opt(0, 0, 0)?,
+        (false, _) => NaiveDate::from_ymd_opt(1970, 1, 1)?
+            .and_time(NaiveTime::parse_from_str(cell, format).ok()?),
+    };
+    to_unit(time.and_utc(), "us")
+}
+
+/// For a text column polars did not read as dates: the form in [`TEXT_FORMATS`] that reads
+/// every present cell and writes it back byte for byte, and the values in microseconds
+/// (missing where the cell is). `None` when no form fits every cell.
+pub fn parse_text_column(cells: &[Option<String>]) -> Option<(String, Vec<Option<i64>>)> {
+    let first = cells.iter().flatten().next()?;
+    TEXT_FORMATS
+        .iter()
+        .filter(|f| {
+            parse_text(first, f).is_some_and(|x| format_value(x, "us", f).as_deref() == Some(first))
+        })
+        .find_map(|format| {
+            let values: Option<Vec<Option<i64>>> = cells
+                .iter()
+                .map(|cell| match cell {
+                    None => Some(None),
+                    Some(c) => parse_text(c, format)
+                        .filter(|&x| format_value(x, "us", format).as_deref() == Some(c))
+                        .map(Some),
+                })
+                .collect();
+            values.map(|v| (format.to_string(), v))
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -127,6 +212,43 @@ mod tests {
             format_value(1_357_034_400_000, "ms", "%Y-%m-%d %H:%M").as_deref(),
             Some("2013-01-01 10:00")
         );
+    }
+
+    #[test]
+    fn dates_times_and_timestamps_polars_leaves_as_text_are_read_and_written_back() {
+        let column = |cells: &[&str]| -> Vec<Option<String>> {
+            cells.iter().map(|c| Some(c.to_string())).collect()
+        };
+        let read = |cells: &[&str]| parse_text_column(&column(cells));
+        let (format, values) = read(&["10/25/2020", "01/02/2021"]).unwrap();
+        assert_eq!(format, "%m/%d/%Y");
+        // 2020-10-25 is day 18,560 after the epoch.
+        assert_eq!(values[0], Some(18_560 * 86_400_000_000));
+        assert_eq!(read(&["25/10/2020", "01/02/2021"]).unwrap().0, "%d/%m/%Y");
+        assert_eq!(read(&["3/5/2020", "12/25/2020"]).unwrap().0, "%-m/%-d/%Y");
+        assert_eq!(read(&["25.10.2020"]).unwrap().0, "%d.%m.%Y");
+        assert_eq!(
+            read(&["Oct 25, 2020", "Jan 02, 2021"]).unwrap().0,
+            "%b %d, %Y"
+        );
+        assert_eq!(read(&["25-Oct-2020"]).unwrap().0, "%d-%b-%Y");
+        let (format, values) = read(&["18:07", "03:36"]).unwrap();
+        assert_eq!(format, "%H:%M");
+        assert_eq!(values[0], Some((18 * 60 + 7) * 60_000_000));
+        assert_eq!(
+            read(&["3/5/2020 9:07 PM"]).unwrap().0,
+            "%-m/%-d/%Y %-I:%M %p"
+        );
+        for text in [
+            &["10/25/2020", "2020-10-25"][..],
+            &["13/25/2020"],
+            &["Private", "10/25/2020"],
+            &["1/2", "3/4"],
+            &["12", "7"],
+            &["25:07"],
+        ] {
+            assert_eq!(read(text), None, "{text:?}");
+        }
     }
 
     #[test]

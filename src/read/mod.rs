@@ -2,6 +2,7 @@
 //! sampled tables back in the input's column order and types.
 
 pub mod datetime;
+pub mod number;
 mod table;
 mod write;
 
@@ -14,6 +15,7 @@ use polars::prelude::{
 
 use crate::config::DataConfig;
 use crate::error::{Error, Result};
+pub use number::NumberForm;
 pub use table::{Column, Table, ValueType, Values};
 pub use write::{table_to_frame, TableWriter};
 
@@ -37,13 +39,13 @@ pub fn read_table(path: &Path, options: &DataConfig) -> Result<Table> {
             "the file is empty; give a table with a header and rows",
         ));
     }
-    let (frame, formats) = if is_parquet(path) {
+    let (frame, formats, int_forms) = if is_parquet(path) {
         let file =
             std::fs::File::open(path).map_err(|e| Error::io(path, "opening the table", e))?;
         let frame = ParquetReader::new(file)
             .finish()
             .map_err(|e| Error::table(path, format!("cannot read it as Parquet: {e}")))?;
-        (frame, Vec::new())
+        (frame, Vec::new(), Vec::new())
     } else {
         let sniffed = sniff_delimiter(path, options)?;
         read_csv(path, sniffed.as_ref().unwrap_or(options))?
@@ -59,6 +61,12 @@ pub fn read_table(path: &Path, options: &DataConfig) -> Result<Table> {
             *format = Some(text_form);
         }
     }
+    for (name, form) in int_forms {
+        if let Some(column) = table.columns.iter_mut().find(|c| c.name == name) {
+            column.form = Some(form);
+        }
+    }
+    read_text_forms(&mut table);
     let table = drop_blank_rows(table);
     if table.columns.is_empty() {
         return Err(Error::table(path, "the table has no columns"));
@@ -85,6 +93,35 @@ pub fn read_table(path: &Path, options: &DataConfig) -> Result<Table> {
         }
     }
     Ok(table)
+}
+
+/// Text columns whose every cell is a number in one text form (`$1,234.50`, `45.2%`, a
+/// numeric column with `?` for missing) become number columns that remember the form
+/// ([`number::detect`]); those whose every cell is a date, a time of day or a timestamp in a
+/// form polars leaves as text (`10/25/2020`, `18:07`) become timestamps that remember theirs
+/// ([`datetime::parse_text_column`]).
+fn read_text_forms(table: &mut Table) {
+    for column in &mut table.columns {
+        let Values::Text(cells) = &column.values else {
+            continue;
+        };
+        let present: Vec<&str> = cells.iter().flatten().map(String::as_str).collect();
+        if let Some(form) = number::detect(&present) {
+            if let Some(values) = number::parse_column(cells, &form) {
+                column.values = values;
+                column.form = Some(form);
+                continue;
+            }
+        }
+        if let Some((format, values)) = datetime::parse_text_column(cells) {
+            column.values = Values::Datetime {
+                values,
+                unit: "us".into(),
+                tz: None,
+                format: Some(format),
+            };
+        }
+    }
 }
 
 /// Delimiters tried when the header line holds no comma.
@@ -163,9 +200,11 @@ fn csv_parse_options(options: &DataConfig) -> CsvParseOptions {
 /// Reads a CSV file. Dates and datetimes are parsed only in text columns whose first cells look
 /// like them: letting polars try every text column cost 2.3 s of the 2.5 s it took to read
 /// Adult (docs/performance.md). Also returns, for each datetime column, the text form its cells
-/// are written in ([`datetime::detect_format`]), read from the unparsed cells.
-fn read_csv(path: &Path, options: &DataConfig) -> Result<(DataFrame, Vec<(String, String)>)> {
+/// are written in ([`datetime::detect_format`]), read from the unparsed cells, and for each
+/// integer column written with leading zeros (zip codes `00501`), its zero-padded form.
+fn read_csv(path: &Path, options: &DataConfig) -> Result<(DataFrame, TextForms, NumberForms)> {
     let mut frame = read_csv_with(path, options, None, false)?;
+    let padded = zero_padded(path, options, &frame)?;
     let dated: Vec<String> = frame
         .columns()
         .iter()
@@ -178,7 +217,7 @@ fn read_csv(path: &Path, options: &DataConfig) -> Result<(DataFrame, Vec<(String
         .collect();
     let mut formats = Vec::new();
     if dated.is_empty() {
-        return Ok((frame, formats));
+        return Ok((frame, formats, padded));
     }
     let parsed = read_csv_with(path, options, Some(&dated), true)?;
     let fail = |name: &str, e: polars::error::PolarsError| {
@@ -202,7 +241,45 @@ fn read_csv(path: &Path, options: &DataConfig) -> Result<(DataFrame, Vec<(String
                 .map_err(|e| fail(name, e))?;
         }
     }
-    Ok((frame, formats))
+    Ok((frame, formats, padded))
+}
+
+/// Datetime columns' text forms, by column name.
+type TextForms = Vec<(String, String)>;
+/// Number columns' text forms, by column name.
+type NumberForms = Vec<(String, number::NumberForm)>;
+
+/// The zero-padded form of each integer column of `frame` whose cells, read again as text,
+/// have leading zeros (`00501`); polars read them as numbers without.
+fn zero_padded(path: &Path, options: &DataConfig, frame: &DataFrame) -> Result<NumberForms> {
+    let ints: Vec<String> = frame
+        .columns()
+        .iter()
+        .filter(|c| c.dtype().is_integer())
+        .map(|c| c.name().to_string())
+        .collect();
+    if ints.is_empty() {
+        return Ok(Vec::new());
+    }
+    let text = CsvReadOptions::default()
+        .with_has_header(options.has_header)
+        .with_infer_schema_length(Some(0))
+        .with_columns(Some(ints.iter().map(|c| c.as_str().into()).collect()))
+        .with_parse_options(csv_parse_options(options))
+        .try_into_reader_with_file_path(Some(path.to_path_buf()))
+        .and_then(|r| r.finish())
+        .map_err(|e| Error::table(path, format!("reading integer columns as text: {e}")))?;
+    let mut forms = Vec::new();
+    for column in text.columns() {
+        let Ok(cells) = column.as_materialized_series().str() else {
+            continue;
+        };
+        let cells: Vec<&str> = cells.iter().flatten().collect();
+        if let Some(form) = number::detect(&cells) {
+            forms.push((column.name().to_string(), form));
+        }
+    }
+    Ok(forms)
 }
 
 /// How many cells of a text column [`looks_like_dates`] looks at.
@@ -324,7 +401,7 @@ pub fn frame_to_table(frame: &DataFrame, path: &Path) -> Result<Table> {
                 )
             }
         };
-        columns.push(Column { name, values });
+        columns.push(Column::new(name, values));
     }
     Ok(Table { columns })
 }
@@ -376,7 +453,12 @@ mod tests {
             let names: Vec<&str> = table.columns.iter().map(|c| c.name.as_str()).collect();
             assert_eq!(names, ["city", "amount"], "{name}");
             assert_eq!(table.columns[0].values.key(0).as_deref(), Some("Paris; FR"));
-            assert_eq!(table.columns[1].values.key(0).as_deref(), Some("1,5"));
+            // A decimal comma, as such files write numbers: read as 1.5, written back "1,5".
+            assert_eq!(table.columns[1].values.key(0).as_deref(), Some("1.5"));
+            assert_eq!(
+                table.columns[1].form.as_ref().map(|f| f.decimal_mark),
+                Some(',')
+            );
         }
         // A header with a comma is read with commas, as before, even if it holds semicolons.
         let table = read("comma.csv", "\"a;b\",c\n1,2\n").unwrap();

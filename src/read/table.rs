@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::number::NumberForm;
+
 /// How a column's values are stored in the input and restored in the output.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -63,6 +65,20 @@ pub struct Column {
     pub name: String,
     /// The values.
     pub values: Values,
+    /// The text form the input wrote these numbers in (`$1,234.50`, `00501`, `?` for a
+    /// missing value), used again when writing CSV; `None`: plain numbers, or not numbers.
+    pub form: Option<NumberForm>,
+}
+
+impl Column {
+    /// A column without a text form.
+    pub fn new(name: impl Into<String>, values: Values) -> Column {
+        Column {
+            name: name.into(),
+            values,
+            form: None,
+        }
+    }
 }
 
 /// A table: columns of equal length, in input order.
@@ -92,6 +108,7 @@ impl Table {
                 .map(|c| Column {
                     name: c.name.clone(),
                     values: c.values.take(rows),
+                    form: c.form.clone(),
                 })
                 .collect(),
         }

@@ -23,7 +23,8 @@ fn unit_of(name: &str) -> TimeUnit {
 
 /// Converts a [`Table`] to a polars frame with the original types. With `csv_text`, datetime
 /// columns that remember their input's text form ([`crate::read::ValueType::Datetime`]'s
-/// `format`) become text in that form, so a CSV round trip keeps it.
+/// `format`) and number columns that do ([`crate::read::Column::form`]) become text in that
+/// form, so a CSV round trip keeps it.
 pub fn table_to_frame(
     table: &Table,
     csv_text: bool,
@@ -31,6 +32,13 @@ pub fn table_to_frame(
     let mut cols: Vec<PlColumn> = Vec::with_capacity(table.columns.len());
     for c in &table.columns {
         let name = c.name.as_str().into();
+        if let (Some(form), Values::Int(_) | Values::Float(_), true) =
+            (&c.form, &c.values, csv_text)
+        {
+            let text = super::number::write_column(&c.values, form);
+            cols.push(Series::new(name, text).into_column());
+            continue;
+        }
         let series = match &c.values {
             Values::Datetime {
                 values,

@@ -592,6 +592,7 @@ impl DataTransformer {
             columns.push(Column {
                 name: cs.name.clone(),
                 values,
+                form: cs.form.clone(),
             });
         }
         Table { columns }

@@ -1,0 +1,463 @@
+//! Numbers written as text: `$1,234.50`, `45.2%`, `1.234,5`, zip codes `00501`, and a numeric
+//! column with `?` or `N/A` for its missing cells. Polars reads the first kinds as text, which
+//! a model can only treat as categories (under DP they all fold into "other"), and the zip
+//! codes as integers without their leading zeros. [`detect`] finds the one [`NumberForm`] that
+//! writes every cell of a column back byte for byte; the column is then read as numbers and
+//! written back in that form.
+
+use serde::{Deserialize, Serialize};
+
+/// How a column writes its numbers as text, so that sampled values come back in the input's
+/// form. Sign first (`-$5.00`), then `prefix`, the digits, `suffix`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NumberForm {
+    /// Text before the digits: a currency sign (`$`, `€ `, `USD `).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub prefix: String,
+    /// Text after the digits: `%`, ` %`, ` kg`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub suffix: String,
+    /// Thousands separator of the integer part (`,` in `1,234`), if the column groups digits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grouping: Option<char>,
+    /// The decimal mark: `.`, or `,` (`1.234,5`).
+    pub decimal_mark: char,
+    /// Decimal places every value is written with (`$5.10`: 2); `None`: as few as the value
+    /// needs (an integer column has none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub places: Option<u32>,
+    /// Digits the integer part is padded to with leading zeros (zip code `00501`: 5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub width: Option<u32>,
+    /// The text the column writes for a missing value (`?`, `N/A`), when not an empty cell.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub missing: Option<String>,
+}
+
+/// Cells that mark a missing value in an otherwise numeric column.
+pub const MISSING_MARKERS: &[&str] = &[
+    "?", "-", "--", ".", "NA", "N/A", "n/a", "na", "#N/A", "null", "NULL", "None", "none", "NaN",
+    "nan", "missing",
+];
+
+/// Currency signs a prefix may hold (then an optional space).
+const CURRENCY: &[char] = &['$', '€', '£', '¥', '₹', '₩', '₽', '¢', '₺', '₪', 'R'];
+
+/// Whether `prefix` is a form's prefix: a currency sign, a sign after letters (`US$`, `R$`,
+/// `CHF `), or three capitals and a space (`USD `). Words such as `Room ` are not, so a
+/// category column `Room 1`, `Room 2` stays text.
+fn is_prefix(prefix: &str) -> bool {
+    let trimmed = prefix.strip_suffix(' ').unwrap_or(prefix);
+    let chars: Vec<char> = trimmed.chars().collect();
+    match chars.as_slice() {
+        [] => prefix.is_empty(),
+        [c] => CURRENCY.contains(c) && *c != 'R',
+        [a, b] => a.is_ascii_uppercase() && *b == '$',
+        [a, b, c] => {
+            (a.is_ascii_uppercase() && b.is_ascii_uppercase() && *c == '$')
+                || (chars.iter().all(char::is_ascii_uppercase) && prefix.ends_with(' '))
+        }
+        _ => false,
+    }
+}
+
+/// Whether `suffix` is a form's suffix: `%`, `‰`, or a unit of one to three letters, glued
+/// (`12kg`) or after a space (`12 kg`).
+fn is_suffix(suffix: &str) -> bool {
+    let trimmed = suffix.strip_prefix(' ').unwrap_or(suffix);
+    if trimmed.is_empty() {
+        return suffix.is_empty();
+    }
+    trimmed == "%"
+        || trimmed == "‰"
+        || (trimmed.len() <= 3 && trimmed.chars().all(|c| c.is_ascii_lowercase()))
+}
+
+/// One cell split into sign, prefix, digits (with separators) and suffix.
+struct Parts<'a> {
+    negative: bool,
+    prefix: &'a str,
+    body: &'a str,
+    suffix: &'a str,
+}
+
+fn split(cell: &str) -> Option<Parts<'_>> {
+    let (negative, rest) = match cell.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, cell),
+    };
+    let start = rest.find(|c: char| c.is_ascii_digit())?;
+    let end = rest.rfind(|c: char| c.is_ascii_digit())? + 1;
+    Some(Parts {
+        negative,
+        prefix: &rest[..start],
+        body: &rest[start..end],
+        suffix: &rest[end..],
+    })
+}
+
+/// A number parsed from a cell in a form: an integer or a float.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Parsed {
+    /// No decimal mark.
+    Int(i64),
+    /// With a decimal mark.
+    Float(f64),
+}
+
+impl NumberForm {
+    /// The number `cell` writes in this form, or `None` if it is not in this form (a missing
+    /// marker is not a number either).
+    pub fn parse(&self, cell: &str) -> Option<Parsed> {
+        let parts = split(cell)?;
+        if parts.prefix != self.prefix || parts.suffix != self.suffix {
+            return None;
+        }
+        let (int_part, frac) = match parts.body.split_once(self.decimal_mark) {
+            Some((i, f)) => (i, Some(f)),
+            None => (parts.body, None),
+        };
+        let digits: String = match self.grouping {
+            Some(g) => int_part.chars().filter(|&c| c != g).collect(),
+            None => int_part.to_string(),
+        };
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let sign = if parts.negative { "-" } else { "" };
+        match frac {
+            None => format!("{sign}{digits}").parse().ok().map(Parsed::Int),
+            Some(f) if !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()) => {
+                format!("{sign}{digits}.{f}")
+                    .parse()
+                    .ok()
+                    .map(Parsed::Float)
+            }
+            Some(_) => None,
+        }
+    }
+
+    /// `x` written in this form.
+    pub fn format_float(&self, x: f64) -> String {
+        let body = match self.places {
+            Some(d) => format!("{:.*}", d as usize, x.abs()),
+            None => format!("{}", x.abs()),
+        };
+        let negative = x < 0.0 && body.bytes().any(|b| b.is_ascii_digit() && b != b'0');
+        let (int_part, frac) = match body.split_once('.') {
+            Some((i, f)) => (i.to_string(), Some(f.to_string())),
+            None => (body, None),
+        };
+        self.assemble(negative, int_part, frac)
+    }
+
+    /// `x` written in this form.
+    pub fn format_int(&self, x: i64) -> String {
+        let frac = self
+            .places
+            .filter(|&d| d > 0)
+            .map(|d| "0".repeat(d as usize));
+        self.assemble(x < 0, x.unsigned_abs().to_string(), frac)
+    }
+
+    fn assemble(&self, negative: bool, int_part: String, frac: Option<String>) -> String {
+        let mut int_part = int_part;
+        if let Some(w) = self.width {
+            while int_part.len() < w as usize {
+                int_part.insert(0, '0');
+            }
+        }
+        let grouped = match self.grouping {
+            Some(g) => {
+                let digits: Vec<char> = int_part.chars().collect();
+                let mut out = String::with_capacity(digits.len() * 4 / 3 + 1);
+                for (i, c) in digits.iter().enumerate() {
+                    if i > 0 && (digits.len() - i).is_multiple_of(3) {
+                        out.push(g);
+                    }
+                    out.push(*c);
+                }
+                out
+            }
+            None => int_part,
+        };
+        let mut out = String::new();
+        if negative {
+            out.push('-');
+        }
+        out.push_str(&self.prefix);
+        out.push_str(&grouped);
+        if let Some(f) = frac {
+            out.push(self.decimal_mark);
+            out.push_str(&f);
+        }
+        out.push_str(&self.suffix);
+        out
+    }
+
+    /// Whether this form adds anything to plain numbers (a plain form need not be kept).
+    pub fn is_plain(&self) -> bool {
+        *self
+            == NumberForm {
+                decimal_mark: '.',
+                ..NumberForm::default()
+            }
+    }
+}
+
+impl Default for NumberForm {
+    fn default() -> Self {
+        NumberForm {
+            prefix: String::new(),
+            suffix: String::new(),
+            grouping: None,
+            decimal_mark: '.',
+            places: None,
+            width: None,
+            missing: None,
+        }
+    }
+}
+
+/// Separators tried, as (grouping, decimal mark), in order.
+const SEPARATORS: &[(Option<char>, char)] = &[
+    (None, '.'),
+    (Some(','), '.'),
+    (None, ','),
+    (Some('.'), ','),
+    (Some(' '), ','),
+    (Some('\u{a0}'), ','),
+    (Some(' '), '.'),
+    (Some('\''), '.'),
+];
+
+/// The form that writes every present cell back byte for byte, if there is one: the cells that
+/// are one of [`MISSING_MARKERS`] are missing values (the most common becomes the form's
+/// `missing`), and at least one cell must be a number. `None` when a cell is in no form, the
+/// prefix or suffix is not one a number takes (`Room 1`), or the form would be plain numbers
+/// without markers (polars read those already).
+pub fn detect(cells: &[&str]) -> Option<NumberForm> {
+    let cells = || cells.iter().copied();
+    let mut markers: Vec<(&str, usize)> = Vec::new();
+    let mut numbers = cells().filter(|c| !MISSING_MARKERS.contains(c));
+    let first = split(numbers.next()?)?;
+    if !is_prefix(first.prefix) || !is_suffix(first.suffix) {
+        return None;
+    }
+    for cell in cells().filter(|c| MISSING_MARKERS.contains(c)) {
+        match markers.iter_mut().find(|(m, _)| *m == cell) {
+            Some((_, n)) => *n += 1,
+            None => markers.push((cell, 1)),
+        }
+    }
+    let missing = markers
+        .iter()
+        .max_by_key(|(_, n)| *n)
+        .map(|(m, _)| m.to_string());
+    // Places and zero padding from the cells, per separator choice; the round trip decides.
+    for &(grouping, decimal_mark) in SEPARATORS {
+        let mut places: Option<Option<u32>> = None;
+        let mut width = None;
+        let mut ok = true;
+        for cell in cells().filter(|c| !MISSING_MARKERS.contains(c)) {
+            let Some(parts) = split(cell) else {
+                ok = false;
+                break;
+            };
+            let (int_part, frac) = match parts.body.split_once(decimal_mark) {
+                Some((i, f)) => (i, Some(f)),
+                None => (parts.body, None),
+            };
+            let cell_places = frac.map(|f| f.len() as u32);
+            match places {
+                None => places = Some(cell_places),
+                Some(p) if p == cell_places => {}
+                // Mixed: only "as few as needed" can write both.
+                Some(_) => places = Some(None),
+            }
+            let digits = int_part.chars().filter(|&c| Some(c) != grouping).count() as u32;
+            if int_part.starts_with('0') && digits > 1 {
+                width = Some(width.map_or(digits, |w: u32| w.max(digits)));
+            }
+        }
+        if !ok {
+            return None;
+        }
+        let form = NumberForm {
+            prefix: first.prefix.to_string(),
+            suffix: first.suffix.to_string(),
+            grouping,
+            decimal_mark,
+            places: places.flatten(),
+            width,
+            missing: missing.clone(),
+        };
+        let writes_back = cells()
+            .filter(|c| !MISSING_MARKERS.contains(c))
+            .all(|cell| match form.parse(cell) {
+                Some(Parsed::Int(x)) if form.places.is_none() => form.format_int(x) == cell,
+                Some(Parsed::Float(x)) => form.format_float(x) == cell,
+                _ => false,
+            });
+        if writes_back {
+            return (!form.is_plain()).then_some(form);
+        }
+    }
+    None
+}
+
+/// The values of a column in `form`, or `None` when some present cell is not in it:
+/// integers when no cell has a decimal mark, else floats. Missing markers are missing.
+pub fn parse_column(cells: &[Option<String>], form: &NumberForm) -> Option<super::Values> {
+    let mut parsed = Vec::with_capacity(cells.len());
+    for cell in cells {
+        parsed.push(match cell.as_deref() {
+            None => None,
+            Some(c) if MISSING_MARKERS.contains(&c) => None,
+            Some(c) => Some(form.parse(c)?),
+        });
+    }
+    let any_float = parsed.iter().any(|p| matches!(p, Some(Parsed::Float(_))));
+    Some(if any_float {
+        super::Values::Float(
+            parsed
+                .iter()
+                .map(|p| {
+                    p.map(|p| match p {
+                        Parsed::Int(x) => x as f64,
+                        Parsed::Float(x) => x,
+                    })
+                })
+                .collect(),
+        )
+    } else {
+        super::Values::Int(
+            parsed
+                .iter()
+                .map(|p| {
+                    p.map(|p| match p {
+                        Parsed::Int(x) => x,
+                        Parsed::Float(x) => x as i64,
+                    })
+                })
+                .collect(),
+        )
+    })
+}
+
+/// `values` written in `form`: numbers as text, a missing value as the form's marker (or
+/// missing). Values that are not numbers are written as their keys.
+pub fn write_column(values: &super::Values, form: &NumberForm) -> Vec<Option<String>> {
+    use super::Values;
+    let missing = || form.missing.clone();
+    match values {
+        Values::Int(v) => v
+            .iter()
+            .map(|x| x.map_or_else(missing, |x| Some(form.format_int(x))))
+            .collect(),
+        Values::Float(v) => v
+            .iter()
+            .map(|x| x.map_or_else(missing, |x| Some(form.format_float(x))))
+            .collect(),
+        other => (0..other.len()).map(|i| other.key(i)).collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn roundtrip(cells: &[&str]) -> NumberForm {
+        let form = detect(cells).unwrap_or_else(|| panic!("{cells:?}"));
+        for cell in cells {
+            if MISSING_MARKERS.contains(cell) {
+                continue;
+            }
+            let back = match form.parse(cell).unwrap() {
+                Parsed::Int(x) => form.format_int(x),
+                Parsed::Float(x) => form.format_float(x),
+            };
+            assert_eq!(&back, cell, "{form:?}");
+        }
+        form
+    }
+
+    #[test]
+    fn currency_percent_grouping_and_padding_are_found_and_written_back() {
+        let f = roundtrip(&["$1,234.50", "$5.10", "-$12.00", "$1,000,000.01"]);
+        assert_eq!(
+            (f.prefix.as_str(), f.grouping, f.places),
+            ("$", Some(','), Some(2))
+        );
+        let f = roundtrip(&["4.8%", "63.1%", "100.0%"]);
+        assert_eq!((f.suffix.as_str(), f.places), ("%", Some(1)));
+        let f = roundtrip(&["1.234,5", "12,25", "-7,5"]);
+        assert_eq!((f.grouping, f.decimal_mark), (Some('.'), ','));
+        let f = roundtrip(&["00501", "12345", "09999"]);
+        assert_eq!(f.width, Some(5));
+        let f = roundtrip(&["7", "?", "12", "?"]);
+        assert_eq!(f.missing.as_deref(), Some("?"));
+        let f = roundtrip(&["4,995", "579,769", "861"]);
+        assert_eq!(f.grouping, Some(','));
+        roundtrip(&["€ 12", "€ 7"]);
+        roundtrip(&["USD 12.5", "USD 7.25"]);
+        roundtrip(&["12 kg", "7 kg"]);
+        assert_eq!(f.format_int(1_234_567), "1,234,567");
+    }
+
+    #[test]
+    fn words_and_mixed_forms_stay_text() {
+        for cells in [
+            &["Room 1", "Room 2"][..],
+            &["A1", "B2"],
+            &["$5", "5%"],
+            &["1-2", "3-4"],
+            &["?", "N/A"],
+            &["12", "7"],
+            &["v1.2", "v1.10"],
+            &["1.5", "2"],
+            &["12 kg", "7"],
+        ] {
+            assert_eq!(detect(cells), None, "{cells:?}");
+        }
+    }
+
+    #[test]
+    fn a_column_parses_to_integers_or_floats_with_markers_missing() {
+        let cells = |v: &[Option<&str>]| -> Vec<Option<String>> {
+            v.iter().map(|c| c.map(str::to_string)).collect()
+        };
+        let ints = cells(&[Some("$1,200"), Some("?"), None, Some("$5")]);
+        let form = detect(
+            &ints
+                .iter()
+                .flatten()
+                .map(String::as_str)
+                .collect::<Vec<_>>(),
+        )
+        .unwrap();
+        assert_eq!(
+            parse_column(&ints, &form),
+            Some(super::super::Values::Int(vec![
+                Some(1200),
+                None,
+                None,
+                Some(5)
+            ]))
+        );
+        let floats = cells(&[Some("5.10%"), Some("-0.25%")]);
+        let form = detect(
+            &floats
+                .iter()
+                .flatten()
+                .map(String::as_str)
+                .collect::<Vec<_>>(),
+        )
+        .unwrap();
+        assert_eq!(
+            parse_column(&floats, &form),
+            Some(super::super::Values::Float(vec![Some(5.1), Some(-0.25)]))
+        );
+        assert_eq!(form.format_float(-0.001), "0.00%");
+    }
+}
