@@ -11,6 +11,8 @@ TABLES = {
     "adult": (["workclass", "education", "marital-status", "occupation", "relationship",
                "race", "sex", "native-country", "income"], "income", ">50K"),
     "credit": (["Status", "Home", "Marital", "Records", "Job"], "Status", "bad"),
+    # credit_data with amounts written "$1,250" and "N/A" (scripts/make_formatted_tables.py).
+    "credit_fmt": (["Status", "Home", "Marital", "Records", "Job"], "Status", "bad"),
     "churn": (["state", "area_code", "international_plan", "voice_mail_plan", "churn"],
               "churn", "yes"),
     "attrition": (["Attrition", "BusinessTravel", "Department", "Education", "EducationField",
@@ -47,6 +49,12 @@ def load(path):
     df = pd.read_csv(path, skipinitialspace=False, na_values=["", "NA"], keep_default_na=False)
     for c in DISCRETE:
         df[c] = df[c].astype(str)
+    # Amounts written "$1,250" or "N/A" are scored as the numbers they write; a cell that is
+    # no amount (a category a reader made of them) is scored as missing.
+    for c in df.columns:
+        if c not in DISCRETE and df[c].dtype == object:
+            text = df[c].astype(str).str.replace(r"[$,]", "", regex=True)
+            df[c] = pd.to_numeric(text, errors="coerce")
     return df
 
 

@@ -11,7 +11,8 @@
 #     EPSILON: a number, or none for a non-DP run (configs/adult.toml, configs/credit.toml)
 #   e.g. bash scripts/quality.sh adult 3 50 500
 #   GENERIC=1 bash scripts/quality.sh diamonds 3 20 1000: configs/dp-discover.toml (no metadata,
-#     discovery on), the config for any table; TABLE may also be diamonds here
+#     discovery on), the config for any table; TABLE may also be diamonds, ames or credit_fmt
+#     (credit_data with amounts written "$1,250" and "N/A": scripts/make_formatted_tables.py)
 #   REP=2 ...: a second run of the same settings, written beside the first (scripts/repeat.sh)
 #   NOMETA=1 bash scripts/quality.sh credit 3 50 500: the DP config without its
 #     [privacy.columns] (no public metadata at all) and privacy.discover = true, as a user with
@@ -43,6 +44,12 @@ case "$TABLE" in
   adult) CSV=../shared/datasets/adult.csv; ROWS=../shared/datasets/adult_holdout_rows.txt ;;
   credit) CSV=datasets/credit_data.csv; ROWS=../shared/datasets/credit_data_holdout_rows.txt ;;
   churn|attrition|diamonds|ames) CSV=datasets/$TABLE.csv; ROWS=datasets/${TABLE}_holdout_rows.txt ;;
+  credit_fmt)
+    # credit_data as a spreadsheet exports it ("$1,250", "N/A"): scripts/make_formatted_tables.py
+    mkdir -p target/quality/credit_fmt
+    CSV=target/quality/credit_fmt/source.csv
+    python3 scripts/make_formatted_tables.py "$CSV"
+    ROWS=../shared/datasets/credit_data_holdout_rows.txt ;;
   *) echo "unknown table $TABLE (adult, credit, churn, attrition or diamonds)" >&2; exit 2 ;;
 esac
 OUT=target/quality/$TABLE

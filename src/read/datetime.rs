@@ -139,6 +139,14 @@ const TEXT_FORMATS: &[&str] = &[
     "%H:%M:%S",
     "%-H:%M",
     "%-I:%M %p",
+    // Year first: polars reads these, unless a cell such as `N/A` kept the column text.
+    "%Y-%m-%d",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%dT%H:%M:%SZ",
+    "%Y/%m/%d",
+    "%Y/%m/%d %H:%M",
 ];
 
 /// What a cell in `format` names, in microseconds since 1970-01-01: a date at midnight, a
@@ -162,9 +170,11 @@ fn parse_text(cell: &str, format: &str) -> Option<i64> {
 
 /// For a text column polars did not read as dates: the form in [`TEXT_FORMATS`] that reads
 /// every present cell and writes it back byte for byte, and the values in microseconds
-/// (missing where the cell is). `None` when no form fits every cell.
+/// (missing where the cell is, or is one of [`super::number::MISSING_MARKERS`]). `None` when
+/// no form fits every cell.
 pub fn parse_text_column(cells: &[Option<String>]) -> Option<(String, Vec<Option<i64>>)> {
-    let first = cells.iter().flatten().next()?;
+    let marker = |c: &str| super::number::MISSING_MARKERS.contains(&c);
+    let first = cells.iter().flatten().find(|c| !marker(c))?;
     TEXT_FORMATS
         .iter()
         .filter(|f| {
@@ -175,6 +185,7 @@ pub fn parse_text_column(cells: &[Option<String>]) -> Option<(String, Vec<Option
                 .iter()
                 .map(|cell| match cell {
                     None => Some(None),
+                    Some(c) if marker(c) => Some(None),
                     Some(c) => parse_text(c, format)
                         .filter(|&x| format_value(x, "us", format).as_deref() == Some(c))
                         .map(Some),
@@ -239,6 +250,10 @@ mod tests {
             read(&["3/5/2020 9:07 PM"]).unwrap().0,
             "%-m/%-d/%Y %-I:%M %p"
         );
+        // A missing-value marker kept an ISO column text: it is read, the marker missing.
+        let (format, values) = read(&["2020-10-25", "N/A", "2021-01-02"]).unwrap();
+        assert_eq!((format.as_str(), values[1]), ("%Y-%m-%d", None));
+        assert_eq!(read(&["N/A", "?"]), None);
         for text in [
             &["10/25/2020", "2020-10-25"][..],
             &["13/25/2020"],
