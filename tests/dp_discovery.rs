@@ -648,3 +648,81 @@ fn numbers_written_as_text_are_modelled_as_numbers_and_come_back_in_their_form()
         );
     }
 }
+
+#[test]
+fn short_integer_columns_sample_only_values_their_noisy_counts_support() {
+    // In DP mode an integer column is continuous (how many distinct values it has is
+    // private), and its log-scale range pads it: a 0/1 flag got [0, 5] and was sampled as 2
+    // and 3. The integers whose noisy count clears the noise are the only ones sampled.
+    let dir = tempdir();
+    let mut csv = String::from("flag,stars,even,amount\n");
+    for i in 0..3000usize {
+        csv.push_str(&format!(
+            "{},{},{},{}.5\n",
+            usize::from(i % 7 < 2),
+            1 + (i * 13) % 5,
+            2 * ((i * 7) % 4),
+            100 + (i * 37) % 900
+        ));
+    }
+    std::fs::write(dir.path().join("t.csv"), csv).unwrap();
+    std::fs::write(
+        dir.path().join("c.toml"),
+        "[model]\nembedding_dim = 16\ngenerator_dims = [32]\ndiscriminator_dims = [32]\n[train]\nepochs = 2\nbatch_size = 500\nseed = 5\n[privacy]\nepsilon = 3.0\ndiscover = true\nwarm_start_epochs = 1\n",
+    )
+    .unwrap();
+    let out = dpsynth(
+        dir.path(),
+        &[
+            "train",
+            "t.csv",
+            "--config",
+            "c.toml",
+            "--out",
+            "m.dpsynth",
+            "--quiet",
+        ],
+    );
+    assert!(out.status.success(), "{}", crate::util::stderr(&out));
+    let out = dpsynth(
+        dir.path(),
+        &[
+            "sample",
+            "m.dpsynth",
+            "-n",
+            "3000",
+            "-o",
+            "s.csv",
+            "--seed",
+            "1",
+            "--quiet",
+        ],
+    );
+    assert!(out.status.success(), "{}", crate::util::stderr(&out));
+    let text = std::fs::read_to_string(dir.path().join("s.csv")).unwrap();
+    let mut seen = [
+        std::collections::BTreeSet::new(),
+        Default::default(),
+        Default::default(),
+    ];
+    for line in text.lines().skip(1) {
+        let cells: Vec<&str> = line.split(',').collect();
+        for c in 0..3 {
+            seen[c].insert(cells[c].to_string());
+        }
+    }
+    let allowed: [&[&str]; 3] = [
+        &["0", "1"],
+        &["1", "2", "3", "4", "5"],
+        &["0", "2", "4", "6"],
+    ];
+    for c in 0..3 {
+        for value in &seen[c] {
+            assert!(
+                allowed[c].contains(&value.as_str()),
+                "column {c} sampled {value:?}, never in the data (sampled: {:?})",
+                seen[c]
+            );
+        }
+    }
+}

@@ -186,6 +186,30 @@ fn narrowed(
     narrow.then_some((new_lo, new_hi))
 }
 
+/// The integers of `[lo, hi]` whose histogram weight survived the denoising: `body` holds the
+/// kept counts of the bins between the bounds and `atoms` those exactly at `lo` and at `hi`
+/// (zero where the noisy count did not clear the threshold).
+/// Meant for a range of fewer integers than bins, where each integer has a bin of its own, so
+/// an integer without weight is one the noisy counts give no evidence for (a 0/1 flag's 2 and
+/// 3 in its log-scale range [0, 5]). Post-processing of the noisy histogram.
+fn integer_support(range: (f64, f64), body: &[f64], atoms: &[(f64, f64)]) -> Vec<f64> {
+    let (lo, hi) = range;
+    let width = (hi - lo) / body.len() as f64;
+    let weight = |k: f64| match atoms.iter().find(|&&(x, _)| x == k) {
+        Some(&(_, w)) => w,
+        None => body[(((k - lo) / width) as usize).min(body.len() - 1)],
+    };
+    let mut k = lo.ceil();
+    let mut support = Vec::new();
+    while k <= hi {
+        if weight(k) > 0.0 {
+            support.push(k);
+        }
+        k += 1.0;
+    }
+    support
+}
+
 /// Largest share of rows a narrowed range may leave outside, by the noisy estimate.
 pub const NARROW_OUTSIDE: f64 = 0.01;
 
@@ -919,7 +943,7 @@ pub fn fit_private_transformer(
                 } else {
                     0.0
                 };
-                Encoder::Continuous(ContinuousEncoder::from_weighted_points(
+                let mut encoder = ContinuousEncoder::from_weighted_points(
                     &centres,
                     &body,
                     &atoms,
@@ -927,7 +951,16 @@ pub fn fit_private_transformer(
                     null_share.min(1.0),
                     has_null,
                     mixture,
-                ))
+                );
+                if integer && hi - lo < bins as f64 {
+                    // Three deviations (the floor is two): a bin of pure noise clears two
+                    // about one time in 44, and each such integer would be sampled.
+                    let strict = |c: f64| if c > 1.5 * floor { c } else { 0.0 };
+                    let kept: Vec<f64> = counts[..bins].iter().map(|&c| strict(c)).collect();
+                    let ends = [(lo, strict(counts[at_lo])), (hi, strict(counts[at_hi]))];
+                    encoder.support = integer_support((lo, hi), &kept, &ends);
+                }
+                Encoder::Continuous(encoder)
             }
         };
         encoders.push(encoder);

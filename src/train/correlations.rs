@@ -463,6 +463,7 @@ mod tests {
                     max: 200.0,
                     has_null: false,
                     null_rate: 0.0,
+                    support: Vec::new(),
                 },
             }
         };

@@ -22,6 +22,13 @@ pub struct ContinuousEncoder {
     pub has_null: bool,
     /// Share of missing values seen (reported by `inspect`).
     pub null_rate: f64,
+    /// The only values decoded values may take, sorted; a decoded value becomes the nearest
+    /// one. Set in DP mode for an integer column of a short range (each integer its own
+    /// histogram bin): the integers whose noisy count cleared the noise, so that a 0/1 flag
+    /// modelled as a continuous integer is not sampled as 2 or 3. Empty: any value in
+    /// `[min, max]`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub support: Vec<f64>,
 }
 
 /// Cells of [`QuantileTable`]'s grid over a column's range.
@@ -245,6 +252,7 @@ impl ContinuousEncoder {
             max,
             has_null,
             null_rate,
+            support: Vec::new(),
         }
     }
 
@@ -397,10 +405,22 @@ impl ContinuousEncoder {
         let mode = argmax(&span[1..body]);
         let m = &self.modes[mode];
         if m.exact {
-            return Some(m.mean);
+            return Some(self.snap(m.mean));
         }
         let x = (span[0] as f64).clamp(-1.0, 1.0) * 4.0 * m.std + m.mean;
-        Some(x.clamp(self.min, self.max))
+        Some(self.snap(x.clamp(self.min, self.max)))
+    }
+
+    /// `x`, or the nearest value of [`ContinuousEncoder::support`] when there is one.
+    pub fn snap(&self, x: f64) -> f64 {
+        let s = &self.support;
+        match s.partition_point(|&v| v < x) {
+            _ if s.is_empty() => x,
+            0 => s[0],
+            i if i == s.len() => s[i - 1],
+            i if s[i] - x < x - s[i - 1] => s[i],
+            i => s[i - 1],
+        }
     }
 }
 
@@ -574,6 +594,7 @@ mod tests {
             max: 200.0,
             has_null: false,
             null_rate: 0.0,
+            support: Vec::new(),
         };
         // The spike's rows share the middle of its jump; the body is a scaled normal.
         assert!((enc.cdf(0.0) - 0.2).abs() < 1e-9);
@@ -613,6 +634,7 @@ mod tests {
                 max,
                 has_null: false,
                 null_rate: 0.0,
+                support: Vec::new(),
             };
             let table = enc.quantile_table();
             for i in 0..300 {
