@@ -38,7 +38,8 @@ done
 [ "${SUMMARY_ONLY:-0}" = 1 ] || printf '%s\n' "${JOBS[@]}" | xargs -P 2 -I{} bash -c '{}'
 v=0
 for FLAGS in "$@"; do
-  cat "$OUT"/repeat-v$v-r*.log | awk -v flags="${FLAGS:-(none)}" '
+  # Only this call's repeats: a log left by an earlier call with more repeats is not read.
+  for r in $(seq 1 "$REPEATS"); do cat "$OUT/repeat-v$v-r$r.log"; done | awk -v flags="${FLAGS:-(none)}" '
     BEGIN { n = 0 }
     /^quality / { q[n] = $2; s[n] = $4; p[n] = $7; fresh = 1 }
     /^HGB on holdout/ && fresh { a[n] = $NF; n++; fresh = 0 }

@@ -236,6 +236,10 @@ impl Ledger {
                 "bounds narrowed by a second histogram",
                 list(&pre.narrowed_bounds),
             ),
+            (
+                "measured again over log-scale bins",
+                list(&pre.log_binned),
+            ),
             ("storage types decided under DP", list(&pre.typed_under_dp)),
             (
                 "folded into \"other\"",

@@ -23,10 +23,10 @@ pub struct ContinuousEncoder {
     /// Share of missing values seen (reported by `inspect`).
     pub null_rate: f64,
     /// The only values decoded values may take, sorted; a decoded value becomes the nearest
-    /// one. Set in DP mode for an integer column of a short range (each integer its own
-    /// histogram bin): the integers whose noisy count cleared the noise, so that a 0/1 flag
-    /// modelled as a continuous integer is not sampled as 2 or 3. Empty: any value in
-    /// `[min, max]`.
+    /// one. Set in DP mode for an integer column of a short estimated range (each integer
+    /// its own histogram bin) whose loud integers hold nearly all its rows: the integers whose
+    /// noisy count cleared three noise deviations, so that a 0/1 flag modelled as a
+    /// continuous integer is not sampled as 2 or 3. Empty: any value in `[min, max]`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub support: Vec<f64>,
 }
