@@ -230,9 +230,20 @@ impl GeneratorSampler {
                 _ => None,
             })
             .collect();
+        // A number column written in a text form (`004`, `$5.00`) is keyed by the number:
+        // the value is read in that form, and the known values are shown in it.
+        let form = schema.columns[table_column].form.as_ref();
+        let in_form = form.and_then(|f| f.parse(value)).map(|p| match p {
+            crate::read::number::Parsed::Int(x) => x.to_string(),
+            crate::read::number::Parsed::Float(x) => x.to_string(),
+        });
         let slot_and_key = encoder
             .slot_of(value)
             .map(|s| (s, value.to_string()))
+            .or_else(|| {
+                let key = in_form.as_deref()?;
+                encoder.slot_of(key).map(|s| (s, key.to_string()))
+            })
             .or_else(|| {
                 let trimmed: Vec<&&str> =
                     keys.iter().filter(|k| k.trim() == value.trim()).collect();
@@ -242,7 +253,20 @@ impl GeneratorSampler {
                 }
             });
         let (slot, key) = slot_and_key.ok_or_else(|| {
-            let shown: Vec<String> = keys.iter().take(20).map(|k| format!("{k:?}")).collect();
+            let written = |k: &str| -> String {
+                let number = form.and_then(|f| {
+                    k.parse::<i64>()
+                        .map(|x| f.format_int(x))
+                        .ok()
+                        .or_else(|| k.parse::<f64>().ok().map(|x| f.format_float(x)))
+                });
+                number.unwrap_or_else(|| k.to_string())
+            };
+            let shown: Vec<String> = keys
+                .iter()
+                .take(20)
+                .map(|k| format!("{:?}", written(k)))
+                .collect();
             err(format!(
                 "'{value}' is not a known category of '{name}' (known: {}{})",
                 shown.join(", "),

@@ -467,3 +467,62 @@ fn sampled_values_keep_the_input_text_form() {
     }
     assert_eq!(n, 500);
 }
+
+#[test]
+fn a_condition_is_read_in_the_columns_text_form() {
+    // Zero-padded codes with few distinct values are a discrete integer column written in
+    // its input's form: a condition written that way ("004") names the category 4.
+    let dir = tempdir();
+    let d = dir.path();
+    let table = rows(
+        "code,amount",
+        |i| format!("{:03},{}.5", [4, 71, 9][i % 3], 10 + i % 40),
+        240,
+    );
+    let trained = train_on(d, "t.csv", &table, &["--batch-size", "40"]);
+    assert!(
+        trained.status.success(),
+        "{}",
+        crate::util::stderr(&trained)
+    );
+    let out = dpsynth(
+        d,
+        &[
+            "sample",
+            "m.dpsynth",
+            "-n",
+            "50",
+            "-o",
+            "s.csv",
+            "--condition",
+            "code=004",
+            "--seed",
+            "1",
+            "--quiet",
+        ],
+    );
+    assert!(out.status.success(), "{}", crate::util::stderr(&out));
+    let text = std::fs::read_to_string(d.join("s.csv")).unwrap();
+    let codes: Vec<&str> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
+    assert_eq!(codes.len(), 50);
+    assert!(codes.iter().all(|c| *c == "004"), "{codes:?}");
+    // An unknown value lists the known ones as the file writes them.
+    let out = dpsynth(
+        d,
+        &[
+            "sample",
+            "m.dpsynth",
+            "-n",
+            "5",
+            "-o",
+            "u.csv",
+            "--condition",
+            "code=005",
+        ],
+    );
+    assert_clean_failure(&out, &["code=005", "\"004\"", "\"071\"", "\"009\""]);
+}
