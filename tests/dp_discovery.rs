@@ -475,6 +475,41 @@ fn a_column_too_sparse_for_a_range_is_sampled_as_missing_and_the_ledger_says_so(
     }
 }
 
+/// Trains on `t.csv` in `dir` with `config` (written to `c.toml`), samples `rows` rows with
+/// sampling seed `seed`, and returns the sampled CSV's text.
+fn train_and_sample(dir: &std::path::Path, config: &str, rows: &str, seed: &str) -> String {
+    std::fs::write(dir.join("c.toml"), config).unwrap();
+    let out = dpsynth(
+        dir,
+        &[
+            "train",
+            "t.csv",
+            "--config",
+            "c.toml",
+            "--out",
+            "m.dpsynth",
+            "--quiet",
+        ],
+    );
+    assert!(out.status.success(), "{}", crate::util::stderr(&out));
+    let out = dpsynth(
+        dir,
+        &[
+            "sample",
+            "m.dpsynth",
+            "-n",
+            rows,
+            "-o",
+            "s.csv",
+            "--seed",
+            seed,
+            "--quiet",
+        ],
+    );
+    assert!(out.status.success(), "{}", crate::util::stderr(&out));
+    std::fs::read_to_string(dir.join("s.csv")).unwrap()
+}
+
 /// The cells of one CSV line (fields with a comma are quoted, as polars writes them).
 fn csv_cells(line: &str) -> Vec<String> {
     let mut cells = vec![String::new()];
@@ -544,40 +579,12 @@ fn numbers_written_as_text_are_modelled_as_numbers_and_come_back_in_their_form()
     }
     std::fs::write(dir.path().join("t.csv"), csv).unwrap();
     let run = |config: &str| {
-        std::fs::write(
-            dir.path().join("c.toml"),
-            format!("[model]\nembedding_dim = 16\ngenerator_dims = [32]\ndiscriminator_dims = [32]\n[train]\nepochs = 2\nbatch_size = 100\nseed = 5\n{config}"),
-        )
-        .unwrap();
-        let out = dpsynth(
+        let text = train_and_sample(
             dir.path(),
-            &[
-                "train",
-                "t.csv",
-                "--config",
-                "c.toml",
-                "--out",
-                "m.dpsynth",
-                "--quiet",
-            ],
+            &format!("[model]\nembedding_dim = 16\ngenerator_dims = [32]\ndiscriminator_dims = [32]\n[train]\nepochs = 2\nbatch_size = 100\nseed = 5\n{config}"),
+            "400",
+            "2",
         );
-        assert!(out.status.success(), "{}", crate::util::stderr(&out));
-        let out = dpsynth(
-            dir.path(),
-            &[
-                "sample",
-                "m.dpsynth",
-                "-n",
-                "400",
-                "-o",
-                "s.csv",
-                "--seed",
-                "2",
-                "--quiet",
-            ],
-        );
-        assert!(out.status.success(), "{}", crate::util::stderr(&out));
-        let text = std::fs::read_to_string(dir.path().join("s.csv")).unwrap();
         let mut lines = text.lines();
         assert_eq!(lines.next(), Some("price,pct,zip,score,kind,day,at"));
         lines.map(csv_cells).collect::<Vec<_>>()
@@ -670,40 +677,12 @@ fn short_integer_columns_sample_only_values_their_noisy_counts_support() {
         ));
     }
     std::fs::write(dir.path().join("t.csv"), csv).unwrap();
-    std::fs::write(
-        dir.path().join("c.toml"),
+    let text = train_and_sample(
+        dir.path(),
         "[model]\nembedding_dim = 16\ngenerator_dims = [32]\ndiscriminator_dims = [32]\n[train]\nepochs = 2\nbatch_size = 500\nseed = 5\n[privacy]\nepsilon = 3.0\ndiscover = true\nwarm_start_epochs = 1\n",
-    )
-    .unwrap();
-    let out = dpsynth(
-        dir.path(),
-        &[
-            "train",
-            "t.csv",
-            "--config",
-            "c.toml",
-            "--out",
-            "m.dpsynth",
-            "--quiet",
-        ],
+        "3000",
+        "1",
     );
-    assert!(out.status.success(), "{}", crate::util::stderr(&out));
-    let out = dpsynth(
-        dir.path(),
-        &[
-            "sample",
-            "m.dpsynth",
-            "-n",
-            "3000",
-            "-o",
-            "s.csv",
-            "--seed",
-            "1",
-            "--quiet",
-        ],
-    );
-    assert!(out.status.success(), "{}", crate::util::stderr(&out));
-    let text = std::fs::read_to_string(dir.path().join("s.csv")).unwrap();
     let mut seen = [
         std::collections::BTreeSet::new(),
         Default::default(),

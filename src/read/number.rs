@@ -427,15 +427,12 @@ mod tests {
         let cells = |v: &[Option<&str>]| -> Vec<Option<String>> {
             v.iter().map(|c| c.map(str::to_string)).collect()
         };
+        let detect_in = |cells: &[Option<String>]| {
+            let present: Vec<&str> = cells.iter().flatten().map(String::as_str).collect();
+            detect(&present).unwrap()
+        };
         let ints = cells(&[Some("$1,200"), Some("?"), None, Some("$5")]);
-        let form = detect(
-            &ints
-                .iter()
-                .flatten()
-                .map(String::as_str)
-                .collect::<Vec<_>>(),
-        )
-        .unwrap();
+        let form = detect_in(&ints);
         assert_eq!(
             parse_column(&ints, &form),
             Some(super::super::Values::Int(vec![
@@ -446,14 +443,7 @@ mod tests {
             ]))
         );
         let floats = cells(&[Some("5.10%"), Some("-0.25%")]);
-        let form = detect(
-            &floats
-                .iter()
-                .flatten()
-                .map(String::as_str)
-                .collect::<Vec<_>>(),
-        )
-        .unwrap();
+        let form = detect_in(&floats);
         assert_eq!(
             parse_column(&floats, &form),
             Some(super::super::Values::Float(vec![Some(5.1), Some(-0.25)]))
