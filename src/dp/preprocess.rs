@@ -191,6 +191,35 @@ fn narrowed(
     narrow.then_some((new_lo, new_hi))
 }
 
+/// Most integers a narrowed integer column's range may hold for its bins to be spread over
+/// its integers and its sampled values kept to the supported ones.
+pub const SPREAD_INTEGERS: f64 = 1024.0;
+
+/// Widest stretch (in integers) of loud bins for a narrowed integer column to be spread over
+/// its integers and kept to them: a year column of a few values, not one of sixty.
+pub const SPREAD_SPAN: f64 = 16.0;
+
+/// Each bin's weight (bins `width` wide from `lo`) spread evenly over the integers inside it:
+/// the points and weights a mixture is fitted on. A bin without an integer keeps its middle.
+fn spread_over_integers(lo: f64, width: f64, body: &[f64]) -> (Vec<f64>, Vec<f64>) {
+    let (mut points, mut weights) = (Vec::new(), Vec::new());
+    for (b, &w) in body.iter().enumerate() {
+        let (from, to) = (lo + b as f64 * width, lo + (b + 1) as f64 * width);
+        let mut k = from.ceil();
+        let first = points.len();
+        while k < to || (b + 1 == body.len() && k <= to) {
+            points.push(k);
+            k += 1.0;
+        }
+        if points.len() == first {
+            points.push((from + to) / 2.0);
+        }
+        let share = w / (points.len() - first) as f64;
+        weights.extend(std::iter::repeat_n(share, points.len() - first));
+    }
+    (points, weights)
+}
+
 /// The integers of `[lo, hi]` whose histogram weight survived the denoising: `body` holds the
 /// kept counts of the bins between the bounds and `atoms` those exactly at `lo` and at `hi`
 /// (zero where the noisy count did not clear the threshold).
@@ -1021,6 +1050,26 @@ pub fn fit_private_transformer(
                 } else {
                     0.0
                 };
+                // A narrowed integer column whose bins are wider than one integer (a year of
+                // eight values narrowed to [1907, 2066]: 2.5 years a bin): the mixture sees
+                // each bin's count spread over the integers in it, not one point at the bin's
+                // middle, which sampled four or five of the eight years.
+                // Only for a few values (the loud bins span at most SPREAD_SPAN integers): on
+                // Ames, spreading a year of 60 values (remodelled 1950-2010) over its bins'
+                // integers took its KS distance from 0.18 to 0.39 in one run.
+                let loud: Vec<usize> = (0..bins).filter(|&b| counts[b] > 1.5 * floor).collect();
+                let loud_span = match (loud.first(), loud.last()) {
+                    (Some(&a), Some(&b)) => (b + 1 - a) as f64 * width,
+                    _ => f64::INFINITY,
+                };
+                let narrowed_here = ledger.narrowed_bounds.last() == Some(&column.name)
+                    && hi - lo <= SPREAD_INTEGERS
+                    && loud_span <= SPREAD_SPAN;
+                let (centres, body) = if integer && narrowed_here && width > 1.0 {
+                    spread_over_integers(lo, width, &body)
+                } else {
+                    (centres, body)
+                };
                 let mut encoder = ContinuousEncoder::from_weighted_points(
                     &centres,
                     &body,
@@ -1032,7 +1081,8 @@ pub fn fit_private_transformer(
                 );
                 // Only where the range was estimated (padded beyond the data): a public range
                 // says which integers a column may hold.
-                if integer && hi - lo < bins as f64 && edges.is_none() && bounds.is_none() {
+                let short = hi - lo < bins as f64 || narrowed_here;
+                if integer && short && edges.is_none() && bounds.is_none() {
                     // Three deviations (the floor is two): a bin of pure noise clears two
                     // about one time in 44, and each such integer would be sampled.
                     let strict = |c: f64| if c > 1.5 * floor { c } else { 0.0 };
