@@ -233,10 +233,7 @@ impl GeneratorSampler {
         // A number column written in a text form (`004`, `$5.00`) is keyed by the number:
         // the value is read in that form, and the known values are shown in it.
         let form = schema.columns[table_column].form.as_ref();
-        let in_form = form.and_then(|f| f.parse(value)).map(|p| match p {
-            crate::read::number::Parsed::Int(x) => x.to_string(),
-            crate::read::number::Parsed::Float(x) => x.to_string(),
-        });
+        let in_form = form.and_then(|f| f.key(value));
         let slot_and_key = encoder
             .slot_of(value)
             .map(|s| (s, value.to_string()))
@@ -253,15 +250,8 @@ impl GeneratorSampler {
                 }
             });
         let (slot, key) = slot_and_key.ok_or_else(|| {
-            let written = |k: &str| -> String {
-                let number = form.and_then(|f| {
-                    k.parse::<i64>()
-                        .map(|x| f.format_int(x))
-                        .ok()
-                        .or_else(|| k.parse::<f64>().ok().map(|x| f.format_float(x)))
-                });
-                number.unwrap_or_else(|| k.to_string())
-            };
+            let written =
+                |k: &str| -> String { form.and_then(|f| f.write_key(k)).unwrap_or(k.to_string()) };
             let shown: Vec<String> = keys
                 .iter()
                 .take(20)

@@ -989,6 +989,7 @@ pub fn fit_private_transformer(
                 let mut floor = 2.0 * count_noise_std;
                 let (mut lo, mut hi, mut width) = (lo, hi, width);
                 let mut edges: Option<Vec<f64>> = None;
+                let mut was_narrowed = false;
                 if let (None, Some((new_lo, new_hi))) = (
                     bounds,
                     narrowed(&counts, count_noise_std, n_rows, (lo, hi), integer)
@@ -1004,6 +1005,7 @@ pub fn fit_private_transformer(
                     counts = histogram(values, lo, hi);
                     noisy(&mut counts, bounds_std, rng);
                     floor = 2.0 * bounds_std;
+                    was_narrowed = true;
                     ledger.narrowed_bounds.push(column.name.clone());
                 } else if let Some(e) = log_scale_edges(&counts, count_noise_std, (lo, hi))
                     .filter(|_| bounds.is_none() && measured)
@@ -1057,14 +1059,16 @@ pub fn fit_private_transformer(
                 // Only for a few values (the loud bins span at most SPREAD_SPAN integers): on
                 // Ames, spreading a year of 60 values (remodelled 1950-2010) over its bins'
                 // integers took its KS distance from 0.18 to 0.39 in one run.
-                let loud: Vec<usize> = (0..bins).filter(|&b| counts[b] > 1.5 * floor).collect();
-                let loud_span = match (loud.first(), loud.last()) {
-                    (Some(&a), Some(&b)) => (b + 1 - a) as f64 * width,
+                // Three deviations (the floor is two) make a bin loud: a bin of pure noise
+                // clears two about one time in 44, and each such integer would be sampled.
+                let strict = |c: f64| if c > 1.5 * floor { c } else { 0.0 };
+                let loud = |b: &usize| strict(counts[*b]) > 0.0;
+                let loud_span = match ((0..bins).find(loud), (0..bins).rev().find(loud)) {
+                    (Some(a), Some(b)) => (b + 1 - a) as f64 * width,
                     _ => f64::INFINITY,
                 };
-                let narrowed_here = ledger.narrowed_bounds.last() == Some(&column.name)
-                    && hi - lo <= SPREAD_INTEGERS
-                    && loud_span <= SPREAD_SPAN;
+                let narrowed_here =
+                    was_narrowed && hi - lo <= SPREAD_INTEGERS && loud_span <= SPREAD_SPAN;
                 let (centres, body) = if integer && narrowed_here && width > 1.0 {
                     spread_over_integers(lo, width, &body)
                 } else {
@@ -1083,9 +1087,6 @@ pub fn fit_private_transformer(
                 // says which integers a column may hold.
                 let short = hi - lo < bins as f64 || narrowed_here;
                 if integer && short && edges.is_none() && bounds.is_none() {
-                    // Three deviations (the floor is two): a bin of pure noise clears two
-                    // about one time in 44, and each such integer would be sampled.
-                    let strict = |c: f64| if c > 1.5 * floor { c } else { 0.0 };
                     let kept: Vec<f64> = counts[..bins].iter().map(|&c| strict(c)).collect();
                     let ends = [(lo, strict(counts[at_lo])), (hi, strict(counts[at_hi]))];
                     // Only where those integers hold nearly all the rows (a flag, a rating, a

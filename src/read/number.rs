@@ -137,6 +137,22 @@ impl NumberForm {
         }
     }
 
+    /// The category key ([`super::Values::key`]) of the number `cell` writes in this form.
+    pub fn key(&self, cell: &str) -> Option<String> {
+        self.parse(cell).map(|p| match p {
+            Parsed::Int(x) => x.to_string(),
+            Parsed::Float(x) => x.to_string(),
+        })
+    }
+
+    /// A number's category key written in this form; `None` when the key is no number.
+    pub fn write_key(&self, key: &str) -> Option<String> {
+        match key.parse::<i64>() {
+            Ok(x) => Some(self.format_int(x)),
+            Err(_) => key.parse::<f64>().ok().map(|x| self.format_float(x)),
+        }
+    }
+
     /// `x` written in this form.
     pub fn format_float(&self, x: f64) -> String {
         let body = match self.places {
