@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::{ColumnKindSetting, RunConfig, MAX_DECIMALS};
 use crate::error::{Error, Result};
+use crate::read::datetime::Calendar;
 pub use crate::read::ValueType;
 use crate::read::{Column, NumberForm, Table, Values};
 
@@ -39,6 +40,13 @@ pub struct ColumnSchema {
     /// are finer than a microsecond.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resolution: Option<i64>,
+    /// The calendar step sampled values of a date or datetime column are moved to: a monthly
+    /// column (every value the first of a month) comes back on the first of a month. Learned
+    /// from the rows without DP ([`crate::read::datetime::learn_step`]); in DP mode
+    /// measured from a noisy histogram of the values' steps when the column has no public
+    /// bounds, else `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calendar: Option<Calendar>,
     /// The text form the input wrote the column's numbers in (`$1,234.50`, `00501`), used
     /// again when writing CSV ([`crate::read::number`]). Read from the rows; in DP mode kept
     /// only where the column's type came from the rows under `privacy.discover` (the ledger
@@ -230,12 +238,24 @@ fn infer_column(
         }
         _ => None,
     };
+    let calendar = match &column.values {
+        Values::Date(values) if kind == ColumnKind::Continuous => {
+            crate::read::datetime::learn_step(values.iter().flatten().map(|&d| d as i64), None)
+                .and_then(|s| s.calendar)
+        }
+        Values::Datetime { values, unit, .. } if kind == ColumnKind::Continuous => {
+            crate::read::datetime::learn_step(values.iter().flatten().copied(), Some(unit))
+                .and_then(|s| s.calendar)
+        }
+        _ => None,
+    };
     Ok(ColumnSchema {
         name: column.name.clone(),
         value_type,
         kind,
         decimals,
         resolution,
+        calendar,
         form: column.form.clone(),
     })
 }

@@ -720,3 +720,58 @@ fn short_integer_columns_sample_only_values_their_noisy_counts_support() {
         }
     }
 }
+
+#[test]
+fn monthly_dates_and_hourly_timestamps_come_back_on_their_step() {
+    // A column of months (every value the first of a month) was sampled on any day, and an
+    // hourly timestamp at any minute in DP mode (its step was learned only without DP). The
+    // step is now measured under DP (a noisy histogram of each value's step) and learned from
+    // the rows without DP.
+    let dir = tempdir();
+    let mut csv = String::from("month,seen,amount\n");
+    for i in 0..3000usize {
+        csv.push_str(&format!(
+            "{}-{:02}-01,2021-03-{:02} {:02}:00:00,{}.25\n",
+            2015 + i % 6,
+            1 + (i * 7) % 12,
+            1 + (i * 11) % 28,
+            (i * 5) % 24,
+            100 + (i * 37) % 900
+        ));
+    }
+    std::fs::write(dir.path().join("t.csv"), csv).unwrap();
+    let model = "[model]\nembedding_dim = 16\ngenerator_dims = [32]\ndiscriminator_dims = [32]\n[train]\nepochs = 2\nbatch_size = 500\nseed = 5\n";
+    for dp in [true, false] {
+        let config = if dp {
+            format!("{model}[privacy]\nepsilon = 3.0\ndiscover = true\nwarm_start_epochs = 1\n")
+        } else {
+            model.to_string()
+        };
+        let text = train_and_sample(dir.path(), &config, "2000", "1");
+        let mut months = std::collections::BTreeSet::new();
+        for line in text.lines().skip(1) {
+            let cells: Vec<&str> = line.split(',').collect();
+            assert!(
+                cells[0].len() == 10 && cells[0].ends_with("-01"),
+                "dp {dp}: month sampled as {:?}, not the first of a month",
+                cells[0]
+            );
+            months.insert(&cells[0][5..7]);
+            let time = cells[1].split(' ').nth(1).unwrap_or("");
+            assert!(
+                time.ends_with(":00:00"),
+                "dp {dp}: hourly timestamp sampled as {:?}",
+                cells[1]
+            );
+        }
+        assert!(months.len() >= 6, "dp {dp}: months sampled {months:?}");
+        if dp {
+            let out = dpsynth(dir.path(), &["inspect", "m.dpsynth"]);
+            let shown = String::from_utf8_lossy(&out.stdout);
+            assert!(
+                shown.contains("month: monthly") && shown.contains("seen: hourly"),
+                "{shown}"
+            );
+        }
+    }
+}

@@ -71,13 +71,17 @@ impl Ledger {
                     "the schema: column names, and each column's kind and storage type from its [privacy.columns] metadata".into(),
                     "the config, including [privacy.columns] metadata".into(),
                 ];
-                let guessed: Vec<&str> = preprocessing
+                let mut guessed: Vec<&str> = Vec::new();
+                for name in preprocessing
                     .discovered_categories
                     .iter()
                     .chain(&preprocessing.estimated_bounds)
                     .chain(&preprocessing.types_from_rows)
-                    .map(String::as_str)
-                    .collect();
+                {
+                    if !guessed.contains(&name.as_str()) {
+                        guessed.push(name);
+                    }
+                }
                 if !guessed.is_empty() {
                     public.push(format!(
                         "NOT COVERED: the kind and storage type (and the text form of timestamps and of numbers such as `$1,234.50` or `00501`) of {} (no metadata; inferred from the rows as read, privacy.discover = true)",

@@ -340,6 +340,68 @@ pub fn force_public_kinds(config: &mut crate::config::RunConfig) -> Result<()> {
     Ok(())
 }
 
+/// A date or timestamp column's histogram of steps, each value counted in its
+/// [`crate::read::datetime::step_class`] (first or last of a year or a month, midnight,
+/// hour, minute, second, finer), and the column's time unit (`None` for dates). To be noised as one slot
+/// of the bounds group, then read by [`set_step`].
+fn step_histogram(values: &Values) -> (Vec<f64>, Option<String>) {
+    use crate::read::datetime::{step_class, STEP_CLASSES};
+    let mut classes = vec![0.0; STEP_CLASSES];
+    let unit = match values {
+        Values::Date(v) => {
+            for &d in v.iter().flatten() {
+                classes[step_class(d as i64, None)] += 1.0;
+            }
+            None
+        }
+        Values::Datetime {
+            values: v, unit, ..
+        } => {
+            for &x in v.iter().flatten() {
+                classes[step_class(x, Some(unit))] += 1.0;
+            }
+            Some(unit.clone())
+        }
+        _ => None,
+    };
+    (classes, unit)
+}
+
+/// From a noisy step histogram ([`step_histogram`], noise std `std`) and the public row count
+/// `rows`: the coarsest step of [`crate::read::datetime::STEPS`] outside which the counts are
+/// few ([`bounds::few_outside`]: 1% of the rows plus three deviations), and inside which they
+/// clear three deviations, sets the column's
+/// calendar step and the fixed step sampled values are rounded to (post-processing). The
+/// ledger lists it among the storage types decided under DP.
+fn set_step(
+    noisy: &[f64],
+    unit: Option<&str>,
+    cs: &mut crate::schema::ColumnSchema,
+    ledger: &mut PreprocessLedger,
+    std: f64,
+    rows: f64,
+) {
+    use crate::read::datetime::STEPS;
+    let step = STEPS
+        .iter()
+        .find(|step| {
+            let (inside, outside): (Vec<usize>, Vec<usize>) =
+                (0..noisy.len()).partition(|c| step.covers.contains(c));
+            let held: f64 = inside.iter().map(|&c| noisy[c]).sum();
+            let outside: Vec<f64> = outside.iter().map(|&c| noisy[c]).collect();
+            // A step is taken only where its own values clear the noise, so that on a table
+            // too small for the noise no step is taken rather than the coarsest one.
+            held > 3.0 * std * (inside.len() as f64).sqrt()
+                && bounds::few_outside(&outside, std, rows)
+        })
+        .unwrap_or(&STEPS[STEPS.len() - 1]);
+    cs.calendar = step.calendar;
+    cs.resolution = step.in_unit(unit);
+    ledger
+        .typed_under_dp
+        .push(format!("{}: {}", cs.name, step.name));
+}
+
 /// The schema with every storage type fixed by public facts instead of the rows (one row
 /// holding "3.5" or a word would otherwise change a column's type, and so the released file):
 /// a continuous column is `Int` when its metadata says `integer = true`, else `Float` (dates
@@ -364,13 +426,15 @@ pub fn public_schema(mut schema: Schema, privacy: &PrivacyConfig) -> Schema {
                 None => other.clone(),
             },
         };
-        // Decimal places, a datetime's text form and its resolution, learned from the rows,
-        // are private; only the metadata may set the first two.
+        // Decimal places, a datetime's text form, its resolution and its calendar step,
+        // learned from the rows, are private; only the metadata may set the first two (the
+        // estimates under DP set the decimals and steps of columns without public bounds).
         column.decimals = match column.value_type {
             ValueType::Float => public.and_then(|p| p.decimals),
             _ => None,
         };
         column.resolution = None;
+        column.calendar = None;
         // A number's text form (`$1,234.50`, `00501`) is read from the rows: it stays only on
         // a column whose whole type came from the rows under discovery (listed in the ledger
         // as not covered); a column with public bounds is written as plain numbers.
@@ -704,13 +768,17 @@ pub fn fit_private_transformer(
                 super::copula::reserved_shift_slots(plans.len() - continuous, continuous);
         }
     }
-    // Which continuous columns without bounds also get their decimal places measured.
+    // Which continuous columns without bounds also get their decimal places (numbers) or their
+    // step (dates and timestamps: monthly, daily, hourly, ...) measured.
     let numeric_unbounded: Vec<bool> = plans
         .iter()
         .zip(&table.columns)
         .map(|(plan, col)| {
             matches!(plan, Plan::Continuous { bounds: None })
-                && matches!(col.values, Values::Float(_) | Values::Int(_))
+                && matches!(
+                    col.values,
+                    Values::Float(_) | Values::Int(_) | Values::Date(_) | Values::Datetime { .. }
+                )
         })
         .collect();
     let discovering = ledger.discovered_categories.len();
@@ -900,7 +968,19 @@ pub fn fit_private_transformer(
                             ledger.no_range.push(column.name.clone());
                         }
                         let found = found.unwrap_or((0.0, 1.0));
-                        if *numeric && !no_range {
+                        let dated = matches!(values, Values::Date(_) | Values::Datetime { .. });
+                        if *numeric && !no_range && dated {
+                            let (mut classes, unit) = step_histogram(values);
+                            noisy(&mut classes, bounds_std, rng);
+                            set_step(
+                                &classes,
+                                unit.as_deref(),
+                                cs,
+                                &mut ledger,
+                                bounds_std,
+                                n_rows,
+                            );
+                        } else if *numeric && !no_range {
                             let mut places = vec![0.0; bounds::PLACES];
                             for i in 0..n {
                                 if let Some(x) = values.number(i) {

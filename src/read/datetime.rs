@@ -2,7 +2,8 @@
 //! (`2013-01-01T10:00:00Z`) and the coarsest step its values fall on (hourly), so that sampled
 //! values come back in the same form rather than as `2013-04-26T20:53:31.698210`.
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Datelike, NaiveDateTime, Utc};
+use serde::{Deserialize, Serialize};
 
 /// Text forms tried, most specific first (a form is kept only if every sampled cell is
 /// written back byte for byte in it). Offsets other than `Z` are not kept: polars turns them
@@ -97,6 +98,210 @@ pub fn learn_resolution(values: &[Option<i64>], unit: &str) -> Option<i64> {
         }
     }
     candidates.first().copied()
+}
+
+/// A step coarser than a day, which no fixed count of time units makes: a monthly column
+/// (every value the first of a month at midnight) comes back on the first of a month, a
+/// column of month ends (`1967-06-30`, `1967-07-31`) on the last day of a month.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Calendar {
+    /// The first of a month.
+    Month,
+    /// The first of January.
+    Year,
+    /// The last day of a month.
+    MonthEnd,
+    /// The 31st of December.
+    YearEnd,
+}
+
+/// Classes of a date or timestamp's step ([`step_class`]): 0 the first of January, 1 the
+/// first of another month, 2 the 31st of December, 3 the last day of another month, 4 another
+/// midnight, 5 a whole hour, 6 minute, 7 second, 8 finer.
+pub const STEP_CLASSES: usize = 9;
+
+/// One step sampled values can be rounded to: the step classes whose values fall on it, its
+/// calendar step and its fixed length in seconds (`None`: finer than a second).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Step {
+    /// How the ledger names it.
+    pub name: &'static str,
+    /// The classes of [`step_class`] this step holds.
+    pub covers: &'static [usize],
+    /// The calendar step, for steps coarser than a day.
+    pub calendar: Option<Calendar>,
+    /// The fixed step in seconds (a day for the calendar steps).
+    pub seconds: Option<i64>,
+}
+
+/// The steps, coarsest first; the last holds every value.
+pub const STEPS: [Step; 9] = [
+    Step {
+        name: "yearly (the first of January)",
+        covers: &[0],
+        calendar: Some(Calendar::Year),
+        seconds: Some(86_400),
+    },
+    Step {
+        name: "yearly (the 31st of December)",
+        covers: &[2],
+        calendar: Some(Calendar::YearEnd),
+        seconds: Some(86_400),
+    },
+    Step {
+        name: "monthly (the first of a month)",
+        covers: &[0, 1],
+        calendar: Some(Calendar::Month),
+        seconds: Some(86_400),
+    },
+    Step {
+        name: "monthly (the last day of a month)",
+        covers: &[2, 3],
+        calendar: Some(Calendar::MonthEnd),
+        seconds: Some(86_400),
+    },
+    Step {
+        name: "daily",
+        covers: &[0, 1, 2, 3, 4],
+        calendar: None,
+        seconds: Some(86_400),
+    },
+    Step {
+        name: "hourly",
+        covers: &[0, 1, 2, 3, 4, 5],
+        calendar: None,
+        seconds: Some(3_600),
+    },
+    Step {
+        name: "by the minute",
+        covers: &[0, 1, 2, 3, 4, 5, 6],
+        calendar: None,
+        seconds: Some(60),
+    },
+    Step {
+        name: "by the second",
+        covers: &[0, 1, 2, 3, 4, 5, 6, 7],
+        calendar: None,
+        seconds: Some(1),
+    },
+    Step {
+        name: "finer than a second",
+        covers: &[0, 1, 2, 3, 4, 5, 6, 7, 8],
+        calendar: None,
+        seconds: None,
+    },
+];
+
+impl Step {
+    /// The fixed step in `unit` (`None` for a date column, whose values are whole days, and
+    /// for a step finer than a second).
+    pub fn in_unit(&self, unit: Option<&str>) -> Option<i64> {
+        Some(self.seconds? * per_second(unit?))
+    }
+}
+
+/// Units per second of `unit` ("ns", "ms", else microseconds).
+fn per_second(unit: &str) -> i64 {
+    match unit {
+        "ns" => 1_000_000_000,
+        "ms" => 1_000,
+        _ => 1_000_000,
+    }
+}
+
+/// The step class of `value` (see [`STEP_CLASSES`]). `unit` is the timestamp's time unit, or
+/// `None` for a date column (`value` in days).
+pub fn step_class(value: i64, unit: Option<&str>) -> usize {
+    let days = match unit {
+        None => value,
+        Some(unit) => {
+            let second = per_second(unit);
+            let day = 86_400 * second;
+            let within = value.rem_euclid(day);
+            if within != 0 {
+                return [3_600 * second, 60 * second, second]
+                    .iter()
+                    .position(|&s| within % s == 0)
+                    .map_or(8, |i| 5 + i);
+            }
+            value.div_euclid(day)
+        }
+    };
+    let (Some(date), Some(next)) = (day_to_date(days), day_to_date(days + 1)) else {
+        return 4;
+    };
+    match (date.day(), date.month(), next.day()) {
+        (1, 1, _) => 0,
+        (1, _, _) => 1,
+        (_, 12, 1) => 2,
+        (_, _, 1) => 3,
+        _ => 4,
+    }
+}
+
+/// The coarsest step of [`STEPS`] that every present value falls on (`None` when there is
+/// none). Without DP, sampled values are rounded to it.
+pub fn learn_step(values: impl Iterator<Item = i64>, unit: Option<&str>) -> Option<Step> {
+    let mut seen = [false; STEP_CLASSES];
+    let mut any = false;
+    for x in values {
+        seen[step_class(x, unit)] = true;
+        any = true;
+    }
+    any.then(|| {
+        *STEPS
+            .iter()
+            .find(|s| (0..STEP_CLASSES).all(|c| !seen[c] || s.covers.contains(&c)))
+            .expect("the last step covers every class")
+    })
+}
+
+/// `value` moved to the nearest day of `calendar` (the first or last of a month or year) at
+/// midnight; `unit` as in [`step_class`]. Values outside chrono's range are returned
+/// unchanged.
+pub fn snap_calendar(value: i64, unit: Option<&str>, calendar: Calendar) -> i64 {
+    use chrono::NaiveDate;
+    let day_units = unit.map_or(1, |u| 86_400 * per_second(u));
+    let Some(date) = day_to_date(value.div_euclid(day_units)) else {
+        return value;
+    };
+    let first_of = |year: i32, month: u32| {
+        if month > 12 {
+            NaiveDate::from_ymd_opt(year + 1, month - 12, 1)
+        } else {
+            NaiveDate::from_ymd_opt(year, month, 1)
+        }
+    };
+    let last_of = |year: i32, month: u32| first_of(year, month + 1)?.pred_opt();
+    let (year, month) = (date.year(), date.month());
+    let (before, after) = match calendar {
+        Calendar::Month => (first_of(year, month), first_of(year, month + 1)),
+        Calendar::Year => (first_of(year, 1), first_of(year + 1, 1)),
+        Calendar::MonthEnd => (
+            if month == 1 {
+                last_of(year - 1, 12)
+            } else {
+                last_of(year, month - 1)
+            },
+            last_of(year, month),
+        ),
+        Calendar::YearEnd => (last_of(year - 1, 12), last_of(year, 12)),
+    };
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("the epoch is a date");
+    let to_units = |d: NaiveDate| (d - epoch).num_days() * day_units;
+    match (before.map(to_units), after.map(to_units)) {
+        (Some(a), Some(b)) if value - a <= b - value => a,
+        (_, Some(b)) => b,
+        (Some(a), None) => a,
+        (None, None) => value,
+    }
+}
+
+/// The date `days` after 1970-01-01, inside chrono's range.
+fn day_to_date(days: i64) -> Option<chrono::NaiveDate> {
+    chrono::NaiveDate::from_ymd_opt(1970, 1, 1)?
+        .checked_add_signed(chrono::TimeDelta::try_days(days)?)
 }
 
 /// Text forms of dates, times and timestamps that polars does not parse (it reads a column as
@@ -281,5 +486,50 @@ mod tests {
         assert_eq!(learn_resolution(&seconds, "us"), Some(1_000_000));
         assert_eq!(learn_resolution(&[Some(hour + 3)], "us"), None);
         assert_eq!(learn_resolution(&[None], "us"), None);
+    }
+
+    #[test]
+    fn step_classes_and_the_calendar_snap() {
+        // Days since 1970-01-01: 2020-01-01 18,262; 2020-03-01 18,322; 2020-03-17 18,338;
+        // 2020-03-31 18,352; 2020-04-01 18,353; 2020-12-31 18,627; 2021-01-01 18,628.
+        assert_eq!(step_class(18_262, None), 0);
+        assert_eq!(step_class(18_322, None), 1);
+        assert_eq!(step_class(18_627, None), 2);
+        assert_eq!(step_class(18_352, None), 3);
+        assert_eq!(step_class(18_338, None), 4);
+        assert_eq!(step_class(-1, None), 2); // 1969-12-31
+        let day_us = 86_400_000_000i64;
+        assert_eq!(step_class(18_322 * day_us, Some("us")), 1);
+        assert_eq!(step_class(18_322 * day_us + 3_600_000_000, Some("us")), 5);
+        assert_eq!(step_class(18_322 * day_us + 61_000_000, Some("us")), 7);
+        assert_eq!(step_class(18_322 * day_us + 1, Some("us")), 8);
+        let name = |v: &[i64]| learn_step(v.iter().copied(), None).map(|s| s.name);
+        assert_eq!(
+            name(&[18_262, 18_322]),
+            Some("monthly (the first of a month)")
+        );
+        assert_eq!(name(&[18_262]), Some("yearly (the first of January)"));
+        assert_eq!(
+            name(&[18_352, 18_627]),
+            Some("monthly (the last day of a month)")
+        );
+        assert_eq!(name(&[18_322, 18_338]), Some("daily"));
+        assert_eq!(name(&[]), None);
+        let hourly = learn_step(
+            [18_322 * day_us, 18_322 * day_us + 7_200_000_000].into_iter(),
+            Some("us"),
+        );
+        assert_eq!(hourly.and_then(|s| s.in_unit(Some("ms"))), Some(3_600_000));
+        // 2020-03-17 is nearer 2020-04-01 than 2020-03-01; 2020-03-10 (18,331) is not.
+        assert_eq!(snap_calendar(18_338, None, Calendar::Month), 18_353);
+        assert_eq!(snap_calendar(18_331, None, Calendar::Month), 18_322);
+        assert_eq!(snap_calendar(18_338, None, Calendar::Year), 18_262);
+        assert_eq!(snap_calendar(18_616, None, Calendar::Month), 18_628); // 2020-12-20
+                                                                          // Month ends: 2020-03-17 -> 2020-03-31; 2020-03-05 -> 2020-02-29 (leap year, 18,321).
+        assert_eq!(snap_calendar(18_338, None, Calendar::MonthEnd), 18_352);
+        assert_eq!(snap_calendar(18_326, None, Calendar::MonthEnd), 18_321);
+        assert_eq!(snap_calendar(18_266, None, Calendar::YearEnd), 18_261); // 2020-01-05
+        let snapped = snap_calendar(18_338 * day_us + 5, Some("us"), Calendar::Month);
+        assert_eq!(snapped, 18_353 * day_us);
     }
 }

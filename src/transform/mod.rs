@@ -586,6 +586,24 @@ impl DataTransformer {
                             *x = (*x as f64 / step as f64).round() as i64 * step;
                         }
                     }
+                    if let Some(calendar) = cs.calendar {
+                        use crate::read::datetime::snap_calendar;
+                        match &mut values {
+                            Values::Date(v) => {
+                                for x in v.iter_mut().flatten() {
+                                    *x = snap_calendar(*x as i64, None, calendar) as i32;
+                                }
+                            }
+                            Values::Datetime {
+                                values: v, unit, ..
+                            } => {
+                                for x in v.iter_mut().flatten() {
+                                    *x = snap_calendar(*x, Some(unit), calendar);
+                                }
+                            }
+                            _ => {}
+                        }
+                    }
                     values
                 }
             };
