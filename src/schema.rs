@@ -7,7 +7,7 @@ use crate::config::{ColumnKindSetting, RunConfig, MAX_DECIMALS};
 use crate::error::{Error, Result};
 use crate::read::datetime::Calendar;
 pub use crate::read::ValueType;
-use crate::read::{Column, NumberForm, Table, Values};
+use crate::read::{CellForm, Column, Table, Values};
 
 /// How a column is modelled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -52,7 +52,7 @@ pub struct ColumnSchema {
     /// only where the column's type came from the rows under `privacy.discover` (the ledger
     /// lists it as not covered).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub form: Option<NumberForm>,
+    pub form: Option<CellForm>,
 }
 
 /// The fewest decimal places (up to [`MAX_DECIMALS`]) that write every present value of a
@@ -172,8 +172,10 @@ fn infer_column(
     if forced == Some(ColumnKindSetting::Discrete) {
         // Categories are the cells as written (`00501`, `$5.10`), not the numbers read
         // from them: a public list of categories names them that way.
-        if let Some(form) = column.form.take() {
-            column.values = Values::Text(crate::read::number::write_column(&column.values, &form));
+        let number_form = column.form.as_ref().filter(|f| f.number().is_some());
+        if let Some(text) = number_form.and_then(|f| f.write(&column.values)) {
+            column.values = Values::Text(text);
+            column.form = None;
         }
     }
     if forced == Some(ColumnKindSetting::Continuous) {

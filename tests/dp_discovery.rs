@@ -775,3 +775,65 @@ fn monthly_dates_and_hourly_timestamps_come_back_on_their_step() {
         }
     }
 }
+
+#[test]
+fn booleans_come_back_in_the_words_the_file_wrote() {
+    // R writes TRUE/FALSE and pandas True/False; polars reads both as booleans and wrote
+    // them back as true/false.
+    let dir = tempdir();
+    let mut csv = String::from("r_flag,py_flag,plain,amount\n");
+    for i in 0..3000usize {
+        csv.push_str(&format!(
+            "{},{},{},{}.5\n",
+            if i % 3 == 0 { "TRUE" } else { "FALSE" },
+            if i % 5 < 2 { "True" } else { "False" },
+            i % 2 == 0,
+            100 + (i * 37) % 900
+        ));
+    }
+    std::fs::write(dir.path().join("t.csv"), csv).unwrap();
+    let model = "[model]\nembedding_dim = 16\ngenerator_dims = [32]\ndiscriminator_dims = [32]\n[train]\nepochs = 2\nbatch_size = 500\nseed = 5\n";
+    for dp in [true, false] {
+        let config = if dp {
+            format!("{model}[privacy]\nepsilon = 3.0\ndiscover = true\nwarm_start_epochs = 1\n")
+        } else {
+            model.to_string()
+        };
+        let text = train_and_sample(dir.path(), &config, "1000", "1");
+        let mut seen = [
+            std::collections::BTreeSet::new(),
+            Default::default(),
+            Default::default(),
+        ];
+        for line in text.lines().skip(1) {
+            for (c, cell) in line.split(',').take(3).enumerate() {
+                seen[c].insert(cell.to_string());
+            }
+        }
+        let expect = |words: [&str; 2]| words.iter().map(|w| w.to_string()).collect();
+        assert_eq!(seen[0], expect(["FALSE", "TRUE"]), "dp {dp}");
+        assert_eq!(seen[1], expect(["False", "True"]), "dp {dp}");
+        assert_eq!(seen[2], expect(["false", "true"]), "dp {dp}");
+    }
+    // A condition is read in the column's words.
+    let out = dpsynth(
+        dir.path(),
+        &[
+            "sample",
+            "m.dpsynth",
+            "-n",
+            "20",
+            "-o",
+            "c.csv",
+            "--condition",
+            "r_flag=TRUE",
+            "--quiet",
+        ],
+    );
+    assert!(out.status.success(), "{}", crate::util::stderr(&out));
+    let text = std::fs::read_to_string(dir.path().join("c.csv")).unwrap();
+    assert!(
+        text.lines().skip(1).all(|l| l.starts_with("TRUE,")),
+        "{text}"
+    );
+}

@@ -435,10 +435,12 @@ pub fn public_schema(mut schema: Schema, privacy: &PrivacyConfig) -> Schema {
         };
         column.resolution = None;
         column.calendar = None;
-        // A number's text form (`$1,234.50`, `00501`) is read from the rows: it stays only on
-        // a column whose whole type came from the rows under discovery (listed in the ledger
-        // as not covered); a column with public bounds is written as plain numbers.
+        // A number's text form (`$1,234.50`, `00501`) and a boolean's words (`TRUE`) are read
+        // from the rows: they stay only on a column whose whole type came from the rows under
+        // discovery (listed in the ledger as not covered); a column with public bounds is
+        // written as plain numbers, one declared `type = "bool"` as `true`/`false`.
         let guessed = match column.kind {
+            _ if column.value_type == ValueType::Bool => public.and_then(|p| p.storage).is_none(),
             ColumnKind::Continuous => public.and_then(|p| p.min.zip(p.max)).is_none(),
             ColumnKind::Discrete => public.and_then(|p| p.categories.as_ref()).is_none(),
         };

@@ -2,6 +2,7 @@
 //! sampled tables back in the input's column order and types.
 
 pub mod datetime;
+pub mod form;
 pub mod number;
 mod table;
 mod write;
@@ -15,6 +16,7 @@ use polars::prelude::{
 
 use crate::config::DataConfig;
 use crate::error::{Error, Result};
+pub use form::CellForm;
 pub use number::NumberForm;
 pub use table::{Column, Table, ValueType, Values};
 pub use write::{table_to_frame, TableWriter};
@@ -109,7 +111,7 @@ fn read_text_forms(table: &mut Table) {
         if let Some(form) = number::detect(&present) {
             if let Some(values) = number::parse_column(cells, &form) {
                 column.values = values;
-                column.form = Some(form);
+                column.form = Some(CellForm::Number(form));
                 continue;
             }
         }
@@ -204,7 +206,7 @@ fn csv_parse_options(options: &DataConfig) -> CsvParseOptions {
 /// integer column written with leading zeros (zip codes `00501`), its zero-padded form.
 fn read_csv(path: &Path, options: &DataConfig) -> Result<(DataFrame, TextForms, NumberForms)> {
     let mut frame = read_csv_with(path, options, None, false)?;
-    let padded = zero_padded(path, options, &frame)?;
+    let padded = typed_column_forms(path, options, &frame)?;
     let dated: Vec<String> = frame
         .columns()
         .iter()
@@ -246,16 +248,18 @@ fn read_csv(path: &Path, options: &DataConfig) -> Result<(DataFrame, TextForms, 
 
 /// Datetime columns' text forms, by column name.
 type TextForms = Vec<(String, String)>;
-/// Number columns' text forms, by column name.
-type NumberForms = Vec<(String, number::NumberForm)>;
+/// Integer and boolean columns' text forms, by column name.
+type NumberForms = Vec<(String, CellForm)>;
 
-/// The zero-padded form of each integer column of `frame` whose cells, read again as text,
-/// have leading zeros (`00501`); polars read them as numbers without.
-fn zero_padded(path: &Path, options: &DataConfig, frame: &DataFrame) -> Result<NumberForms> {
+/// The text form of each integer or boolean column of `frame` whose cells, read again as
+/// text, polars would not write back as they were: integers with leading zeros (`00501`;
+/// polars read them as numbers without) and booleans written `TRUE`/`FALSE` or
+/// `True`/`False` (polars writes `true`/`false`).
+fn typed_column_forms(path: &Path, options: &DataConfig, frame: &DataFrame) -> Result<NumberForms> {
     let ints: Vec<String> = frame
         .columns()
         .iter()
-        .filter(|c| c.dtype().is_integer())
+        .filter(|c| c.dtype().is_integer() || c.dtype() == &DataType::Boolean)
         .map(|c| c.name().to_string())
         .collect();
     if ints.is_empty() {
@@ -268,15 +272,28 @@ fn zero_padded(path: &Path, options: &DataConfig, frame: &DataFrame) -> Result<N
         .with_parse_options(csv_parse_options(options))
         .try_into_reader_with_file_path(Some(path.to_path_buf()))
         .and_then(|r| r.finish())
-        .map_err(|e| Error::table(path, format!("reading integer columns as text: {e}")))?;
+        .map_err(|e| {
+            Error::table(
+                path,
+                format!("reading integer and boolean columns as text: {e}"),
+            )
+        })?;
     let mut forms = Vec::new();
     for column in text.columns() {
         let Ok(cells) = column.as_materialized_series().str() else {
             continue;
         };
         let cells: Vec<&str> = cells.iter().flatten().collect();
-        if let Some(form) = number::detect(&cells) {
-            forms.push((column.name().to_string(), form));
+        let name = column.name().to_string();
+        let boolean = frame
+            .column(&name)
+            .is_ok_and(|c| c.dtype() == &DataType::Boolean);
+        if boolean {
+            if let Some(words) = form::bool_words(&cells) {
+                forms.push((name, CellForm::Bool(words)));
+            }
+        } else if let Some(found) = number::detect(&cells) {
+            forms.push((name, CellForm::Number(found)));
         }
     }
     Ok(forms)
@@ -456,7 +473,11 @@ mod tests {
             // A decimal comma, as such files write numbers: read as 1.5, written back "1,5".
             assert_eq!(table.columns[1].values.key(0).as_deref(), Some("1.5"));
             assert_eq!(
-                table.columns[1].form.as_ref().map(|f| f.decimal_mark),
+                table.columns[1]
+                    .form
+                    .as_ref()
+                    .and_then(|f| f.number())
+                    .map(|f| f.decimal_mark),
                 Some(',')
             );
         }

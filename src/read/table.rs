@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::number::NumberForm;
+use super::form::CellForm;
 
 /// How a column's values are stored in the input and restored in the output.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -65,9 +65,9 @@ pub struct Column {
     pub name: String,
     /// The values.
     pub values: Values,
-    /// The text form the input wrote these numbers in (`$1,234.50`, `00501`, `?` for a
-    /// missing value), used again when writing CSV; `None`: plain numbers, or not numbers.
-    pub form: Option<NumberForm>,
+    /// The text form the input wrote these numbers (`$1,234.50`, `00501`, `?` for a missing
+    /// value) or booleans (`TRUE`) in, used again when writing CSV; `None`: as polars writes.
+    pub form: Option<CellForm>,
 }
 
 impl Column {

@@ -32,10 +32,11 @@ pub fn table_to_frame(
     let mut cols: Vec<PlColumn> = Vec::with_capacity(table.columns.len());
     for c in &table.columns {
         let name = c.name.as_str().into();
-        if let (Some(form), Values::Int(_) | Values::Float(_), true) =
-            (&c.form, &c.values, csv_text)
-        {
-            let text = super::number::write_column(&c.values, form);
+        let text = match (&c.form, csv_text) {
+            (Some(form), true) => form.write(&c.values),
+            _ => None,
+        };
+        if let Some(text) = text {
             cols.push(Series::new(name, text).into_column());
             continue;
         }
