@@ -137,7 +137,7 @@ pub fn start(
     if config.privacy.enabled() && config.score.rows > 0 && scorer.is_none() {
         progress.note("DP mode: epochs are not scored (a score on private rows would be uncharged); set score.public_table to score against a public table");
     }
-    let trainer = match Trainer::new(table, config, device) {
+    let trainer = match Trainer::with_progress(table, config, device, Some(progress)) {
         Ok(t) => t,
         Err(e) => {
             status.state = RunState::Failed;

@@ -174,11 +174,39 @@ const CORRELATION_ROWS: usize = 20_000;
 
 /// Fewest surrogate rows per warm-start epoch.
 const WARM_START_ROWS: usize = 20_000;
+/// Most surrogate rows per warm-start epoch: the surrogate holds no more than the noisy
+/// measurements it is drawn from, so a 300,000-row table's warm start need not be 15 times
+/// Adult's (it took minutes with nothing on the terminal).
+const WARM_START_MAX_ROWS: usize = 50_000;
+
+/// Where [`Trainer::assemble`] starts: fresh (telling the progress, if any, how the DP warm
+/// start goes) or from a checkpoint.
+#[derive(Clone, Copy)]
+enum Start<'a> {
+    Fresh(Option<&'a Progress>),
+    Resumed(&'a Checkpoint),
+}
+
+/// Surrogate rows per warm-start epoch for a table of `rows` rows.
+fn warm_start_rows(rows: usize) -> usize {
+    rows.clamp(WARM_START_ROWS, WARM_START_MAX_ROWS)
+}
 
 impl Trainer {
     /// Infers the schema, fits the transformer, encodes the table and initialises the networks
     /// on `device` (a plain device; autodiff is added here).
-    pub fn new(mut table: Table, config: &RunConfig, device: &Device) -> Result<Self> {
+    pub fn new(table: Table, config: &RunConfig, device: &Device) -> Result<Self> {
+        Self::with_progress(table, config, device, None)
+    }
+
+    /// [`Trainer::new`], telling `progress` how the DP warm start goes (it runs here, before
+    /// the first epoch, and takes minutes on a large table).
+    pub fn with_progress(
+        mut table: Table,
+        config: &RunConfig,
+        device: &Device,
+        progress: Option<&Progress>,
+    ) -> Result<Self> {
         let fitted;
         let config = match batch_for_small_table(config, table.n_rows()) {
             Some(c) => {
@@ -239,7 +267,15 @@ impl Trainer {
                 None,
             )
         };
-        Self::assemble(table, transformer, dp, seed, config, device, None)
+        Self::assemble(
+            table,
+            transformer,
+            dp,
+            seed,
+            config,
+            device,
+            Start::Fresh(progress),
+        )
     }
 
     /// Continues the run `checkpoint` was taken from, on `table` (the same table: its schema
@@ -285,7 +321,7 @@ impl Trainer {
             h.seed,
             &h.config,
             device,
-            Some(checkpoint),
+            Start::Resumed(checkpoint),
         )
     }
 
@@ -297,8 +333,12 @@ impl Trainer {
         seed: u64,
         config: &RunConfig,
         device: &Device,
-        checkpoint: Option<&Checkpoint>,
+        start: Start<'_>,
     ) -> Result<Self> {
+        let (checkpoint, progress) = match start {
+            Start::Fresh(progress) => (None, progress),
+            Start::Resumed(checkpoint) => (Some(checkpoint), None),
+        };
         let t = &config.train;
         let n_rows = table.n_rows();
         device.seed(seed);
@@ -535,7 +575,7 @@ impl Trainer {
             // Surrogate rows are free, so a small table still gets a real warm start: at
             // least WARM_START_ROWS rows per epoch, one generator update per critic update
             // (the DP phase's extra generator updates only stretch its few private steps).
-            let warm_rows = n_rows.max(WARM_START_ROWS);
+            let warm_rows = warm_start_rows(n_rows);
             let surrogate = surrogate::surrogate_rows(
                 &transformer,
                 dp.as_ref().and_then(|run| run.pairs.as_ref()),
@@ -559,9 +599,26 @@ impl Trainer {
             if checkpoint.is_none() {
                 let started = std::time::Instant::now();
                 let steps = config.privacy.warm_start_epochs * (warm_rows / t.batch_size).max(1);
+                let note = |msg: &str| {
+                    if let Some(p) = progress {
+                        p.note(msg)
+                    }
+                };
+                note(&format!(
+                    "warm start: {steps} non-private steps on {warm_rows} rows drawn from the noisy measurements (no privacy spent)"
+                ));
                 for step in 0..steps {
                     let noise_seed = step_seed(seed ^ WARM_START_STREAM, step as u64);
                     engine.train_step(&warm, &mut warm_rng, None, noise_seed);
+                    let quarter = steps.div_ceil(4);
+                    if (step + 1) % quarter == 0 && step + 1 < steps {
+                        let spent = started.elapsed().as_secs_f64();
+                        let left = spent * (steps - step - 1) as f64 / (step + 1) as f64;
+                        note(&format!(
+                            "warm start: step {}/{steps}, about {left:.0} s left",
+                            step + 1
+                        ));
+                    }
                 }
                 warm_start_run = Some((steps, started.elapsed().as_secs_f64()));
             }
@@ -812,7 +869,7 @@ impl Trainer {
         let ledger = ledger.map(|mut ledger| {
             let warm = self.config.privacy.warm_start_epochs;
             if warm > 0 {
-                let rows = self.ctx.n_rows.max(WARM_START_ROWS);
+                let rows = warm_start_rows(self.ctx.n_rows);
                 let rounds = self.config.privacy.rake_rounds;
                 let pairs = self.dp.as_ref().and_then(|run| run.pairs.as_ref());
                 let how = if let Some(pairs) = pairs {
@@ -881,7 +938,7 @@ pub fn train(
     mut reporting: Reporting,
 ) -> Result<TrainedGenerator> {
     let started = Instant::now();
-    let mut trainer = Trainer::new(table, config, device)?;
+    let mut trainer = Trainer::with_progress(table, config, device, Some(reporting.progress))?;
     if let Some(note) = trainer.batch_note(config) {
         reporting.progress.note(&note);
     }
