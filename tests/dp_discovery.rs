@@ -721,6 +721,16 @@ fn short_integer_columns_sample_only_values_their_noisy_counts_support() {
     }
 }
 
+/// A small model trained for two epochs; with `dp`, at epsilon 3 with discovery on.
+fn small_config(dp: bool) -> String {
+    let model = "[model]\nembedding_dim = 16\ngenerator_dims = [32]\ndiscriminator_dims = [32]\n[train]\nepochs = 2\nbatch_size = 500\nseed = 5\n";
+    if dp {
+        format!("{model}[privacy]\nepsilon = 3.0\ndiscover = true\nwarm_start_epochs = 1\n")
+    } else {
+        model.to_string()
+    }
+}
+
 #[test]
 fn monthly_dates_and_hourly_timestamps_come_back_on_their_step() {
     // A column of months (every value the first of a month) was sampled on any day, and an
@@ -740,13 +750,8 @@ fn monthly_dates_and_hourly_timestamps_come_back_on_their_step() {
         ));
     }
     std::fs::write(dir.path().join("t.csv"), csv).unwrap();
-    let model = "[model]\nembedding_dim = 16\ngenerator_dims = [32]\ndiscriminator_dims = [32]\n[train]\nepochs = 2\nbatch_size = 500\nseed = 5\n";
     for dp in [true, false] {
-        let config = if dp {
-            format!("{model}[privacy]\nepsilon = 3.0\ndiscover = true\nwarm_start_epochs = 1\n")
-        } else {
-            model.to_string()
-        };
+        let config = small_config(dp);
         let text = train_and_sample(dir.path(), &config, "2000", "1");
         let mut months = std::collections::BTreeSet::new();
         for line in text.lines().skip(1) {
@@ -792,13 +797,8 @@ fn booleans_come_back_in_the_words_the_file_wrote() {
         ));
     }
     std::fs::write(dir.path().join("t.csv"), csv).unwrap();
-    let model = "[model]\nembedding_dim = 16\ngenerator_dims = [32]\ndiscriminator_dims = [32]\n[train]\nepochs = 2\nbatch_size = 500\nseed = 5\n";
     for dp in [true, false] {
-        let config = if dp {
-            format!("{model}[privacy]\nepsilon = 3.0\ndiscover = true\nwarm_start_epochs = 1\n")
-        } else {
-            model.to_string()
-        };
+        let config = small_config(dp);
         let text = train_and_sample(dir.path(), &config, "1000", "1");
         let mut seen = [
             std::collections::BTreeSet::new(),

@@ -84,7 +84,7 @@ impl Ledger {
                 }
                 if !guessed.is_empty() {
                     public.push(format!(
-                        "NOT COVERED: the kind and storage type (and the text form of timestamps and of numbers such as `$1,234.50` or `00501`) of {} (no metadata; inferred from the rows as read, privacy.discover = true)",
+                        "NOT COVERED: the kind and storage type (and the text form of timestamps, of numbers such as `$1,234.50` or `00501`, and of booleans such as `TRUE`) of {} (no metadata; inferred from the rows as read, privacy.discover = true)",
                         guessed.join(", ")
                     ));
                 }
