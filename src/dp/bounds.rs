@@ -124,16 +124,9 @@ pub fn places(x: f64) -> usize {
 /// places is within 1% of the rows plus three deviations of that sum. `Some(0)`: an integer
 /// column; `None`: 6 or more places (written in full).
 pub fn decimals_from_places(noisy: &[f64], std: f64, rows: f64) -> Option<u32> {
-    fewest_class(&noisy[..PLACES], std, rows).map(|d| d as u32)
-}
-
-/// For a noisy histogram over ordered classes (fewer decimal places, coarser time steps
-/// first; noise std `std` per count): the first class `d` whose noisy count of values in the
-/// classes after it is within 1% of the public row count `rows` plus three deviations of that
-/// sum; `None` when only the last class does.
-pub fn fewest_class(noisy: &[f64], std: f64, rows: f64) -> Option<usize> {
-    let k = noisy.len();
-    (0..k.saturating_sub(1)).find(|&d| few_outside(&noisy[d + 1..], std, rows))
+    (0..PLACES - 1)
+        .find(|&d| few_outside(&noisy[d + 1..PLACES], std, rows))
+        .map(|d| d as u32)
 }
 
 /// Whether the values in these noisy counts (noise std `std` each) are few: their sum is

@@ -791,7 +791,7 @@ pub fn fit_private_transformer(
     }
     // Which continuous columns without bounds also get their decimal places (numbers) or their
     // step (dates and timestamps: monthly, daily, hourly, ...) measured.
-    let numeric_unbounded: Vec<bool> = plans
+    let typed_unbounded: Vec<bool> = plans
         .iter()
         .zip(&table.columns)
         .map(|(plan, col)| {
@@ -806,7 +806,7 @@ pub fn fit_private_transformer(
     // Per column without bounds: its log-scale grid and, when its values turn out to sit in a
     // small part of the range, a second histogram over that part (`NARROW_SPAN`).
     let bound_measures =
-        2 * ledger.estimated_bounds.len() + numeric_unbounded.iter().filter(|&&b| b).count();
+        2 * ledger.estimated_bounds.len() + typed_unbounded.iter().filter(|&&b| b).count();
     let tables =
         plans.len() - discovering + ledger.pair_tables + ledger.copula_sums + ledger.shift_slots;
     let weights = budget_weights(
@@ -866,11 +866,11 @@ pub fn fit_private_transformer(
 
     let mixture = mixture_settings(settings.transform);
     let mut encoders = Vec::with_capacity(plans.len());
-    for (((plan, column), cs), numeric) in plans
+    for (((plan, column), cs), typed) in plans
         .iter()
         .zip(table.columns.iter_mut())
         .zip(schema.columns.iter_mut())
-        .zip(&numeric_unbounded)
+        .zip(&typed_unbounded)
     {
         let values = &mut column.values;
         let n = values.len();
@@ -990,7 +990,7 @@ pub fn fit_private_transformer(
                         }
                         let found = found.unwrap_or((0.0, 1.0));
                         let dated = matches!(values, Values::Date(_) | Values::Datetime { .. });
-                        if *numeric && !no_range && dated {
+                        if *typed && !no_range && dated {
                             let (mut classes, unit) = step_histogram(values);
                             noisy(&mut classes, bounds_std, rng);
                             set_step(
@@ -1001,7 +1001,7 @@ pub fn fit_private_transformer(
                                 bounds_std,
                                 n_rows,
                             );
-                        } else if *numeric && !no_range {
+                        } else if *typed && !no_range {
                             let mut places = vec![0.0; bounds::PLACES];
                             for i in 0..n {
                                 if let Some(x) = values.number(i) {

@@ -524,8 +524,9 @@ mod tests {
         assert_eq!(snap_calendar(18_338, None, Calendar::Month), 18_353);
         assert_eq!(snap_calendar(18_331, None, Calendar::Month), 18_322);
         assert_eq!(snap_calendar(18_338, None, Calendar::Year), 18_262);
-        assert_eq!(snap_calendar(18_616, None, Calendar::Month), 18_628); // 2020-12-20
-                                                                          // Month ends: 2020-03-17 -> 2020-03-31; 2020-03-05 -> 2020-02-29 (leap year, 18,321).
+        // 2020-12-20 goes to 2021-01-01.
+        assert_eq!(snap_calendar(18_616, None, Calendar::Month), 18_628);
+        // Month ends: 2020-03-17 -> 2020-03-31; 2020-03-05 -> 2020-02-29 (leap year, 18,321).
         assert_eq!(snap_calendar(18_338, None, Calendar::MonthEnd), 18_352);
         assert_eq!(snap_calendar(18_326, None, Calendar::MonthEnd), 18_321);
         assert_eq!(snap_calendar(18_266, None, Calendar::YearEnd), 18_261); // 2020-01-05
