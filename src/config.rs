@@ -515,7 +515,50 @@ pub struct OutputConfig {
     pub metrics: Option<PathBuf>,
 }
 
+/// The settings measured on tables without public metadata (`configs/dp-discover.toml`),
+/// built into the binary so that `train --discover` works from any directory.
+pub const DISCOVER_PRESET: &str = include_str!("../configs/dp-discover.toml");
+
+/// Lays `top` over `base`: a key in both takes `top`'s value, except that two tables are laid
+/// over each other key by key (so a file's `[privacy] epsilon` keeps the preset's other
+/// `[privacy]` settings).
+fn lay_over(base: &mut toml::Table, top: toml::Table) {
+    for (key, value) in top {
+        match (base.get_mut(&key), value) {
+            (Some(toml::Value::Table(below)), toml::Value::Table(above)) => lay_over(below, above),
+            (_, value) => {
+                base.insert(key, value);
+            }
+        }
+    }
+}
+
 impl RunConfig {
+    /// The discovery preset ([`DISCOVER_PRESET`]) with the config file at `path`, if any, laid
+    /// over it key by key; checked like a file. Errors name the file.
+    pub fn discover_preset(path: Option<&Path>) -> Result<Self> {
+        let preset = "the built-in discovery preset (configs/dp-discover.toml)";
+        let mut root: toml::Table =
+            toml::from_str(DISCOVER_PRESET).map_err(|e| Error::config(preset, e.to_string()))?;
+        let origin = match path {
+            Some(path) => {
+                let text =
+                    std::fs::read_to_string(path).map_err(|e| Error::io(path, "reading", e))?;
+                let origin = path.display().to_string();
+                let file: toml::Table =
+                    toml::from_str(&text).map_err(|e| Error::config(&origin, e.to_string()))?;
+                lay_over(&mut root, file);
+                format!("{origin} over {preset}")
+            }
+            None => preset.to_string(),
+        };
+        let config: RunConfig = toml::Value::Table(root)
+            .try_into()
+            .map_err(|e: toml::de::Error| Error::config(&origin, e.message().to_string()))?;
+        config.validate(&origin)?;
+        Ok(config)
+    }
+
     /// Parses a TOML text; `origin` names it in errors.
     pub fn from_toml(text: &str, origin: &str) -> Result<Self> {
         let config: RunConfig =
@@ -860,6 +903,24 @@ impl RunConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_file_laid_over_the_discovery_preset_changes_only_its_keys() {
+        let preset = RunConfig::discover_preset(None).unwrap();
+        assert!(preset.privacy.discover && preset.privacy.pair_marginals);
+        assert_eq!(preset.privacy.epsilon, Some(3.0));
+        let path = std::env::temp_dir().join(format!("dpsynth-lay-{}.toml", std::process::id()));
+        std::fs::write(&path, "[privacy]\nepsilon = 1.0\n[train]\nepochs = 7\n").unwrap();
+        let laid = RunConfig::discover_preset(Some(&path));
+        std::fs::remove_file(&path).unwrap();
+        let laid = laid.unwrap();
+        assert_eq!(laid.privacy.epsilon, Some(1.0));
+        assert_eq!(laid.train.epochs, 7);
+        // Everything else in those tables is the preset's.
+        assert_eq!(laid.train.batch_size, preset.train.batch_size);
+        assert_eq!(laid.privacy.anchor_steps, preset.privacy.anchor_steps);
+        assert!(laid.privacy.discover && laid.privacy.copula);
+    }
 
     #[test]
     fn unknown_key_is_named() {

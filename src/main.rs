@@ -188,6 +188,12 @@ struct ConfigArgs {
     /// TOML config (see configs/README.md); CTGAN defaults when absent.
     #[arg(long, short)]
     config: Option<PathBuf>,
+    /// Train under DP on a table as it arrives: start from the settings measured on tables
+    /// without public metadata (configs/dp-discover.toml, built in: epsilon 3, categories,
+    /// bounds and storage types discovered under DP and charged); `--config` and the flags
+    /// below are laid over them.
+    #[arg(long)]
+    discover: bool,
     /// Epochs (overrides `train.epochs`).
     #[arg(long)]
     epochs: Option<usize>,
@@ -235,7 +241,7 @@ struct TrainArgs {
     run: Option<PathBuf>,
     /// Continue the run in this folder from its newest valid checkpoint (with --epochs: train
     /// longer; in DP mode the target epsilon still holds).
-    #[arg(long, conflicts_with_all = ["data", "config", "batch_size", "seed", "epsilon", "delta", "device", "set"])]
+    #[arg(long, conflicts_with_all = ["data", "config", "discover", "batch_size", "seed", "epsilon", "delta", "device", "set"])]
     resume: Option<PathBuf>,
     /// With --run/--resume: stop cleanly after this long (e.g. 8h, 90m), leaving a checkpoint
     /// and a released file.
@@ -338,11 +344,13 @@ fn main() -> ExitCode {
 }
 
 impl ConfigArgs {
-    /// The config file (or the defaults) with `--set` and the flags applied, in that order.
+    /// The config file (or the defaults; with `--discover`, the file laid over the discovery
+    /// preset) with `--set` and the flags applied, in that order.
     fn resolve(&self) -> Result<RunConfig> {
-        let mut config = match &self.config {
-            Some(path) => RunConfig::load(path)?,
-            None => RunConfig::default(),
+        let mut config = match (&self.config, self.discover) {
+            (Some(path), false) => RunConfig::load(path)?,
+            (None, false) => RunConfig::default(),
+            (path, true) => RunConfig::discover_preset(path.as_deref())?,
         };
         if !self.set.is_empty() {
             config = config.with_overrides("--set", &self.set)?;

@@ -361,6 +361,63 @@ fn every_shipped_config_parses_and_validates() {
     assert!(checked >= 5, "only {checked} configs found");
 }
 
+/// A table as it arrives, trained from a directory that has no `configs/`: without metadata
+/// the refusal names `--discover`; with it, the built-in preset discovers every column under
+/// DP at its epsilon 3, and a config file laid over it changes only the keys it sets.
+#[test]
+fn discover_trains_a_table_without_metadata_from_any_directory() {
+    let dir = tempdir();
+    let d = dir.path();
+    let credit = root().join("datasets/credit_data.csv");
+    let table = credit.to_str().unwrap();
+    let quick = [
+        "--epochs",
+        "1",
+        "--set",
+        "privacy.warm_start_epochs=1",
+        "--quiet",
+    ];
+    let mut args = vec!["train", table, "--epsilon", "3", "--out", "m.dpsynth"];
+    args.extend_from_slice(&quick);
+    let out = dpsynth(d, &args);
+    assert_clean_failure(&out, &["Status", "--discover"]);
+
+    let inspect = |model: &str| {
+        let out = dpsynth(d, &["inspect", model]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let mut args = vec!["train", table, "--discover", "--out", "m.dpsynth"];
+    args.extend_from_slice(&quick);
+    let out = dpsynth(d, &args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let ledger = inspect("m.dpsynth");
+    assert!(ledger.contains("target 3)"), "{ledger}");
+    assert!(
+        ledger.contains("categories discovered under DP: Status, Home, Marital, Records, Job"),
+        "{ledger}"
+    );
+    // The preset's pair marginals and warm start are in force.
+    assert!(ledger.contains("two-way marginal tables"), "{ledger}");
+
+    std::fs::write(d.join("eps1.toml"), "[privacy]\nepsilon = 1.0\n").unwrap();
+    let mut args = vec![
+        "train",
+        table,
+        "--discover",
+        "--config",
+        "eps1.toml",
+        "--out",
+        "e1.dpsynth",
+    ];
+    args.extend_from_slice(&quick);
+    let out = dpsynth(d, &args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let ledger = inspect("e1.dpsynth");
+    assert!(ledger.contains("target 1)"), "{ledger}");
+    assert!(ledger.contains("two-way marginal tables"), "{ledger}");
+}
+
 #[test]
 fn unwritable_sample_output_is_a_clear_error() {
     let dir = tempdir();

@@ -752,7 +752,7 @@ pub fn fit_private_transformer(
             "no budget is set aside for preprocessing (privacy.preprocess_share = 0), so every column needs public metadata"
         };
         return Err(Error::Privacy(format!(
-            "{why}; {} column(s) have none: {}.\nAdd these lines to the config, with values taken from documentation, not from the rows:\n{}\n(or train on the table as it is: `--config configs/dp-discover.toml` discovers them under DP, charged to the budget, with settings measured on tables without metadata; `--set privacy.discover=true` does the discovery alone)",
+            "{why}; {} column(s) have none: {}.\nAdd these lines to the config, with values taken from documentation, not from the rows:\n{}\n(or train on the table as it is: add `--discover` to measure them under DP, charged to the budget, with the settings measured on tables without metadata (configs/dp-discover.toml, built in); `--set privacy.discover=true` does the discovery alone, with this config's other settings)",
             needs.len(),
             needs.join(", "),
             missing_metadata_toml(&ledger)
