@@ -244,6 +244,10 @@ impl Ledger {
                 "measured again over log-scale bins",
                 list(&pre.log_binned),
             ),
+            (
+                "sampled within the loud part of the range",
+                list(&pre.trimmed_bounds),
+            ),
             ("storage types decided under DP", list(&pre.typed_under_dp)),
             (
                 "folded into \"other\"",

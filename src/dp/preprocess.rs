@@ -31,6 +31,7 @@ use crate::config::{PrivacyConfig, StorageType, TransformConfig};
 use crate::error::{Error, Result};
 use crate::read::{Table, Values};
 use crate::schema::{ColumnKind, Schema};
+use crate::transform::continuous::Trim;
 use crate::transform::{
     mixture_settings, ContinuousEncoder, DataTransformer, DiscreteEncoder, Encoder, Slot,
 };
@@ -96,6 +97,11 @@ pub struct PreprocessLedger {
     /// narrowing would use (`log_scale_edges`).
     #[serde(default)]
     pub log_binned: Vec<String>,
+    /// Columns of an estimated range encoded and sampled within the part of it their noisy
+    /// counts put all but 1% of the rows in (`loud_part`): values the generator puts beyond it
+    /// are folded into its outer bins.
+    #[serde(default)]
+    pub trimmed_bounds: Vec<String>,
     /// Slots for normal-score correlation sums reserved in the same mechanism
     /// (`privacy.copula`; `dp::copula`): each has sensitivity 1, like a count.
     #[serde(default)]
@@ -125,15 +131,10 @@ pub struct PreprocessLedger {
 /// second histogram over that part (`narrowed`).
 pub const NARROW_SPAN: f64 = 0.125;
 
-/// The part of `range` that a column's values sit in, when it is at most [`NARROW_SPAN`] of it.
-/// `counts` is the noisy histogram `[bins..., at lo, at hi, null]` with noise std `std`. As for
-/// the bounds (`bounds.rs`), the body bins above [`bounds::STRONG`] deviations seed the part and
-/// it grows over neighbours above [`bounds::WEAK`] deviations (an isolated bin of noise cannot
-/// widen it), and a bound whose spike clears the strong level stays. The part must hold all but
-/// [`NARROW_OUTSIDE`] of the rows by the noisy counts (`rows` is the public row count), with
-/// two noise deviations of slack for a part of fewer than [`NARROW_SLACK_BINS`] bins clear of
-/// both bounds.
-/// Rounded outward to whole numbers for an integer column. Post-processing.
+/// The part of `range` that a column's values sit in, when it is at most [`NARROW_SPAN`] of it
+/// ([`loud_part`] over even bins) and holds all but [`NARROW_OUTSIDE`] of the rows by the
+/// noisy counts (`rows` is the public row count), with two noise deviations of slack for a
+/// part of fewer than [`NARROW_SLACK_BINS`] bins clear of both bounds. Post-processing.
 fn narrowed(
     counts: &[f64],
     std: f64,
@@ -143,7 +144,66 @@ fn narrowed(
 ) -> Option<(f64, f64)> {
     let bins = counts.len().checked_sub(3)?;
     let (lo, hi) = range;
+    let part = loud_part(counts, std, rows, &even_edges(range, bins), integer)?;
+    // A spread-out column whose bins each sit near the noise must not be narrowed to its few
+    // loud bins. Where the part is a few bins ([`NARROW_SLACK_BINS`]) clear of both bounds (a
+    // year, a date or a timestamp in the middle of its log-scale range), two deviations of the
+    // estimate's noise are allowed on top: without them a 3,000-row table's timestamps, all in
+    // one bin of a 160-year range, failed to narrow two runs in seven on noise alone. A part at
+    // a bound is how a heavy tail looks (its thin tail spread over the rest), so there the 1%
+    // stands alone: with the allowance a log-normal amount (sigma 3) was narrowed so that 7%
+    // of its rows were clipped.
+    let clear =
+        part.first > 0 && part.last + 1 < bins && part.last - part.first < NARROW_SLACK_BINS;
+    let allowance = if clear { 2.0 * part.outside_std } else { 0.0 };
+    let narrow = part.hi - part.lo <= NARROW_SPAN * (hi - lo)
+        && part.hi > part.lo
+        && part.outside <= NARROW_OUTSIDE * rows + allowance;
+    narrow.then_some((part.lo, part.hi))
+}
+
+/// `bins + 1` even edges from `lo` to `hi`.
+fn even_edges((lo, hi): (f64, f64), bins: usize) -> Vec<f64> {
     let width = (hi - lo) / bins as f64;
+    let mut edges: Vec<f64> = (0..=bins).map(|b| lo + b as f64 * width).collect();
+    edges[bins] = hi;
+    edges
+}
+
+/// The bins of a histogram its rows sit in ([`loud_part`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct LoudPart {
+    /// First and last body bin of the part.
+    first: usize,
+    last: usize,
+    /// The part's bounds (a bin edge, or the range's bound when its spike is loud; whole
+    /// numbers for an integer column).
+    lo: f64,
+    hi: f64,
+    /// The rows outside the part, estimated from the public row count minus the noisy counts
+    /// inside it, at the bounds and null, and that estimate's noise std.
+    outside: f64,
+    outside_std: f64,
+}
+
+/// The part of a histogram over `edges` that a column's values sit in. `counts` is the noisy
+/// histogram `[bins..., at lo, at hi, null]` with noise std `std` and `rows` the public row
+/// count. As for the bounds (`bounds.rs`), the body bins above [`bounds::STRONG`] deviations
+/// seed the part and it grows over neighbours above [`bounds::WEAK`] deviations (an isolated
+/// bin of noise cannot widen it), and a bound whose spike clears the strong level stays.
+/// Rounded outward to whole numbers for an integer column. Post-processing.
+fn loud_part(
+    counts: &[f64],
+    std: f64,
+    rows: f64,
+    edges: &[f64],
+    integer: bool,
+) -> Option<LoudPart> {
+    let bins = counts.len().checked_sub(3)?;
+    if edges.len() != bins + 1 {
+        return None;
+    }
+    let (lo, hi) = (edges[0], edges[bins]);
     let body = &counts[..bins];
     let strong = |i: usize| body[i] > bounds::STRONG * std;
     let weak = |i: usize| body[i] > bounds::WEAK * std;
@@ -155,8 +215,8 @@ fn narrowed(
     while last + 1 < bins && weak(last + 1) {
         last += 1;
     }
-    let mut new_lo = lo + first as f64 * width;
-    let mut new_hi = (lo + (last + 1) as f64 * width).min(hi);
+    let mut new_lo = edges[first];
+    let mut new_hi = edges[last + 1].min(hi);
     if counts[bins] > bounds::STRONG * std {
         new_lo = lo;
     }
@@ -166,29 +226,16 @@ fn narrowed(
     if integer {
         (new_lo, new_hi) = (new_lo.floor().max(lo), new_hi.ceil().min(hi));
     }
-    // The rows outside the part, estimated from the public row count minus the noisy counts
-    // inside it, at the bounds and null (a spread-out column whose bins each sit near the
-    // noise must not be narrowed to its few loud bins): at most NARROW_OUTSIDE of the rows.
-    // The estimate carries the noise of every count in `inside`. Where the part is a few bins
-    // ([`NARROW_SLACK_BINS`]) clear of both bounds (a year, a date or a timestamp in the middle
-    // of its log-scale range),
-    // two deviations of that noise are allowed on top: without them a 3,000-row table's
-    // timestamps, all in one bin of a 160-year range, failed to narrow two runs in seven on
-    // noise alone. A part at a bound is how a heavy tail looks (its thin tail spread over the
-    // rest), so there the 1% stands alone: with the allowance a log-normal amount (sigma 3)
-    // was narrowed so that 7% of its rows were clipped.
     let inside: f64 = body[first..=last].iter().sum::<f64>() + counts[bins..].iter().sum::<f64>();
-    let outside = rows - inside;
-    let allowance = if first > 0 && last + 1 < bins && last - first < NARROW_SLACK_BINS {
-        let terms = (last - first + 1 + counts.len() - bins) as f64;
-        2.0 * std * terms.sqrt()
-    } else {
-        0.0
-    };
-    let narrow = new_hi - new_lo <= NARROW_SPAN * (hi - lo)
-        && new_hi > new_lo
-        && outside <= NARROW_OUTSIDE * rows + allowance;
-    narrow.then_some((new_lo, new_hi))
+    let terms = (last - first + 1 + counts.len() - bins) as f64;
+    Some(LoudPart {
+        first,
+        last,
+        lo: new_lo,
+        hi: new_hi,
+        outside: rows - inside,
+        outside_std: std * terms.sqrt(),
+    })
 }
 
 /// Most integers a narrowed integer column's range may hold for its bins to be spread over
@@ -699,6 +746,7 @@ pub fn fit_private_transformer(
         selected_pairs: Vec::new(),
         narrowed_bounds: Vec::new(),
         log_binned: Vec::new(),
+        trimmed_bounds: Vec::new(),
         copula_sums: 0,
         shift_slots: 0,
         extra_pairs: 0,
@@ -1122,6 +1170,29 @@ pub fn fit_private_transformer(
                     ledger.log_binned.push(column.name.clone());
                 }
                 let null = counts[null_bucket];
+                // The loud part of an estimated range (`loud_part`: all but 1% of the rows by
+                // the noisy counts): the range was padded beyond the data (a quarter decade
+                // on the log-scale grid), and the generator's modes reached into the padding,
+                // so an age of 20-61 was sampled up to 177 in 3% of rows (7% for a
+                // 1,858-row table's ages). The column is encoded and sampled within that part;
+                // values beyond it are folded into its outer bins. Post-processing.
+                let part = if bounds.is_none() && measured && !no_range {
+                    let bin_edges = edges.clone().unwrap_or_else(|| even_edges((lo, hi), bins));
+                    // Two deviations of the estimate's noise on top of the 1%: a 4,000-row
+                    // table's ages (noise 21 per count, a part of 16 bins) failed the 1% alone
+                    // in one run of three. The thin tail a part may leave out is folded into its
+                    // outer bin, not dropped.
+                    loud_part(&counts, floor / 2.0, n_rows, &bin_edges, integer)
+                        .filter(|p| p.hi > p.lo && (p.lo > lo || p.hi < hi))
+                        .filter(|p| p.outside <= NARROW_OUTSIDE * n_rows + 2.0 * p.outside_std)
+                        .map(|p| (p, bin_edges))
+                } else {
+                    None
+                };
+                let inside = |b: usize| {
+                    part.as_ref()
+                        .is_none_or(|(p, _)| p.first <= b && b <= p.last)
+                };
                 let centres: Vec<f64> = match &edges {
                     // The geometric middle of each bin (half the first edge for a bin at 0).
                     Some(e) => (0..bins)
@@ -1151,8 +1222,26 @@ pub fn fit_private_transformer(
                     None => (0..bins).map(|b| lo + (b as f64 + 0.5) * width).collect(),
                 };
                 let keep = |c: f64| if c > floor { c } else { 0.0 };
-                let mut body: Vec<f64> = counts[..bins].iter().map(|&c| keep(c)).collect();
-                let atoms = vec![(lo, keep(counts[at_lo])), (hi, keep(counts[at_hi]))];
+                let mut body: Vec<f64> = (0..bins)
+                    .map(|b| if inside(b) { keep(counts[b]) } else { 0.0 })
+                    .collect();
+                let mut atoms = vec![(lo, keep(counts[at_lo])), (hi, keep(counts[at_hi]))];
+                let trim = part.as_ref().map(|(p, e)| {
+                    if p.lo > lo {
+                        atoms[0].1 = 0.0;
+                    }
+                    if p.hi < hi {
+                        atoms[1].1 = 0.0;
+                    }
+                    ledger.trimmed_bounds.push(column.name.clone());
+                    Trim {
+                        lo: p.lo,
+                        hi: p.hi,
+                        below: e[p.first + 1] - e[p.first],
+                        above: e[p.last + 1] - e[p.last],
+                    }
+                });
+                let range = trim.map_or((lo, hi), |t| (t.lo, t.hi));
                 let atoms_weight: f64 = atoms.iter().map(|a| a.1).sum();
                 if body.iter().sum::<f64>() <= 0.0 && atoms_weight <= 0.0 {
                     body.fill(1.0);
@@ -1200,6 +1289,7 @@ pub fn fit_private_transformer(
                     has_null,
                     mixture,
                 );
+                encoder.trim = trim;
                 // The mixture saw each bin as one point, so a mode over one loud bin had almost
                 // no spread: a value in that bin but off its middle was more than four of the
                 // mode's deviations away and was encoded into another, wider mode. A bin's rows
@@ -1214,8 +1304,15 @@ pub fn fit_private_transformer(
                 // says which integers a column may hold.
                 let short = hi - lo < bins as f64 || narrowed_here;
                 if integer && short && edges.is_none() && bounds.is_none() {
-                    let kept: Vec<f64> = counts[..bins].iter().map(|&c| strict(c)).collect();
-                    let ends = [(lo, strict(counts[at_lo])), (hi, strict(counts[at_hi]))];
+                    let kept: Vec<f64> = (0..bins)
+                        .map(|b| if inside(b) { strict(counts[b]) } else { 0.0 })
+                        .collect();
+                    // A bound's spike only where the range still reaches that bound.
+                    let at = |keeps: bool, c: f64| if keeps { strict(c) } else { 0.0 };
+                    let ends = [
+                        (lo, at(range.0 <= lo, counts[at_lo])),
+                        (hi, at(range.1 >= hi, counts[at_hi])),
+                    ];
                     // Only where those integers hold nearly all the rows (a flag, a rating, a
                     // year): a spread-out column (years at a company, 0 to 40, on 1,176 rows)
                     // has most of its integers below the noise, and snapping it onto the few

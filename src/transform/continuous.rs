@@ -29,6 +29,28 @@ pub struct ContinuousEncoder {
     /// continuous integer is not sampled as 2 or 3. Empty: any value in `[min, max]`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub support: Vec<f64>,
+    /// Set in DP mode for a column of an estimated range: the part of the range its noisy
+    /// counts put the rows in (`dp::preprocess`). Training rows keep the whole range; sampled
+    /// values stay in the part. None: sampled values are clipped to `[min, max]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trim: Option<Trim>,
+}
+
+/// The part of a continuous column's range its values are sampled in
+/// ([`ContinuousEncoder::trim`]), with the widths of its outer histogram bins: a decoded value
+/// beyond the part is folded back into that bin (`hi - (x - hi) mod above`, and the mirror
+/// below), so that the generator's overshoot is spread over the last bin rather than piled
+/// onto the bound.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Trim {
+    /// Lowest value sampled.
+    pub lo: f64,
+    /// Highest value sampled.
+    pub hi: f64,
+    /// Width of the part's first bin.
+    pub below: f64,
+    /// Width of the part's last bin.
+    pub above: f64,
 }
 
 /// Cells of [`QuantileTable`]'s grid over a column's range.
@@ -253,6 +275,7 @@ impl ContinuousEncoder {
             has_null,
             null_rate,
             support: Vec::new(),
+            trim: None,
         }
     }
 
@@ -408,7 +431,18 @@ impl ContinuousEncoder {
             return Some(self.snap(m.mean));
         }
         let x = (span[0] as f64).clamp(-1.0, 1.0) * 4.0 * m.std + m.mean;
-        Some(self.snap(x.clamp(self.min, self.max)))
+        Some(self.snap(self.fold_into_range(x)))
+    }
+
+    /// `x` clipped to `[min, max]`, or, with a [`ContinuousEncoder::trim`], folded into the
+    /// part's outer bin when beyond it.
+    pub fn fold_into_range(&self, x: f64) -> f64 {
+        match self.trim {
+            Some(t) if x > t.hi && t.above > 0.0 => (t.hi - (x - t.hi) % t.above).max(t.lo),
+            Some(t) if x < t.lo && t.below > 0.0 => (t.lo + (t.lo - x) % t.below).min(t.hi),
+            Some(t) => x.clamp(t.lo, t.hi),
+            None => x.clamp(self.min, self.max),
+        }
     }
 
     /// `x`, or the nearest value of [`ContinuousEncoder::support`] when there is one.
@@ -546,6 +580,43 @@ pub fn normal_quantile(p: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn values_beyond_a_trimmed_range_fold_into_its_outer_bins() {
+        let mut enc = ContinuousEncoder::from_weighted_points(
+            &[20.0, 40.0, 60.0],
+            &[1.0, 1.0, 1.0],
+            &[],
+            (6.0, 177.0),
+            0.0,
+            false,
+            MixtureSettings {
+                max_modes: 3,
+                weight_threshold: 0.005,
+                iterations: 50,
+            },
+        );
+        assert_eq!(enc.fold_into_range(200.0), 177.0);
+        assert_eq!(enc.fold_into_range(10.0), 10.0);
+        enc.trim = Some(Trim {
+            lo: 18.0,
+            hi: 64.0,
+            below: 2.5,
+            above: 2.0,
+        });
+        // 6.5 beyond 64 in bins of 2: 0.5 into the last bin.
+        assert!((enc.fold_into_range(70.5) - 63.5).abs() < 1e-12);
+        assert!((enc.fold_into_range(177.0) - (64.0 - 113.0 % 2.0)).abs() < 1e-12);
+        assert!((enc.fold_into_range(14.0) - 19.5).abs() < 1e-12);
+        assert_eq!(enc.fold_into_range(30.0), 30.0);
+        for x in [-1e9, -3.0, 17.99, 64.01, 1e9] {
+            let y = enc.fold_into_range(x);
+            assert!(
+                (18.0..=20.5).contains(&y) || (62.0..=64.0).contains(&y),
+                "{x} -> {y}"
+            );
+        }
+    }
     use rand::SeedableRng;
 
     #[test]
@@ -595,6 +666,7 @@ mod tests {
             has_null: false,
             null_rate: 0.0,
             support: Vec::new(),
+            trim: None,
         };
         // The spike's rows share the middle of its jump; the body is a scaled normal.
         assert!((enc.cdf(0.0) - 0.2).abs() < 1e-9);
@@ -635,6 +707,7 @@ mod tests {
                 has_null: false,
                 null_rate: 0.0,
                 support: Vec::new(),
+                trim: None,
             };
             let table = enc.quantile_table();
             for i in 0..300 {

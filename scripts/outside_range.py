@@ -1,0 +1,61 @@
+"""How far a synthetic table's numbers stray from the real table's range, column by column.
+
+For each column that is numeric in the real table (every non-missing cell parses as a number):
+the share of synthetic values below the real minimum or above the real maximum, the largest
+synthetic value against the real maximum, and the Kolmogorov-Smirnov distance of the two
+columns (1 - SDMetrics' KSComplement). Prints one line per column with any value outside, then
+the mean share outside and the mean KS distance over all numeric columns.
+
+    python3 scripts/outside_range.py REAL.csv SYNTHETIC.csv [--all]
+
+(`--all` prints every numeric column.) Needs pandas and scipy (target/ctgan-venv has them).
+"""
+
+import sys
+
+import numpy as np
+import pandas as pd
+from scipy.stats import ks_2samp
+
+MISSING = {"", "NA", "NaN", "nan", "null", "NULL"}
+
+
+def numbers(column: pd.Series) -> pd.Series:
+    present = column[~column.isin(MISSING)]
+    return pd.to_numeric(present, errors="coerce")
+
+
+def main() -> None:
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    if len(args) != 2:
+        sys.exit(__doc__)
+    show_all = "--all" in sys.argv
+    real = pd.read_csv(args[0], dtype=str, keep_default_na=False)
+    synth = pd.read_csv(args[1], dtype=str, keep_default_na=False)
+    shares, distances = [], []
+    for name in real.columns:
+        r = numbers(real[name])
+        if len(r) == 0 or r.isna().any() or name not in synth.columns:
+            continue
+        s = numbers(synth[name]).dropna()
+        if len(s) == 0:
+            continue
+        lo, hi = r.min(), r.max()
+        share = float(((s < lo) | (s > hi)).mean())
+        distance = float(ks_2samp(r, s).statistic)
+        shares.append(share)
+        distances.append(distance)
+        if share > 0 or show_all:
+            print(
+                f"  {name or '(unnamed)'}: {100 * share:.1f}% outside [{lo:g}, {hi:g}]; "
+                f"synthetic [{s.min():g}, {s.max():g}]; KS {distance:.3f}"
+            )
+    if shares:
+        print(
+            f"{args[1]}: {len(shares)} numeric columns, mean {100 * np.mean(shares):.2f}% "
+            f"outside the real range, mean KS {np.mean(distances):.3f}"
+        )
+
+
+if __name__ == "__main__":
+    main()
