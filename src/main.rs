@@ -698,8 +698,9 @@ fn sample(a: SampleArgs) -> Result<()> {
     let seed = a.seed.unwrap_or_else(rand::random);
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
     let mut writer = TableWriter::create(&a.output)?;
-    // Chunks start on stream blocks, so --seed gives the same rows whatever --chunk-rows is.
-    let block = dpsynth::sample::BLOCK_ROWS;
+    // Chunks start on tiles of stream blocks, so --seed gives the same rows whatever
+    // --chunk-rows is.
+    let block = dpsynth::sample::BLOCK_ROWS * dpsynth::sample::TILE_BLOCKS;
     let chunk = a.chunk_rows.max(1).div_ceil(block) * block;
     let mut done = 0;
     let started = std::time::Instant::now();

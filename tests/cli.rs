@@ -33,16 +33,16 @@ fn sample_csv_and_parquet_with_seed_and_condition() {
         "sample",
         m,
         "-n",
-        "700",
+        "2500",
         "-o",
         "a.csv",
         "--seed",
         "9",
         "--chunk-rows",
-        "300",
+        "1000",
     ]);
-    run(&["sample", m, "-n", "700", "-o", "b.csv", "--seed", "9"]);
-    run(&["sample", m, "-n", "700", "-o", "c.parquet", "--seed", "9"]);
+    run(&["sample", m, "-n", "2500", "-o", "b.csv", "--seed", "9"]);
+    run(&["sample", m, "-n", "2500", "-o", "c.parquet", "--seed", "9"]);
     run(&[
         "sample",
         m,
@@ -67,13 +67,13 @@ fn sample_csv_and_parquet_with_seed_and_condition() {
             "sample",
             m,
             "-n",
-            "700",
+            "2500",
             "-o",
             "-",
             "--seed",
             "9",
             "--chunk-rows",
-            "300",
+            "1000",
         ],
     );
     assert!(piped.status.success(), "{}", stderr(&piped));
@@ -87,7 +87,7 @@ fn sample_csv_and_parquet_with_seed_and_condition() {
     .unwrap();
     let csv = read_table(&dir.path().join("a.csv"), &DataConfig::default()).unwrap();
     let parquet = read_table(&dir.path().join("c.parquet"), &DataConfig::default()).unwrap();
-    assert_eq!(csv.n_rows(), 700);
+    assert_eq!(csv.n_rows(), 2500);
     assert_eq!(parquet, csv, "CSV and Parquet hold the same rows");
     for (r, s) in real.columns.iter().zip(&csv.columns) {
         assert_eq!(r.name, s.name);
