@@ -97,9 +97,9 @@ pub struct PreprocessLedger {
     /// narrowing would use (`log_scale_edges`).
     #[serde(default)]
     pub log_binned: Vec<String>,
-    /// Columns of an estimated range encoded and sampled within the part of it their noisy
-    /// counts put all but 1% of the rows in (`loud_part`): values the generator puts beyond it
-    /// are folded into its outer bins.
+    /// Columns of an estimated range sampled within the part of it their noisy counts put the
+    /// rows in (`loud_part`), plus a bin each side: values the generator puts beyond it are
+    /// folded into its outer bins. Training rows keep the whole range.
     #[serde(default)]
     pub trimmed_bounds: Vec<String>,
     /// Slots for normal-score correlation sums reserved in the same mechanism
@@ -1186,12 +1186,12 @@ pub fn fit_private_transformer(
                     ledger.log_binned.push(column.name.clone());
                 }
                 let null = counts[null_bucket];
-                // The loud part of an estimated range (`loud_part`: all but 1% of the rows by
-                // the noisy counts): the range was padded beyond the data (a quarter decade
-                // on the log-scale grid), and the generator's modes reached into the padding,
-                // so an age of 20-61 was sampled up to 177 in 3% of rows (7% for a
-                // 1,858-row table's ages). The column is encoded and sampled within that part;
-                // values beyond it are folded into its outer bins. Post-processing.
+                // The loud part of an estimated range (`loud_part`): the range was padded
+                // beyond the data (a quarter decade on the log-scale grid), and the generator's
+                // modes reached into the padding, so an age of 20-61 was sampled up to 177 in
+                // 3% of rows (7% for a 1,858-row table's ages). The mixture's points sit in
+                // that part and the column is sampled within it plus a bin (`Trim`); training
+                // rows keep the whole range. Post-processing.
                 let part = if bounds.is_none() && measured && !no_range {
                     let bin_edges = edges.clone().unwrap_or_else(|| even_edges((lo, hi), bins));
                     // One deviation of the estimate's noise on top of the 1%: a 4,000-row
