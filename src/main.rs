@@ -792,7 +792,10 @@ fn inspect(a: InspectArgs) -> Result<()> {
         };
         println!(
             "    {:<20} {:?} {:?}: {}",
-            c.name, c.value_type, c.kind, detail
+            dpsynth::dp::ledger::shown(&c.name),
+            c.value_type,
+            c.kind,
+            detail
         );
     }
     Ok(())

@@ -1,6 +1,8 @@
 //! The privacy ledger written into every DP model file: what was promised, what was spent,
 //! by which mechanism, and what was taken as public.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 
 use super::accountant::{Accountant, PrivacyPlan};
@@ -85,7 +87,7 @@ impl Ledger {
                 if !guessed.is_empty() {
                     public.push(format!(
                         "NOT COVERED: the kind and storage type (and the text form of timestamps, of numbers such as `$1,234.50` or `00501`, and of booleans such as `TRUE`) of {} (no metadata; inferred from the rows as read, privacy.discover = true)",
-                        guessed.join(", ")
+                        guessed.iter().map(|g| shown(g)).collect::<Vec<_>>().join(", ")
                     ));
                 }
                 public
@@ -149,7 +151,7 @@ impl Ledger {
             if v.is_empty() {
                 "-".to_string()
             } else {
-                v.join(", ")
+                v.iter().map(|n| shown(n)).collect::<Vec<_>>().join(", ")
             }
         };
         vec![
@@ -256,6 +258,7 @@ impl Ledger {
                 } else {
                     pre.folded
                         .iter()
+                        .map(|(c, rows)| (shown(c), rows))
                         .map(|(c, rows)| format!("{c}: about {rows:.0} rows (noisy estimate) in categories too rare to clear the threshold; list the column's categories in [privacy.columns.{c}] to keep them"))
                         .collect::<Vec<_>>()
                         .join("; ")
@@ -267,7 +270,7 @@ impl Ledger {
                 list(
                     &pre.selected_pairs
                         .iter()
-                        .map(|(a, b)| format!("{a} & {b}"))
+                        .map(|(a, b)| format!("{} & {}", shown(a), shown(b)))
                         .collect::<Vec<_>>(),
                 ),
             ),
@@ -321,4 +324,18 @@ pub fn no_range_text(pre: &PreprocessLedger) -> String {
         .map(|c| format!("{c}: too few present values for the noise, sampled as missing; give min and max in [privacy.columns.{c}]"))
         .collect::<Vec<_>>()
         .join("; ")
+}
+
+/// A column name as the ledger and `inspect` print it: an empty one (the header R and pandas
+/// write over a table's row names) as `(unnamed column)`, so that a list does not show a bare
+/// comma.
+pub fn shown(name: &str) -> Cow<'_, str> {
+    if name.trim().is_empty() {
+        Cow::Owned(format!(
+            "(unnamed column{})",
+            if name.is_empty() { "" } else { " of spaces" }
+        ))
+    } else {
+        Cow::Borrowed(name)
+    }
 }

@@ -185,6 +185,36 @@ fn even_edges((lo, hi): (f64, f64), bins: usize) -> Vec<f64> {
     edges
 }
 
+/// Most integers a range may hold for [`live_bins`] to look for the bins without one.
+const LIVE_INTEGERS: f64 = 4096.0;
+
+/// Which bins over `edges` can hold a row: for an integer column of a short range (at most
+/// [`LIVE_INTEGERS`] integers), the bins an integer strictly between the bounds falls in
+/// (values at a bound have their own counts), placed as the histogram places a value: by
+/// division for even edges ([`even_edges`]), by the edges otherwise; every bin for other
+/// columns. The storage type is public or was decided under DP: post-processing.
+fn live_bins(edges: &[f64], integer: bool) -> Vec<bool> {
+    let bins = edges.len().saturating_sub(1);
+    let (lo, hi) = (edges[0], edges[bins]);
+    if !integer || !(hi - lo).is_finite() || hi - lo > LIVE_INTEGERS || bins == 0 {
+        return vec![true; bins];
+    }
+    let even = edges == even_edges((lo, hi), bins).as_slice();
+    let width = (hi - lo) / bins as f64;
+    let mut live = vec![false; bins];
+    let mut k = lo.floor() + 1.0;
+    while k < hi {
+        let b = if even {
+            ((k - lo) / width) as usize
+        } else {
+            edges.partition_point(|&e| e <= k).max(1) - 1
+        };
+        live[b.min(bins - 1)] = true;
+        k += 1.0;
+    }
+    live
+}
+
 /// The bins of a histogram its rows sit in ([`loud_part`]).
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct LoudPart {
@@ -221,29 +251,44 @@ fn loud_part(
     }
     let (lo, hi) = (edges[0], edges[bins]);
     let body = &counts[..bins];
-    let strong = |i: usize| body[i] > seed * std;
-    let weak = |i: usize| body[i] > bounds::WEAK * std;
+    // An integer column's bins narrower than one integer hold no row unless they hold an
+    // integer: the others are pure noise, skipped here. The part grows over the next bin
+    // that holds one, and its noise is summed over those bins only. Without this a rating of
+    // 1-6 on [1, 7] (64 bins, 10 of 11 empty) lost its 6s (9% of the rows, below the seed
+    // level and seven empty bins from the 5s), and the 1% check, its noise summed over 46
+    // bins, let them go.
+    let live = live_bins(edges, integer);
+    let strong = |i: usize| live[i] && body[i] > seed * std;
+    let weak_count = |c: f64| c > bounds::WEAK * std;
+    let weak = |i: usize| weak_count(body[i]);
     let mut first = (0..bins).find(|&i| strong(i))?;
     let mut last = (0..bins).rev().find(|&i| strong(i))?;
-    while first > 0 && weak(first - 1) {
-        first -= 1;
+    while let Some(p) = (0..first).rev().find(|&i| live[i]).filter(|&p| weak(p)) {
+        first = p;
     }
-    while last + 1 < bins && weak(last + 1) {
-        last += 1;
+    while let Some(n) = (last + 1..bins).find(|&i| live[i]).filter(|&n| weak(n)) {
+        last = n;
     }
     let mut new_lo = edges[first];
     let mut new_hi = edges[last + 1].min(hi);
-    if counts[bins] > seed * std {
+    // A bound's spike joins the part when loud, or when the part has grown to the bin next
+    // to it and the spike clears the neighbours' level (a rating's 1s at the lower bound,
+    // 3% of the rows, were left out of the mixture).
+    let reached_lo = !(0..first).any(|i| live[i]);
+    let reached_hi = !(last + 1..bins).any(|i| live[i]);
+    if counts[bins] > seed * std || (reached_lo && weak_count(counts[bins])) {
         new_lo = lo;
     }
-    if counts[bins + 1] > seed * std {
+    if counts[bins + 1] > seed * std || (reached_hi && weak_count(counts[bins + 1])) {
         new_hi = hi;
     }
     if integer {
         (new_lo, new_hi) = (new_lo.floor().max(lo), new_hi.ceil().min(hi));
     }
-    let inside: f64 = body[first..=last].iter().sum::<f64>() + counts[bins..].iter().sum::<f64>();
-    let terms = (last - first + 1 + counts.len() - bins) as f64;
+    let inside_bins = (first..=last).filter(|&i| live[i]);
+    let inside: f64 =
+        inside_bins.clone().map(|i| body[i]).sum::<f64>() + counts[bins..].iter().sum::<f64>();
+    let terms = (inside_bins.count() + counts.len() - bins) as f64;
     Some(LoudPart {
         first,
         last,
@@ -283,28 +328,70 @@ fn spread_over_integers(lo: f64, width: f64, body: &[f64]) -> (Vec<f64>, Vec<f64
     (points, weights)
 }
 
-/// The integers of `[lo, hi]` whose histogram weight survived the denoising: `body` holds the
-/// kept counts of the bins between the bounds and `atoms` those exactly at `lo` and at `hi`
-/// (zero where the noisy count did not clear the threshold).
+/// The integers of `[lo, hi]` the noisy counts give evidence for. `counts` holds the noisy
+/// counts of the bins of the column's part and those exactly at each bound (zero outside the
+/// part), with noise std `std`. The integers above [`bounds::STRONG`] deviations span a core
+/// (above three where none is that loud); it grows over neighbours above three deviations,
+/// then by one neighbour above two ([`bounds::WEAK`]), and keeps every integer in it above
+/// two. A rating's 1s or 6s (3% of 2,800 rows, near three deviations) were sampled as 2s or
+/// 5s in one run of four per column when three deviations alone decided; pure noise clears
+/// three 0.13% of the time and two 2.3%, so an integer far from the core needs a chain of
+/// such counts (a 1-6 rating's support reached 8 over noise counts of 28 and 35, std 10.9,
+/// when any integer above three counted), and a 0/1 flag's 3 stays out.
 /// Meant for a range of fewer integers than bins, where each integer has a bin of its own, so
 /// an integer without weight is one the noisy counts give no evidence for (a 0/1 flag's 2 and
 /// 3 in its log-scale range [0, 5]). Post-processing of the noisy histogram.
-fn integer_support(range: (f64, f64), body: &[f64], atoms: &[(f64, f64)]) -> Vec<f64> {
+fn integer_support(range: (f64, f64), counts: &Evidence, std: f64) -> Vec<f64> {
     let (lo, hi) = range;
-    let width = (hi - lo) / body.len() as f64;
-    let weight = |k: f64| match atoms.iter().find(|&&(x, _)| x == k) {
-        Some(&(_, w)) => w,
-        None => body[(((k - lo) / width) as usize).min(body.len() - 1)],
+    let (first, last) = (lo.ceil(), hi.floor());
+    let above = |k: f64, level: f64| counts.weight(range, k) > level * std;
+    let (quiet, loud) = (|k| above(k, bounds::WEAK), |k| above(k, 3.0));
+    let integers = || (0..).map(|i| first + i as f64).take_while(|&k| k <= last);
+    let seeds: Vec<f64> = integers().filter(|&k| above(k, bounds::STRONG)).collect();
+    let seeds = if seeds.is_empty() {
+        integers().filter(|&k| loud(k)).collect()
+    } else {
+        seeds
     };
-    let mut k = lo.ceil();
-    let mut support = Vec::new();
-    while k <= hi {
-        if weight(k) > 0.0 {
-            support.push(k);
-        }
-        k += 1.0;
+    let (Some(&a), Some(&z)) = (seeds.first(), seeds.last()) else {
+        return Vec::new();
+    };
+    let (mut a, mut z) = (a, z);
+    while a - 1.0 >= first && loud(a - 1.0) {
+        a -= 1.0;
     }
-    support
+    if a - 1.0 >= first && quiet(a - 1.0) {
+        a -= 1.0;
+    }
+    while z + 1.0 <= last && loud(z + 1.0) {
+        z += 1.0;
+    }
+    if z + 1.0 <= last && quiet(z + 1.0) {
+        z += 1.0;
+    }
+    integers()
+        .filter(|&k| k >= a && k <= z && quiet(k))
+        .collect()
+}
+
+/// A short integer column's noisy histogram counts for [`integer_support`]: the bins between
+/// the bounds and the counts exactly at each bound.
+struct Evidence {
+    body: Vec<f64>,
+    at_lo: f64,
+    at_hi: f64,
+}
+
+impl Evidence {
+    /// The count of the bin (or bound) integer `k` falls in.
+    fn weight(&self, (lo, hi): (f64, f64), k: f64) -> f64 {
+        let width = (hi - lo) / self.body.len() as f64;
+        match k {
+            _ if k == lo => self.at_lo,
+            _ if k == hi => self.at_hi,
+            _ => self.body[(((k - lo) / width) as usize).min(self.body.len() - 1)],
+        }
+    }
 }
 
 /// Edges of bins even in log scale over `range`, for a column whose noisy histogram over even
@@ -481,7 +568,7 @@ fn set_step(
     cs.resolution = step.in_unit(unit);
     ledger
         .typed_under_dp
-        .push(format!("{}: {}", cs.name, step.name));
+        .push(format!("{}: {}", super::ledger::shown(&cs.name), step.name));
 }
 
 /// The schema with every storage type fixed by public facts instead of the rows (one row
@@ -1087,7 +1174,7 @@ pub fn fit_private_transformer(
                                 }
                                 ledger.typed_under_dp.push(format!(
                                     "{}: {}",
-                                    column.name,
+                                    super::ledger::shown(&column.name),
                                     match decimals {
                                         Some(0) => "integer".to_string(),
                                         Some(d) => format!("{d} decimal places"),
@@ -1155,10 +1242,16 @@ pub fn fit_private_transformer(
                 let (mut lo, mut hi, mut width) = (lo, hi, width);
                 let mut edges: Option<Vec<f64>> = None;
                 let mut was_narrowed = false;
+                // Not an integer column whose bins hold one integer at most: each of its
+                // values has a count of its own already, and the second histogram's noise
+                // (the bounds share's) is larger. A 2,800-row table's rating on [2, 56] was
+                // narrowed to [2, 7] and measured again with noise std 172 against 33: its
+                // 3s and 4s (27% of the rows) fell below the floor and were never sampled.
+                let resolved = integer && width <= 1.0;
                 if let (None, Some((new_lo, new_hi))) = (
                     bounds,
                     narrowed(&counts, count_noise_std, n_rows, (lo, hi), integer)
-                        .filter(|_| measured),
+                        .filter(|_| measured && !resolved),
                 ) {
                     // The values sit in a few bins of the estimated range (a year in
                     // [563, 5623], a latitude in [17.8, 177.8]): measure them again over
@@ -1238,9 +1331,20 @@ pub fn fit_private_transformer(
                         .collect(),
                     None => (0..bins).map(|b| lo + (b as f64 + 0.5) * width).collect(),
                 };
+                // An integer column's bins without an integer hold only noise (`live_bins`).
+                let live = live_bins(
+                    edges.as_deref().unwrap_or(&even_edges((lo, hi), bins)),
+                    integer,
+                );
                 let keep = |c: f64| if c > floor { c } else { 0.0 };
                 let mut body: Vec<f64> = (0..bins)
-                    .map(|b| if inside(b) { keep(counts[b]) } else { 0.0 })
+                    .map(|b| {
+                        if inside(b) && live[b] {
+                            keep(counts[b])
+                        } else {
+                            0.0
+                        }
+                    })
                     .collect();
                 let mut atoms = vec![(lo, keep(counts[at_lo])), (hi, keep(counts[at_hi]))];
                 let trim = part.as_ref().map(|(p, e)| {
@@ -1339,24 +1443,39 @@ pub fn fit_private_transformer(
                 // says which integers a column may hold.
                 let short = hi - lo < bins as f64 || narrowed_here;
                 if integer && short && edges.is_none() && bounds.is_none() {
-                    let kept: Vec<f64> = (0..bins)
-                        .map(|b| if inside(b) { strict(counts[b]) } else { 0.0 })
-                        .collect();
-                    // A bound's spike only where the range still reaches that bound.
-                    let at = |keeps: bool, c: f64| if keeps { strict(c) } else { 0.0 };
-                    let ends = [
-                        (lo, at(range.0 <= lo, counts[at_lo])),
-                        (hi, at(range.1 >= hi, counts[at_hi])),
-                    ];
+                    // At a level: the bins of the part, and a bound's spike only where the
+                    // range still reaches that bound.
+                    let evidence = |level: &dyn Fn(f64) -> f64| Evidence {
+                        body: (0..bins)
+                            .map(|b| {
+                                if inside(b) && live[b] {
+                                    level(counts[b])
+                                } else {
+                                    0.0
+                                }
+                            })
+                            .collect(),
+                        at_lo: if range.0 <= lo {
+                            level(counts[at_lo])
+                        } else {
+                            0.0
+                        },
+                        at_hi: if range.1 >= hi {
+                            level(counts[at_hi])
+                        } else {
+                            0.0
+                        },
+                    };
+                    let loud = evidence(&strict);
                     // Only where those integers hold nearly all the rows (a flag, a rating, a
                     // year): a spread-out column (years at a company, 0 to 40, on 1,176 rows)
                     // has most of its integers below the noise, and snapping it onto the few
                     // loud ones cost attrition 0.026 of column shapes.
-                    let held: f64 = kept.iter().sum::<f64>() + ends[0].1 + ends[1].1;
+                    let held: f64 = loud.body.iter().sum::<f64>() + loud.at_lo + loud.at_hi;
                     // The present rows: the public row count less the noisy null count.
                     let all = n_rows - counts[null_bucket].max(0.0);
                     if held >= SUPPORT_SHARE * all {
-                        encoder.support = integer_support((lo, hi), &kept, &ends);
+                        encoder.support = integer_support((lo, hi), &evidence(&|c| c), floor / 2.0);
                     }
                 }
                 Encoder::Continuous(encoder)
@@ -1455,6 +1574,109 @@ mod tests {
         assert_eq!((strict.lo, strict.hi), (200.0, 1000.0));
         assert!((strict.outside - 40.0).abs() < 1e-9);
         assert!((strict.outside_std - 10.0 * 11f64.sqrt()).abs() < 1e-9);
+    }
+
+    #[test]
+    fn an_integer_support_grows_from_its_loud_core_over_quiet_neighbours() {
+        // One integer per bin: [0, 8] over 8 bins, so integer k (0 < k < 8) is bin k. Noise
+        // std 10: quiet above 20, loud above 30, a seed above 45.
+        let evidence = |body: [f64; 8], at_lo: f64| Evidence {
+            body: body.to_vec(),
+            at_lo,
+            at_hi: 0.0,
+        };
+        let support =
+            |body: [f64; 8], at_lo: f64| integer_support((0.0, 8.0), &evidence(body, at_lo), 10.0);
+        // A rating 1-6: 2-5 loud, the 1s and the 6s quiet (25 and 28), and noise at 7 quiet
+        // too (24): one quiet integer per end, so 7 stays out.
+        assert_eq!(
+            support([0.0, 25.0, 600.0, 400.0, 500.0, 300.0, 28.0, 24.0], 0.0),
+            [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
+        );
+        // Noise loud on its own (35) beyond a quiet 6 and 7: not a seed, so not reached.
+        assert_eq!(
+            support([0.0, 0.0, 600.0, 400.0, 500.0, 300.0, 28.0, 35.0], 0.0)[4..],
+            [6.0]
+        );
+        // A loud neighbour carries the growth on (a thin tail of a count): 6 loud, 7 quiet.
+        assert_eq!(
+            support([0.0, 0.0, 600.0, 400.0, 500.0, 300.0, 40.0, 24.0], 0.0),
+            [2.0, 3.0, 4.0, 5.0, 6.0, 7.0]
+        );
+        // A 0/1 flag: 0 at the lower bound and 1 loud; a quiet noise count at 3 is not next
+        // to them (2 is silent), so it stays out.
+        assert_eq!(
+            support([0.0, 900.0, 0.0, 25.0, 0.0, 0.0, 0.0, 0.0], 2000.0),
+            [0.0, 1.0]
+        );
+        // Inside the core a quiet integer is kept and a silent one is not.
+        assert_eq!(
+            support([0.0, 900.0, 25.0, 0.0, 700.0, 0.0, 0.0, 0.0], 0.0),
+            [1.0, 2.0, 4.0]
+        );
+        // Nothing above three deviations: no support; above three but not a seed: its own core.
+        assert!(support([0.0, 25.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0], 0.0).is_empty());
+        assert_eq!(
+            support([0.0, 35.0, 25.0, 0.0, 0.0, 0.0, 0.0, 0.0], 0.0),
+            [1.0, 2.0]
+        );
+    }
+
+    #[test]
+    fn a_rating_keeps_its_quiet_top_value_across_the_empty_bins_between_integers() {
+        // bfi's N3 (2,800 rows, ratings 1-6) narrowed to [1, 7]: 64 bins of 0.09375, so only
+        // 5 of the body bins hold an integer (2 to 6; 1 and 7 are the bounds' own counts).
+        // Noise std 62.9; the 6s (258 rows, 9%) sit below the seed level (283).
+        let edges = even_edges((1.0, 7.0), 64);
+        let live = live_bins(&edges, true);
+        let bin = |k: f64| ((k - 1.0) / 0.09375) as usize;
+        let holding: Vec<usize> = (0..64).filter(|&b| live[b]).collect();
+        assert_eq!(holding, [2.0, 3.0, 4.0, 5.0, 6.0].map(bin));
+        assert!(live_bins(&edges, false).iter().all(|&l| l));
+        let mut c = vec![0.0; 67];
+        for (k, n) in [
+            (2.0, 641.0),
+            (3.0, 367.0),
+            (4.0, 594.0),
+            (5.0, 440.0),
+            (6.0, 258.0),
+        ] {
+            c[bin(k)] = n;
+        }
+        c[64] = 501.0; // the 1s, at the lower bound
+        c[30] = 150.0; // noise in a bin without an integer: ignored
+        let part = loud_part(&c, 62.9, 2800.0, &edges, true, TRIM_SEED).unwrap();
+        assert_eq!((part.first, part.last), (bin(2.0), bin(6.0)));
+        assert_eq!((part.lo, part.hi), (1.0, 7.0));
+        // Five integer bins and the three spikes: 2,800 less 2,801 counted inside.
+        assert!((part.outside + 1.0).abs() < 1e-9);
+        assert!((part.outside_std - 62.9 * 8f64.sqrt()).abs() < 1e-9);
+        // Counted as a continuous column, every bin is live: the 6s are seven empty bins
+        // from the 5s, left out, and the 1% check's noise (46 bins) let them go.
+        let blind = loud_part(&c, 62.9, 2800.0, &edges, false, TRIM_SEED).unwrap();
+        assert_eq!(blind.last, bin(5.0));
+        assert!(blind.outside <= NARROW_OUTSIDE * 2800.0 + blind.outside_std);
+        // bfi's A3 on its estimated range [1, 17] (bins of 0.25, noise std 24): the 1s (90
+        // rows) at the lower bound clear two deviations, not the seed's 4.5: the part, grown
+        // to the 2s' bin, takes the bound in.
+        let edges = even_edges((1.0, 17.0), 64);
+        let bin = |k: f64| ((k - 1.0) / 0.25) as usize;
+        let mut c = vec![0.0; 67];
+        for (k, n) in [
+            (2.0, 172.0),
+            (3.0, 207.0),
+            (4.0, 564.0),
+            (5.0, 986.0),
+            (6.0, 755.0),
+        ] {
+            c[bin(k)] = n;
+        }
+        c[64] = 90.0;
+        let part = loud_part(&c, 24.0, 2800.0, &edges, true, TRIM_SEED).unwrap();
+        assert_eq!((part.lo, part.hi), (1.0, 7.0));
+        c[64] = 40.0; // within two deviations: left out
+        let part = loud_part(&c, 24.0, 2800.0, &edges, true, TRIM_SEED).unwrap();
+        assert_eq!((part.lo, part.hi), (2.0, 7.0));
     }
 
     #[test]
