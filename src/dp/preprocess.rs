@@ -1130,29 +1130,11 @@ pub fn fit_private_transformer(
                             }
                         }
                         noisy(&mut grid, bounds_std, rng);
-                        let found = bounds::bounds_from_grid(&grid, bounds_std);
-                        no_range = found.is_none();
-                        if no_range {
-                            // Too few present values for this much noise: no range can be
-                            // released, so the column is sampled as missing (a decision on
-                            // noisy counts; the ledger says how to give it a range).
-                            values.clear();
-                            ledger.no_range.push(column.name.clone());
-                        }
-                        let found = found.unwrap_or((0.0, 1.0));
                         let dated = matches!(values, Values::Date(_) | Values::Datetime { .. });
-                        if *typed && !no_range && dated {
-                            let (mut classes, unit) = step_histogram(values);
-                            noisy(&mut classes, bounds_std, rng);
-                            set_step(
-                                &classes,
-                                unit.as_deref(),
-                                cs,
-                                &mut ledger,
-                                bounds_std,
-                                n_rows,
-                            );
-                        } else if *typed && !no_range {
+                        // The storage type first (its own measurement, in the slot the plan
+                        // reserves for every such column): an integer column's grid bins
+                        // between 1e-8 and 1 can hold no value, so its bounds skip them.
+                        if *typed && !dated {
                             let mut places = vec![0.0; bounds::PLACES];
                             for i in 0..n {
                                 if let Some(x) = values.number(i) {
@@ -1182,6 +1164,29 @@ pub fn fit_private_transformer(
                                     }
                                 ));
                             }
+                        }
+                        let whole = cs.value_type == crate::read::ValueType::Int;
+                        let found = bounds::bounds_from_grid(&grid, bounds_std, whole);
+                        no_range = found.is_none();
+                        if no_range {
+                            // Too few present values for this much noise: no range can be
+                            // released, so the column is sampled as missing (a decision on
+                            // noisy counts; the ledger says how to give it a range).
+                            values.clear();
+                            ledger.no_range.push(column.name.clone());
+                        }
+                        let found = found.unwrap_or((0.0, 1.0));
+                        if *typed && !no_range && dated {
+                            let (mut classes, unit) = step_histogram(values);
+                            noisy(&mut classes, bounds_std, rng);
+                            set_step(
+                                &classes,
+                                unit.as_deref(),
+                                cs,
+                                &mut ledger,
+                                bounds_std,
+                                n_rows,
+                            );
                         }
                         found
                     }
