@@ -452,8 +452,10 @@ pub struct PublicColumn {
     /// from the rows.
     pub decimals: Option<u32>,
     /// Text form of a datetime column in CSV output, as a chrono pattern (e.g.
-    /// `"%Y-%m-%dT%H:%M:%SZ"`). Without DP it is learned from the file; in DP mode only this
-    /// key sets it (without it: ISO 8601 with microseconds).
+    /// `"%Y-%m-%dT%H:%M:%SZ"`), or a boolean column's two words, true first (`"TRUE/FALSE"`,
+    /// `"Yes/No"`). Without DP it is learned from the file; in DP mode only this key sets it
+    /// for a column of a declared type (without it: ISO 8601 with microseconds, and
+    /// `true`/`false`).
     pub format: Option<String>,
     /// The column's storage type when the file alone would decide it: `"bool"`, `"date"` or
     /// `"datetime"`. In DP mode a column read as one of these needs it (or discovery, which
@@ -468,6 +470,17 @@ pub struct PublicColumn {
     /// Default false: a null slot exists only if the noisy null count clears three noise
     /// deviations (post-processing), so that columns without nulls do not learn to emit them.
     pub nullable: bool,
+}
+
+impl PublicColumn {
+    /// The words of a boolean column's `format` (`"TRUE/FALSE"`: true's word, then false's);
+    /// `None` without a format or when it is not two different words around one `/`.
+    pub fn bool_words(&self) -> Option<(String, String)> {
+        let (t, f) = self.format.as_deref()?.split_once('/')?;
+        let (t, f) = (t.trim(), f.trim());
+        (!t.is_empty() && !f.is_empty() && t != f && !f.contains('/'))
+            .then(|| (t.to_string(), f.to_string()))
+    }
 }
 
 /// Which two-way marginals are measured (`privacy.pair_selection`).
@@ -799,6 +812,18 @@ impl RunConfig {
                 return bad(
                     &format!("privacy.columns.{name}"),
                     "give both min and max, or neither".into(),
+                );
+            }
+            if c.storage == Some(StorageType::Bool)
+                && c.format.is_some()
+                && c.bool_words().is_none()
+            {
+                return bad(
+                    &format!("privacy.columns.{name}.format"),
+                    format!(
+                        "is {:?}; a boolean column's format is its two words, true first, around one `/` (e.g. \"TRUE/FALSE\" or \"Yes/No\")",
+                        c.format.as_deref().unwrap_or_default()
+                    ),
                 );
             }
             if let Some(cats) = &c.categories {

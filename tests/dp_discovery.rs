@@ -366,6 +366,41 @@ fn boolean_and_date_columns_need_their_type_in_dp_mode() {
 }
 
 #[test]
+fn a_declared_boolean_is_written_in_the_words_of_its_format() {
+    // R writes booleans as TRUE/FALSE. Under DP, with `type = "bool"` declared, the words read
+    // from the rows are not public and the release held true/false; `format = "TRUE/FALSE"`
+    // now gives them.
+    let dir = tempdir();
+    let mut csv = String::from("flag,amount\n");
+    for i in 0..400 {
+        csv.push_str(&format!("{},{}\n", ["TRUE", "FALSE"][i % 3 / 2], i % 50));
+    }
+    std::fs::write(dir.path().join("t.csv"), csv).unwrap();
+    let base = "[model]\nembedding_dim = 16\ngenerator_dims = [32]\ndiscriminator_dims = [32]\n[train]\nepochs = 1\nbatch_size = 100\nseed = 5\n[privacy]\nepsilon = 3.0\n[privacy.columns.amount]\nmin = 0\nmax = 100\ninteger = true\n[privacy.columns.flag]\ntype = \"bool\"\n";
+    let words = |format: &str| -> std::collections::BTreeSet<String> {
+        let text = train_and_sample(dir.path(), &format!("{base}{format}"), "300", "1");
+        text.lines()
+            .skip(1)
+            .map(|l| l.split(',').next().unwrap().to_string())
+            .collect()
+    };
+    let set = |w: &[&str]| w.iter().map(|s| s.to_string()).collect();
+    assert_eq!(words("format = \"TRUE/FALSE\"\n"), set(&["TRUE", "FALSE"]));
+    assert_eq!(words("format = \"Yes / No\"\n"), set(&["Yes", "No"]));
+    assert_eq!(words(""), set(&["true", "false"]));
+    std::fs::write(
+        dir.path().join("c.toml"),
+        format!("{base}format = \"TRUE\"\n"),
+    )
+    .unwrap();
+    let out = dpsynth(
+        dir.path(),
+        &["train", "t.csv", "--config", "c.toml", "--out", "m.dpsynth"],
+    );
+    assert_clean_failure(&out, &["privacy.columns.flag.format", "TRUE/FALSE"]);
+}
+
+#[test]
 fn a_dp_run_refuses_nothing_for_what_its_rows_hold() {
     // Whether a DP run releases anything must not depend on the rows: an all-missing column,
     // NaN and infinite cells and a table smaller than the configured batch all train (without

@@ -337,18 +337,21 @@ fn spread_over_integers(lo: f64, width: f64, body: &[f64]) -> (Vec<f64>, Vec<f64
 /// 5s in one run of four per column when three deviations alone decided; pure noise clears
 /// three 0.13% of the time and two 2.3%, so an integer far from the core needs a chain of
 /// such counts (a 1-6 rating's support reached 8 over noise counts of 28 and 35, std 10.9,
-/// when any integer above three counted), and a 0/1 flag's 3 stays out.
+/// when any integer above three counted), and a 0/1 flag's 3 stays out. With `anywhere` (the
+/// column has no loud part that holds its rows: values beyond a gap, as Fair's years of
+/// education 12, 14, 16, 17, 18 and 20 of 601 rows) every integer above three deviations
+/// seeds the core.
 /// Meant for a range of fewer integers than bins, where each integer has a bin of its own, so
 /// an integer without weight is one the noisy counts give no evidence for (a 0/1 flag's 2 and
 /// 3 in its log-scale range [0, 5]). Post-processing of the noisy histogram.
-fn integer_support(range: (f64, f64), counts: &Evidence, std: f64) -> Vec<f64> {
+fn integer_support(range: (f64, f64), counts: &Evidence, std: f64, anywhere: bool) -> Vec<f64> {
     let (lo, hi) = range;
     let (first, last) = (lo.ceil(), hi.floor());
     let above = |k: f64, level: f64| counts.weight(range, k) > level * std;
     let (quiet, loud) = (|k| above(k, bounds::WEAK), |k| above(k, 3.0));
     let integers = || (0..).map(|i| first + i as f64).take_while(|&k| k <= last);
     let seeds: Vec<f64> = integers().filter(|&k| above(k, bounds::STRONG)).collect();
-    let seeds = if seeds.is_empty() {
+    let seeds = if seeds.is_empty() || anywhere {
         integers().filter(|&k| loud(k)).collect()
     } else {
         seeds
@@ -607,7 +610,8 @@ pub fn public_schema(mut schema: Schema, privacy: &PrivacyConfig) -> Schema {
         // A number's text form (`$1,234.50`, `00501`) and a boolean's words (`TRUE`) are read
         // from the rows: they stay only on a column whose whole type came from the rows under
         // discovery (listed in the ledger as not covered); a column with public bounds is
-        // written as plain numbers, one declared `type = "bool"` as `true`/`false`.
+        // written as plain numbers, one declared `type = "bool"` in the words of its
+        // `format`, else as `true`/`false`.
         let guessed = match column.kind {
             _ if column.value_type == ValueType::Bool => public.and_then(|p| p.storage).is_none(),
             ColumnKind::Continuous => public.and_then(|p| p.min.zip(p.max)).is_none(),
@@ -615,6 +619,17 @@ pub fn public_schema(mut schema: Schema, privacy: &PrivacyConfig) -> Schema {
         };
         if !(privacy.discover && guessed) {
             column.form = None;
+        }
+        // A declared boolean's words, when its metadata gives them (`format = "TRUE/FALSE"`).
+        if column.value_type == ValueType::Bool {
+            if let Some((true_word, false_word)) = public.and_then(|p| p.bool_words()) {
+                column.form = Some(crate::read::form::CellForm::Bool(
+                    crate::read::form::BoolWords {
+                        true_word,
+                        false_word,
+                    },
+                ));
+            }
         }
         if let ValueType::Datetime { format, .. } = &mut column.value_type {
             // With discovery, a timestamp column without a declared type took that type from
@@ -1480,7 +1495,35 @@ pub fn fit_private_transformer(
                     // The present rows: the public row count less the noisy null count.
                     let all = n_rows - counts[null_bucket].max(0.0);
                     if held >= SUPPORT_SHARE * all {
-                        encoder.support = integer_support((lo, hi), &evidence(&|c| c), floor / 2.0);
+                        let support = integer_support(
+                            (lo, hi),
+                            &evidence(&|c| c),
+                            floor / 2.0,
+                            part.is_none(),
+                        );
+                        // A few integers (a rating, a flag, a small count): each its own exact
+                        // mode, weighted by its noisy count, as a category's value would be.
+                        // The mixture fitted on the bins merged neighbours: bfi's 2s and 3s
+                        // of a rating in one mode at 2.48 ± 0.52, and the generator sampled
+                        // the 3s for both (the 2s, 6% of the rows, lost).
+                        if !support.is_empty() && support.len() < mixture.max_modes {
+                            let counts = evidence(&|c| c.max(0.0));
+                            let atoms: Vec<(f64, f64)> = support
+                                .iter()
+                                .map(|&k| (k, counts.weight((lo, hi), k)))
+                                .collect();
+                            encoder.modes = ContinuousEncoder::from_weighted_points(
+                                &[],
+                                &[],
+                                &atoms,
+                                (lo, hi),
+                                encoder.null_rate,
+                                encoder.has_null,
+                                mixture,
+                            )
+                            .modes;
+                        }
+                        encoder.support = support;
                     }
                 }
                 Encoder::Continuous(encoder)
@@ -1590,8 +1633,9 @@ mod tests {
             at_lo,
             at_hi: 0.0,
         };
-        let support =
-            |body: [f64; 8], at_lo: f64| integer_support((0.0, 8.0), &evidence(body, at_lo), 10.0);
+        let support = |body: [f64; 8], at_lo: f64| {
+            integer_support((0.0, 8.0), &evidence(body, at_lo), 10.0, false)
+        };
         // A rating 1-6: 2-5 loud, the 1s and the 6s quiet (25 and 28), and noise at 7 quiet
         // too (24): one quiet integer per end, so 7 stays out.
         assert_eq!(
@@ -1619,6 +1663,15 @@ mod tests {
             support([0.0, 900.0, 25.0, 0.0, 700.0, 0.0, 0.0, 0.0], 0.0),
             [1.0, 2.0, 4.0]
         );
+        // Where the column has no loud part holding its rows (values beyond a gap), any
+        // integer above three deviations seeds: 7 (35) joins beyond the silent 6.
+        let anywhere = integer_support(
+            (0.0, 8.0),
+            &evidence([0.0, 0.0, 600.0, 400.0, 500.0, 300.0, 0.0, 35.0], 0.0),
+            10.0,
+            true,
+        );
+        assert_eq!(anywhere, [2.0, 3.0, 4.0, 5.0, 7.0]);
         // Nothing above three deviations: no support; above three but not a seed: its own core.
         assert!(support([0.0, 25.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0], 0.0).is_empty());
         assert_eq!(

@@ -396,9 +396,15 @@ impl ContinuousEncoder {
             };
             if offset(chosen).abs() > 0.99 {
                 // The drawn mode cannot represent x (CTGAN would clip it and lose the value):
-                // take the mode that is nearest in its own units instead.
+                // take the mode that is nearest in its own units instead, or, where only
+                // exact modes are left (a DP integer column's supported values), the nearest
+                // value.
+                let distance = |k: usize| (offset(k).abs(), (x - self.modes[k].mean).abs());
                 chosen = (0..self.modes.len())
-                    .min_by(|&a, &b| offset(a).abs().total_cmp(&offset(b).abs()))
+                    .min_by(|&a, &b| {
+                        let (a, b) = (distance(a), distance(b));
+                        a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1))
+                    })
                     .expect("at least one mode");
             }
             out[0] = offset(chosen).clamp(-0.99, 0.99) as f32;
@@ -764,6 +770,36 @@ mod tests {
             assert_eq!(out[1 + atom], 0.0, "{x} taken by the atom");
             let back = enc.decode_value(&out).unwrap();
             assert!((back - x).abs() < 1e-3 * 100.0, "{x} -> {back}");
+        }
+    }
+
+    #[test]
+    fn a_value_between_exact_modes_goes_to_the_nearest() {
+        // A DP rating modelled as its supported integers 1-5, each an exact mode; a training
+        // row's 6 (left out of the support) and 2.4 go to the nearest value's mode, not to
+        // the first one.
+        let settings = MixtureSettings {
+            max_modes: 10,
+            weight_threshold: 0.005,
+            iterations: 100,
+        };
+        let atoms: Vec<(f64, f64)> = (1..=5).map(|k| (k as f64, 100.0)).collect();
+        let enc = ContinuousEncoder::from_weighted_points(
+            &[],
+            &[],
+            &atoms,
+            (1.0, 17.0),
+            0.0,
+            false,
+            settings,
+        );
+        assert_eq!(enc.modes.len(), 5);
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+        let mut out = vec![0.0f32; enc.width()];
+        let mut probs = vec![0.0; enc.modes.len()];
+        for (x, to) in [(6.0, 5.0), (2.4, 2.0), (3.0, 3.0), (0.2, 1.0)] {
+            enc.encode_value(Some(x), &mut out, &mut probs, &mut rng);
+            assert_eq!(enc.decode_value(&out), Some(to), "{x}");
         }
     }
 }
