@@ -806,6 +806,23 @@ fn monthly_dates_and_hourly_timestamps_come_back_on_their_step() {
         }
         assert!(months.len() >= 6, "dp {dp}: months sampled {months:?}");
         if dp {
+            // With public bounds (days since 1970) and a declared type the step is measured
+            // too: the bounds say nothing of it, and these months came back on any day.
+            let public = config.clone()
+                + "[privacy.columns.month]\nmin = 16000\nmax = 19000\ntype = \"date\"\n";
+            let text = train_and_sample(dir.path(), &public, "1000", "1");
+            for line in text.lines().skip(1) {
+                let month = line.split(',').next().unwrap();
+                assert!(
+                    month.ends_with("-01"),
+                    "public bounds: month sampled as {month:?}"
+                );
+            }
+            let out = dpsynth(dir.path(), &["inspect", "m.dpsynth"]);
+            let shown = String::from_utf8_lossy(&out.stdout);
+            assert!(shown.contains("month: monthly"), "{shown}");
+            // The ledger's other lines come from the run without public bounds, again.
+            train_and_sample(dir.path(), &config, "10", "1");
             let out = dpsynth(dir.path(), &["inspect", "m.dpsynth"]);
             let shown = String::from_utf8_lossy(&out.stdout);
             assert!(

@@ -955,17 +955,23 @@ pub fn fit_private_transformer(
                 super::copula::reserved_shift_slots(plans.len() - continuous, continuous);
         }
     }
-    // Which continuous columns without bounds also get their decimal places (numbers) or their
-    // step (dates and timestamps: monthly, daily, hourly, ...) measured.
+    // Which continuous columns also get their decimal places (numbers without bounds) or
+    // their step (dates and timestamps, with or without public bounds: monthly, daily,
+    // hourly, ...) measured.
     let typed_unbounded: Vec<bool> = plans
         .iter()
         .zip(&table.columns)
         .map(|(plan, col)| {
-            matches!(plan, Plan::Continuous { bounds: None })
-                && matches!(
-                    col.values,
-                    Values::Float(_) | Values::Int(_) | Values::Date(_) | Values::Datetime { .. }
+            matches!(
+                (plan, &col.values),
+                (
+                    Plan::Continuous { .. },
+                    Values::Date(_) | Values::Datetime { .. }
+                ) | (
+                    Plan::Continuous { bounds: None },
+                    Values::Float(_) | Values::Int(_)
                 )
+            )
         })
         .collect();
     let discovering = ledger.discovered_categories.len();
@@ -1136,7 +1142,24 @@ pub fn fit_private_transformer(
                 // Set when no range could be estimated: the column is then sampled as missing.
                 let mut no_range = false;
                 let (lo, hi) = match bounds {
-                    Some(b) => *b,
+                    Some(b) => {
+                        // Public bounds say nothing of a date's step (monthly, daily): measured
+                        // in the slot reserved for it, as for a date without bounds. Without it
+                        // month ends came back on any day.
+                        if *typed && matches!(values, Values::Date(_) | Values::Datetime { .. }) {
+                            let (mut classes, unit) = step_histogram(values);
+                            noisy(&mut classes, bounds_std, rng);
+                            set_step(
+                                &classes,
+                                unit.as_deref(),
+                                cs,
+                                &mut ledger,
+                                bounds_std,
+                                n_rows,
+                            );
+                        }
+                        *b
+                    }
                     None => {
                         let mut grid = vec![0.0; bounds::GRID_BINS];
                         for i in 0..n {
