@@ -112,12 +112,21 @@ pub fn bounds_from_grid(noisy: &[f64], std: f64, whole: bool) -> Option<(f64, f6
             edge / MARGIN
         }
     };
-    let lo = if first == GRID_STEPS {
+    // An integer column whose support starts at the ones' bin, with a zero bin above one
+    // deviation: the quarter decade below 1 holds no integer, so the range reaches 0
+    // instead, and the column's own histogram (less noisy) decides whether zeros are there
+    // (affairs' `kids`: 28% zeros at 3.4 deviations of this measurement's noise, clipped to 1
+    // in one run of two). The mirror for -1. A column without zeros passes one deviation
+    // 16% of the time, and then its noise must clear two in its own histogram too.
+    let some = |b: usize| whole && noisy[b] > std;
+    let lo = if first == GRID_STEPS || (first == grid_bin(1.0) && some(GRID_STEPS)) {
         0.0
     } else {
         widen(grid_edges(first).0, false)
     };
-    let hi = if last == GRID_STEPS {
+    let hi = if last == grid_bin(-1.0) && some(GRID_STEPS) {
+        0.0
+    } else if last == GRID_STEPS {
         // An integer column whose support is the zero bin alone: its ones may sit below
         // this measurement's noise (an 11% flag on 601 rows at 1.8 deviations of the bounds
         // share's noise, the table's histograms having 2.6 times less). The range reaches the
@@ -208,6 +217,18 @@ mod tests {
         let (lo, _) = bounds_from_grid(&noisy, 50.9, true).unwrap();
         assert!(lo < -3.16 && lo > -5.7, "{lo}");
         assert!(!holds_values(grid_bin(0.5), true) && holds_values(grid_bin(0.5), false));
+        // Zeros below two deviations and loud ones: an integer range still reaches 0.
+        let mut ones = vec![0.0; GRID_BINS];
+        ones[grid_bin(1.0)] = 429.0;
+        ones[grid_bin(0.0)] = 80.0;
+        assert_eq!(bounds_from_grid(&ones, 50.9, true).map(|b| b.0), Some(0.0));
+        // Without that much evidence of zeros, the range starts a quarter decade below 1
+        // (rounded up to 1 for an integer column).
+        ones[grid_bin(0.0)] = 40.0;
+        let (lo, _) = bounds_from_grid(&ones, 50.9, true).unwrap();
+        assert!(lo > 0.5 && lo < 0.6, "{lo}");
+        let (lo, _) = bounds_from_grid(&ones, 50.9, false).unwrap();
+        assert!(lo > 0.5 && lo < 0.6, "{lo}");
         assert!(holds_values(grid_bin(1.0), true) && holds_values(grid_bin(0.0), true));
     }
 
