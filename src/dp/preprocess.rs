@@ -1141,25 +1141,9 @@ pub fn fit_private_transformer(
             Plan::Continuous { bounds } => {
                 // Set when no range could be estimated: the column is then sampled as missing.
                 let mut no_range = false;
+                let dated = matches!(values, Values::Date(_) | Values::Datetime { .. });
                 let (lo, hi) = match bounds {
-                    Some(b) => {
-                        // Public bounds say nothing of a date's step (monthly, daily): measured
-                        // in the slot reserved for it, as for a date without bounds. Without it
-                        // month ends came back on any day.
-                        if *typed && matches!(values, Values::Date(_) | Values::Datetime { .. }) {
-                            let (mut classes, unit) = step_histogram(values);
-                            noisy(&mut classes, bounds_std, rng);
-                            set_step(
-                                &classes,
-                                unit.as_deref(),
-                                cs,
-                                &mut ledger,
-                                bounds_std,
-                                n_rows,
-                            );
-                        }
-                        *b
-                    }
+                    Some(b) => *b,
                     None => {
                         let mut grid = vec![0.0; bounds::GRID_BINS];
                         for i in 0..n {
@@ -1168,7 +1152,6 @@ pub fn fit_private_transformer(
                             }
                         }
                         noisy(&mut grid, bounds_std, rng);
-                        let dated = matches!(values, Values::Date(_) | Values::Datetime { .. });
                         // The storage type first (its own measurement, in the slot the plan
                         // reserves for every such column): an integer column's grid bins
                         // between 1e-8 and 1 can hold no value, so its bounds skip them.
@@ -1213,22 +1196,24 @@ pub fn fit_private_transformer(
                             values.clear();
                             ledger.no_range.push(column.name.clone());
                         }
-                        let found = found.unwrap_or((0.0, 1.0));
-                        if *typed && !no_range && dated {
-                            let (mut classes, unit) = step_histogram(values);
-                            noisy(&mut classes, bounds_std, rng);
-                            set_step(
-                                &classes,
-                                unit.as_deref(),
-                                cs,
-                                &mut ledger,
-                                bounds_std,
-                                n_rows,
-                            );
-                        }
-                        found
+                        found.unwrap_or((0.0, 1.0))
                     }
                 };
+                // A date's or timestamp's step (monthly, daily, hourly), with or without public
+                // bounds (they say nothing of it: with them, month ends came back on any day),
+                // in the slot reserved for it.
+                if *typed && !no_range && dated {
+                    let (mut classes, unit) = step_histogram(values);
+                    noisy(&mut classes, bounds_std, rng);
+                    set_step(
+                        &classes,
+                        unit.as_deref(),
+                        cs,
+                        &mut ledger,
+                        bounds_std,
+                        n_rows,
+                    );
+                }
                 let integer = cs.value_type == crate::read::ValueType::Int;
                 let (lo, hi) = if integer && hi - lo >= 1.0 {
                     (lo.ceil(), hi.floor())
