@@ -68,6 +68,25 @@ pub fn grid_edges(bin: usize) -> (f64, f64) {
     }
 }
 
+/// The span `(first, last)` of `bins` bins grown outward over neighbours that are `weak`
+/// (above [`WEAK`] deviations), skipping bins that cannot hold a value (`live` false): the
+/// support's growth for the bounds here and for the loud part of a column's histogram
+/// (`dp::preprocess`).
+pub fn grow(
+    (mut first, mut last): (usize, usize),
+    bins: usize,
+    live: impl Fn(usize) -> bool,
+    weak: impl Fn(usize) -> bool,
+) -> (usize, usize) {
+    while let Some(p) = (0..first).rev().find(|&b| live(b)).filter(|&p| weak(p)) {
+        first = p;
+    }
+    while let Some(n) = (last + 1..bins).find(|&b| live(b)).filter(|&n| weak(n)) {
+        last = n;
+    }
+    (first, last)
+}
+
 /// Whether grid bin `bin` can hold a value of a column: for an integer column (`whole`), not
 /// the bins of magnitudes between 1e-8 and 1, where no integer lies.
 pub fn holds_values(bin: usize, whole: bool) -> bool {
@@ -93,16 +112,7 @@ pub fn bounds_from_grid(noisy: &[f64], std: f64, whole: bool) -> Option<(f64, f6
         _ if noisy[largest] > LONE * std => (largest, largest),
         _ => return None,
     };
-    let weak = |b: usize| noisy[b] > WEAK * std;
-    while let Some(p) = (0..first).rev().find(|&b| live(b)).filter(|&p| weak(p)) {
-        first = p;
-    }
-    while let Some(n) = (last + 1..noisy.len())
-        .find(|&b| live(b))
-        .filter(|&n| weak(n))
-    {
-        last = n;
-    }
+    (first, last) = grow((first, last), noisy.len(), live, |b| noisy[b] > WEAK * std);
     let widen = |edge: f64, outward_up: bool| {
         // Multiply the magnitude away from zero on the outer side.
         let grow = (edge > 0.0) == outward_up;
@@ -118,13 +128,13 @@ pub fn bounds_from_grid(noisy: &[f64], std: f64, whole: bool) -> Option<(f64, f6
     // (affairs' `kids`: 28% zeros at 3.4 deviations of this measurement's noise, clipped to 1
     // in one run of two). The mirror for -1. A column without zeros passes one deviation
     // 16% of the time, and then its noise must clear two in its own histogram too.
-    let some = |b: usize| whole && noisy[b] > std;
-    let lo = if first == GRID_STEPS || (first == grid_bin(1.0) && some(GRID_STEPS)) {
+    let zeros_likely = whole && noisy[GRID_STEPS] > std;
+    let lo = if first == GRID_STEPS || (first == grid_bin(1.0) && zeros_likely) {
         0.0
     } else {
         widen(grid_edges(first).0, false)
     };
-    let hi = if last == grid_bin(-1.0) && some(GRID_STEPS) {
+    let hi = if last == grid_bin(-1.0) && zeros_likely {
         0.0
     } else if last == GRID_STEPS {
         // An integer column whose support is the zero bin alone: its ones may sit below

@@ -185,6 +185,16 @@ fn even_edges((lo, hi): (f64, f64), bins: usize) -> Vec<f64> {
     edges
 }
 
+/// The body bin of a value `x` strictly inside `(lo, hi)`, as the histograms place it: over
+/// `edges` when given, else over `bins` even bins of `width` from `lo`.
+fn body_bin(x: f64, lo: f64, width: f64, bins: usize, edges: Option<&[f64]>) -> usize {
+    let bin = match edges {
+        Some(e) => e.partition_point(|&edge| edge <= x).max(1) - 1,
+        None => ((x - lo) / width) as usize,
+    };
+    bin.min(bins - 1)
+}
+
 /// Most integers a range may hold for [`live_bins`] to look for the bins without one.
 const LIVE_INTEGERS: f64 = 4096.0;
 
@@ -204,12 +214,7 @@ fn live_bins(edges: &[f64], integer: bool) -> Vec<bool> {
     let mut live = vec![false; bins];
     let mut k = lo.floor() + 1.0;
     while k < hi {
-        let b = if even {
-            ((k - lo) / width) as usize
-        } else {
-            edges.partition_point(|&e| e <= k).max(1) - 1
-        };
-        live[b.min(bins - 1)] = true;
+        live[body_bin(k, lo, width, bins, (!even).then_some(edges))] = true;
         k += 1.0;
     }
     live
@@ -261,14 +266,9 @@ fn loud_part(
     let strong = |i: usize| live[i] && body[i] > seed * std;
     let weak_count = |c: f64| c > bounds::WEAK * std;
     let weak = |i: usize| weak_count(body[i]);
-    let mut first = (0..bins).find(|&i| strong(i))?;
-    let mut last = (0..bins).rev().find(|&i| strong(i))?;
-    while let Some(p) = (0..first).rev().find(|&i| live[i]).filter(|&p| weak(p)) {
-        first = p;
-    }
-    while let Some(n) = (last + 1..bins).find(|&i| live[i]).filter(|&n| weak(n)) {
-        last = n;
-    }
+    let first = (0..bins).find(|&i| strong(i))?;
+    let last = (0..bins).rev().find(|&i| strong(i))?;
+    let (first, last) = bounds::grow((first, last), bins, |i| live[i], weak);
     let mut new_lo = edges[first];
     let mut new_hi = edges[last + 1].min(hi);
     // A bound's spike joins the part when loud, or when the part has grown to the bin next
@@ -392,7 +392,7 @@ impl Evidence {
         match k {
             _ if k == lo => self.at_lo,
             _ if k == hi => self.at_hi,
-            _ => self.body[(((k - lo) / width) as usize).min(self.body.len() - 1)],
+            _ => self.body[body_bin(k, lo, width, self.body.len(), None)],
         }
     }
 }
@@ -1239,13 +1239,7 @@ pub fn fit_private_transformer(
                         match values.number(i) {
                             Some(x) if x <= lo => counts[at_lo] += 1.0,
                             Some(x) if x >= hi => counts[at_hi] += 1.0,
-                            Some(x) => {
-                                let bin = match edges {
-                                    Some(e) => e.partition_point(|&edge| edge <= x).max(1) - 1,
-                                    None => ((x - lo) / width) as usize,
-                                };
-                                counts[bin.min(bins - 1)] += 1.0
-                            }
+                            Some(x) => counts[body_bin(x, lo, width, bins, edges)] += 1.0,
                             None => counts[null_bucket] += 1.0,
                         }
                     }
