@@ -8,7 +8,10 @@ real range, as a share of that range), and the Kolmogorov-Smirnov distance of th
 means of the share outside, the reach and the KS distance over all numeric columns, and the
 values lost: in a numeric column of at most 40 distinct values, a value holding at least 2% of
 the real rows that the synthetic table holds in less than a fifth of that share (a rating's 6
-sampled as 5).
+sampled as 5). Last, the values off their lattice: in a numeric column whose non-zero real
+values all lie on a lattice coarser than their decimal places (amounts in hundreds, years in
+halves: 10,000 down to 0.00005, ones and fives), the share of non-zero synthetic values that do
+not.
 
     python3 scripts/outside_range.py REAL.csv SYNTHETIC.csv [--all]
 
@@ -29,6 +32,27 @@ def numbers(column: pd.Series) -> pd.Series:
     return pd.to_numeric(present, errors="coerce")
 
 
+CHAIN = [1e4, 5e3, 1e3, 500, 100, 50, 10, 5, 1, 0.5, 0.1, 0.05, 0.01, 5e-3, 1e-3, 5e-4, 1e-4, 5e-5]
+
+
+def on(values: pd.Series, step: float) -> np.ndarray:
+    q = values / step
+    return np.abs(q - np.round(q)) <= 1e-6 + 1e-12 * np.abs(q)
+
+
+def lattice(values: pd.Series):
+    """The coarsest lattice of CHAIN holding every non-zero value, when it is coarser than
+    the values' decimal places (not 1, 0.1, 0.01, ...)."""
+    nonzero = values[values != 0]
+    if len(nonzero) < 10:
+        return None
+    for step in CHAIN:
+        if on(nonzero, step).all():
+            power_of_ten = abs(np.log10(step) - round(np.log10(step))) < 1e-9
+            return None if step <= 1 and power_of_ten else step
+    return None
+
+
 def main() -> None:
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     if len(args) != 2:
@@ -36,7 +60,7 @@ def main() -> None:
     show_all = "--all" in sys.argv
     real = pd.read_csv(args[0], dtype=str, keep_default_na=False)
     synth = pd.read_csv(args[1], dtype=str, keep_default_na=False)
-    shares, distances, reaches, lost = [], [], [], []
+    shares, distances, reaches, lost, off = [], [], [], [], []
     for name in real.columns:
         r = numbers(real[name])
         if len(r) == 0 or r.isna().any() or name not in synth.columns:
@@ -55,6 +79,10 @@ def main() -> None:
             for value, part in real_share.items():
                 if part >= 0.02 and synth_share.get(value, 0.0) < 0.2 * part:
                     lost.append(f"{name or '(unnamed)'}={value:g} ({100 * part:.1f}%)")
+        step = lattice(r)
+        if step is not None:
+            nonzero = s[s != 0]
+            off.append(f"{name or '(unnamed)'} {step:g}: {100 * (1 - on(nonzero, step).mean()):.0f}%")
         shares.append(share)
         distances.append(distance)
         if share > 0 or show_all:
@@ -68,6 +96,7 @@ def main() -> None:
             f"outside the real range, mean reach {np.mean(reaches):.3f} (worst "
             f"{max(reaches):.2f}), mean KS {np.mean(distances):.3f}, {len(lost)} values lost"
             + (f": {', '.join(lost)}" if lost else "")
+            + (f"; off lattice: {', '.join(off)}" if off else "")
         )
 
 

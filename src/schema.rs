@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::{ColumnKindSetting, RunConfig, MAX_DECIMALS};
 use crate::error::{Error, Result};
 use crate::read::datetime::Calendar;
+use crate::read::lattice::Lattice;
 pub use crate::read::ValueType;
 use crate::read::{CellForm, Column, Table, Values};
 
@@ -34,6 +35,13 @@ pub struct ColumnSchema {
     /// from the column's public metadata (`decimals`). `None`: full precision.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decimals: Option<u32>,
+    /// The lattice sampled values of a numeric column are rounded to when it is coarser than
+    /// its decimal places (amounts in hundreds, years of schooling in halves;
+    /// [`crate::read::lattice`]). Without DP it is learned from the rows (every non-zero value
+    /// on it); in DP mode measured from a noisy histogram of the values' classes for a column
+    /// without public bounds, else `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lattice: Option<Lattice>,
     /// The step (in the column's time unit) sampled values of a datetime column are rounded
     /// to: an hourly column comes back hourly. Learned from the rows without DP
     /// ([`crate::read::datetime::learn_resolution`]); `None` in DP mode and when the values
@@ -234,6 +242,16 @@ fn infer_column(
         Values::Float(values) if kind == ColumnKind::Continuous => learn_decimals(values),
         _ => None,
     };
+    let lattice = match &column.values {
+        _ if kind != ColumnKind::Continuous => None,
+        Values::Int(values) => {
+            crate::read::lattice::learn(values.iter().flatten().map(|&x| x as f64), 0)
+        }
+        Values::Float(values) => {
+            decimals.and_then(|d| crate::read::lattice::learn(values.iter().flatten().copied(), d))
+        }
+        _ => None,
+    };
     let resolution = match &column.values {
         Values::Datetime { values, unit, .. } if kind == ColumnKind::Continuous => {
             crate::read::datetime::learn_resolution(values, unit)
@@ -256,6 +274,7 @@ fn infer_column(
         value_type,
         kind,
         decimals,
+        lattice,
         resolution,
         calendar,
         form: column.form.clone(),

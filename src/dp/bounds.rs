@@ -9,15 +9,17 @@
 //!   decade ([`MARGIN`]), so a thin tail spread over bins that are each below the noise is
 //!   kept rather than clipped. A support that starts or ends at the zero bin is bounded at
 //!   exactly 0, so zero-inflated amounts keep their spike at the bound.
-//! - Storage type: a noisy histogram of the decimal places each value needs (0 to 5, and 6 or
-//!   more); the column is written with the fewest places that leave an insignificant noisy
-//!   count above them (0: an integer column).
+//! - Storage type: a noisy histogram of each value's class: zero, the coarsest lattice that
+//!   holds it (10^4, 5·10^3, ..., 10^-5; `read::lattice`), or finer. The column is written
+//!   with the fewest decimal places that leave an insignificant noisy count above them (0: an
+//!   integer column), and rounded onto a coarser lattice (hundreds, halves) when its non-zero
+//!   values off that lattice are insignificant.
 //!
 //! Both are post-processing of Gaussian counts with L2 sensitivity 1 (one row adds one to one
 //! bin), charged by `preprocess.rs`. No threshold on δ is needed: no key is released, only
 //! grid positions fixed in advance.
 
-use crate::schema::round_to;
+use crate::read::lattice::{self, Lattice};
 
 /// The log-scale grid: bin `GRID_STEPS` holds |x| < 1e-8; then half-decades 1e-8 .. 1e19 on
 /// each side of zero. (It started at 1e-4, and a column of values near 1e-6 came back as
@@ -154,24 +156,43 @@ pub fn bounds_from_grid(noisy: &[f64], std: f64, whole: bool) -> Option<(f64, f6
     Some((lo, hi))
 }
 
-/// Classes of the decimal-places histogram: 0 to 5 places, and 6 or more.
-pub const PLACES: usize = 7;
-
-/// The class of `x`: the fewest decimal places (0 to 5) that write it exactly, else 6.
-pub fn places(x: f64) -> usize {
-    (0..PLACES - 1)
-        .find(|&d| round_to(x, d as u32) == x)
-        .unwrap_or(PLACES - 1)
-}
-
-/// Decimal places to write a column with, from its noisy places histogram (noise std `std`)
-/// and the public row count: the fewest `d` whose noisy count of values needing more than `d`
-/// places is within 1% of the rows plus three deviations of that sum. `Some(0)`: an integer
-/// column; `None`: 6 or more places (written in full).
-pub fn decimals_from_places(noisy: &[f64], std: f64, rows: f64) -> Option<u32> {
-    (0..PLACES - 1)
-        .find(|&d| few_outside(&noisy[d + 1..PLACES], std, rows))
-        .map(|d| d as u32)
+/// Decimal places and lattice of a column, from its noisy histogram of value classes
+/// ([`crate::read::lattice::class_of`]; noise std `std` per class) and the public row count:
+///
+/// - places: the fewest `d` whose noisy count of values needing more than `d` places is within
+///   1% of the rows plus three deviations of that sum ([`few_outside`]). `Some(0)`: an integer
+///   column; `None`: 6 or more places (written in full).
+/// - lattice: the coarsest lattice coarser than those places say (hundreds, halves;
+///   [`lattice::candidates`]) whose noisy count of non-zero values off it (and within those
+///   places) is within 1% of the noisy non-zero count plus three deviations, and whose
+///   non-zero values on it clear four deviations of their sum. Zeros lie on every lattice and say nothing of it.
+pub fn storage_from_classes(noisy: &[f64], std: f64, rows: f64) -> (Option<u32>, Option<Lattice>) {
+    debug_assert_eq!(noisy.len(), lattice::CLASSES);
+    let places = |d: u32| -> Vec<f64> {
+        (0..lattice::CLASSES)
+            .filter(|&c| lattice::class_places(c) > d)
+            .map(|c| noisy[c])
+            .collect()
+    };
+    let Some(decimals) = (0..6).find(|&d| few_outside(&places(d), std, rows)) else {
+        return (None, None);
+    };
+    let non_zero: f64 = noisy[1..].iter().sum();
+    let found = lattice::candidates(decimals).find(|&(i, _)| {
+        // Lattice `i` holds classes 1..=i+1; the classes after it are off it. Those needing
+        // more places than the column is written with are few already (the rule above) and
+        // are left out: each class adds noise to the sum.
+        let on = &noisy[1..=i + 1];
+        let off: Vec<f64> = (i + 2..lattice::CLASSES)
+            .filter(|&c| lattice::class_places(c) <= decimals)
+            .map(|c| noisy[c])
+            .collect();
+        let on_sum: f64 = on.iter().sum();
+        let off_sum: f64 = off.iter().sum();
+        on_sum > 4.0 * std * (on.len() as f64).sqrt()
+            && off_sum <= 0.01 * non_zero.max(0.0) + 3.0 * std * (off.len() as f64).sqrt()
+    });
+    (Some(decimals), found.map(|(_, l)| l))
 }
 
 /// Whether the values in these noisy counts (noise std `std` each) are few: their sum is
@@ -196,12 +217,62 @@ mod tests {
     }
 
     #[test]
-    fn places_counts_the_digits_a_value_needs() {
-        assert_eq!(places(3.0), 0);
-        assert_eq!(places(-12.5), 1);
-        assert_eq!(places(86.14), 2);
-        assert_eq!(places(0.12345), 5);
-        assert_eq!(places(86.149_130_090_404_27), 6);
+    fn storage_comes_from_noisy_classes_of_every_value() {
+        use rand::SeedableRng;
+        use rand_distr::{Distribution, Normal};
+        // Noisy class histograms of seeded columns of 4,000 rows at noise std 20 (a small
+        // table's bounds share), ten seeds each.
+        let decide = |values: &[f64], seed: u64| {
+            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+            let normal = Normal::new(0.0, 20.0).unwrap();
+            let mut classes = vec![0.0; lattice::CLASSES];
+            for &x in values {
+                classes[lattice::class_of(x)] += 1.0;
+            }
+            for c in &mut classes {
+                *c += normal.sample(&mut rng);
+            }
+            let (d, l) = storage_from_classes(&classes, 20.0, values.len() as f64);
+            (d, l.map(f64::from))
+        };
+        let column = |f: &dyn Fn(usize) -> f64| (0..4000).map(f).collect::<Vec<f64>>();
+        // Loan amounts in hundreds, a third of them zero.
+        let hundreds = column(&|i| {
+            if i % 3 == 0 {
+                0.0
+            } else {
+                100.0 * ((i * 37) % 350 + 5) as f64
+            }
+        });
+        // Years of schooling in halves.
+        let halves = column(&|i| 8.0 + 0.5 * ((i * 13) % 21) as f64);
+        // Counts: plain integers, a fifth of them multiples of 5 by chance.
+        let counts = column(&|i| ((i * 7919) % 97) as f64);
+        // Amounts in hundreds but 10% of them exact to the unit.
+        let mixed = column(&|i| {
+            if i % 10 == 0 {
+                1_234.0 + i as f64
+            } else {
+                100.0 * (i % 40) as f64
+            }
+        });
+        // Prices in cents, and measurements in full precision.
+        let cents = column(&|i| ((i * 7919) % 100_000) as f64 / 100.0 + 0.01);
+        let full = column(&|i| (i as f64 * 0.618_033_988_7).fract() * 50.0 + 1e-9);
+        for seed in 0..10 {
+            assert_eq!(decide(&hundreds, seed), (Some(0), Some(100.0)));
+            assert_eq!(decide(&halves, seed), (Some(1), Some(0.5)));
+            assert_eq!(decide(&counts, seed), (Some(0), None));
+            assert_eq!(decide(&mixed, seed), (Some(0), None));
+            assert_eq!(decide(&cents, seed), (Some(2), None));
+            assert_eq!(decide(&full, seed), (None, None));
+        }
+        // A column of zeros and a few non-zero values under the noise: no lattice is
+        // claimed for values nobody can see.
+        let sparse = column(&|i| if i % 400 == 0 { 5_000.0 } else { 0.0 });
+        for seed in 0..10 {
+            assert_eq!(decide(&sparse, seed).1, None);
+        }
     }
 
     #[test]

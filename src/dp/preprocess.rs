@@ -29,6 +29,7 @@ use super::bounds;
 use super::noise::DpRng;
 use crate::config::{PrivacyConfig, StorageType, TransformConfig};
 use crate::error::{Error, Result};
+use crate::read::lattice;
 use crate::read::{Table, Values};
 use crate::schema::{ColumnKind, Schema};
 use crate::transform::continuous::Trim;
@@ -605,6 +606,7 @@ pub fn public_schema(mut schema: Schema, privacy: &PrivacyConfig) -> Schema {
             ValueType::Float => public.and_then(|p| p.decimals),
             _ => None,
         };
+        column.lattice = None;
         column.resolution = None;
         column.calendar = None;
         // A number's text form (`$1,234.50`, `00501`) and a boolean's words (`TRUE`) are read
@@ -1156,18 +1158,18 @@ pub fn fit_private_transformer(
                         // reserves for every such column): an integer column's grid bins
                         // between 1e-8 and 1 can hold no value, so its bounds skip them.
                         if *typed && !dated {
-                            let mut places = vec![0.0; bounds::PLACES];
+                            let mut classes = vec![0.0; lattice::CLASSES];
                             for i in 0..n {
                                 if let Some(x) = values.number(i) {
-                                    places[bounds::places(x)] += 1.0;
+                                    classes[lattice::class_of(x)] += 1.0;
                                 }
                             }
-                            noisy(&mut places, bounds_std, rng);
+                            noisy(&mut classes, bounds_std, rng);
                             let public = privacy.columns.get(&column.name);
                             let given = public.is_some_and(|p| p.integer || p.decimals.is_some());
                             if !given {
-                                let decimals =
-                                    bounds::decimals_from_places(&places, bounds_std, n_rows);
+                                let (decimals, lattice) =
+                                    bounds::storage_from_classes(&classes, bounds_std, n_rows);
                                 if decimals == Some(0) {
                                     cs.value_type = crate::read::ValueType::Int;
                                     cs.decimals = None;
@@ -1175,8 +1177,13 @@ pub fn fit_private_transformer(
                                     cs.value_type = crate::read::ValueType::Float;
                                     cs.decimals = decimals;
                                 }
+                                cs.lattice = lattice;
+                                let on = match lattice {
+                                    Some(l) => format!(" on a lattice of {}", f64::from(l)),
+                                    None => String::new(),
+                                };
                                 ledger.typed_under_dp.push(format!(
-                                    "{}: {}",
+                                    "{}: {}{on}",
                                     super::ledger::shown(&column.name),
                                     match decimals {
                                         Some(0) => "integer".to_string(),

@@ -3,6 +3,7 @@
 
 pub mod datetime;
 pub mod form;
+pub mod lattice;
 pub mod number;
 mod table;
 mod write;

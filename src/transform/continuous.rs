@@ -440,6 +440,12 @@ impl ContinuousEncoder {
         Some(self.snap(self.fold_into_range(x)))
     }
 
+    /// The range sampled values lie in: the [`ContinuousEncoder::trim`]'s part when there is
+    /// one, else `[min, max]`.
+    pub fn sampled_range(&self) -> (f64, f64) {
+        self.trim.map_or((self.min, self.max), |t| (t.lo, t.hi))
+    }
+
     /// `x` clipped to `[min, max]`, or, with a [`ContinuousEncoder::trim`], folded into the
     /// part's outer bin when beyond it.
     pub fn fold_into_range(&self, x: f64) -> f64 {

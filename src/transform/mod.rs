@@ -569,8 +569,15 @@ impl DataTransformer {
                 }
                 Encoder::Continuous(c) => {
                     let w = c.width();
+                    let (lo, hi) = c.sampled_range();
                     let numbers = (0..n)
-                        .map(|r| c.decode_value(&data[r * dim + offset..r * dim + offset + w]))
+                        .map(|r| {
+                            let x = c.decode_value(&data[r * dim + offset..r * dim + offset + w]);
+                            match cs.lattice {
+                                Some(l) => x.map(|x| l.round_within(x, lo, hi)),
+                                None => x,
+                            }
+                        })
                         .collect();
                     offset += w;
                     let mut values = Values::from_numbers(&cs.value_type, numbers);
