@@ -451,6 +451,12 @@ pub struct PublicColumn {
     /// cents). Without it they are written in full: in DP mode the places are not learned
     /// from the rows.
     pub decimals: Option<u32>,
+    /// The lattice a continuous column's values lie on when it is coarser than its decimal
+    /// places: 1 or 5 times a power of ten from 0.00001 to 10,000 (`500` for amounts in steps
+    /// of 500, `0.5` for halves). Sampled values are rounded onto it. In DP mode a column
+    /// without public bounds has it estimated when this key is absent; with bounds only this
+    /// key sets it.
+    pub lattice: Option<f64>,
     /// Text form of a datetime column in CSV output, as a chrono pattern (e.g.
     /// `"%Y-%m-%dT%H:%M:%SZ"`), or a boolean column's two words, true first (`"TRUE/FALSE"`,
     /// `"Yes/No"`). Without DP it is learned from the file; in DP mode only this key sets it
@@ -800,6 +806,24 @@ impl RunConfig {
                     &format!("privacy.columns.{name}.decimals"),
                     format!("must be at most {}", MAX_DECIMALS),
                 );
+            }
+            if let Some(v) = c.lattice {
+                let key = format!("privacy.columns.{name}.lattice");
+                let lattice = match crate::lattice::Lattice::try_from(v) {
+                    Ok(l) => l,
+                    Err(why) => return bad(&key, why),
+                };
+                let places = if c.integer { Some(0) } else { c.decimals };
+                if places.is_some_and(|d| lattice.places() > d) {
+                    return bad(
+                        &key,
+                        format!(
+                            "is {v}, which needs {} decimal places, but the column is declared with {}",
+                            lattice.places(),
+                            places.unwrap_or(0)
+                        ),
+                    );
+                }
             }
             if let (Some(lo), Some(hi)) = (c.min, c.max) {
                 if !(lo.is_finite() && hi.is_finite() && lo < hi) {

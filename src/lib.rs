@@ -4,8 +4,8 @@
 //! The modules follow the path a row travels:
 //! `read -> schema -> transform -> sampler -> model -> dp -> train -> export -> sample ->
 //! evaluate`, with `run` (run folders, checkpoints, resume) on top.
-//! A module only uses the ones before it (plus `atomic`, `config`, `error` and `device`, which
-//! everything may use).
+//! A module only uses the ones before it (plus `atomic`, `config`, `error`, `device` and `lattice`,
+//! which everything may use).
 //!
 //! ```no_run
 //! use dpsynth::{config::RunConfig, device, export::ModelFile, read, train};
@@ -24,6 +24,7 @@ pub mod atomic;
 pub mod config;
 pub mod device;
 pub mod error;
+pub mod lattice;
 
 pub mod read;
 pub mod schema;

@@ -5,8 +5,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::{ColumnKindSetting, RunConfig, MAX_DECIMALS};
 use crate::error::{Error, Result};
+use crate::lattice::Lattice;
 use crate::read::datetime::Calendar;
-use crate::read::lattice::Lattice;
 pub use crate::read::ValueType;
 use crate::read::{CellForm, Column, Table, Values};
 
@@ -37,7 +37,7 @@ pub struct ColumnSchema {
     pub decimals: Option<u32>,
     /// The lattice sampled values of a numeric column are rounded to when it is coarser than
     /// its decimal places (amounts in hundreds, years of schooling in halves;
-    /// [`crate::read::lattice`]). Without DP it is learned from the rows (every non-zero value
+    /// [`crate::lattice`]). Without DP it is learned from the rows (every non-zero value
     /// on it); in DP mode measured from a noisy histogram of the values' classes for a column
     /// without public bounds, else `None`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -244,11 +244,9 @@ fn infer_column(
     };
     let lattice = match &column.values {
         _ if kind != ColumnKind::Continuous => None,
-        Values::Int(values) => {
-            crate::read::lattice::learn(values.iter().flatten().map(|&x| x as f64), 0)
-        }
+        Values::Int(values) => crate::lattice::learn(values.iter().flatten().map(|&x| x as f64), 0),
         Values::Float(values) => {
-            decimals.and_then(|d| crate::read::lattice::learn(values.iter().flatten().copied(), d))
+            decimals.and_then(|d| crate::lattice::learn(values.iter().flatten().copied(), d))
         }
         _ => None,
     };

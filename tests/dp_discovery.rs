@@ -1287,3 +1287,64 @@ fn round_amounts_and_half_years_come_back_on_their_lattice() {
         );
     }
 }
+
+#[test]
+fn a_declared_lattice_is_used_with_public_bounds_and_a_wrong_one_is_named() {
+    // With public bounds nothing is measured about a column's storage: only its metadata
+    // puts it on a lattice (`lattice = 500`). A lattice that is not 1 or 5 times a power of
+    // ten, or one finer than the declared places, is refused with the key named.
+    let dir = tempdir();
+    let mut rng = ChaCha8Rng::seed_from_u64(2);
+    let mut csv = String::from("amount,kind\n");
+    for _ in 0..1000 {
+        csv.push_str(&format!(
+            "{},{}\n",
+            500 * rng.random_range(2..40),
+            ["a", "b"][rng.random_range(0..2)]
+        ));
+    }
+    std::fs::write(dir.path().join("t.csv"), csv).unwrap();
+    let base = small_config(true)
+        + "[privacy.columns.kind]\ncategories = [\"a\", \"b\"]\n[privacy.columns.amount]\nmin = 0\nmax = 20000\ninteger = true\n";
+    let text = train_and_sample(dir.path(), &format!("{base}lattice = 500\n"), "500", "2");
+    let amounts: Vec<f64> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(amounts.len(), 500);
+    assert!(
+        amounts
+            .iter()
+            .all(|a| a % 500.0 == 0.0 && (0.0..=20000.0).contains(a)),
+        "{amounts:?}"
+    );
+    // Without the key, public bounds say nothing of a lattice.
+    let text = train_and_sample(dir.path(), &base, "500", "2");
+    let off = text
+        .lines()
+        .skip(1)
+        .filter(|l| l.split(',').next().unwrap().parse::<f64>().unwrap() % 500.0 != 0.0)
+        .count();
+    assert!(
+        off > 250,
+        "{off} of 500 amounts off the 500s without a declared lattice"
+    );
+    for (line, needles) in [
+        (
+            "lattice = 200\n",
+            &["privacy.columns.amount.lattice", "200"][..],
+        ),
+        (
+            "lattice = 0.5\n",
+            &["privacy.columns.amount.lattice", "decimal places"][..],
+        ),
+    ] {
+        std::fs::write(dir.path().join("c.toml"), format!("{base}{line}")).unwrap();
+        let out = dpsynth(
+            dir.path(),
+            &["train", "t.csv", "--config", "c.toml", "--out", "m.dpsynth"],
+        );
+        assert_clean_failure(&out, needles);
+    }
+}

@@ -10,7 +10,7 @@
 //!   kept rather than clipped. A support that starts or ends at the zero bin is bounded at
 //!   exactly 0, so zero-inflated amounts keep their spike at the bound.
 //! - Storage type: a noisy histogram of each value's class: zero, the coarsest lattice that
-//!   holds it (10^4, 5·10^3, ..., 10^-5; `read::lattice`), or finer. The column is written
+//!   holds it (10^4, 5·10^3, ..., 10^-5; `lattice`), or finer. The column is written
 //!   with the fewest decimal places that leave an insignificant noisy count above them (0: an
 //!   integer column), and rounded onto a coarser lattice (hundreds, halves) when its non-zero
 //!   values off that lattice are insignificant.
@@ -19,7 +19,7 @@
 //! bin), charged by `preprocess.rs`. No threshold on δ is needed: no key is released, only
 //! grid positions fixed in advance.
 
-use crate::read::lattice::{self, Lattice};
+use crate::lattice::{self, Lattice};
 
 /// The log-scale grid: bin `GRID_STEPS` holds |x| < 1e-8; then half-decades 1e-8 .. 1e19 on
 /// each side of zero. (It started at 1e-4, and a column of values near 1e-6 came back as
@@ -157,16 +157,20 @@ pub fn bounds_from_grid(noisy: &[f64], std: f64, whole: bool) -> Option<(f64, f6
 }
 
 /// Decimal places and lattice of a column, from its noisy histogram of value classes
-/// ([`crate::read::lattice::class_of`]; noise std `std` per class) and the public row count:
-///
-/// - places: the fewest `d` whose noisy count of values needing more than `d` places is within
-///   1% of the rows plus three deviations of that sum ([`few_outside`]). `Some(0)`: an integer
-///   column; `None`: 6 or more places (written in full).
-/// - lattice: the coarsest lattice coarser than those places say (hundreds, halves;
-///   [`lattice::candidates`]) whose noisy count of non-zero values off it (and within those
-///   places) is within 1% of the noisy non-zero count plus three deviations, and whose
-///   non-zero values on it clear four deviations of their sum. Zeros lie on every lattice and say nothing of it.
+/// ([`crate::lattice::class_of`]; noise std `std` per class) and the public row count:
+/// [`decimals_from_classes`], then [`lattice_from_classes`] for those places.
 pub fn storage_from_classes(noisy: &[f64], std: f64, rows: f64) -> (Option<u32>, Option<Lattice>) {
+    let decimals = decimals_from_classes(noisy, std, rows);
+    (
+        decimals,
+        decimals.and_then(|d| lattice_from_classes(noisy, std, d)),
+    )
+}
+
+/// The fewest decimal places `d` whose noisy count of values needing more than `d` places is
+/// within 1% of the rows plus three deviations of that sum ([`few_outside`]). `Some(0)`: an
+/// integer column; `None`: 6 or more places (written in full).
+pub fn decimals_from_classes(noisy: &[f64], std: f64, rows: f64) -> Option<u32> {
     debug_assert_eq!(noisy.len(), lattice::CLASSES);
     let places = |d: u32| -> Vec<f64> {
         (0..lattice::CLASSES)
@@ -174,13 +178,20 @@ pub fn storage_from_classes(noisy: &[f64], std: f64, rows: f64) -> (Option<u32>,
             .map(|c| noisy[c])
             .collect()
     };
-    let Some(decimals) = (0..6).find(|&d| few_outside(&places(d), std, rows)) else {
-        return (None, None);
-    };
+    (0..6).find(|&d| few_outside(&places(d), std, rows))
+}
+
+/// The coarsest lattice coarser than `decimals` places say (hundreds, halves;
+/// [`lattice::candidates`]) whose noisy count of non-zero values off it (and within those
+/// places) is within 1% of the noisy non-zero count plus three deviations, and whose non-zero
+/// values on it clear four deviations of their sum. Zeros lie on every lattice and say
+/// nothing of it.
+pub fn lattice_from_classes(noisy: &[f64], std: f64, decimals: u32) -> Option<Lattice> {
+    debug_assert_eq!(noisy.len(), lattice::CLASSES);
     let non_zero: f64 = noisy[1..].iter().sum();
     let found = lattice::candidates(decimals).find(|&(i, _)| {
         // Lattice `i` holds classes 1..=i+1; the classes after it are off it. Those needing
-        // more places than the column is written with are few already (the rule above) and
+        // more places than the column is written with are few already (the places rule) and
         // are left out: each class adds noise to the sum.
         let on = &noisy[1..=i + 1];
         let off: Vec<f64> = (i + 2..lattice::CLASSES)
@@ -192,7 +203,7 @@ pub fn storage_from_classes(noisy: &[f64], std: f64, rows: f64) -> (Option<u32>,
         on_sum > 4.0 * std * (on.len() as f64).sqrt()
             && off_sum <= 0.01 * non_zero.max(0.0) + 3.0 * std * (off.len() as f64).sqrt()
     });
-    (Some(decimals), found.map(|(_, l)| l))
+    found.map(|(_, l)| l)
 }
 
 /// Whether the values in these noisy counts (noise std `std` each) are few: their sum is

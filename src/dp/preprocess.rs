@@ -29,7 +29,7 @@ use super::bounds;
 use super::noise::DpRng;
 use crate::config::{PrivacyConfig, StorageType, TransformConfig};
 use crate::error::{Error, Result};
-use crate::read::lattice;
+use crate::lattice;
 use crate::read::{Table, Values};
 use crate::schema::{ColumnKind, Schema};
 use crate::transform::continuous::Trim;
@@ -606,7 +606,14 @@ pub fn public_schema(mut schema: Schema, privacy: &PrivacyConfig) -> Schema {
             ValueType::Float => public.and_then(|p| p.decimals),
             _ => None,
         };
-        column.lattice = None;
+        // A lattice only where the metadata declares it (the estimates under DP look for one
+        // in columns without public bounds).
+        column.lattice = match column.kind {
+            ColumnKind::Continuous => public
+                .and_then(|p| p.lattice)
+                .and_then(|v| crate::lattice::Lattice::try_from(v).ok()),
+            ColumnKind::Discrete => None,
+        };
         column.resolution = None;
         column.calendar = None;
         // A number's text form (`$1,234.50`, `00501`) and a boolean's words (`TRUE`) are read
@@ -1166,30 +1173,48 @@ pub fn fit_private_transformer(
                             }
                             noisy(&mut classes, bounds_std, rng);
                             let public = privacy.columns.get(&column.name);
-                            let given = public.is_some_and(|p| p.integer || p.decimals.is_some());
-                            if !given {
-                                let (decimals, lattice) =
-                                    bounds::storage_from_classes(&classes, bounds_std, n_rows);
-                                if decimals == Some(0) {
-                                    cs.value_type = crate::read::ValueType::Int;
-                                    cs.decimals = None;
-                                } else {
-                                    cs.value_type = crate::read::ValueType::Float;
-                                    cs.decimals = decimals;
-                                }
-                                cs.lattice = lattice;
-                                let on = match lattice {
-                                    Some(l) => format!(" on a lattice of {}", f64::from(l)),
-                                    None => String::new(),
-                                };
-                                ledger.typed_under_dp.push(format!(
-                                    "{}: {}{on}",
-                                    super::ledger::shown(&column.name),
-                                    match decimals {
-                                        Some(0) => "integer".to_string(),
-                                        Some(d) => format!("{d} decimal places"),
-                                        None => "6 or more decimal places".to_string(),
+                            let declared =
+                                public.and_then(|p| if p.integer { Some(0) } else { p.decimals });
+                            let decimals = match declared {
+                                Some(d) => Some(d),
+                                None => {
+                                    let decimals =
+                                        bounds::decimals_from_classes(&classes, bounds_std, n_rows);
+                                    if decimals == Some(0) {
+                                        cs.value_type = crate::read::ValueType::Int;
+                                        cs.decimals = None;
+                                    } else {
+                                        cs.value_type = crate::read::ValueType::Float;
+                                        cs.decimals = decimals;
                                     }
+                                    decimals
+                                }
+                            };
+                            // A declared lattice stands; else one is looked for at the
+                            // column's places, declared or estimated.
+                            let estimated = cs.lattice.is_none();
+                            if estimated {
+                                cs.lattice = decimals.and_then(|d| {
+                                    bounds::lattice_from_classes(&classes, bounds_std, d)
+                                });
+                            }
+                            let on = match cs.lattice {
+                                Some(l) if estimated => format!("on a lattice of {}", f64::from(l)),
+                                _ => String::new(),
+                            };
+                            let typed = match (declared, decimals) {
+                                (Some(_), _) => String::new(),
+                                (None, Some(0)) => "integer".to_string(),
+                                (None, Some(d)) => format!("{d} decimal places"),
+                                (None, None) => "6 or more decimal places".to_string(),
+                            };
+                            let said: Vec<String> =
+                                [typed, on].into_iter().filter(|t| !t.is_empty()).collect();
+                            if !said.is_empty() {
+                                ledger.typed_under_dp.push(format!(
+                                    "{}: {}",
+                                    super::ledger::shown(&column.name),
+                                    said.join(" ")
                                 ));
                             }
                         }

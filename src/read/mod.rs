@@ -3,7 +3,6 @@
 
 pub mod datetime;
 pub mod form;
-pub mod lattice;
 pub mod number;
 mod table;
 mod write;
