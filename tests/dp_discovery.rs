@@ -590,7 +590,8 @@ fn is_dollars(cell: &str) -> bool {
 
 #[test]
 fn numbers_written_as_text_are_modelled_as_numbers_and_come_back_in_their_form() {
-    // Currency with thousands separators, percentages, zero-padded zip codes, a numeric
+    // Currency with thousands separators and accounting negatives (`($12.50)`, a refund in
+    // every fifth row), percentages, zero-padded zip codes, a numeric
     // column with "?" for missing, dates written month first and times of day: polars reads
     // all but the zips as text (under DP every value folded into "other") and the zips as
     // numbers without their leading zeros.
@@ -608,6 +609,11 @@ fn numbers_written_as_text_are_modelled_as_numbers_and_come_back_in_their_form()
                 )
             }
             _ => format!("${price}"),
+        };
+        let price = if i % 5 == 0 {
+            format!("\"({})\"", price.trim_matches('"'))
+        } else {
+            price
         };
         let score = if i % 10 == 0 {
             "?".to_string()
@@ -652,8 +658,25 @@ fn numbers_written_as_text_are_modelled_as_numbers_and_come_back_in_their_form()
         ),
     ] {
         let rows = run(config);
+        // (Under DP, 120 refunds spread over three decades are below the bounds' noise on 600
+        // rows: the range starts at 0.)
+        let refunds = rows.iter().filter(|r| r[0].starts_with('(')).count();
+        assert!(
+            refunds > 20 || mode != "no DP",
+            "{mode}: {refunds} refunds in 400 rows (20% in the input)"
+        );
+        // Prices are modelled as numbers, not as 600 categories: most sampled ones are new.
+        let input = std::fs::read_to_string(dir.path().join("t.csv")).unwrap();
+        let seen: std::collections::HashSet<String> =
+            input.lines().skip(1).map(|l| csv_cells(l)[0].clone()).collect();
+        let new_prices = rows.iter().filter(|r| !seen.contains(&r[0])).count();
+        assert!(new_prices > 200, "{mode}: {new_prices} of 400 prices not in the input");
         for row in &rows {
-            assert!(is_dollars(&row[0]), "{mode}: price {:?}", row[0]);
+            let price = row[0]
+                .strip_prefix('(')
+                .and_then(|p| p.strip_suffix(')'))
+                .unwrap_or(&row[0]);
+            assert!(is_dollars(price), "{mode}: price {:?}", row[0]);
             assert!(is_pct(&row[1]), "{mode}: pct {:?}", row[1]);
             assert!(
                 row[2].len() >= 5 && row[2].bytes().all(|b| b.is_ascii_digit()),
@@ -691,12 +714,12 @@ fn numbers_written_as_text_are_modelled_as_numbers_and_come_back_in_their_form()
     }
     // DP with public bounds for price (the form is read from the rows, so not kept): plain
     // numbers. A zip with a public list of categories keeps the cells as written.
-    let rows = run("[privacy]\nepsilon = 3.0\ndiscover = true\nwarm_start_epochs = 1\npreprocess_share = 0.8\n[privacy.columns.price]\nmin = 0.0\nmax = 5000.0\ndecimals = 2\n[privacy.columns.zip]\ncategories = [\"00501\", \"00712\", \"09500\"]\n");
+    let rows = run("[privacy]\nepsilon = 3.0\ndiscover = true\nwarm_start_epochs = 1\npreprocess_share = 0.8\n[privacy.columns.price]\nmin = -5000.0\nmax = 5000.0\ndecimals = 2\n[privacy.columns.zip]\ncategories = [\"00501\", \"00712\", \"09500\"]\n");
     for row in &rows {
         assert!(
             row[0]
                 .parse::<f64>()
-                .is_ok_and(|x| (0.0..=5000.0).contains(&x)),
+                .is_ok_and(|x| (-5000.0..=5000.0).contains(&x)),
             "price with public bounds: {:?}",
             row[0]
         );

@@ -1,4 +1,5 @@
-//! Numbers written as text: `$1,234.50`, `45.2%`, `1.234,5`, zip codes `00501`, and a numeric
+//! Numbers written as text: `$1,234.50`, `45.2%`, `1.234,5`, zip codes `00501`, accounting
+//! negatives `($5.00)`, and a numeric
 //! column with `?` or `N/A` for its missing cells. Polars reads the first kinds as text, which
 //! a model can only treat as categories (under DP they all fold into "other"), and the zip
 //! codes as integers without their leading zeros. [`detect`] finds the one [`NumberForm`] that
@@ -32,6 +33,10 @@ pub struct NumberForm {
     /// The text the column writes for a missing value (`?`, `N/A`), when not an empty cell.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub missing: Option<String>,
+    /// Whether negatives are written in parentheses, as accounting exports do (`($5.00)`)
+    /// rather than with a minus sign.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub parens: bool,
 }
 
 /// Cells that mark a missing value in an otherwise numeric column.
@@ -76,20 +81,25 @@ fn is_suffix(suffix: &str) -> bool {
 /// One cell split into sign, prefix, digits (with separators) and suffix.
 struct Parts<'a> {
     negative: bool,
+    /// Negative by parentheses around the whole cell (`($5.00)`).
+    parens: bool,
     prefix: &'a str,
     body: &'a str,
     suffix: &'a str,
 }
 
 fn split(cell: &str) -> Option<Parts<'_>> {
-    let (negative, rest) = match cell.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, cell),
+    let inner = cell.strip_prefix('(').and_then(|c| c.strip_suffix(')'));
+    let (negative, parens, rest) = match (inner, cell.strip_prefix('-')) {
+        (Some(inner), _) => (true, true, inner),
+        (None, Some(rest)) => (true, false, rest),
+        (None, None) => (false, false, cell),
     };
     let start = rest.find(|c: char| c.is_ascii_digit())?;
     let end = rest.rfind(|c: char| c.is_ascii_digit())? + 1;
     Some(Parts {
         negative,
+        parens,
         prefix: &rest[..start],
         body: &rest[start..end],
         suffix: &rest[end..],
@@ -110,7 +120,10 @@ impl NumberForm {
     /// marker is not a number either).
     pub fn parse(&self, cell: &str) -> Option<Parsed> {
         let parts = split(cell)?;
-        if parts.prefix != self.prefix || parts.suffix != self.suffix {
+        if parts.prefix != self.prefix
+            || parts.suffix != self.suffix
+            || parts.negative && parts.parens != self.parens
+        {
             return None;
         }
         let (int_part, frac) = match parts.body.split_once(self.decimal_mark) {
@@ -199,7 +212,7 @@ impl NumberForm {
         };
         let mut out = String::new();
         if negative {
-            out.push('-');
+            out.push(if self.parens { '(' } else { '-' });
         }
         out.push_str(&self.prefix);
         out.push_str(&grouped);
@@ -208,6 +221,9 @@ impl NumberForm {
             out.push_str(&f);
         }
         out.push_str(&self.suffix);
+        if negative && self.parens {
+            out.push(')');
+        }
         out
     }
 
@@ -231,6 +247,7 @@ impl Default for NumberForm {
             places: None,
             width: None,
             missing: None,
+            parens: false,
         }
     }
 }
@@ -270,6 +287,11 @@ pub fn detect(cells: &[&str]) -> Option<NumberForm> {
         .iter()
         .max_by_key(|(_, n)| *n)
         .map(|(m, _)| m.to_string());
+    // Negatives in parentheses when any cell writes one so; the round trip refuses a column
+    // that mixes them with minus signs.
+    let parens = cells()
+        .filter(|c| !MISSING_MARKERS.contains(c))
+        .any(|c| split(c).is_some_and(|p| p.parens));
     // Places and zero padding from the cells, per separator choice; the round trip decides.
     for &(grouping, decimal_mark) in SEPARATORS {
         let mut places: Option<Option<u32>> = None;
@@ -307,6 +329,7 @@ pub fn detect(cells: &[&str]) -> Option<NumberForm> {
             places: places.flatten(),
             width,
             missing: missing.clone(),
+            parens,
         };
         let writes_back = cells()
             .filter(|c| !MISSING_MARKERS.contains(c))
@@ -418,6 +441,15 @@ mod tests {
         roundtrip(&["€ 12", "€ 7"]);
         roundtrip(&["USD 12.5", "USD 7.25"]);
         roundtrip(&["12 kg", "7 kg"]);
+        // Accounting negatives, with and without a currency sign.
+        let acc = roundtrip(&["$1,234.50", "($5.00)", "$0.10", "($1,000.25)"]);
+        assert!(acc.parens && acc.prefix == "$" && acc.grouping == Some(','));
+        assert_eq!(acc.parse("($5.00)"), Some(Parsed::Float(-5.0)));
+        assert_eq!(acc.format_float(-1234.5), "($1,234.50)");
+        assert_eq!(acc.format_float(-0.001), "$0.00");
+        let acc = roundtrip(&["(12)", "7", "(3)"]);
+        assert!(acc.parens);
+        assert_eq!(acc.format_int(-40), "(40)");
         assert_eq!(f.format_int(1_234_567), "1,234,567");
     }
 
@@ -433,6 +465,8 @@ mod tests {
             &["v1.2", "v1.10"],
             &["1.5", "2"],
             &["12 kg", "7"],
+            &["($5.00)", "-$2.00"],
+            &["(5)", "(6"],
         ] {
             assert_eq!(detect(cells), None, "{cells:?}");
         }
