@@ -130,13 +130,22 @@ fn estimated_bounds_keep_at_least_99_percent_of_rows() {
         let (clipped, transformer, ledger) = fit(table.clone(), seed);
         assert_eq!(ledger.estimated_bounds.len(), 6);
         assert!(ledger.bounds_noise_std > 0.0, "{ledger:?}");
-        // Six grid and six places histograms, six main histograms, and one more for each
-        // column whose values sat in a small part of its range or mostly in its first bin
-        // (measured again in log scale): all charged.
+        // Six grid and six storage-class histograms, six main histograms, and one more for
+        // each column whose values sat in a small part of its range or mostly in its first
+        // bin (measured again in log scale) or whose points were counted, in the one slot
+        // each column has for these: all charged.
+        let second: std::collections::BTreeSet<&String> = ledger
+            .narrowed_bounds
+            .iter()
+            .chain(&ledger.log_binned)
+            .chain(&ledger.points_measured)
+            .collect();
         assert_eq!(
-            ledger.histograms,
-            18 + ledger.narrowed_bounds.len() + ledger.log_binned.len()
+            second.len(),
+            ledger.narrowed_bounds.len() + ledger.log_binned.len() + ledger.points_measured.len(),
+            "a column used its second slot twice: {ledger:?}"
         );
+        assert_eq!(ledger.histograms, 18 + second.len());
         // The year (2001-2012) sits in one bin of its log-scale bounds ([563, 5623]): it is
         // measured again over that bin, so its mixture sees single years, not 80-year bins.
         assert!(
@@ -1370,4 +1379,71 @@ fn a_declared_lattice_is_used_with_public_bounds_and_a_wrong_one_is_named() {
         );
         assert_clean_failure(&out, needles);
     }
+}
+
+#[test]
+fn a_column_of_a_few_coded_values_is_sampled_on_them() {
+    // Chile's incomes are seven bracket middles from 2,500 to 200,000 and Fair's ages are
+    // coded 17.5, 22, 27, ..., 57: each a few points in a range whose 64 bins merge them,
+    // so they were sampled as any multiple of 500 or any half year. A histogram over every
+    // point of the column's grain in its loud part (the slot a narrowing would use) finds
+    // them; a spread-out column (the control) is left as it was.
+    let dir = tempdir();
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    let incomes = [
+        (2_500, 0.06),
+        (7_500, 0.19),
+        (15_000, 0.29),
+        (35_000, 0.28),
+        (75_000, 0.10),
+        (125_000, 0.04),
+        (200_000, 0.04),
+    ];
+    let ages = [17.5, 22.0, 27.0, 32.0, 37.0, 42.0, 47.0, 52.0, 57.0];
+    let mut csv = String::from("income,age,score\n");
+    for _ in 0..2700 {
+        let mut u = rng.random::<f64>();
+        let income = incomes
+            .iter()
+            .find(|(_, p)| {
+                u -= p;
+                u < 0.0
+            })
+            .map_or(200_000, |(v, _)| *v);
+        let age = ages[(rng.random::<f64>().powi(2) * 9.0) as usize];
+        let score = 50.0 + 10.0 * (rng.random::<f64>() + rng.random::<f64>() - 1.0) * 2.4;
+        csv.push_str(&format!("{income},{age},{score:.2}\n"));
+    }
+    std::fs::write(dir.path().join("t.csv"), csv).unwrap();
+    let config = small_config(true) + "preprocess_share = 0.8\n";
+    let text = train_and_sample(dir.path(), &config, "2000", "3");
+    let out = dpsynth(dir.path(), &["inspect", "--json", "m.dpsynth"]);
+    let header: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let on_points = &header["privacy"]["preprocessing"]["on_points"];
+    assert_eq!(on_points, &serde_json::json!(["income", "age"]));
+    let column = |j: usize| -> Vec<f64> {
+        text.lines()
+            .skip(1)
+            .map(|l| l.split(',').nth(j).unwrap().parse().unwrap())
+            .collect()
+    };
+    let income = column(0);
+    assert!(
+        income
+            .iter()
+            .all(|x| incomes.iter().any(|(v, _)| *v as f64 == *x)),
+        "{:?}",
+        income
+            .iter()
+            .filter(|x| !incomes.iter().any(|(v, _)| *v as f64 == **x))
+            .take(10)
+            .collect::<Vec<_>>()
+    );
+    let age = column(1);
+    assert!(age.iter().all(|x| ages.contains(x)), "{age:?}");
+    // The control keeps its spread: more than a hundred distinct scores.
+    let score = column(2);
+    let distinct: std::collections::BTreeSet<i64> =
+        score.iter().map(|x| (x * 100.0).round() as i64).collect();
+    assert!(distinct.len() > 100, "{} distinct scores", distinct.len());
 }

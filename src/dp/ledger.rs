@@ -250,6 +250,10 @@ impl Ledger {
                 "sampled within the loud part of the range",
                 list(&pre.trimmed_bounds),
             ),
+            (
+                "sampled on the few points a histogram over each point found",
+                list(&pre.on_points),
+            ),
             ("storage types decided under DP", list(&pre.typed_under_dp)),
             (
                 "folded into \"other\"",
