@@ -780,13 +780,20 @@ fn inspect(a: InspectArgs) -> Result<()> {
         let detail = match enc {
             dpsynth::transform::Encoder::Discrete(d) => format!("{} categories", d.width()),
             dpsynth::transform::Encoder::Continuous(e) => format!(
-                "{} modes, range [{}, {}]{}, {:.1}% missing",
+                "{} modes, range [{}, {}]{}{}{}, {:.1}% missing",
                 e.modes.len(),
                 e.min,
                 e.max,
                 e.trim
                     .map(|t| format!(" (sampled in [{}, {}])", t.lo, t.hi))
                     .unwrap_or_default(),
+                c.lattice
+                    .map(|l| format!(", on a lattice of {}", f64::from(l)))
+                    .unwrap_or_default(),
+                match e.support.len() {
+                    0 => String::new(),
+                    k => format!(", sampled on {k} values"),
+                },
                 100.0 * e.null_rate
             ),
         };

@@ -251,7 +251,7 @@ impl Ledger {
                 list(&pre.trimmed_bounds),
             ),
             (
-                "sampled on the few points a histogram over each point found",
+                "sampled on the loud points a histogram over each point found",
                 list(&pre.on_points),
             ),
             ("storage types decided under DP", list(&pre.typed_under_dp)),

@@ -103,10 +103,11 @@ pub struct PreprocessLedger {
     /// folded into its outer bins. Training rows keep the whole range.
     #[serde(default)]
     pub trimmed_bounds: Vec<String>,
-    /// Columns whose values sit on a few points of their grain (an income of seven bracket
-    /// middles, ages coded 17.5, 22, 27, ...), found by a histogram over every point of the
-    /// loud part with the slot a narrowing would use (`point_support`): sampled on those
-    /// points alone.
+    /// Columns whose values sit mostly on a few points of their grain (an income of seven
+    /// bracket middles, ages coded 17.5, 22, 27, ...), found by a histogram over every point of
+    /// the loud part with the slot a narrowing would use (`loud_points`): each such point is
+    /// an exact mode (the rest of the rows stay with the body's modes), or, for many points
+    /// holding 90% of the rows, sampled values snap onto them.
     #[serde(default)]
     pub on_points: Vec<String>,
     /// Columns whose point histogram was measured (in the slot a narrowing would use),
@@ -447,24 +448,26 @@ pub const LOG_SCALE_DECADES: f64 = 3.0;
 pub const SUPPORT_SHARE: f64 = 0.9;
 
 /// Most points (multiples of a column's grain in its loud part) a point histogram is
-/// measured over (`point_support`): a point of pure noise clears [`bounds::STRONG`]
-/// deviations 3.4e-6 of the time, so about one column in seventy at this size gains one
-/// point, at the weight of its noisy count.
-pub const POINTS_MAX: f64 = 4096.0;
+/// measured over (`loud_points`): a point of pure noise clears [`bounds::STRONG`]
+/// deviations 3.4e-6 of the time, so about one column in eighteen at this size gains one
+/// point, at the weight of its noisy count. (At 4,096, Chile's town sizes on a lattice of
+/// 50 over [1,779, 264,543] were out of reach in one run of two.)
+pub const POINTS_MAX: f64 = 16384.0;
 
-/// The points of `(lo, hi)` on `grain` whose noisy count (`points[j]` for the `j`-th point
-/// from `first`, noise std `std`) clears [`bounds::STRONG`] deviations, with those counts,
-/// when they hold [`SUPPORT_SHARE`] of `present` rows (a public count less a noisy one):
-/// the column's values are those points. `None` otherwise. Post-processing.
-fn point_support(
-    points: &[f64],
-    first: f64,
-    grain: f64,
-    places: u32,
-    std: f64,
-    present: f64,
-) -> Option<Vec<(f64, f64)>> {
-    let support: Vec<(f64, f64)> = points
+/// Share of the present rows a column's loud points must hold for them to become exact
+/// modes, the rest of the rows staying with the body's modes (`loud_points`).
+pub const POINTS_SHARE: f64 = 0.5;
+
+/// Body modes left beside the exact modes of a column's loud points: with more points than
+/// `max_modes` less this, only a column whose points hold [`SUPPORT_SHARE`] of its rows is
+/// put on them (snapped), its mixture unchanged.
+pub const POINT_BODY_MODES: usize = 3;
+
+/// The points of a column's grain (`grain`, written with `places` decimals) whose noisy count
+/// (`points[j]` for the `j`-th point from `first`, noise std `std`) clears
+/// [`bounds::STRONG`] deviations, with those counts. Post-processing.
+fn loud_points(points: &[f64], first: f64, grain: f64, places: u32, std: f64) -> Vec<(f64, f64)> {
+    points
         .iter()
         .enumerate()
         .filter(|&(_, &c)| c > bounds::STRONG * std)
@@ -474,9 +477,7 @@ fn point_support(
                 c,
             )
         })
-        .collect();
-    let held: f64 = support.iter().map(|p| p.1).sum();
-    (!support.is_empty() && held >= SUPPORT_SHARE * present).then_some(support)
+        .collect()
 }
 
 /// Largest share of rows a narrowed range may leave outside, by the noisy estimate.
@@ -1611,9 +1612,9 @@ pub fn fit_private_transformer(
                 // [0, 213,000] merged, sampled as any multiple of 500; its town sizes and
                 // Fair's coded ages (17.5, 22, 27, ...) alike. Where the slot a narrowing or
                 // log-scale bins would use is free and the part holds at most POINTS_MAX
-                // points, one count per point is measured in it; where the loud points hold
-                // 90% of the rows the column is sampled on them, each its own exact mode when
-                // there are few.
+                // points, one count per point is measured in it; where a few loud
+                // points hold half the rows each is an exact mode beside the body's modes for
+                // the rest, and where many hold 90% sampled values snap onto them.
                 let grain = match (cs.lattice, integer, cs.decimals) {
                     (Some(l), _, _) => Some((f64::from(l), l.places())),
                     (None, true, _) => Some((1.0, 0)),
@@ -1638,22 +1639,89 @@ pub fn fit_private_transformer(
                         noisy(&mut points, bounds_std, rng);
                         ledger.points_measured.push(column.name.clone());
                         let present = n_rows - counts[null_bucket].max(0.0);
-                        if let Some(support) =
-                            point_support(&points, first, g, places, bounds_std, present)
+                        let loud = loud_points(&points, first, g, places, bounds_std);
+                        let held: f64 = loud.iter().map(|p| p.1).sum();
+                        if !loud.is_empty()
+                            && held >= POINTS_SHARE * present
+                            && loud.len() + POINT_BODY_MODES <= mixture.max_modes
                         {
-                            if support.len() < mixture.max_modes {
-                                encoder.modes = ContinuousEncoder::from_weighted_points(
-                                    &[],
-                                    &[],
-                                    &support,
-                                    (lo, hi),
-                                    encoder.null_rate,
-                                    encoder.has_null,
-                                    mixture,
-                                )
-                                .modes;
+                            // Each loud point its own exact mode, weighted by its count; the
+                            // rest of each bin's count (a bracket below the points' noise:
+                            // Chile's 62,500s) stays for the body's modes, so it is sampled
+                            // near its values rather than snapped onto a far point.
+                            let mut rest = body.clone();
+                            let mut taken = vec![0usize; bins];
+                            for &(p, c) in &loud {
+                                if p > lo && p < hi {
+                                    let b = body_bin(p, lo, width, bins, None);
+                                    rest[b] = (rest[b] - c).max(0.0);
+                                    taken[b] += 1;
+                                }
                             }
-                            encoder.support = support.iter().map(|p| p.0).collect();
+                            // What is left of a bin must clear three deviations of the
+                            // difference's noise (the bin's count less its points' counts,
+                            // the latter with the bounds share's larger noise): with two
+                            // deviations of the bin's noise alone, pure noise left a third of
+                            // the rest and got its own modes (Chile's incomes sampled up to
+                            // 443,000).
+                            for (b, r) in rest.iter_mut().enumerate() {
+                                let var =
+                                    (floor / 2.0).powi(2) + taken[b] as f64 * bounds_std.powi(2);
+                                if *r <= 3.0 * var.sqrt() {
+                                    *r = 0.0;
+                                }
+                            }
+                            // A bin whose rest is loud holds rows the points' threshold missed
+                            // (a 4% bracket at 4.5 deviations of the bounds' noise fails one
+                            // run in eight): its loudest point joins as an exact mode when it
+                            // clears three deviations (pure noise: 0.13% per point).
+                            let mut loud = loud;
+                            for b in 0..bins {
+                                if rest[b] <= 0.0
+                                    || loud.len() + POINT_BODY_MODES >= mixture.max_modes
+                                {
+                                    continue;
+                                }
+                                let (a, z) = (lo + b as f64 * width, lo + (b + 1) as f64 * width);
+                                let from = ((a / g).ceil() - first).max(0.0);
+                                let to = ((z / g).ceil() - first).min(k);
+                                let best = (from as usize..to.max(from) as usize)
+                                    .max_by(|&i, &j| points[i].total_cmp(&points[j]));
+                                if let Some(j) = best.filter(|&j| points[j] > 3.0 * bounds_std) {
+                                    let p = crate::schema::round_to((first + j as f64) * g, places);
+                                    if !loud.iter().any(|q| q.0 == p) {
+                                        loud.push((p, points[j]));
+                                        rest[b] = (rest[b] - points[j]).max(0.0);
+                                        let var = (floor / 2.0).powi(2)
+                                            + (taken[b] + 1) as f64 * bounds_std.powi(2);
+                                        if rest[b] <= 3.0 * var.sqrt() {
+                                            rest[b] = 0.0;
+                                        }
+                                    }
+                                }
+                            }
+                            let mut exact = loud.clone();
+                            exact.extend(atoms.iter().filter(|a| !loud.iter().any(|p| p.0 == a.0)));
+                            let mut refit = ContinuousEncoder::from_weighted_points(
+                                &centres,
+                                &rest,
+                                &exact,
+                                (lo, hi),
+                                encoder.null_rate,
+                                encoder.has_null,
+                                mixture,
+                            );
+                            widen_modes_by_bins(&mut refit, width, None);
+                            encoder.modes = refit.modes;
+                            // Every row on the points: sampled on them alone.
+                            if rest.iter().all(|&r| r <= 0.0) {
+                                encoder.support = loud.iter().map(|p| p.0).collect();
+                            }
+                            ledger.on_points.push(column.name.clone());
+                        } else if !loud.is_empty() && held >= SUPPORT_SHARE * present {
+                            // Many points (a year, an age) holding nearly every row: the
+                            // mixture stays, and sampled values snap onto the points.
+                            encoder.support = loud.iter().map(|p| p.0).collect();
                             ledger.on_points.push(column.name.clone());
                         }
                     }
