@@ -1677,12 +1677,19 @@ pub fn fit_private_transformer(
                             // deviations of the bin's noise alone, pure noise left a third of
                             // the rest and got its own modes (Chile's incomes sampled up to
                             // 443,000).
-                            for (b, r) in rest.iter_mut().enumerate() {
+                            // The rest of a bin less `points` points' counts, or 0 within
+                            // three deviations of that difference's noise.
+                            let clear = |r: f64, points: usize| {
                                 let var =
-                                    (floor / 2.0).powi(2) + taken[b] as f64 * bounds_std.powi(2);
-                                if *r <= 3.0 * var.sqrt() {
-                                    *r = 0.0;
+                                    (floor / 2.0).powi(2) + points as f64 * bounds_std.powi(2);
+                                if r <= 3.0 * var.sqrt() {
+                                    0.0
+                                } else {
+                                    r
                                 }
+                            };
+                            for (b, r) in rest.iter_mut().enumerate() {
+                                *r = clear(*r, taken[b]);
                             }
                             // A bin whose rest is loud holds rows the points' threshold missed
                             // (a 4% bracket at 4.5 deviations of the bounds' noise fails one
@@ -1704,12 +1711,8 @@ pub fn fit_private_transformer(
                                     let p = crate::schema::round_to((first + j as f64) * g, places);
                                     if !loud.iter().any(|q| q.0 == p) {
                                         loud.push((p, points[j]));
-                                        rest[b] = (rest[b] - points[j]).max(0.0);
-                                        let var = (floor / 2.0).powi(2)
-                                            + (taken[b] + 1) as f64 * bounds_std.powi(2);
-                                        if rest[b] <= 3.0 * var.sqrt() {
-                                            rest[b] = 0.0;
-                                        }
+                                        rest[b] =
+                                            clear((rest[b] - points[j]).max(0.0), taken[b] + 1);
                                     }
                                 }
                             }
