@@ -1449,3 +1449,100 @@ fn a_column_of_a_few_coded_values_is_sampled_on_them() {
         score.iter().map(|x| (x * 100.0).round() as i64).collect();
     assert!(distinct.len() > 100, "{} distinct scores", distinct.len());
 }
+
+#[test]
+fn a_coded_score_of_a_few_dozen_values_is_sampled_on_them() {
+    // nlschools' SES: 21 coded values from 10 to 50 on 2,287 rows, each 0.6-17% of them. Two
+    // or three share a bin of the estimated range, so the mixture of bin middles sampled the
+    // integers between (11, 12, 14, ...), and only five or so points clear the points'
+    // threshold: they held half the rows, short of the three quarters the points' modes need.
+    // Now a point joins where its bin's own count confirms rows beyond the loud points, and
+    // where those points hold half the rows, the mixture is fitted on every point of a part
+    // of at most 64 and sampled values snap onto them. A spread-out score (the control, 48
+    // integers) keeps its mixture.
+    let dir = tempdir();
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    let ses: [(i64, f64); 21] = [
+        (10, 136.0),
+        (13, 33.0),
+        (15, 98.0),
+        (17, 79.0),
+        (18, 121.0),
+        (20, 394.0),
+        (23, 182.0),
+        (25, 100.0),
+        (27, 72.0),
+        (28, 59.0),
+        (30, 239.0),
+        (33, 126.0),
+        (35, 80.0),
+        (37, 76.0),
+        (38, 24.0),
+        (40, 180.0),
+        (43, 55.0),
+        (45, 52.0),
+        (47, 39.0),
+        (48, 13.0),
+        (50, 129.0),
+    ];
+    let total: f64 = ses.iter().map(|s| s.1).sum();
+    let mut csv = String::from("ses,lang\n");
+    for _ in 0..2287 {
+        let mut u = rng.random::<f64>() * total;
+        let code = ses
+            .iter()
+            .find(|(_, w)| {
+                u -= w;
+                u < 0.0
+            })
+            .map_or(50, |s| s.0);
+        let spread: f64 = (0..4).map(|_| rng.random::<f64>()).sum::<f64>() - 2.0;
+        let lang = (41.0 + 9.0 * 1.7 * spread).round().clamp(9.0, 58.0);
+        csv.push_str(&format!("{code},{lang}\n"));
+    }
+    std::fs::write(dir.path().join("t.csv"), csv).unwrap();
+    let config = small_config(true) + "preprocess_share = 0.8\n";
+    let text = train_and_sample(dir.path(), &config, "2000", "3");
+    let out = dpsynth(dir.path(), &["inspect", "--json", "m.dpsynth"]);
+    let header: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let on_points = &header["privacy"]["preprocessing"]["on_points"];
+    assert_eq!(on_points, &serde_json::json!(["ses"]));
+    let column = |j: usize| -> Vec<i64> {
+        text.lines()
+            .skip(1)
+            .map(|l| l.split(',').nth(j).unwrap().parse().unwrap())
+            .collect()
+    };
+    let sampled = column(0);
+    // Sampled on the points: the codes, and at most a few points of noise (a point's share of
+    // its bin's rest is its noisy count less one deviation).
+    let encoder = &header["transformer"]["encoders"][0]["Continuous"];
+    let support: Vec<i64> = encoder["support"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap() as i64)
+        .collect();
+    let noise_points = support
+        .iter()
+        .filter(|x| !ses.iter().any(|s| s.0 == **x))
+        .count();
+    assert!(noise_points <= 3, "{encoder}");
+    assert!(sampled.iter().all(|x| support.contains(x)), "{support:?}");
+    // A noise point is a snapping target too, so it takes the mixture's mass around it.
+    let on_codes = sampled
+        .iter()
+        .filter(|x| ses.iter().any(|s| s.0 == **x))
+        .count();
+    assert!(
+        on_codes as f64 >= 0.9 * sampled.len() as f64,
+        "{on_codes} of {} on the codes",
+        sampled.len()
+    );
+    for (code, w) in ses.iter().filter(|s| s.1 / total >= 0.04) {
+        assert!(sampled.contains(code), "{code} ({w} rows) never sampled");
+    }
+    // The control keeps its spread: at least 25 distinct values.
+    let lang: std::collections::BTreeSet<i64> = column(1).into_iter().collect();
+    assert!(lang.len() >= 25, "{} distinct scores", lang.len());
+}
