@@ -1529,6 +1529,10 @@ fn a_coded_score_of_a_few_dozen_values_is_sampled_on_them() {
         .count();
     assert!(noise_points <= 3, "{encoder}");
     assert!(sampled.iter().all(|x| support.contains(x)), "{support:?}");
+    // Put on them by quantiles, each at its noisy share (`support_shares`, cumulative).
+    let shares = encoder["support_shares"].as_array().unwrap();
+    assert_eq!(shares.len(), support.len(), "{encoder}");
+    assert_eq!(shares.last().unwrap().as_f64(), Some(1.0));
     // A noise point is a snapping target too, so it takes the mixture's mass around it.
     let on_codes = sampled
         .iter()

@@ -509,6 +509,27 @@ fn spread_rest(rest: f64, counts: &[f64], std: f64) -> Vec<f64> {
         .collect()
 }
 
+/// The cumulative shares of `points` (value, weight; sorted by value, weights clipped at
+/// zero), the last exactly 1: [`ContinuousEncoder::support_shares`]. Empty when no weight.
+fn cumulative_shares(points: &[(f64, f64)]) -> Vec<f64> {
+    let total: f64 = points.iter().map(|p| p.1.max(0.0)).sum();
+    if total <= 0.0 {
+        return Vec::new();
+    }
+    let mut sum = 0.0;
+    let mut shares: Vec<f64> = points
+        .iter()
+        .map(|p| {
+            sum += p.1.max(0.0);
+            sum / total
+        })
+        .collect();
+    if let Some(last) = shares.last_mut() {
+        *last = 1.0;
+    }
+    shares
+}
+
 /// The chance that pure noise clears three deviations, `P(N(0, 1) > 3)`: the chance a bin's
 /// candidate points may add a point of noise (`loud_points`' confirmed points).
 pub const THREE_SIGMA_TAIL: f64 = 0.001_349_898;
@@ -1861,11 +1882,13 @@ pub fn fit_private_transformer(
                             exact.extend(atoms.iter().filter(|a| a.1 > 0.0));
                             exact.sort_by(|a, b| a.0.total_cmp(&b.0));
                             encoder.support = exact.iter().map(|p| p.0).collect();
+                            encoder.support_shares = cumulative_shares(&exact);
                             ledger.on_points.push(column.name.clone());
                         } else if !loud.is_empty() && held >= SUPPORT_SHARE * present {
                             // Many points (a year, an age) holding nearly every row: the
                             // mixture stays, and sampled values snap onto the points.
                             encoder.support = loud.iter().map(|p| p.0).collect();
+                            encoder.support_shares = cumulative_shares(&loud);
                             ledger.on_points.push(column.name.clone());
                         }
                     }

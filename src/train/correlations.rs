@@ -464,6 +464,7 @@ mod tests {
                     has_null: false,
                     null_rate: 0.0,
                     support: Vec::new(),
+                    support_shares: Vec::new(),
                     trim: None,
                 },
             }

@@ -29,6 +29,15 @@ pub struct ContinuousEncoder {
     /// continuous integer is not sampled as 2 or 3. Empty: any value in `[min, max]`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub support: Vec<f64>,
+    /// The share of sampled values each [`ContinuousEncoder::support`] value takes, as
+    /// cumulative shares in support order (the last is 1). When set, a decoded value is put on
+    /// the support by quantiles instead of by nearness: its place in the mixture's
+    /// distribution ([`cdf`](Self::cdf)) picks the support value whose cumulative share
+    /// holds it, so each value is sampled at its share and the order of values is kept. With
+    /// nearness, a value's share was the mixture's mass around it: a coded score's value next
+    /// to a gap took the gap's mass as well. Empty: the nearest value.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub support_shares: Vec<f64>,
     /// Set in DP mode for a column of an estimated range: the part of the range its noisy
     /// counts put the rows in (`dp::preprocess`). Training rows keep the whole range; sampled
     /// values stay in the part. None: sampled values are clipped to `[min, max]`.
@@ -275,6 +284,7 @@ impl ContinuousEncoder {
             has_null,
             null_rate,
             support: Vec::new(),
+            support_shares: Vec::new(),
             trim: None,
         }
     }
@@ -457,9 +467,15 @@ impl ContinuousEncoder {
         }
     }
 
-    /// `x`, or the nearest value of [`ContinuousEncoder::support`] when there is one.
+    /// `x`, or the value of [`ContinuousEncoder::support`] when there is one: by quantiles
+    /// where [`ContinuousEncoder::support_shares`] are set, else the nearest.
     pub fn snap(&self, x: f64) -> f64 {
         let s = &self.support;
+        if !s.is_empty() && self.support_shares.len() == s.len() {
+            let u = self.cdf(x);
+            let i = self.support_shares.partition_point(|&c| c < u);
+            return s[i.min(s.len() - 1)];
+        }
         match s.partition_point(|&v| v < x) {
             _ if s.is_empty() => x,
             0 => s[0],
@@ -594,6 +610,45 @@ mod tests {
     use super::*;
 
     #[test]
+    fn values_are_put_on_the_support_at_their_shares_and_in_order() {
+        // One wide mode, N(0, 1), and three support values taking 20%, 50% and 30% of the
+        // sampled values. The mixture's quantiles, decoded through snap, land on them at
+        // those shares, and a larger value never lands on a smaller support value.
+        let mut enc = ContinuousEncoder {
+            modes: vec![Mode {
+                weight: 1.0,
+                mean: 0.0,
+                std: 1.0,
+                exact: false,
+            }],
+            min: -5.0,
+            max: 5.0,
+            has_null: false,
+            null_rate: 0.0,
+            support: vec![-1.0, 0.0, 2.0],
+            support_shares: vec![0.2, 0.7, 1.0],
+            trim: None,
+        };
+        let draws = 10_000;
+        let xs: Vec<f64> = (0..draws)
+            .map(|i| enc.quantile((i as f64 + 0.5) / draws as f64))
+            .collect();
+        let snapped: Vec<f64> = xs.iter().map(|&x| enc.snap(x)).collect();
+        let share = |v: f64| snapped.iter().filter(|&&s| s == v).count() as f64 / draws as f64;
+        for (v, want) in [(-1.0, 0.2), (0.0, 0.5), (2.0, 0.3)] {
+            assert!((share(v) - want).abs() < 0.002, "{v}: {}", share(v));
+        }
+        assert!(snapped.windows(2).all(|w| w[0] <= w[1]));
+        // Without shares, the nearest value: 0 takes the mass in (-0.5, 1), about 53%.
+        enc.support_shares.clear();
+        let near = xs.iter().filter(|&&x| enc.snap(x) == 0.0).count() as f64 / draws as f64;
+        assert!(
+            (near - (normal_cdf(1.0) - normal_cdf(-0.5))).abs() < 0.002,
+            "{near}"
+        );
+    }
+
+    #[test]
     fn values_beyond_a_trimmed_range_fold_into_its_outer_bins() {
         let mut enc = ContinuousEncoder::from_weighted_points(
             &[20.0, 40.0, 60.0],
@@ -678,6 +733,7 @@ mod tests {
             has_null: false,
             null_rate: 0.0,
             support: Vec::new(),
+            support_shares: Vec::new(),
             trim: None,
         };
         // The spike's rows share the middle of its jump; the body is a scaled normal.
@@ -719,6 +775,7 @@ mod tests {
                 has_null: false,
                 null_rate: 0.0,
                 support: Vec::new(),
+                support_shares: Vec::new(),
                 trim: None,
             };
             let table = enc.quantile_table();
