@@ -399,14 +399,46 @@ struct Evidence {
 
 impl Evidence {
     /// The count of the bin (or bound) integer `k` falls in.
-    fn weight(&self, (lo, hi): (f64, f64), k: f64) -> f64 {
-        let width = (hi - lo) / self.body.len() as f64;
-        match k {
-            _ if k == lo => self.at_lo,
-            _ if k == hi => self.at_hi,
-            _ => self.body[body_bin(k, lo, width, self.body.len(), None)],
+    fn weight(&self, range: (f64, f64), k: f64) -> f64 {
+        match self.place(range, k) {
+            Place::Lo => self.at_lo,
+            Place::Hi => self.at_hi,
+            Place::Bin(b) => self.body[b],
         }
     }
+
+    /// Where integer `k`'s count is: at a bound, or in a bin.
+    fn place(&self, (lo, hi): (f64, f64), k: f64) -> Place {
+        let width = (hi - lo) / self.body.len() as f64;
+        match k {
+            _ if k == lo => Place::Lo,
+            _ if k == hi => Place::Hi,
+            _ => Place::Bin(body_bin(k, lo, width, self.body.len(), None)),
+        }
+    }
+
+    /// The share of rows of each of `support` (sorted integers) as cumulative shares: each
+    /// count (clipped at zero) split evenly over the supported integers that share its bin.
+    fn cumulative_shares(&self, range: (f64, f64), support: &[f64]) -> Vec<f64> {
+        let slots: Vec<Place> = support.iter().map(|&k| self.place(range, k)).collect();
+        let weighted: Vec<(f64, f64)> = support
+            .iter()
+            .zip(&slots)
+            .map(|(&k, slot)| {
+                let sharing = slots.iter().filter(|s| *s == slot).count() as f64;
+                (k, self.weight(range, k).max(0.0) / sharing)
+            })
+            .collect();
+        cumulative_shares(&weighted)
+    }
+}
+
+/// Where a short integer column's integer has its count ([`Evidence::place`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Place {
+    Lo,
+    Hi,
+    Bin(usize),
 }
 
 /// Edges of bins even in log scale over `range`, for a column whose noisy histogram over even
@@ -1660,6 +1692,12 @@ pub fn fit_private_transformer(
                                 mixture,
                             )
                             .modes;
+                        } else if !support.is_empty() {
+                            // Many integers (a score of 1-16): the mixture stays, and values
+                            // are put on the integers by quantiles at their noisy shares
+                            // (`support_shares`), not by nearness.
+                            let counts = evidence(&|c| c.max(0.0));
+                            encoder.support_shares = counts.cumulative_shares((lo, hi), &support);
                         }
                         encoder.support = support;
                     }
@@ -1905,6 +1943,25 @@ pub fn fit_private_transformer(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn supported_integers_take_their_counts_share_split_over_a_shared_bin() {
+        // [0, 8] over 4 bins of 2: the integers 1-7 between the bounds, 0 and 8 at them.
+        // Counts: 10 at 0, bins [40, 0, 30, -5], 20 at 8. Supported: 0, 1, 4, 5, 8; 4 and 5
+        // share the third bin's 30 (6 in the bin [6, 8) is not supported).
+        let evidence = Evidence {
+            body: vec![40.0, 0.0, 30.0, -5.0],
+            at_lo: 10.0,
+            at_hi: 20.0,
+        };
+        let shares = evidence.cumulative_shares((0.0, 8.0), &[0.0, 1.0, 4.0, 5.0, 8.0]);
+        let want = [10.0, 50.0, 65.0, 80.0, 100.0].map(|c| c / 100.0);
+        for (s, w) in shares.iter().zip(want) {
+            assert!((s - w).abs() < 1e-12, "{shares:?}");
+        }
+        assert_eq!(shares.len(), 5);
+        assert_eq!(*shares.last().unwrap(), 1.0);
+    }
 
     #[test]
     fn a_bins_rest_goes_to_its_points_by_their_noisy_counts() {
