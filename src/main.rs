@@ -790,9 +790,10 @@ fn inspect(a: InspectArgs) -> Result<()> {
                 c.lattice
                     .map(|l| format!(", on a lattice of {}", f64::from(l)))
                     .unwrap_or_default(),
-                match e.support.len() {
-                    0 => String::new(),
-                    k => format!(", sampled on {k} values"),
+                match (e.support.len(), e.support_shares.len()) {
+                    (0, _) => String::new(),
+                    (k, 0) => format!(", sampled on {k} values"),
+                    (k, _) => format!(", sampled on {k} values at their noisy shares"),
                 },
                 100.0 * e.null_rate
             ),
