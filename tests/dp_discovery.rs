@@ -164,10 +164,9 @@ fn estimated_bounds_keep_at_least_99_percent_of_rows() {
             year.min,
             year.max
         );
-        // Its narrowed bins are wider than a year: the sampled years are kept to the
-        // integers of the loud bins (at most one bin's worth beyond 2001-2012), and the
-        // mixture sees each bin's count spread over its years, so every year has a mode's
-        // reach (before, the modes sat at bin middles and sampled some years only).
+        // Its narrowed part is counted per year (its bins are the sums), and the sampled
+        // years are kept to the loud ones (at most one bin's worth beyond 2001-2012; before
+        // the per-year counts, the modes sat at bin middles and sampled some years only).
         assert!(
             !year.support.is_empty()
                 && year.support.iter().all(|&y| (1998.0..=2015.0).contains(&y))
@@ -1642,4 +1641,45 @@ fn a_small_table_of_logarithms_keeps_its_decimals() {
         whole < 10,
         "{whole} of 500 logarithms sampled as whole numbers"
     );
+}
+
+#[test]
+fn years_of_a_narrowed_range_are_counted_one_by_one() {
+    // rwm5yr's years, 1984-1988 (a fifth of the rows each): the year's log-scale range is
+    // narrowed to one or two grid bins (about 80 or 160 years), whose 64 even bins are 2.5
+    // years wide. Each bin's count was split evenly over its years, and the release held
+    // 1981-1991. The narrowed part is now counted per year, and the years are its points.
+    let dir = tempdir();
+    let mut rng = ChaCha8Rng::seed_from_u64(11);
+    let mut csv = String::from("year,visits\n");
+    for _ in 0..4000 {
+        csv.push_str(&format!(
+            "{},{}\n",
+            rng.random_range(1984..=1988),
+            rng.random_range(0..6)
+        ));
+    }
+    std::fs::write(dir.path().join("t.csv"), csv).unwrap();
+    let config = small_config(true) + "preprocess_share = 0.8\n";
+    let text = train_and_sample(dir.path(), &config, "2000", "4");
+    let out = dpsynth(dir.path(), &["inspect", "--json", "m.dpsynth"]);
+    let header: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let pre = &header["privacy"]["preprocessing"];
+    assert!(
+        pre["narrowed_bounds"]
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!("year")),
+        "{pre}"
+    );
+    let e = &header["transformer"]["encoders"][0]["Continuous"];
+    assert_eq!(
+        e["support"],
+        serde_json::json!([1984.0, 1985.0, 1986.0, 1987.0, 1988.0]),
+        "{e}"
+    );
+    for line in text.lines().skip(1) {
+        let year: i64 = line.split(',').next().unwrap().parse().unwrap();
+        assert!((1984..=1988).contains(&year), "sampled {year}");
+    }
 }

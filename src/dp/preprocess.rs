@@ -570,6 +570,10 @@ pub const THREE_SIGMA_TAIL: f64 = 0.001_349_898;
 /// ([`THREE_SIGMA_TAIL`]); a bin of more needs more, in proportion.
 pub const FREE_CANDIDATES: f64 = 8.0;
 
+/// Most integers a narrowed integer column's part may span for its second histogram to count
+/// each integer (the bins being their sums) rather than 64 even bins.
+pub const NARROW_POINTS_MAX: f64 = 256.0;
+
 /// Largest share of rows a narrowed range may leave outside, by the noisy estimate.
 pub const NARROW_OUTSIDE: f64 = 0.01;
 
@@ -1432,6 +1436,8 @@ pub fn fit_private_transformer(
                 let (mut lo, mut hi, mut width) = (lo, hi, width);
                 let mut edges: Option<Vec<f64>> = None;
                 let mut was_narrowed = false;
+                // The narrowed part's count per integer (from its lower bound), where measured.
+                let mut narrowed_points: Option<(f64, Vec<f64>)> = None;
                 // Not an integer column whose bins hold one integer at most: each of its
                 // values has a count of its own already, and the second histogram's noise
                 // (the bounds share's) is larger. A 2,800-row table's rating on [2, 56] was
@@ -1450,9 +1456,40 @@ pub fn fit_private_transformer(
                     (lo, hi) = (new_lo, new_hi);
                     width = (hi - lo) / bins as f64;
                     values.clamp_numbers(lo, hi);
-                    counts = histogram(values, lo, hi);
-                    noisy(&mut counts, bounds_std, rng);
-                    floor = 2.0 * bounds_std;
+                    if integer && hi - lo >= 1.0 && hi - lo <= NARROW_POINTS_MAX {
+                        // An integer column narrowed to a few hundred integers (a year in
+                        // [1907, 2066]): one count per integer, and the bins are their sums.
+                        // The 64 bins of such a part are 2.5 years wide, and a bin's count
+                        // split evenly over its years sampled 1981-1991 for rwm5yr's
+                        // 1984-1988; the points below see each year. Each row is in one
+                        // point, as in one bin: the same sensitivity in the same slot.
+                        let k = (hi - lo) as usize + 1;
+                        let mut points = vec![0.0; k];
+                        for i in 0..n {
+                            if let Some(x) = values.number(i) {
+                                points[((x.round() - lo).max(0.0) as usize).min(k - 1)] += 1.0;
+                            }
+                        }
+                        noisy(&mut points, bounds_std, rng);
+                        let null = counts[null_bucket];
+                        counts = vec![0.0; bins + 3];
+                        let mut per_bin = vec![0usize; bins];
+                        for (j, &c) in points.iter().enumerate().take(k - 1).skip(1) {
+                            let b = body_bin(lo + j as f64, lo, width, bins, None);
+                            counts[b] += c;
+                            per_bin[b] += 1;
+                        }
+                        counts[at_lo] = points[0];
+                        counts[at_hi] = points[k - 1];
+                        counts[null_bucket] = null;
+                        let most = per_bin.iter().copied().max().unwrap_or(1).max(1);
+                        floor = 2.0 * bounds_std * (most as f64).sqrt();
+                        narrowed_points = Some((lo, points));
+                    } else {
+                        counts = histogram(values, lo, hi);
+                        noisy(&mut counts, bounds_std, rng);
+                        floor = 2.0 * bounds_std;
+                    }
                     was_narrowed = true;
                     ledger.narrowed_bounds.push(column.name.clone());
                 } else if let Some(e) = log_scale_edges(&counts, count_noise_std, (lo, hi))
@@ -1604,6 +1641,8 @@ pub fn fit_private_transformer(
                 let narrowed_here =
                     was_narrowed && hi - lo <= SPREAD_INTEGERS && loud_span <= SPREAD_SPAN;
                 let spread = integer && narrowed_here && width > 1.0;
+                // The bins' own, for the points below (the spread is per integer).
+                let (bin_centres, bin_body) = (centres.clone(), body.clone());
                 let (centres, body) = if spread {
                     spread_over_integers(lo, width, &body)
                 } else {
@@ -1718,22 +1757,42 @@ pub fn fit_private_transformer(
                     _ => None,
                 };
                 let slot_free = !was_narrowed && edges.is_none();
-                let wanted = bounds.is_none() && measured && !no_range && slot_free;
+                // A narrowed integer column's per-integer counts serve as its points (no new
+                // measurement) where its grain is one.
+                let reuse = narrowed_points
+                    .as_ref()
+                    .filter(|_| grain.is_some_and(|(g, _)| g == 1.0));
+                let wanted =
+                    bounds.is_none() && measured && !no_range && (slot_free || reuse.is_some());
                 if let Some((g, places)) = grain.filter(|&(g, _)| wanted && width > g) {
                     let (first, last) = ((range.0 / g).ceil(), (range.1 / g).floor());
                     let k = last - first + 1.0;
                     if (2.0..=POINTS_MAX).contains(&k) {
-                        let mut points = vec![0.0; k as usize];
-                        for i in 0..n {
-                            if let Some(x) = values.number(i) {
-                                let j = (x / g).round() - first;
-                                if (0.0..k).contains(&j) {
-                                    points[j as usize] += 1.0;
+                        let points = if let Some((from, counted)) = reuse {
+                            (0..k as usize)
+                                .map(|j| {
+                                    let at = first + j as f64 - from;
+                                    if at >= 0.0 && (at as usize) < counted.len() {
+                                        counted[at as usize]
+                                    } else {
+                                        0.0
+                                    }
+                                })
+                                .collect()
+                        } else {
+                            let mut points = vec![0.0; k as usize];
+                            for i in 0..n {
+                                if let Some(x) = values.number(i) {
+                                    let j = (x / g).round() - first;
+                                    if (0.0..k).contains(&j) {
+                                        points[j as usize] += 1.0;
+                                    }
                                 }
                             }
-                        }
-                        noisy(&mut points, bounds_std, rng);
-                        ledger.points_measured.push(column.name.clone());
+                            noisy(&mut points, bounds_std, rng);
+                            ledger.points_measured.push(column.name.clone());
+                            points
+                        };
                         let present = n_rows - counts[null_bucket].max(0.0);
                         let loud = loud_points(&points, first, g, places, bounds_std);
                         let held: f64 = loud.iter().map(|p| p.1).sum();
@@ -1743,7 +1802,7 @@ pub fn fit_private_transformer(
                         // below the points' noise: Chile's 62,500s) stays for the body's
                         // modes, so it is sampled near its values rather than snapped onto a
                         // far point.
-                        let mut rest = body.clone();
+                        let mut rest = bin_body.clone();
                         let mut taken = vec![0usize; bins];
                         for &(p, c) in &loud {
                             if p > lo && p < hi {
@@ -1759,8 +1818,25 @@ pub fn fit_private_transformer(
                         // got its own modes (Chile's incomes sampled up to 443,000).
                         // The rest of a bin less `points` points' counts, or 0 within three
                         // deviations of that difference's noise.
-                        let clear = |r: f64, points: usize| {
-                            let var = (floor / 2.0).powi(2) + points as f64 * bounds_std.powi(2);
+                        // A narrowed column's bins are the sums of its points: what is left
+                        // of a bin is the sum of its other points, with their noise alone.
+                        let mut in_bin = vec![0usize; bins];
+                        if reuse.is_some() {
+                            let mut x = lo + 1.0;
+                            while x < hi {
+                                in_bin[body_bin(x, lo, width, bins, None)] += 1;
+                                x += 1.0;
+                            }
+                        }
+                        let rest_var = |b: usize, taken: usize| -> f64 {
+                            if reuse.is_some() {
+                                in_bin[b].saturating_sub(taken).max(1) as f64 * bounds_std.powi(2)
+                            } else {
+                                (floor / 2.0).powi(2) + taken as f64 * bounds_std.powi(2)
+                            }
+                        };
+                        let clear = |r: f64, b: usize, points: usize| {
+                            let var = rest_var(b, points);
                             if r <= 3.0 * var.sqrt() {
                                 0.0
                             } else {
@@ -1768,7 +1844,7 @@ pub fn fit_private_transformer(
                             }
                         };
                         for (b, r) in rest.iter_mut().enumerate() {
-                            *r = clear(*r, taken[b]);
+                            *r = clear(*r, b, taken[b]);
                         }
                         // A bin whose rest is loud holds rows the points' threshold missed
                         // (a 4% bracket at 4.5 deviations of the bounds' noise fails one run
@@ -1807,7 +1883,7 @@ pub fn fit_private_transformer(
                                 };
                                 chosen.push((at(j), points[j]));
                                 taken[b] += 1;
-                                rest[b] = clear((rest[b] - points[j]).max(0.0), taken[b]);
+                                rest[b] = clear((rest[b] - points[j]).max(0.0), b, taken[b]);
                             }
                         }
                         // Inside the bounds: a spike at a bound is an exact mode already, and
@@ -1834,7 +1910,7 @@ pub fn fit_private_transformer(
                                 atoms.iter().filter(|a| !chosen.iter().any(|p| p.0 == a.0)),
                             );
                             let mut refit = ContinuousEncoder::from_weighted_points(
-                                &centres,
+                                &bin_centres,
                                 &rest,
                                 &exact,
                                 (lo, hi),
@@ -1844,7 +1920,10 @@ pub fn fit_private_transformer(
                             );
                             widen_modes_by_bins(&mut refit, width, None);
                             encoder.modes = refit.modes;
-                            // Every row on the points: sampled on them alone.
+                            // Every row on the points: sampled on them alone. (A support
+                            // an earlier rule set is replaced: the modes are new.)
+                            encoder.support.clear();
+                            encoder.support_shares.clear();
                             if rest.iter().all(|&r| r <= 0.0) {
                                 encoder.support =
                                     exact.iter().filter(|p| p.1 > 0.0).map(|p| p.0).collect();
@@ -1864,7 +1943,7 @@ pub fn fit_private_transformer(
                             // deviations of the difference's noise, not three: a spread score's
                             // bin of three integers with two chosen lost its third (nlschools'
                             // `lang`: 33s, 62 rows, never sampled).
-                            let mut rest = body.clone();
+                            let mut rest = bin_body.clone();
                             let mut taken = vec![0usize; bins];
                             for &(p, c) in chosen.iter().filter(|p| p.0 > lo && p.0 < hi) {
                                 let b = body_bin(p, lo, width, bins, None);
@@ -1872,9 +1951,7 @@ pub fn fit_private_transformer(
                                 taken[b] += 1;
                             }
                             for (b, r) in rest.iter_mut().enumerate() {
-                                let var =
-                                    (floor / 2.0).powi(2) + taken[b] as f64 * bounds_std.powi(2);
-                                if *r <= bounds::WEAK * var.sqrt() {
+                                if *r <= bounds::WEAK * rest_var(b, taken[b]).sqrt() {
                                     *r = 0.0;
                                 }
                             }
