@@ -169,9 +169,11 @@ pub fn storage_from_classes(noisy: &[f64], std: f64, rows: f64) -> (Option<u32>,
 
 /// The fewest decimal places `d` whose noisy count of values needing more than `d` places is
 /// within 1% of the rows plus three deviations of that sum ([`few_outside`]), and where some
-/// class of values needing at most `d` places clears three deviations: the rows must show
-/// the values are there, not only that the others are few (the sum over the ten classes of
-/// integers needs nearly ten deviations, which a 342-row integer column missed). `Some(0)`: an integer column; `None`:
+/// class of values needing at most `d` places clears three deviations, or their sum three
+/// deviations of the sum: the rows must show the values are there, not only that the others
+/// are few (the sum alone over the ten classes of integers needs nearly ten deviations, which
+/// a 342-row integer column missed; the loudest alone missed a 0/1 flag split between the
+/// class of zero and the class of ones, half the rows each). `Some(0)`: an integer column; `None`:
 /// 6 or more places, or too few rows to tell (written in full). Without the second rule a
 /// 342-row table's logarithms (`4.173244195`, plm's Gasoline) had every class within the
 /// noise, were taken for integers, and came back as 3, 4, 5 and 6.
@@ -184,8 +186,11 @@ pub fn decimals_from_classes(noisy: &[f64], std: f64, rows: f64) -> Option<u32> 
             .collect()
     };
     (0..6).find(|&d| {
-        let loudest = classes(&|p| p <= d).into_iter().fold(f64::MIN, f64::max);
-        few_outside(&classes(&|p| p > d), std, rows) && loudest > 3.0 * std
+        let within = classes(&|p| p <= d);
+        let loudest = within.iter().copied().fold(f64::MIN, f64::max);
+        let sum: f64 = within.iter().sum();
+        few_outside(&classes(&|p| p > d), std, rows)
+            && (loudest > 3.0 * std || sum > 3.0 * std * (within.len() as f64).sqrt())
     })
 }
 
