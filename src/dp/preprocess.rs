@@ -1854,16 +1854,18 @@ pub fn fit_private_transformer(
                         // confirms the rows are there). Before the share is checked: a coded
                         // score of 21 values (SES) had 5 points above 4.5 deviations holding
                         // half its rows, and 10 more each confirmed by its bin.
+                        // The value of the `j`-th point, and the points of bin `b`.
+                        let at = |j: usize| crate::schema::round_to((first + j as f64) * g, places);
+                        let points_of = |b: usize| -> std::ops::Range<usize> {
+                            let (a, z) = (lo + b as f64 * width, lo + (b + 1) as f64 * width);
+                            let from = ((a / g).ceil() - first).max(0.0);
+                            let to = ((z / g).ceil() - first).min(k).max(from);
+                            from as usize..to as usize
+                        };
                         let mut chosen = loud.clone();
                         for b in 0..bins {
                             while rest[b] > 0.0 && chosen.len() < most {
-                                let (a, z) = (lo + b as f64 * width, lo + (b + 1) as f64 * width);
-                                let from = ((a / g).ceil() - first).max(0.0);
-                                let to = ((z / g).ceil() - first).min(k);
-                                let at = |j: usize| {
-                                    crate::schema::round_to((first + j as f64) * g, places)
-                                };
-                                let best = (from as usize..to.max(from) as usize)
+                                let best = points_of(b)
                                     .filter(|&j| !chosen.iter().any(|q| q.0 == at(j)))
                                     .max_by(|&i, &j| points[i].total_cmp(&points[j]));
                                 // Three deviations for a bin of up to [`FREE_CANDIDATES`]
@@ -1873,7 +1875,7 @@ pub fn fit_private_transformer(
                                 // three deviations). A bracket of Chile's incomes (200,000,
                                 // 4% of the rows, in a bin of seven multiples of 500) needs
                                 // the three.
-                                let candidates = (to - from).max(1.0);
+                                let candidates = points_of(b).len().max(1) as f64;
                                 let tail =
                                     THREE_SIGMA_TAIL * (FREE_CANDIDATES / candidates).min(1.0);
                                 let level = normal_upper_quantile(tail);
@@ -1957,13 +1959,7 @@ pub fn fit_private_transformer(
                             }
                             let mut exact = chosen.clone();
                             for b in (0..bins).filter(|&b| rest[b] > 0.0) {
-                                let (a, z) = (lo + b as f64 * width, lo + (b + 1) as f64 * width);
-                                let from = ((a / g).ceil() - first).max(0.0) as usize;
-                                let to = ((z / g).ceil() - first).min(k).max(0.0) as usize;
-                                let at = |j: usize| {
-                                    crate::schema::round_to((first + j as f64) * g, places)
-                                };
-                                let open: Vec<usize> = (from..to.max(from))
+                                let open: Vec<usize> = points_of(b)
                                     .filter(|&j| !chosen.iter().any(|q| q.0 == at(j)))
                                     .collect();
                                 let counts: Vec<f64> = open.iter().map(|&j| points[j]).collect();
