@@ -43,21 +43,48 @@ impl Adam {
         let s = self.settings;
         self.time += 1;
         let correction2 = (1.0 - (s.beta2 as f64).powi(self.time)).sqrt();
-        let factor = (correction2 / (1.0 - (s.beta1 as f64).powi(self.time))) as f32;
-        let eps = s.epsilon * correction2 as f32;
-        let lr = lr as f32;
+        let update = Update {
+            settings: s,
+            factor: (correction2 / (1.0 - (s.beta1 as f64).powi(self.time))) as f32,
+            eps: s.epsilon * correction2 as f32,
+            lr: lr as f32,
+        };
         for (((p, g), m1), m2) in params
             .into_iter()
             .zip(grads)
             .zip(&mut self.moment1)
             .zip(&mut self.moment2)
         {
-            for i in 0..p.len() {
-                let grad = g[i] + s.weight_decay * p[i];
-                m1[i] = s.beta1 * m1[i] + (1.0 - s.beta1) * grad;
-                m2[i] = s.beta2 * m2[i] + (1.0 - s.beta2) * grad * grad;
-                p[i] -= lr * m1[i] * factor / (m2[i].sqrt() + eps);
-            }
+            update.apply(p, g, m1, m2);
+        }
+    }
+}
+
+/// One step's constants.
+#[derive(Debug, Clone, Copy)]
+struct Update {
+    settings: AdamSettings,
+    /// Bias corrections: `sqrt(1 - beta2^t) / (1 - beta1^t)`.
+    factor: f32,
+    /// `epsilon * sqrt(1 - beta2^t)`.
+    eps: f32,
+    lr: f32,
+}
+
+impl Update {
+    /// Updates one parameter in place. Written over zipped slices of one length so that the
+    /// loop has no bounds checks and vectorises (it was 10% of a single-threaded non-DP Adult
+    /// epoch as an indexed loop); the arithmetic, and so every bit of the result, is unchanged.
+    fn apply(&self, p: &mut [f32], g: &[f32], m1: &mut [f32], m2: &mut [f32]) {
+        let s = self.settings;
+        let n = p.len();
+        let (g, m1, m2) = (&g[..n], &mut m1[..n], &mut m2[..n]);
+        let (keep1, keep2) = (1.0 - s.beta1, 1.0 - s.beta2);
+        for (((p, &g), m1), m2) in p.iter_mut().zip(g).zip(m1.iter_mut()).zip(m2.iter_mut()) {
+            let grad = g + s.weight_decay * *p;
+            *m1 = s.beta1 * *m1 + keep1 * grad;
+            *m2 = s.beta2 * *m2 + keep2 * grad * grad;
+            *p -= self.lr * *m1 * self.factor / (m2.sqrt() + self.eps);
         }
     }
 }

@@ -63,22 +63,29 @@ impl HostCritic {
         let mut local = Vec::with_capacity(self.weights.len());
         for (i, (w, b)) in self.weights.iter().zip(&self.biases).enumerate() {
             let mut h = matmul(inputs.last().expect("an input"), Op::N, w, Op::N);
-            let mut l = Mat::zeros(h.rows, h.cols);
-            for r in 0..h.rows {
-                let hr = h.row_mut(r);
-                let lr = &mut l.data[r * b.len()..(r + 1) * b.len()];
-                for j in 0..b.len() {
-                    let pre = hr[j] + b[j];
-                    let mut s = if pre > 0.0 { 1.0 } else { slope };
-                    if let Some(m) = masks.get(i) {
-                        s *= m.data[r * b.len() + j];
-                    }
-                    lr[j] = s;
-                    hr[j] = pre * s;
+            // Zipped slices, no zero fill: the local slopes are written as they are found.
+            let (rows, width) = (h.rows, b.len());
+            let mut l = Vec::with_capacity(rows * width);
+            for r in 0..rows {
+                let hr = &mut h.row_mut(r)[..width];
+                let slopes = hr.iter_mut().zip(b).map(|(h, b)| {
+                    let pre = *h + b;
+                    (h, pre, if pre > 0.0 { 1.0 } else { slope })
+                });
+                match masks.get(i) {
+                    Some(m) => l.extend(slopes.zip(m.row(r)).map(|((h, pre, s), m)| {
+                        let s = s * m;
+                        *h = pre * s;
+                        s
+                    })),
+                    None => l.extend(slopes.map(|(h, pre, s)| {
+                        *h = pre * s;
+                        s
+                    })),
                 }
             }
             inputs.push(h);
-            local.push(l);
+            local.push(Mat::from_vec(rows, width, l));
         }
         let last = inputs.last().expect("an input");
         let scores = matmul(last, Op::N, &self.out_weight, Op::N)

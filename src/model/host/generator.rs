@@ -114,26 +114,33 @@ impl HostGenerator {
                 block.running_var[j] =
                     (1.0 - BN_MOMENTUM) * block.running_var[j] + BN_MOMENTUM * var[j];
             }
+            // Written row by row over zipped slices (no zero fills, no bounds checks).
             let mut normalised = h;
-            let mut bn_out = Mat::zeros(batch, width);
-            let mut next = Mat::zeros(batch, width + x.cols);
+            let mut bn_out = Vec::with_capacity(batch * width);
+            let mut next = Vec::with_capacity(batch * (width + x.cols));
+            let (gamma, beta) = (&block.gamma[..width], &block.beta[..width]);
+            let (mean, inv_std_w) = (&mean[..width], &inv_std[..width]);
             for r in 0..batch {
                 let n = normalised.row_mut(r);
-                let o = &mut bn_out.data[r * width..(r + 1) * width];
-                for j in 0..width {
-                    n[j] = (n[j] - mean[j]) * inv_std[j];
-                    o[j] = n[j] * block.gamma[j] + block.beta[j];
-                }
-                let row = next.row_mut(r);
-                for j in 0..width {
-                    row[j] = o[j].max(0.0);
-                }
-                row[width..].copy_from_slice(x.row(r));
+                let start = bn_out.len();
+                bn_out.extend(
+                    n.iter_mut()
+                        .zip(mean)
+                        .zip(inv_std_w)
+                        .zip(gamma.iter().zip(beta))
+                        .map(|(((n, m), s), (g, b))| {
+                            *n = (*n - m) * s;
+                            *n * g + b
+                        }),
+                );
+                next.extend(bn_out[start..].iter().map(|o| o.max(0.0)));
+                next.extend_from_slice(x.row(r));
             }
+            let next = Mat::from_vec(batch, width + x.cols, next);
             cache.inputs.push(x);
             cache.normalised.push(normalised);
             cache.inv_std.push(inv_std);
-            cache.bn_out.push(bn_out);
+            cache.bn_out.push(Mat::from_vec(batch, width, bn_out));
             x = next;
         }
         let mut raw = matmul(&x, Op::N, &self.out_weight, Op::N);
@@ -201,14 +208,16 @@ impl HostGenerator {
             let inv_std = &cache.inv_std[i];
             let rows = dx.rows;
             // Through ReLU into the BatchNorm output.
-            let mut dy = Mat::zeros(rows, width);
+            let mut dy = Vec::with_capacity(rows * width);
             for r in 0..rows {
                 let d = &dx.row(r)[..width];
-                let o = bn_out.row(r);
-                for (j, g) in dy.row_mut(r).iter_mut().enumerate() {
-                    *g = if o[j] > 0.0 { d[j] } else { 0.0 };
-                }
+                dy.extend(
+                    d.iter()
+                        .zip(bn_out.row(r))
+                        .map(|(&d, &o)| if o > 0.0 { d } else { 0.0 }),
+                );
             }
+            let dy = Mat::from_vec(rows, width, dy);
             let d_beta = dy.column_sums();
             let mut d_gamma = vec![0f32; width];
             for r in 0..rows {
@@ -218,13 +227,21 @@ impl HostGenerator {
             }
             // d h = inv_std / B * (B dn - sum(dn) - n * sum(dn * n)), dn = dy * gamma;
             // sum(dn) = gamma * d_beta and sum(dn * n) = gamma * d_gamma.
+            // Per column: inv_std / B, gamma, gamma * sum(dy) (the same products as before,
+            // so every bit of the result is unchanged).
+            let columns: Vec<(f32, f32, f32, f32)> = (0..width)
+                .map(|j| {
+                    let gamma = block.gamma[j];
+                    (inv_std[j] / batch, gamma, gamma * d_beta[j], d_gamma[j])
+                })
+                .collect();
             let mut dh = dy;
             for r in 0..rows {
                 let n = normalised.row(r);
-                for (j, g) in dh.row_mut(r).iter_mut().enumerate() {
-                    let gamma = block.gamma[j];
-                    *g = inv_std[j] / batch
-                        * (batch * *g * gamma - gamma * d_beta[j] - n[j] * gamma * d_gamma[j]);
+                for ((g, &n), &(scale, gamma, g_beta, d_gamma)) in
+                    dh.row_mut(r).iter_mut().zip(n).zip(&columns)
+                {
+                    *g = scale * (batch * *g * gamma - g_beta - n * gamma * d_gamma);
                 }
             }
             let input = &cache.inputs[i];
@@ -232,10 +249,11 @@ impl HostGenerator {
             let d_bias = dh.column_sums();
             // The block's input reaches the next layer twice: through the block and through
             // the residual copy (the columns after `width`).
-            let mut d_input = Mat::zeros(rows, input.cols);
+            let mut d_input = Vec::with_capacity(rows * input.cols);
             for r in 0..rows {
-                d_input.row_mut(r).copy_from_slice(&dx.row(r)[width..]);
+                d_input.extend_from_slice(&dx.row(r)[width..]);
             }
+            let mut d_input = Mat::from_vec(rows, input.cols, d_input);
             gemm_into(&mut d_input, &dh, Op::N, &block.weight, Op::T, true);
             dx = d_input;
             block_grads.push(vec![d_weight, d_bias, d_gamma, d_beta]);

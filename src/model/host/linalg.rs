@@ -347,8 +347,27 @@ fn crate_gemm(out: &mut Mat, a: &Mat, ta: Op, b: &Mat, tb: Op, accumulate: bool)
 pub fn matmul(a: &Mat, ta: Op, b: &Mat, tb: Op) -> Mat {
     let m = if ta == Op::N { a.rows } else { a.cols };
     let n = if tb == Op::N { b.cols } else { b.rows };
-    let mut out = Mat::zeros(m, n);
-    gemm_into(&mut out, a, ta, b, tb, false);
+    let k = if ta == Op::N { a.cols } else { a.rows };
+    if m == 0 || n == 0 || k == 0 {
+        let mut out = Mat::zeros(m, n);
+        gemm_into(&mut out, a, ta, b, tb, false);
+        return out;
+    }
+    // No zero fill first: a product that does not accumulate writes every entry of `out`
+    // without reading it (OpenBLAS with beta 0, the gemm crate without `read_dst`), so the
+    // entries are written straight into the allocation and the length set after.
+    let mut out = Mat {
+        rows: m,
+        cols: n,
+        data: Vec::with_capacity(m * n),
+    };
+    match blas() {
+        Some(blas) => blas_gemm(blas, &mut out, a, ta, b, tb, false),
+        None => crate_gemm(&mut out, a, ta, b, tb, false),
+    }
+    // SAFETY: the capacity is `m * n` and the product above wrote all `m * n` entries
+    // (`[m, n]` row-major with leading dimension `n`; shapes checked inside it).
+    unsafe { out.data.set_len(m * n) };
     out
 }
 
