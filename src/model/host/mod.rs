@@ -25,25 +25,49 @@ use burn::nn::Linear;
 use rand::RngCore;
 
 /// `n` inverted-dropout mask entries from `rng`: `1 / keep` with probability `keep`, else 0.
-/// Each entry takes 16 bits of the stream (four per 64-bit word) and is kept when they fall
-/// below `round(keep · 2¹⁶)`, so `keep` is rounded to a multiple of 2⁻¹⁶ (0.5 is exact). A
-/// quarter of the stream that one 64-bit draw per entry takes: the masks of a DP critic step
-/// are hundreds of thousands of entries.
+/// Each entry takes `b` bits of the stream (`64 / b` per 64-bit word, lowest bits first) and
+/// is kept when they fall below `round(keep · 2^b)`. `b` is the fewest of 1, 2, 4, 8 bits
+/// that represent `keep` exactly (one bit for CTGAN's 0.5), else 16 (`keep` rounded to a
+/// multiple of 2⁻¹⁶). The masks of a DP critic step are hundreds of thousands of entries:
+/// with 16 bits for 0.5, drawing and splitting the stream was 8% of a DP epoch.
 pub fn dropout_mask(rng: &mut impl RngCore, n: usize, keep: f64) -> Vec<f32> {
-    let threshold = (keep * 65536.0).round().clamp(0.0, 65536.0) as u32;
+    match mask_bits(keep) {
+        1 => mask_with::<1>(rng, n, keep),
+        2 => mask_with::<2>(rng, n, keep),
+        4 => mask_with::<4>(rng, n, keep),
+        8 => mask_with::<8>(rng, n, keep),
+        _ => mask_with::<16>(rng, n, keep),
+    }
+}
+
+/// Bits per mask entry for keep probability `keep` (see [`dropout_mask`]).
+fn mask_bits(keep: f64) -> u32 {
+    [1u32, 2, 4, 8]
+        .into_iter()
+        .find(|&b| {
+            let scaled = keep * f64::from(1u32 << b);
+            scaled == scaled.round()
+        })
+        .unwrap_or(16)
+}
+
+/// [`dropout_mask`] with `B` bits per entry.
+fn mask_with<const B: u32>(rng: &mut impl RngCore, n: usize, keep: f64) -> Vec<f32> {
+    let levels = 1u64 << B;
+    let threshold = (keep * levels as f64).round().clamp(0.0, levels as f64) as u64;
     let scale = (1.0 / keep) as f32;
+    let lanes = (64 / B) as usize;
     let entry = |word: u64, lane: usize| {
-        let bits = ((word >> (16 * lane)) & 0xffff) as u32;
-        if bits < threshold {
+        if (word >> (B as usize * lane)) & (levels - 1) < threshold {
             scale
         } else {
             0.0
         }
     };
-    // Whole words into fixed chunks of four (no per-entry length checks, so the lanes
-    // vectorise), then the unused lanes of the last word are dropped.
+    // Whole words into fixed chunks (no per-entry length checks, so the lanes vectorise),
+    // then the unused lanes of the last word are dropped.
     let mut out = vec![0.0f32; n];
-    let mut chunks = out.chunks_exact_mut(4);
+    let mut chunks = out.chunks_exact_mut(lanes);
     for chunk in &mut chunks {
         let word = rng.next_u64();
         for (lane, o) in chunk.iter_mut().enumerate() {
@@ -157,30 +181,42 @@ mod tests {
     use rand::{RngCore, SeedableRng};
 
     #[test]
-    fn dropout_mask_lanes_are_the_words_sixteen_bits_at_a_time() {
-        // Entry 4w + l is kept when bits 16l..16l+16 of the stream's w-th 64-bit word are
-        // below keep * 2^16; the last word's unused lanes are dropped.
-        for n in [0, 1, 5, 8, 1003] {
-            let mut a = rand_chacha::ChaCha8Rng::seed_from_u64(n as u64);
-            let mut b = a.clone();
-            let mask = dropout_mask(&mut a, n, 0.5);
-            let words: Vec<u64> = (0..n.div_ceil(4)).map(|_| b.next_u64()).collect();
-            for (i, &m) in mask.iter().enumerate() {
-                let bits = (words[i / 4] >> (16 * (i % 4))) & 0xffff;
-                assert_eq!(m, if bits < 32768 { 2.0 } else { 0.0 }, "entry {i} of {n}");
+    fn dropout_mask_lanes_are_the_words_few_bits_at_a_time() {
+        // With b bits per entry, entry (64/b)w + l is kept when bits bl..bl+b of the stream's
+        // w-th 64-bit word are below keep * 2^b; the last word's unused lanes are dropped.
+        for (keep, bits) in [(0.5, 1u32), (0.75, 2), (0.6875, 4), (0.7, 16)] {
+            let lanes = (64 / bits) as usize;
+            for n in [0, 1, 5, 64, 1003] {
+                let mut a = rand_chacha::ChaCha8Rng::seed_from_u64(n as u64);
+                let mut b = a.clone();
+                let mask = dropout_mask(&mut a, n, keep);
+                let words: Vec<u64> = (0..n.div_ceil(lanes)).map(|_| b.next_u64()).collect();
+                let threshold = (keep * f64::from(1u32 << bits)).round() as u64;
+                let scale = (1.0 / keep) as f32;
+                for (i, &m) in mask.iter().enumerate() {
+                    let field =
+                        (words[i / lanes] >> (bits as usize * (i % lanes))) & ((1u64 << bits) - 1);
+                    let want = if field < threshold { scale } else { 0.0 };
+                    assert_eq!(m, want, "entry {i} of {n} at keep {keep}");
+                }
+                assert_eq!(
+                    a.next_u64(),
+                    b.next_u64(),
+                    "the same stream position after {n} at keep {keep}"
+                );
             }
-            assert_eq!(
-                a.next_u64(),
-                b.next_u64(),
-                "the same stream position after {n}"
-            );
         }
     }
 
     #[test]
     fn dropout_masks_keep_the_asked_share_with_the_inverted_scale() {
         let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(3);
-        for (keep, n) in [(0.5, 200_001), (0.7, 100_003), (0.9, 50_002)] {
+        for (keep, n) in [
+            (0.5, 200_001),
+            (0.75, 100_003),
+            (0.7, 100_003),
+            (0.9, 50_002),
+        ] {
             let mask = dropout_mask(&mut rng, n, keep);
             assert_eq!(mask.len(), n);
             let kept = mask.iter().filter(|&&x| x != 0.0).count() as f64;
