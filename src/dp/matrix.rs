@@ -270,3 +270,34 @@ impl Matrix for Mat {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn row_dots_in_lanes_match_a_sum_in_f64_for_every_remainder() {
+        // Lengths 0 to 40 cover whole chunks of eight and every remainder; the values are
+        // exact in f32 and their products small integers over 64, so an f64 sum is exact.
+        for len in 0..=40usize {
+            let a: Vec<f32> = (0..2 * len)
+                .map(|i| ((i * 7 % 13) as f32 - 6.0) / 8.0)
+                .collect();
+            let b: Vec<f32> = (0..2 * len)
+                .map(|i| ((i * 5 % 11) as f32 - 5.0) / 8.0)
+                .collect();
+            let (a, b) = (Mat::from_vec(2, len, a), Mat::from_vec(2, len, b));
+            let dots = Matrix::row_dots(&a, &b);
+            assert_eq!(dots.dims(), [2, 1]);
+            for r in 0..2 {
+                let want: f64 = a
+                    .row(r)
+                    .iter()
+                    .zip(b.row(r))
+                    .map(|(&x, &y)| f64::from(x) * f64::from(y))
+                    .sum();
+                assert_eq!(f64::from(dots.data[r]), want, "row {r} of length {len}");
+            }
+        }
+    }
+}

@@ -14,7 +14,7 @@ use crate::dp::clip::{clipped_sum, host_layers, noisy_gradient, ClipSettings, Pr
 use crate::dp::units::{draw_units, UnitShape};
 use crate::model::host::critic::Grads;
 use crate::model::host::generator::Grads as GeneratorGrads;
-use crate::model::host::output::{activate, activate_backward, condition_loss, gumbel_noise};
+use crate::model::host::output::{activate, activate_backward, condition_loss, gumbel_in_place};
 use crate::model::host::{dropout_mask, Adam, HostCritic, HostGenerator, Mat};
 use crate::sampler::Conditions;
 use crate::transform::Span;
@@ -44,18 +44,14 @@ fn normal(rows: usize, cols: usize, noise: &mut ChaCha8Rng) -> Mat {
     )
 }
 
-/// Gumbel(0, 1) noise `-ln(-ln U)`, U uniform in (1e-7, 1 - 1e-7) as the burn path draws it.
+/// Gumbel(0, 1) noise `-ln(-ln U)`, U uniform in (1e-7, 1 - 1e-7) as the burn path draws it:
+/// the draws first, then the logarithms over the whole slice ([`gumbel_in_place`]).
 fn gumbel(rows: usize, cols: usize, noise: &mut ChaCha8Rng) -> Mat {
-    Mat::from_vec(
-        rows,
-        cols,
-        (0..rows * cols)
-            .map(|_| {
-                let u: f32 = noise.random_range(1e-7f32..1.0 - 1e-7);
-                gumbel_noise(u)
-            })
-            .collect(),
-    )
+    let mut values: Vec<f32> = (0..rows * cols)
+        .map(|_| noise.random_range(1e-7f32..1.0 - 1e-7))
+        .collect();
+    gumbel_in_place(&mut values);
+    Mat::from_vec(rows, cols, values)
 }
 
 /// Inverted dropout masks `[n, width]` per hidden layer (empty when `rate` is 0).
