@@ -262,8 +262,7 @@ impl Ledger {
                 } else {
                     pre.folded
                         .iter()
-                        .map(|(c, rows)| (shown(c), rows))
-                        .map(|(c, rows)| format!("{c}: about {rows:.0} rows (noisy estimate) in categories too rare to clear the threshold; list the column's categories in [privacy.columns.{c}] to keep them"))
+                        .map(|(c, rows)| format!("{}: about {rows:.0} rows (noisy estimate) in categories too rare to clear the threshold; list the column's categories in [privacy.columns.{}] to keep them", shown(c), toml_key(c)))
                         .collect::<Vec<_>>()
                         .join("; ")
                 },
@@ -325,9 +324,33 @@ pub fn no_range_text(pre: &PreprocessLedger) -> String {
     }
     pre.no_range
         .iter()
-        .map(|c| format!("{c}: too few present values for the noise, sampled as missing; give min and max in [privacy.columns.{c}]"))
+        .map(|c| {
+            format!(
+                "{}: no half-decade of its values held enough rows to clear the bounds' noise \
+                 (std {:.1} per count; too few rows for this epsilon, or values spread over many \
+                 magnitudes), sampled as missing; give min and max in [privacy.columns.{}]",
+                shown(c),
+                pre.bounds_noise_std,
+                toml_key(c)
+            )
+        })
         .collect::<Vec<_>>()
         .join("; ")
+}
+
+/// A column name as a TOML key, for the `[privacy.columns.KEY]` a message asks the user to
+/// write: bare when TOML allows it (letters, digits, `_` and `-`), else quoted with `"` and
+/// `\` escaped (an empty name, row names' header, becomes `""`).
+pub fn toml_key(name: &str) -> String {
+    let bare = !name.is_empty()
+        && name
+            .chars()
+            .all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '-');
+    if bare {
+        name.to_string()
+    } else {
+        format!("\"{}\"", name.replace('\\', "\\\\").replace('"', "\\\""))
+    }
 }
 
 /// A column name as the ledger and `inspect` print it: an empty one (the header R and pandas
@@ -341,5 +364,30 @@ pub fn shown(name: &str) -> Cow<'_, str> {
         ))
     } else {
         Cow::Borrowed(name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::toml_key;
+
+    #[test]
+    fn a_column_name_becomes_a_key_toml_reads_back_as_that_name() {
+        for name in [
+            "crim",
+            "capital-gain",
+            "",
+            "total day",
+            "a.b",
+            "say \"hi\"",
+            "back\\slash",
+        ] {
+            let key = toml_key(name);
+            let text = format!("[privacy.columns.{key}]\nmin = 1\n");
+            let table: toml::Table = text.parse().unwrap_or_else(|e| panic!("{text}: {e}"));
+            let columns = table["privacy"]["columns"].as_table().unwrap();
+            assert_eq!(columns.keys().collect::<Vec<_>>(), [name], "{text}");
+        }
+        assert_eq!(toml_key("capital-gain"), "capital-gain");
     }
 }

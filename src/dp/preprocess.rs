@@ -82,7 +82,8 @@ pub struct PreprocessLedger {
     #[serde(default)]
     pub folded: Vec<(String, f64)>,
     /// Columns without public bounds whose log-scale histogram had no bin clear the noise
-    /// (too few present values): sampled as missing.
+    /// (too few rows for the noise, or values spread over many magnitudes): sampled as
+    /// missing.
     #[serde(default)]
     pub no_range: Vec<String>,
     /// Columns whose storage type (boolean, date, datetime) the file decided without public
