@@ -4,6 +4,7 @@
 pub mod discriminator;
 pub mod generator;
 pub mod host;
+pub mod subnormals;
 
 use burn::module::{Param, RunningState};
 use burn::nn::BatchNormConfig;

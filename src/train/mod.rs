@@ -25,6 +25,7 @@ use crate::dp::marginals::{measure_pairs, NoisyPairs};
 use crate::dp::preprocess::{fit_private_transformer, PreprocessLedger, PreprocessSettings};
 use crate::dp::{Accountant, DpRng, Ledger, PlanRequest, PrivacyPlan, RngState, Spent};
 use crate::error::{Error, Result};
+use crate::model::subnormals::FlushSubnormals;
 use crate::model::{generator_tensors, to_host, DiscriminatorConfig, GeneratorConfig, NamedTensor};
 use crate::read::Table;
 use crate::sampler::{ConditionSampler, RowsBySlot};
@@ -609,6 +610,7 @@ impl Trainer {
                 ));
                 for step in 0..steps {
                     let noise_seed = step_seed(seed ^ WARM_START_STREAM, step as u64);
+                    let _flush = FlushSubnormals::new();
                     engine.train_step(&warm, &mut warm_rng, None, noise_seed);
                     let quarter = steps.div_ceil(4);
                     if (step + 1) % quarter == 0 && step + 1 < steps {
@@ -740,6 +742,9 @@ impl Trainer {
         let noise_seed = step_seed(self.seed, self.total_steps);
         self.total_steps += 1;
         let secret = self.dp.as_mut().map(DpRun::secret);
+        // Subnormal floats cost a microcode assist each; the steps flush them to zero
+        // (`model::subnormals`), the accountant above and below runs in IEEE mode.
+        let flush = FlushSubnormals::new();
         let losses = self
             .engine
             .train_step(&self.ctx, &mut self.rng, secret, noise_seed);
@@ -750,6 +755,7 @@ impl Trainer {
                 self.engine.train_step(warm, warm_rng, None, anchor_seed);
             }
         }
+        drop(flush);
         if let Some(run) = &mut self.dp {
             run.steps += self.ctx.discriminator_steps as u64;
         }
@@ -769,9 +775,11 @@ impl Trainer {
         let noise_seed = step_seed(self.seed, self.total_steps);
         self.total_steps += 1;
         let secret = self.dp.as_mut().map(DpRun::secret);
+        let flush = FlushSubnormals::new();
         let loss = self
             .engine
             .discriminator_step(&self.ctx, &mut self.rng, secret, noise_seed);
+        drop(flush);
         if let Some(run) = &mut self.dp {
             run.steps += 1;
         }

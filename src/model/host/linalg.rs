@@ -224,7 +224,13 @@ fn load_blas() -> Option<Blas> {
 
 fn blas() -> Option<&'static Blas> {
     static BLAS: OnceLock<Option<Blas>> = OnceLock::new();
-    BLAS.get_or_init(load_blas).as_ref()
+    // OpenBLAS starts its worker threads as it loads, and they keep the loading thread's
+    // float mode for good: load it flushing subnormals, as training runs (`subnormals`).
+    BLAS.get_or_init(|| {
+        let _flush = crate::model::subnormals::FlushSubnormals::new();
+        load_blas()
+    })
+    .as_ref()
 }
 
 /// Which library runs the host engine's matrix products, for logs.
