@@ -201,13 +201,15 @@ pub fn clipped_sum<M: Matrix>(
         output_grads.push(g);
     }
     output_grads.reverse(); // output_grads[k]: [2n, d_{k+1}]
+                            // The hidden slopes at the interpolates, used by both chains below: s_k rows 2n..3n.
+    let interp_slopes: Vec<M> = slopes.iter().map(|s| s.rows(interp.clone())).collect();
 
     // Input-gradient chain of the interpolates: u_k is the input of layer k's transposed use,
     // v_k = u_k W_kᵀ its output; u_{k−1} = v_k ⊙ s_{k−1}.
     let mut uses = vec![ones.clone()]; // u_{K−1}
     let mut v = ones.product(false, &layers[k_layers - 1].weight, true);
     for k in (0..k_layers - 1).rev() {
-        let u = v.mul(&slopes[k].rows(interp.clone()));
+        let u = v.mul(&interp_slopes[k]);
         v = u.product(false, &layers[k].weight, true);
         uses.push(u);
     }
@@ -232,42 +234,38 @@ pub fn clipped_sum<M: Matrix>(
     for k in 1..k_layers {
         let q = penalty_grads[k - 1]
             .product(false, &layers[k - 1].weight, false)
-            .mul(&slopes[k - 1].rows(interp.clone()));
+            .mul(&interp_slopes[k - 1]);
         penalty_grads.push(q);
     }
 
     // Per-row dot products for each unit's squared gradient norm (three uses per weight, with
     // cross terms), with the scores and weights for the loss: read back in one transfer.
+    // Layer k's uses, each unit's row i of: x = a_k (real rows), f = a_k (fake rows),
+    // p, r = the output gradients of those rows, q = the penalty gradient, u = its use.
     let mut columns = vec![
         scores.rows(real.clone()),
         scores.rows(fake.clone()),
         batch.real_weights.clone(),
     ];
+    let all = 0..n;
     for k in 0..k_layers {
-        let (x, f) = (
-            layer_inputs[k].rows(real.clone()),
-            layer_inputs[k].rows(fake.clone()),
-        );
-        let (p, r) = (output_grads[k].rows(0..n), output_grads[k].rows(n..2 * n));
+        let (a, g) = (&layer_inputs[k], &output_grads[k]);
         let (q, u) = (&penalty_grads[k], &uses[k]);
+        let (p, r) = (0..n, n..2 * n); // rows of g
         columns.extend([
-            row_dot(&x, &x),
-            row_dot(&p, &p),
-            row_dot(&f, &f),
-            row_dot(&r, &r),
+            a.row_dots_between(real.clone(), a, real.clone()), // x·x
+            g.row_dots_between(p.clone(), g, p.clone()),       // p·p
+            a.row_dots_between(fake.clone(), a, fake.clone()), // f·f
+            g.row_dots_between(r.clone(), g, r.clone()),       // r·r
             row_dot(q, q),
             row_dot(u, u),
-            row_dot(&x, &f),
-            row_dot(&p, &r),
-            row_dot(&x, q),
-            row_dot(&p, u),
-            row_dot(&f, q),
-            row_dot(&r, u),
+            a.row_dots_between(real.clone(), a, fake.clone()), // x·f
+            g.row_dots_between(p.clone(), g, r.clone()),       // p·r
+            a.row_dots_between(real.clone(), q, all.clone()),  // x·q
+            g.row_dots_between(p.clone(), u, all.clone()),     // p·u
+            a.row_dots_between(fake.clone(), q, all.clone()),  // f·q
+            g.row_dots_between(r.clone(), u, all.clone()),     // r·u
         ]);
-        if layers[k].bias.is_some() {
-            let pr = p.add(&r); // the bias sees both forward uses
-            columns.push(row_dot(&pr, &pr));
-        }
     }
     let width = columns.len();
     let dots = M::cat_cols(&columns).download(); // [n, width]
@@ -287,11 +285,11 @@ pub fn clipped_sum<M: Matrix>(
                 + d[2] * d[3]
                 + d[4] * d[5]
                 + 2.0 * (d[6] * d[7] + d[8] * d[9] + d[10] * d[11]);
-            at += 12;
             if layer.bias.is_some() {
-                norm2 += row[at];
-                at += 1;
+                // The bias sees both forward uses: ‖p + r‖² = p·p + r·r + 2 p·r.
+                norm2 += d[1] + d[3] + 2.0 * d[7];
             }
+            at += 12;
         }
         // The cross terms can round the sum a hair below zero.
         row_norms.push(norm2.max(0.0).sqrt());
@@ -310,10 +308,10 @@ pub fn clipped_sum<M: Matrix>(
         .into_iter()
         .zip(uses)
         .zip(&penalty_grads)
-        .zip(&layer_inputs);
+        .zip(layer_inputs);
     for (((output_grad, used), penalty_grad), input) in layer_terms {
         let p = output_grad.mul(&scored_factors);
-        let x = input.rows(0..2 * n);
+        let x = input.first_rows(2 * n); // [real; fake]
         let penalty_part = penalty_grad.product(true, &used.mul(&factors), false);
         weight_grads.push(x.product(true, &p, false).add(&penalty_part));
         bias_grads.push(p.column_sums());

@@ -38,6 +38,21 @@ pub trait Matrix: Clone + Sized {
     fn row_dots(&self, rhs: &Self) -> Self {
         self.clone().mul(rhs).row_sums()
     }
+    /// Row `rows.start + i` of `self` dotted with row `rhs_rows.start + i` of `rhs`, for each
+    /// `i` (ranges of one length, same `cols`), `[len, 1]`: [`Matrix::row_dots`] of two row
+    /// ranges, without copying them where the matrix can read rows in place.
+    fn row_dots_between(
+        &self,
+        rows: std::ops::Range<usize>,
+        rhs: &Self,
+        rhs_rows: std::ops::Range<usize>,
+    ) -> Self {
+        self.rows(rows).row_dots(&rhs.rows(rhs_rows))
+    }
+    /// The first `n` rows, consuming the matrix (in place where the matrix can drop rows).
+    fn first_rows(self, n: usize) -> Self {
+        self.rows(0..n)
+    }
     /// Each column's sum, `[1, cols]`.
     fn column_sums(&self) -> Self;
     /// LeakyReLU's slope at each value: 1 where it is positive, `negative` elsewhere.
@@ -257,6 +272,39 @@ impl Matrix for Mat {
         Mat::from_vec(self.rows, 1, dots)
     }
 
+    fn row_dots_between(
+        &self,
+        rows: std::ops::Range<usize>,
+        rhs: &Self,
+        rhs_rows: std::ops::Range<usize>,
+    ) -> Self {
+        assert!(
+            rows.len() == rhs_rows.len()
+                && self.cols == rhs.cols
+                && rows.end <= self.rows
+                && rhs_rows.end <= rhs.rows,
+            "row_dots_between: rows {rows:?} of [{}, {}] with rows {rhs_rows:?} of [{}, {}]",
+            self.rows,
+            self.cols,
+            rhs.rows,
+            rhs.cols
+        );
+        let dots = rows
+            .clone()
+            .zip(rhs_rows)
+            .map(|(a, b)| lane_dot(self.row(a), rhs.row(b)))
+            .collect();
+        Mat::from_vec(rows.len(), 1, dots)
+    }
+
+    fn first_rows(self, n: usize) -> Self {
+        assert!(n <= self.rows, "first_rows: {n} of {} rows", self.rows);
+        let mut out = self;
+        out.data.truncate(n * out.cols);
+        out.rows = n;
+        out
+    }
+
     fn column_sums(&self) -> Self {
         Mat::from_vec(1, self.cols, Mat::column_sums(self))
     }
@@ -298,6 +346,39 @@ mod tests {
                     .sum();
                 assert_eq!(f64::from(dots.data[r]), want, "row {r} of length {len}");
             }
+        }
+    }
+
+    #[test]
+    fn row_ranges_read_in_place_give_what_copies_of_the_ranges_give() {
+        // The same ranges through the host's in-place reads and through burn's tensors (the
+        // trait's default: copies of the rows), with exact values (multiples of 1/8).
+        let device = burn::tensor::Device::flex();
+        let values = |rows: usize, cols: usize, k: usize| -> Vec<f32> {
+            (0..rows * cols)
+                .map(|i| ((i * k % 17) as f32 - 8.0) / 8.0)
+                .collect()
+        };
+        let (a, b) = (values(9, 11, 7), values(6, 11, 5));
+        let (ha, hb) = (
+            Mat::from_vec(9, 11, a.clone()),
+            Mat::from_vec(6, 11, b.clone()),
+        );
+        let (ta, tb) = (
+            crate::model::matrix(a, 9, 11, &device),
+            crate::model::matrix(b, 6, 11, &device),
+        );
+        for (ra, rb) in [(0..3, 3..6), (6..9, 0..3), (2..8, 0..6), (4..4, 1..1)] {
+            let host = ha.row_dots_between(ra.clone(), &hb, rb.clone());
+            let burn = ta.row_dots_between(ra.clone(), &tb, rb.clone());
+            assert_eq!(host.dims(), [ra.len(), 1]);
+            assert_eq!(host.download(), burn.download(), "rows {ra:?} with {rb:?}");
+        }
+        for n in [0, 4, 9] {
+            let host = ha.clone().first_rows(n);
+            assert_eq!(host.dims(), [n, 11]);
+            assert_eq!(host.download(), ta.clone().first_rows(n).download());
+            assert_eq!(host.download(), ha.data[..n * 11].to_vec());
         }
     }
 }
