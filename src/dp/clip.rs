@@ -201,7 +201,8 @@ pub fn clipped_sum<M: Matrix>(
         output_grads.push(g);
     }
     output_grads.reverse(); // output_grads[k]: [2n, d_{k+1}]
-                            // The hidden slopes at the interpolates, used by both chains below: s_k rows 2n..3n.
+
+    // The hidden slopes at the interpolates, used by both chains below: s_k's rows 2n..3n.
     let interp_slopes: Vec<M> = slopes.iter().map(|s| s.rows(interp.clone())).collect();
 
     // Input-gradient chain of the interpolates: u_k is the input of layer k's transposed use,
