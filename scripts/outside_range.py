@@ -11,7 +11,8 @@ the real rows that the synthetic table holds in less than a fifth of that share 
 sampled as 5). Last, the values off their lattice: in a numeric column whose non-zero real
 values all lie on a lattice coarser than their decimal places (amounts in hundreds, years in
 halves: 10,000 down to 0.00005, ones and fives; 99% of them), the share of non-zero synthetic
-values that do not.
+values that do not. And the real rows out of reach: the share of real values below the smallest
+or above the largest synthetic value (a tail the release cut off), listed where above 2%.
 
     python3 scripts/outside_range.py REAL.csv SYNTHETIC.csv [--all]
 
@@ -60,7 +61,7 @@ def main() -> None:
     show_all = "--all" in sys.argv
     real = pd.read_csv(args[0], dtype=str, keep_default_na=False)
     synth = pd.read_csv(args[1], dtype=str, keep_default_na=False)
-    shares, distances, reaches, lost, off = [], [], [], [], []
+    shares, distances, reaches, lost, off, unreached = [], [], [], [], [], []
     for name in real.columns:
         r = numbers(real[name])
         if len(r) == 0 or r.isna().any() or name not in synth.columns:
@@ -73,6 +74,9 @@ def main() -> None:
         distance = float(ks_2samp(r, s).statistic)
         reach = max(s.max() - hi, lo - s.min(), 0.0) / ((hi - lo) or 1.0)
         reaches.append(reach)
+        cut = float(((r < s.min()) | (r > s.max())).mean())
+        if cut > 0.02:
+            unreached.append(f"{name or '(unnamed)'} {100 * cut:.1f}%")
         if r.nunique() <= 40:
             real_share = r.value_counts(normalize=True)
             synth_share = s.value_counts(normalize=True)
@@ -97,6 +101,7 @@ def main() -> None:
             f"{max(reaches):.2f}), mean KS {np.mean(distances):.3f}, {len(lost)} values lost"
             + (f": {', '.join(lost)}" if lost else "")
             + (f"; off lattice: {', '.join(off)}" if off else "")
+            + (f"; real rows out of reach: {', '.join(unreached)}" if unreached else "")
         )
 
 

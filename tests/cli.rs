@@ -381,6 +381,13 @@ fn discover_trains_a_table_without_metadata_from_any_directory() {
     args.extend_from_slice(&quick);
     let out = dpsynth(d, &args);
     assert_clean_failure(&out, &["Status", "--discover"]);
+    // The one flag comes before the list of lines to write (74 columns' worth on a wide table).
+    let err = stderr(&out);
+    let flag = err.find("--discover").unwrap();
+    let lines = err
+        .find("[privacy.columns.")
+        .expect("the metadata to write");
+    assert!(flag < lines, "{err}");
 
     let inspect = |model: &str| {
         let out = dpsynth(d, &["inspect", model]);
