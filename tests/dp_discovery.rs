@@ -132,17 +132,21 @@ fn estimated_bounds_keep_at_least_99_percent_of_rows() {
         assert!(ledger.bounds_noise_std > 0.0, "{ledger:?}");
         // Six grid and six storage-class histograms, six main histograms, and one more for
         // each column whose values sat in a small part of its range or mostly in its first
-        // bin (measured again in log scale) or whose points were counted, in the one slot
-        // each column has for these: all charged.
+        // bin (measured again in log scale) or whose points or float values were counted, in
+        // the one slot each column has for these: all charged.
         let second: std::collections::BTreeSet<&String> = ledger
             .narrowed_bounds
             .iter()
             .chain(&ledger.log_binned)
             .chain(&ledger.points_measured)
+            .chain(&ledger.keys_measured)
             .collect();
         assert_eq!(
             second.len(),
-            ledger.narrowed_bounds.len() + ledger.log_binned.len() + ledger.points_measured.len(),
+            ledger.narrowed_bounds.len()
+                + ledger.log_binned.len()
+                + ledger.points_measured.len()
+                + ledger.keys_measured.len(),
             "a column used its second slot twice: {ledger:?}"
         );
         assert_eq!(ledger.histograms, 18 + second.len());
@@ -1447,6 +1451,70 @@ fn a_column_of_a_few_coded_values_is_sampled_on_them() {
     let distinct: std::collections::BTreeSet<i64> =
         score.iter().map(|x| (x * 100.0).round() as i64).collect();
     assert!(distinct.len() > 100, "{} distinct scores", distinct.len());
+}
+
+#[test]
+fn float_codes_off_any_lattice_are_sampled_on_them() {
+    // MedExp's `lc` (log coinsurance, Ecdat): 0, 3.258096, 3.931826 and 4.564348 on 5,574
+    // rows. No lattice holds them, so the grain points never saw them and the mixture sampled
+    // everything but the zeros as a continuum over [0, 4.6]. The slot the points would use
+    // measures the values themselves, thresholded (`keys_measured`); a measurement with six
+    // decimals (the control) is measured the same way, releases no value, and keeps its spread.
+    let dir = tempdir();
+    let mut rng = ChaCha8Rng::seed_from_u64(9);
+    let codes = [
+        (0.0, 0.40),
+        (3.258096, 0.20),
+        (3.931826, 0.07),
+        (4.564348, 0.33),
+    ];
+    let spread = LogNormal::new(2.0, 0.5).unwrap();
+    let mut csv = String::from("lc,dose\n");
+    for _ in 0..5000 {
+        let mut u = rng.random::<f64>();
+        let lc = codes
+            .iter()
+            .find(|(_, p)| {
+                u -= p;
+                u < 0.0
+            })
+            .map_or(4.564348, |(v, _)| *v);
+        let dose: f64 = spread.sample(&mut rng);
+        csv.push_str(&format!("{lc},{dose:.6}\n"));
+    }
+    std::fs::write(dir.path().join("t.csv"), csv).unwrap();
+    let config = small_config(true) + "preprocess_share = 0.8\n";
+    let text = train_and_sample(dir.path(), &config, "4000", "3");
+    let out = dpsynth(dir.path(), &["inspect", "--json", "m.dpsynth"]);
+    let header: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let pre = &header["privacy"]["preprocessing"];
+    assert_eq!(pre["keys_measured"], serde_json::json!(["lc", "dose"]));
+    assert_eq!(pre["on_points"], serde_json::json!(["lc"]));
+    let column = |j: usize| -> Vec<f64> {
+        text.lines()
+            .skip(1)
+            .map(|l| l.split(',').nth(j).unwrap().parse().unwrap())
+            .collect()
+    };
+    let lc = column(0);
+    // Each code is sampled (the shares are the two-epoch generator's business).
+    for (code, share) in codes {
+        let got = lc.iter().filter(|&&x| x == code).count() as f64 / lc.len() as f64;
+        assert!(got > 0.02, "{code}: {got:.3} of the rows, real {share}");
+    }
+    let off = lc
+        .iter()
+        .filter(|x| !codes.iter().any(|c| c.0 == **x))
+        .count();
+    assert!(
+        off * 20 < lc.len(),
+        "{off} of {} values off the codes",
+        lc.len()
+    );
+    let dose = column(1);
+    let distinct: std::collections::BTreeSet<i64> =
+        dose.iter().map(|x| (x * 1e6).round() as i64).collect();
+    assert!(distinct.len() > 1000, "{} distinct doses", distinct.len());
 }
 
 #[test]

@@ -254,6 +254,18 @@ impl Ledger {
                 "sampled on the loud points a histogram over each point found",
                 list(&pre.on_points),
             ),
+            (
+                "float values measured by a thresholded histogram",
+                if pre.keys_measured.is_empty() {
+                    "-".into()
+                } else {
+                    format!(
+                        "{} (a value is released when its noisy count clears {:.0} rows)",
+                        list(&pre.keys_measured),
+                        pre.key_threshold
+                    )
+                },
+            ),
             ("storage types decided under DP", list(&pre.typed_under_dp)),
             (
                 "folded into \"other\"",

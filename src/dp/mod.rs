@@ -8,6 +8,8 @@
 //! - `preprocess.rs`: the transformer from noisy histograms (thresholded category discovery,
 //!   DP bounds, clipping to bounds).
 //! - `marginals.rs`: noisy two-way marginals (pairs of columns), measured with the histograms.
+//! - `tail.rs`: a column's tail beyond its loud part as a falling fit of noisy bin counts
+//!   (post-processing), so that a lone noisy bin does not become a mode.
 //! - `copula.rs`: noisy normal-score correlations of continuous pairs on the tree's edges,
 //!   measured with the pair tables.
 //! - `units.rs`: the private draws of a DP critic step (Poisson sample, each unit's partner,
@@ -33,6 +35,7 @@ pub mod noise;
 pub mod preprocess;
 pub mod rdp;
 pub mod selection;
+pub mod tail;
 pub mod units;
 
 pub use accountant::{Accountant, PlanRequest, PrivacyPlan, Spent};
