@@ -579,7 +579,8 @@ fn symmetric_log_edges(
     }
     let width = (hi - lo) / bins as f64;
     let zero = counts[body_bin(0.0, lo, width, bins, None)];
-    if zero <= bounds::STRONG * std || zero <= SIGNED_LOG_SHARE * body {
+    let sides = lo.abs().min(hi) / lo.abs().max(hi);
+    if zero <= bounds::STRONG * std || zero <= SIGNED_LOG_SHARE * body || sides < SIGNED_LOG_SIDES {
         return None;
     }
     // Below both bounds (a range of [-5, 562,341] has its core at [-2.5, 2.5]).
@@ -600,6 +601,12 @@ fn symmetric_log_edges(
 /// binned in log scale on both sides ([`symmetric_log_edges`]): a spread column centred on
 /// zero (a change of N(0, 1) on [-5.6, 5.6]) holds 7% there, Forbes2000's profits 40-65%.
 pub const SIGNED_LOG_SHARE: f64 = 0.25;
+
+/// The smaller side of a range across zero, as a share of the larger, below which it is not
+/// binned in log scale on both sides ([`symmetric_log_edges`]): a zero-inflated code whose
+/// support grew over a bin of noise just below zero (MedExp's `lc` on [-5.6e-8, 17.8]) lost
+/// its zeros' spike at the bound and the slot its four codes were measured in.
+pub const SIGNED_LOG_SIDES: f64 = 1e-3;
 
 /// Decades a column's range must span for [`log_scale_edges`] to bin it in log scale.
 pub const LOG_SCALE_DECADES: f64 = 3.0;
@@ -1803,42 +1810,39 @@ pub fn fit_private_transformer(
                 // lone bin of noise among dozens of empty ones became a mode (credit_data's
                 // Price sampled at 8,000-14,000 in 2.7% of rows), and a long thin tail kept
                 // only its noise. A bound the part does not reach is the farthest point of its
-                // side (an estimated range is widened beyond its rows: Forbes2000's market
-                // values, real top 329, were sampled at the bound 562 in 4.5% of rows).
+                // side, loud or not at all (below).
                 let mut atoms = vec![(lo, keep(counts[at_lo])), (hi, keep(counts[at_hi]))];
                 if let Some(p) = &failed {
                     let below: Vec<usize> = (0..p.first).rev().filter(|&b| live[b]).collect();
                     let above: Vec<usize> = (p.last + 1..bins).filter(|&b| live[b]).collect();
-                    let reached = [p.lo <= lo, p.hi >= hi];
-                    let side = |bins_of: &[usize], slot: usize, reached: bool| -> Vec<f64> {
-                        let mut noisy: Vec<f64> = bins_of.iter().map(|&b| counts[b]).collect();
-                        if !reached {
-                            noisy.push(counts[slot]);
-                        }
-                        noisy
-                    };
-                    let (low, high) = (
-                        side(&below, at_lo, reached[0]),
-                        side(&above, at_hi, reached[1]),
+                    let noisy =
+                        |of: &[usize]| -> Vec<f64> { of.iter().map(|&b| counts[b]).collect() };
+                    let fits = tail::falling_tails(
+                        [&noisy(&below), &noisy(&above)],
+                        floor / 2.0,
+                        p.outside,
                     );
-                    // The part's estimate counts the bounds' spikes as inside.
-                    let unreached: f64 = [(reached[0], at_lo), (reached[1], at_hi)]
-                        .iter()
-                        .filter(|(r, _)| !r)
-                        .map(|&(_, slot)| counts[slot])
-                        .sum();
-                    let fits =
-                        tail::falling_tails([&low, &high], floor / 2.0, p.outside + unreached);
-                    for ((bins_of, fit), (atom, r)) in [&below, &above]
-                        .into_iter()
-                        .zip(&fits)
-                        .zip([(0, reached[0]), (1, reached[1])])
-                    {
-                        for (&b, &w) in bins_of.iter().zip(fit) {
+                    for (of, fit) in [&below, &above].into_iter().zip(&fits) {
+                        for (&b, &w) in of.iter().zip(fit) {
                             body[b] = w;
                         }
-                        if !r {
-                            atoms[atom].1 = fit[bins_of.len()];
+                    }
+                    // A bound the part does not reach keeps its spike only where it is loud
+                    // among its side's bins: an estimated range is widened beyond its rows,
+                    // and an exact mode at the bound from a noisy count there was sampled in
+                    // 2-7% of rows (Forbes2000's market values at 562, real top 329; Hdma's
+                    // `uria` at 56.2, real top 10.6).
+                    for (atom, slot, reached, side) in [
+                        (0, at_lo, p.lo <= lo, below.len()),
+                        (1, at_hi, p.hi >= hi, above.len()),
+                    ] {
+                        if !reached {
+                            let loud = tail::spike_level(side + 1) * floor / 2.0;
+                            atoms[atom].1 = if counts[slot] > loud {
+                                counts[slot]
+                            } else {
+                                0.0
+                            };
                         }
                     }
                 }
@@ -2431,21 +2435,23 @@ mod tests {
         let edges = log_scale_edges(&hist(3000.0, 3.0), 10.0, (0.0, 1e6)).unwrap();
         assert_eq!((edges[0], edges[1], edges[64]), (0.0, 10.0, 1e6));
         // Across zero with the rows in the bin holding zero: even in log scale on both sides,
-        // a core bin [-c, c] between them (c = 2.5 here: 10^-5 of 562,341 is beyond -5), the
-        // sides' bins by their decades.
-        let edges = log_scale_edges(&hist(3000.0, 3.0), 10.0, (-5.0, 562_341.0)).unwrap();
+        // a core bin [-c, c] between them (c = 0.056, 10^-5 of 5,623), the
+        // sides' bins by their decades. Not where one side is a sliver of the range.
+        assert_eq!(
+            log_scale_edges(&hist(3000.0, 3.0), 10.0, (-5.0, 562_341.0)),
+            None
+        );
+        let edges = log_scale_edges(&hist(3000.0, 3.0), 10.0, (-50.0, 5_623.0)).unwrap();
         assert_eq!(edges.len(), 65);
-        assert_eq!((edges[0], edges[64]), (-5.0, 562_341.0));
+        assert_eq!((edges[0], edges[64]), (-50.0, 5_623.0));
         assert!(edges.windows(2).all(|w| w[0] < w[1]), "{edges:?}");
         let core = edges
             .windows(2)
             .position(|w| w[0] < 0.0 && w[1] > 0.0)
             .unwrap();
-        assert_eq!(
-            (core, edges[core], edges[core + 1]),
-            (3, -2.5, 2.5),
-            "{edges:?}"
-        );
+        assert!((edges[core] + edges[core + 1]).abs() < 1e-12, "{edges:?}");
+        assert!((edges[core + 1] - 0.05623).abs() < 1e-9, "{edges:?}");
+        assert!(core >= 10, "{core} bins below zero: {edges:?}");
         // Spread evenly (across zero too), too few decades, or a first bin within the noise: no.
         assert_eq!(
             log_scale_edges(&hist(60.0, 50.0), 10.0, (1.8, 562_341.0)),

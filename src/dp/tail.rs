@@ -25,6 +25,12 @@ use super::preprocess::normal_upper_quantile;
 /// the largest of the side's bins of pure noise does so this often (3.9 for 52 bins).
 pub const TAIL_SPIKE: f64 = 0.01;
 
+/// Deviations a single bin among `bins` of a tail must clear to keep its own count
+/// ([`TAIL_SPIKE`]).
+pub fn spike_level(bins: usize) -> f64 {
+    normal_upper_quantile(TAIL_SPIKE / bins.max(1) as f64)
+}
+
 /// The non-increasing least-squares fit of `counts` (pool-adjacent-violators), as blocks of
 /// `(sum, length)`: each entry's fitted value is its block's mean, and the blocks' sums are
 /// the inputs' sums.
@@ -81,7 +87,7 @@ pub fn falling_tails(sides: [&[f64]; 2], std: f64, mass: f64) -> [Vec<f64>; 2] {
         }
     }
     for (fit, counts) in fits.iter_mut().zip(sides) {
-        let level = normal_upper_quantile(TAIL_SPIKE / counts.len().max(1) as f64);
+        let level = spike_level(counts.len());
         for (w, &c) in fit.iter_mut().zip(counts) {
             if c > level * std {
                 *w = w.max(c);
