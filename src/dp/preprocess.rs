@@ -123,7 +123,8 @@ pub struct PreprocessLedger {
     pub points_measured: Vec<String>,
     /// Float columns whose own values were measured, in the slot a narrowing would use, by a
     /// thresholded histogram (a value held by one row is released with probability at most
-    /// its share of `δ_threshold`): coded values off any lattice (`keyed_points`).
+    /// its share of `δ_threshold`): coded values off any lattice (`fit_private_transformer`,
+    /// where the slot is still free).
     #[serde(default)]
     pub keys_measured: Vec<String>,
     /// The threshold of that histogram (0: none measured).
@@ -1335,7 +1336,7 @@ pub fn fit_private_transformer(
         std_of(weights.bounds),
     );
     // Float columns without bounds may have their values measured by a thresholded histogram
-    // in their second slot (`keyed_points`): δ_threshold is split over them and the
+    // in their second slot (below, where it is still free): δ_threshold is split over them and the
     // discovering columns alike, decided before any row is read.
     let key_candidates = plans
         .iter()
@@ -2029,6 +2030,8 @@ pub fn fit_private_transformer(
                     _ => None,
                 };
                 let slot_free = !was_narrowed && edges.is_none();
+                // Whether the grain's points below took the slot.
+                let mut points_taken = false;
                 // A narrowed integer column's per-integer counts serve as its points (no new
                 // measurement) where its grain is one.
                 let reuse = narrowed_points
@@ -2063,6 +2066,7 @@ pub fn fit_private_transformer(
                             }
                             noisy(&mut points, bounds_std, rng);
                             ledger.points_measured.push(column.name.clone());
+                            points_taken = true;
                             points
                         };
                         let present = n_rows - counts[null_bucket].max(0.0);
@@ -2277,7 +2281,7 @@ pub fn fit_private_transformer(
                     && !integer
                     && slot_free
                     && matches!(values, Values::Float(_))
-                    && ledger.points_measured.last() != Some(&column.name);
+                    && !points_taken;
                 if keyed {
                     let mut found: HashMap<u64, f64> = HashMap::new();
                     for i in 0..n {
@@ -2285,10 +2289,12 @@ pub fn fit_private_transformer(
                             *found.entry(x.to_bits()).or_insert(0.0) += 1.0;
                         }
                     }
-                    let mut keys: Vec<f64> = found.keys().map(|&b| f64::from_bits(b)).collect();
-                    keys.sort_by(f64::total_cmp);
-                    let mut key_counts: Vec<f64> =
-                        keys.iter().map(|k| found[&k.to_bits()]).collect();
+                    let mut found: Vec<(f64, f64)> = found
+                        .into_iter()
+                        .map(|(bits, c)| (f64::from_bits(bits), c))
+                        .collect();
+                    found.sort_by(|a, b| a.0.total_cmp(&b.0));
+                    let (keys, mut key_counts): (Vec<f64>, Vec<f64>) = found.into_iter().unzip();
                     noisy(&mut key_counts, bounds_std, rng);
                     ledger.keys_measured.push(column.name.clone());
                     ledger.key_threshold = key_threshold;
