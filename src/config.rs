@@ -329,9 +329,13 @@ pub struct PrivacyConfig {
     pub discovery_share: f64,
     /// Share of preprocessing's budget for estimating the bounds and the storage type
     /// (integer or decimal places) of continuous columns without public `min`/`max` (three
-    /// small histograms each). Default 0.1.
+    /// small histograms each). Default 0.1; a small or wide table takes more, up to 0.4, where
+    /// 0.1 leaves too much noise for a half-decade holding a quarter of the rows to be found
+    /// (`dp::preprocess::BOUNDS_FIND_SHARE`).
     pub bounds_share: f64,
-    /// Equal-width bins of a continuous column's histogram between its bounds. Default 64.
+    /// Equal-width bins of a continuous column's histogram between its bounds, at most: a
+    /// small table whose noise would leave an average bin under one deviation gets fewer (a
+    /// power of two, at least 8; `dp::preprocess::histogram_bins`). Default 64.
     pub bins: usize,
     /// The text that rare categories come back as (they share one "other" slot). Default
     /// "other".

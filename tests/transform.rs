@@ -234,6 +234,27 @@ fn blank_lines_are_not_rows() {
         .all(|c| c.values.non_null_count() == 30));
 }
 
+#[test]
+fn a_one_column_table_keeps_its_missing_values() {
+    // pandas writes a missing value of a one-column table as `""`; such rows are data, and
+    // only the file's trailing blank lines are not.
+    let dir = crate::util::tempdir();
+    let path = dir.path().join("series.csv");
+    let mut text = String::from("co2\n");
+    for i in 0..40 {
+        if i % 8 == 3 {
+            text.push_str("\"\"\n");
+        } else {
+            text.push_str(&format!("{}.5\n", 300 + i));
+        }
+    }
+    text.push_str("\n\n");
+    std::fs::write(&path, text).unwrap();
+    let table = dpsynth::read::read_table(&path, &dpsynth::config::DataConfig::default()).unwrap();
+    assert_eq!(table.n_rows(), 40);
+    assert_eq!(table.columns[0].values.non_null_count(), 35);
+}
+
 /// Kolmogorov-Smirnov distance between the present values of two samples.
 fn ks_distance(a: &Values, b: &Values) -> f64 {
     let present = |v: &Values| (0..v.len()).filter_map(|i| v.number(i)).collect::<Vec<_>>();

@@ -18,7 +18,7 @@
 //!   share the plan's budget by weights `wᵢ` with `Σ wᵢ = 1` and get noise std `z / √wᵢ`:
 //!   together one Gaussian mechanism of cost `α / (2 z²)`, the accountant's charge
 //!   (`budget_weights`). Discovering columns share `privacy.discovery_share`, the bounds and
-//!   places histograms `privacy.bounds_share`, and the other histograms and the two-way
+//!   places histograms `privacy.bounds_share` (more on a small or wide table: `bounds_share`), and the other histograms and the two-way
 //!   marginal tables of `marginals.rs` (`privacy.pair_marginals`) split the rest equally;
 //!   with every domain public that is `z √(k + P)` on every count, as before.
 //! - Everything after the noise (thresholds, the "other" and null slots, mixture fits,
@@ -77,7 +77,8 @@ pub struct PreprocessLedger {
     #[serde(default)]
     pub discovery_noise_std: f64,
     /// Noise std on each count of the bounds and decimal-places histograms
-    /// (`privacy.bounds_share`); 0 when every bound is public.
+    /// (`privacy.bounds_share`, raised on small or wide tables: `BOUNDS_FIND_SHARE`); 0 when
+    /// every bound is public.
     #[serde(default)]
     pub bounds_noise_std: f64,
     /// Storage types decided under DP from the decimal-places histogram ("Age: integer").
@@ -1073,6 +1074,32 @@ pub struct PreprocessSettings<'a> {
     pub delta_threshold: f64,
 }
 
+/// Fewest equal-width bins a continuous column's histogram gets ([`histogram_bins`]).
+pub const MIN_HISTOGRAM_BINS: usize = 8;
+
+/// Bins of each continuous column's histogram: `privacy.bins` (`most`), or the largest power
+/// of two at most `rows / std` where that is fewer (at least [`MIN_HISTOGRAM_BINS`]), so that
+/// an average bin holds at least one deviation of its noise. With 64 bins a small table's
+/// histogram is noise: scikit-learn's diabetes (442 rows, noise std 21.4 per count) averaged
+/// 7 rows a bin, and its sampled columns' mean KS distance was 0.25; with 16 bins 0.15
+/// (breast_cancer 0.48 -> 0.31, vega's cars 0.23 -> 0.19; docs/quality.md). From the public
+/// row count and the plan's noise only; tables of a few thousand rows keep 64.
+pub fn histogram_bins(most: usize, rows: f64, std: f64) -> usize {
+    if std <= 0.0 || most <= MIN_HISTOGRAM_BINS {
+        return most;
+    }
+    let fit = rows / std;
+    let mut bins = MIN_HISTOGRAM_BINS;
+    while bins * 2 <= most && (bins * 2) as f64 <= fit {
+        bins *= 2;
+    }
+    if most as f64 <= fit {
+        most
+    } else {
+        bins
+    }
+}
+
 /// Shares of preprocessing's budget, per measurement. Every measurement is a count vector
 /// that one row changes by one in one cell (L2 sensitivity 1); measurement `i` gets noise std
 /// `z / √wᵢ` with `Σ wᵢ = 1`, so together they cost RDP `α Σ wᵢ / (2z²) = α / (2z²)`: the
@@ -1089,18 +1116,63 @@ struct Weights {
     selection: f64,
 }
 
+/// Share of the public row count a single half-decade of a column's values must be able to
+/// hold and still seed its bounds ([`bounds::STRONG`] deviations of the bounds share's
+/// noise): where `privacy.bounds_share` gives more noise than that (a small or wide table),
+/// the bounds group takes more of the budget, up to [`BOUNDS_SHARE_MAX`]. At 10% of the
+/// budget, scikit-learn's diabetes table (442 rows, 11 columns) had bounds noise std 36.7 and
+/// 7 of its 10 standardised columns found no range (sampled as missing), breast_cancer (569
+/// rows, 31 columns) std 65.
+pub const BOUNDS_FIND_SHARE: f64 = 0.25;
+
+/// The most of preprocessing's budget (after the selection's) the bounds group takes when
+/// [`BOUNDS_FIND_SHARE`] asks for more than `privacy.bounds_share`: without bounds a column
+/// has no histogram at all, but the histograms and pairs keep at least as much.
+pub const BOUNDS_SHARE_MAX: f64 = 0.4;
+
+/// The bounds group's share of the budget left after the selection's (`scale` of it):
+/// `privacy.bounds_share`, or more where its noise std would exceed what lets a half-decade
+/// holding [`BOUNDS_FIND_SHARE`] of the `rows` clear [`bounds::STRONG`] deviations, capped at
+/// [`BOUNDS_SHARE_MAX`]. Depends only on the plan's noise multiplier `z`, the public row count
+/// and the schema (how many `bound_measures`), never on the rows' values.
+fn bounds_share(
+    privacy: &PrivacyConfig,
+    bound_measures: usize,
+    rows: f64,
+    z: Option<f64>,
+    scale: f64,
+) -> f64 {
+    if bound_measures == 0 {
+        return 0.0;
+    }
+    let needed = match z {
+        Some(z) if rows > 0.0 && scale > 0.0 => {
+            let target_std = rows * BOUNDS_FIND_SHARE / bounds::STRONG;
+            // Each measure's weight is scale * share / measures and its std z / sqrt(weight).
+            (z / target_std).powi(2) * bound_measures as f64 / scale
+        }
+        _ => 0.0,
+    };
+    privacy
+        .bounds_share
+        .max(needed.min(BOUNDS_SHARE_MAX.max(privacy.bounds_share)))
+}
+
 /// The weights for `discovering` discovering columns, `bound_measures` bounds and places
 /// histograms, `tables` other histograms and pair tables and `selection_rounds` rounds of pair
-/// selection: the selection takes `selection_share` off the top; of the rest, the discovery
-/// and bounds groups take their configured shares (discovery at least its share under equal
-/// weights) and the tables split what is left equally. With every domain public and no tree
-/// this is equal weights, `1 / tables` each.
+/// selection: the selection takes `selection_share` off the top; of the rest, the bounds group
+/// takes [`bounds_share`] (from the plan's noise multiplier `z` and the public row count
+/// `rows`), discovery its configured share (at least its share under equal weights), and the
+/// tables split what is left equally. With every domain public and no tree this is equal
+/// weights, `1 / tables` each.
 fn budget_weights(
     privacy: &PrivacyConfig,
     discovering: usize,
     bound_measures: usize,
     tables: usize,
     selection_rounds: usize,
+    rows: f64,
+    z: Option<f64>,
 ) -> Weights {
     let per = |share: f64, n: usize| if n == 0 { 0.0 } else { share / n as f64 };
     let selection = if selection_rounds > 0 {
@@ -1108,11 +1180,8 @@ fn budget_weights(
     } else {
         0.0
     };
-    let bounds = if bound_measures > 0 {
-        privacy.bounds_share
-    } else {
-        0.0
-    };
+    let scale = 1.0 - selection;
+    let bounds = bounds_share(privacy, bound_measures, rows, z, scale);
     let discovery = if discovering == 0 {
         0.0
     } else if tables == 0 {
@@ -1121,7 +1190,6 @@ fn budget_weights(
         let equal = discovering as f64 / (discovering + tables) as f64;
         privacy.discovery_share.max(equal).min(0.9 - bounds)
     };
-    let scale = 1.0 - selection;
     Weights {
         discovery: scale * per(discovery, discovering),
         bounds: scale * per(bounds, bound_measures),
@@ -1319,6 +1387,8 @@ pub fn fit_private_transformer(
         bound_measures,
         tables,
         ledger.selection_rounds,
+        n_rows,
+        settings.noise_multiplier,
     );
     // A selection round of weight w is the exponential mechanism at ε = 2√w / z, whose RDP
     // α ε²/8 equals a Gaussian measurement's α w / (2z²) (`marginals.rs`).
@@ -1595,10 +1665,11 @@ pub fn fit_private_transformer(
                     (lo, hi)
                 };
                 values.clamp_numbers(lo, hi);
-                // Fewer bins when the noise is large (rows / (3 noise deviations), so that
-                // credit_data at epsilon 1 got 8) and spreading each bin's count over points
-                // inside it were tried and made Adult at epsilon 1 worse (docs/quality.md).
-                let bins = privacy.bins;
+                // Fewer bins only where the noise swamps 64 of them (`histogram_bins`); the
+                // stop-11 rule of rows / (3 noise deviations), which gave credit_data at
+                // epsilon 1 eight bins and spread each bin's count over points inside it,
+                // made Adult at epsilon 1 worse (docs/quality.md).
+                let bins = histogram_bins(privacy.bins, n_rows, count_noise_std);
                 ledger.continuous_bins = bins;
                 let width = (hi - lo) / bins as f64;
                 // [bins..., exactly lo, exactly hi, null]: values sitting on a bound (a
@@ -2349,6 +2420,60 @@ pub fn fit_private_transformer(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_small_tables_histograms_get_fewer_bins() {
+        // Adult-sized and credit-sized tables keep the configured 64.
+        assert_eq!(histogram_bins(64, 26_048.0, 40.0), 64);
+        assert_eq!(histogram_bins(64, 3_563.0, 30.0), 64);
+        // diabetes: 442 rows at std 21.4 -> 20.6 rows per deviation -> 16 bins.
+        assert_eq!(histogram_bins(64, 442.0, 21.4), 16);
+        // A tiny table floors at 8; a configured count below that is kept.
+        assert_eq!(histogram_bins(64, 100.0, 40.0), 8);
+        assert_eq!(histogram_bins(4, 100.0, 40.0), 4);
+        // A configured count that is not a power of two is kept where the rows allow it.
+        assert_eq!(histogram_bins(100, 30_000.0, 10.0), 100);
+        assert_eq!(histogram_bins(100, 700.0, 10.0), 64);
+        // Nothing measured: the configured count.
+        assert_eq!(histogram_bins(64, 50.0, 0.0), 64);
+    }
+
+    #[test]
+    fn small_tables_give_their_bounds_enough_budget_to_be_found() {
+        let privacy = PrivacyConfig::default();
+        let z = 2.0;
+        let sum = |w: &Weights, d: usize, b: usize, t: usize, s: usize| {
+            w.discovery * d as f64
+                + w.bounds * b as f64
+                + w.table * t as f64
+                + w.selection * s as f64
+        };
+        // Adult-sized: 26,048 rows, 6 numeric columns (18 measures), the default share kept.
+        let w = budget_weights(&privacy, 9, 18, 40, 14, 26_048.0, Some(z));
+        assert!((sum(&w, 9, 18, 40, 14) - 1.0).abs() < 1e-12);
+        let scale = 1.0 - privacy.selection_share;
+        assert!((w.bounds - scale * privacy.bounds_share / 18.0).abs() < 1e-15);
+        // diabetes-sized: 442 rows, 11 numeric columns (33 measures), no discovery: the bounds
+        // take more, and their std lets a half-decade holding a quarter of the rows clear
+        // STRONG deviations.
+        let w = budget_weights(&privacy, 0, 33, 66, 0, 442.0, Some(z));
+        assert!((sum(&w, 0, 33, 66, 0) - 1.0).abs() < 1e-12);
+        let std = z / w.bounds.sqrt();
+        assert!(
+            std <= 442.0 * BOUNDS_FIND_SHARE / bounds::STRONG + 1e-9,
+            "{std}"
+        );
+        assert!(w.bounds * 33.0 > privacy.bounds_share);
+        // A table too small for any share: capped, the tables keep the rest.
+        let w = budget_weights(&privacy, 2, 42, 30, 13, 178.0, Some(z));
+        assert!((sum(&w, 2, 42, 30, 13) - 1.0).abs() < 1e-12);
+        let scale = 1.0 - privacy.selection_share;
+        assert!((w.bounds * 42.0 - scale * BOUNDS_SHARE_MAX).abs() < 1e-12);
+        assert!(w.table > 0.0 && w.discovery > 0.0);
+        // Nothing measured (every domain public, no noise multiplier): the default share.
+        let w = budget_weights(&privacy, 0, 3, 5, 0, 100.0, None);
+        assert!((w.bounds * 3.0 - privacy.bounds_share).abs() < 1e-15);
+    }
 
     #[test]
     fn supported_integers_take_their_counts_share_split_over_a_shared_bin() {

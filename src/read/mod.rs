@@ -170,12 +170,18 @@ fn sniff_delimiter(path: &Path, options: &DataConfig) -> Result<Option<DataConfi
 }
 
 /// Removes rows in which every value is missing: polars reads a blank CSV line (often a
-/// trailing one) as such a row, and it is not data.
+/// trailing one) as such a row, and it is not data. In a one-column table such a row is also
+/// how a missing value is written (pandas writes `""`: statsmodels' co2 series lost its 59
+/// missing weeks), so there only the trailing run is removed.
 fn drop_blank_rows(table: Table) -> Table {
     let n = table.n_rows();
-    let keep: Vec<usize> = (0..n)
-        .filter(|&r| table.columns.iter().any(|c| !c.values.is_null(r)))
-        .collect();
+    let blank = |r: usize| table.columns.iter().all(|c| c.values.is_null(r));
+    let keep: Vec<usize> = if table.columns.len() == 1 {
+        let end = (0..n).rev().find(|&r| !blank(r)).map_or(0, |r| r + 1);
+        (0..end).collect()
+    } else {
+        (0..n).filter(|&r| !blank(r)).collect()
+    };
     if keep.len() == n {
         table
     } else {
