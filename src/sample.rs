@@ -17,7 +17,8 @@ use crate::read::Table;
 use crate::sampler::{ConditionSampler, Conditions};
 use crate::schema::ColumnKind;
 use crate::train::generator_config;
-use crate::transform::{DataTransformer, Span};
+use crate::transform::calibrate::Calibration;
+use crate::transform::{DataTransformer, Encoder, Span};
 
 /// Rows per independent random stream in [`GeneratorSampler::sample_stream`].
 pub const BLOCK_ROWS: usize = 256;
@@ -53,7 +54,42 @@ pub struct GeneratorSampler {
     conditions: ConditionSampler,
     embedding_dim: usize,
     batch_statistics: bool,
+    /// Per table column, the map of its continuous values onto the released mixture
+    /// ([`GeneratorSampler::calibrated`]); empty: none.
+    calibrations: Vec<Option<Calibration>>,
 }
+
+/// Whether sampling maps continuous columns onto the released mixtures
+/// ([`GeneratorSampler::calibrated`]; `dpsynth sample --calibrate`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Calibrate {
+    /// For a DP file: its mixtures are the noisy marginals, which on small tables hold the
+    /// columns' shapes better than a generator trained by few noisy steps (docs/quality.md).
+    #[default]
+    Auto,
+    /// Always.
+    On,
+    /// Never: the generator's own values.
+    Off,
+}
+
+impl Calibrate {
+    /// Whether it applies to `model`.
+    pub fn applies(self, model: &ModelFile) -> bool {
+        match self {
+            Calibrate::Auto => matches!(model.header.privacy, crate::export::PrivacySection::Dp(_)),
+            Calibrate::On => true,
+            Calibrate::Off => false,
+        }
+    }
+}
+
+/// Rows of the pilot sample a calibration is fitted on ([`GeneratorSampler::calibrated`]).
+pub const PILOT_ROWS: usize = 20_480;
+
+/// Seed of the pilot sample: fixed, so that a file's calibration, and `--seed`'s rows, do not
+/// depend on anything but the file.
+const PILOT_SEED: u64 = 0x5EED_CA1B;
 
 /// The released generator on the engine that samples with it. The sampler draws every random
 /// input on the host (so `--seed` gives the same rows on every engine) and asks this type only
@@ -170,7 +206,49 @@ impl GeneratorSampler {
             transformer,
             embedding_dim: config.embedding_dim,
             batch_statistics: false,
+            calibrations: Vec::new(),
         })
+    }
+
+    /// Maps each continuous column's sampled values onto the file's released mixture
+    /// (`transform::calibrate`): a pilot of [`PILOT_ROWS`] rows from a fixed seed gives the
+    /// distribution of the generator's decoded values, and each later value is sent to the
+    /// mixture's value at its probability. A column's values then follow its released
+    /// marginal while their order, and each pair's ranks, stay the generator's. Reads only the
+    /// file (post-processing: no privacy spent). Call after [`on_host`](Self::on_host) and
+    /// [`with_batch_norm`](Self::with_batch_norm), so that the pilot is drawn as the rows are.
+    pub fn calibrated(mut self) -> Self {
+        self.calibrations = Vec::new();
+        let mut rng = ChaCha8Rng::seed_from_u64(PILOT_SEED);
+        let encoded = self.sample_encoded(PILOT_ROWS, None, &mut rng);
+        let dim = self.transformer.output_dim();
+        let mut offset = 0;
+        let mut calibrations = Vec::with_capacity(self.transformer.encoders.len());
+        for enc in &self.transformer.encoders {
+            let width = match enc {
+                Encoder::Discrete(d) => d.width(),
+                Encoder::Continuous(c) => c.width(),
+            };
+            calibrations.push(match enc {
+                Encoder::Continuous(c) => {
+                    let free: Vec<f64> = (0..PILOT_ROWS)
+                        .filter_map(|r| {
+                            c.decode_free(&encoded[r * dim + offset..r * dim + offset + width])
+                        })
+                        .collect();
+                    Calibration::fit(c, free)
+                }
+                Encoder::Discrete(_) => None,
+            });
+            offset += width;
+        }
+        self.calibrations = calibrations;
+        self
+    }
+
+    /// How many continuous columns [`calibrated`](Self::calibrated) maps.
+    pub fn calibrated_columns(&self) -> usize {
+        self.calibrations.iter().flatten().count()
     }
 
     /// Samples on the host engine ([`crate::model::host`]) instead of burn: the same rows up
@@ -412,7 +490,12 @@ impl GeneratorSampler {
             let mut start = 0;
             for (&(_, rows), rng) in group.iter().zip(rngs.iter_mut()) {
                 let slice = &encoded[start * dim..(start + rows) * dim];
-                parts.push(self.transformer.inverse(slice, rows, rng));
+                parts.push(self.transformer.inverse_calibrated(
+                    slice,
+                    rows,
+                    rng,
+                    &self.calibrations,
+                ));
                 start += rows;
             }
         }
@@ -446,7 +529,9 @@ impl GeneratorSampler {
             let batch = (n - have).max(256) * 2;
             let encoded = self.sample_encoded(batch, Some(cond), rng);
             generated += batch;
-            let table = self.transformer.inverse(&encoded, batch, rng);
+            let table =
+                self.transformer
+                    .inverse_calibrated(&encoded, batch, rng, &self.calibrations);
             let column = &table.columns[cond.table_column].values;
             let rows: Vec<usize> = (0..batch)
                 .filter(|&r| column.key(r).as_deref() == Some(cond.key.as_str()))

@@ -175,8 +175,11 @@ pub fn audit(
         None
     } else {
         let model = ModelFile::from_training(trainer.finish(), config);
-        let sampler =
+        let mut sampler =
             GeneratorSampler::new(&model, device, std::path::Path::new("(audit run)"))?.on_host();
+        if crate::sample::Calibrate::Auto.applies(&model) {
+            sampler = sampler.calibrated();
+        }
         let synthetic = sampler.sample_stream(7, 0, settings.samples);
         let aligned = select_columns(&canaries, &synthetic)?;
         // Calibrated by each canary's distance to the closest non-canary row (the same in

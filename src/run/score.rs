@@ -116,6 +116,9 @@ pub fn scoring_sample(
     rows: usize,
     like: &Table,
 ) -> Result<Table> {
-    let sampler = GeneratorSampler::new(model, device, Path::new("(the run's generator)"))?;
+    let mut sampler = GeneratorSampler::new(model, device, Path::new("(the run's generator)"))?;
+    if crate::sample::Calibrate::Auto.applies(model) {
+        sampler = sampler.calibrated();
+    }
     align_columns(like, sampler.sample_stream(SAMPLE_SEED, 0, rows), "sampled")
 }

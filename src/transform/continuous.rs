@@ -428,6 +428,13 @@ impl ContinuousEncoder {
 
     /// Decodes one row's span back to a value (clipped to the range seen).
     pub fn decode_value(&self, span: &[f32]) -> Option<f64> {
+        self.decode_value_with(span, |x| x)
+    }
+
+    /// [`decode_value`](Self::decode_value) with `free` applied to a value decoded from a
+    /// non-exact mode (after folding into the range, before snapping onto a support): the
+    /// sampling-time calibration's hook (`transform::calibrate`).
+    pub fn decode_value_with(&self, span: &[f32], free: impl FnOnce(f64) -> f64) -> Option<f64> {
         let body = if self.modes.is_empty() {
             0
         } else {
@@ -447,7 +454,19 @@ impl ContinuousEncoder {
             return Some(self.snap(m.mean));
         }
         let x = (span[0] as f64).clamp(-1.0, 1.0) * 4.0 * m.std + m.mean;
-        Some(self.snap(self.fold_into_range(x)))
+        Some(self.snap(free(self.fold_into_range(x))))
+    }
+
+    /// The value a span decodes to from a non-exact mode, folded into the range and not yet
+    /// snapped; `None` for a missing value, an exact mode or a constant column: what the
+    /// calibration's pilot collects (`transform::calibrate`).
+    pub fn decode_free(&self, span: &[f32]) -> Option<f64> {
+        let mut seen = None;
+        self.decode_value_with(span, |x| {
+            seen = Some(x);
+            x
+        });
+        seen
     }
 
     /// The range sampled values lie in: the [`ContinuousEncoder::trim`]'s part when there is

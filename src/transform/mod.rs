@@ -1,6 +1,7 @@
 //! CTGAN's data transformer: each column becomes a block of the network's input/output space
 //! (mode-specific normalisation for continuous columns, one-hot for discrete ones) and back.
 
+pub mod calibrate;
 pub mod continuous;
 pub mod discrete;
 pub mod gmm;
@@ -553,11 +554,24 @@ impl DataTransformer {
     /// Decodes `n` encoded rows (row-major, `output_dim()` wide) back to a table with the
     /// input's column names and types.
     pub fn inverse(&self, data: &[f32], n: usize, rng: &mut impl Rng) -> Table {
+        self.inverse_calibrated(data, n, rng, &[])
+    }
+
+    /// [`inverse`](Self::inverse) with each continuous column `k`'s values mapped by
+    /// `calibrations[k]` where it is set (`transform::calibrate`; an empty slice: none).
+    pub fn inverse_calibrated(
+        &self,
+        data: &[f32],
+        n: usize,
+        rng: &mut impl Rng,
+        calibrations: &[Option<calibrate::Calibration>],
+    ) -> Table {
         let dim = self.output_dim();
         debug_assert_eq!(data.len(), n * dim);
         let mut offset = 0;
         let mut columns = Vec::with_capacity(self.encoders.len());
-        for (enc, cs) in self.encoders.iter().zip(&self.schema.columns) {
+        for (k, (enc, cs)) in self.encoders.iter().zip(&self.schema.columns).enumerate() {
+            let calibration = calibrations.get(k).and_then(|c| c.as_ref());
             let values = match enc {
                 Encoder::Discrete(d) => {
                     let w = d.width();
@@ -572,7 +586,11 @@ impl DataTransformer {
                     let (lo, hi) = c.sampled_range();
                     let numbers = (0..n)
                         .map(|r| {
-                            let x = c.decode_value(&data[r * dim + offset..r * dim + offset + w]);
+                            let span = &data[r * dim + offset..r * dim + offset + w];
+                            let x = match calibration {
+                                Some(cal) => c.decode_value_with(span, |x| cal.map(x, rng)),
+                                None => c.decode_value(span),
+                            };
                             match cs.lattice {
                                 Some(l) => x.map(|x| l.round_within(x, lo, hi)),
                                 None => x,

@@ -1,0 +1,246 @@
+//! Calibration of a generator's continuous values onto the released mixture: a sampling-time
+//! map `x -> G⁻¹(F(x))`, where `F` is the distribution of the generator's decoded values (from
+//! a pilot sample of the released generator) and `G` the column's released mixture. Each
+//! column's values then follow the mixture while their order, and so each pair's ranks, stays
+//! the generator's.
+//!
+//! Post-processing of released parts only (the generator and the mixture): it reads no row
+//! and costs no privacy. Only a value decoded from a non-exact mode is mapped, onto the
+//! mixture's non-exact modes over the range values are sampled in; an exact mode's value stays
+//! as it is.
+
+use rand::Rng;
+
+use super::continuous::ContinuousEncoder;
+
+/// Probabilities at which the two distributions are tabulated (evenly spaced, ends included).
+pub const CALIBRATION_POINTS: usize = 513;
+
+/// Fewest pilot values a column needs for a map (fewer: left uncalibrated).
+pub const CALIBRATION_MIN_VALUES: usize = 200;
+
+/// A monotone map of a generator's decoded values onto a mixture (module docs).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Calibration {
+    /// The generator's values at the probabilities `i / (CALIBRATION_POINTS - 1)`, ascending.
+    from: Vec<f64>,
+    /// The mixture's values at the same probabilities, ascending.
+    to: Vec<f64>,
+}
+
+impl Calibration {
+    /// The map for encoder `enc` from `generated`, the pilot's values decoded from non-exact
+    /// modes (before any snapping onto points). `None` when there are fewer than
+    /// [`CALIBRATION_MIN_VALUES`] of them or the encoder has no non-exact mode.
+    pub fn fit(enc: &ContinuousEncoder, mut generated: Vec<f64>) -> Option<Calibration> {
+        generated.retain(|x| x.is_finite());
+        if generated.len() < CALIBRATION_MIN_VALUES {
+            return None;
+        }
+        let mut part = enc.clone();
+        part.modes.retain(|m| !m.exact && m.weight > 0.0);
+        if part.modes.is_empty() {
+            return None;
+        }
+        let (lo, hi) = enc.sampled_range();
+        if hi <= lo {
+            return None;
+        }
+        (part.min, part.max) = (lo, hi);
+        part.support.clear();
+        part.support_shares.clear();
+        generated.sort_by(f64::total_cmp);
+        let last = (CALIBRATION_POINTS - 1) as f64;
+        let at = |p: f64| {
+            let pos = p * (generated.len() - 1) as f64;
+            let i = pos.floor() as usize;
+            let j = (i + 1).min(generated.len() - 1);
+            generated[i] + (generated[j] - generated[i]) * (pos - i as f64)
+        };
+        let from: Vec<f64> = (0..CALIBRATION_POINTS)
+            .map(|i| at(i as f64 / last))
+            .collect();
+        // The mixture truncated to [lo, hi]: its probability p sits at cdf(lo) + p (cdf(hi) -
+        // cdf(lo)).
+        let (c_lo, c_hi) = (part.cdf(lo), part.cdf(hi));
+        if c_hi - c_lo <= 1e-12 {
+            return None;
+        }
+        let table = part.quantile_table();
+        let mut to: Vec<f64> = (0..CALIBRATION_POINTS)
+            .map(|i| {
+                let p = i as f64 / last;
+                table.quantile(c_lo + p * (c_hi - c_lo)).clamp(lo, hi)
+            })
+            .collect();
+        to[0] = to[0].max(lo);
+        for i in 1..to.len() {
+            to[i] = to[i].max(to[i - 1]);
+        }
+        Some(Calibration { from, to })
+    }
+
+    /// `x`'s image: its probability under the generator's distribution (linear between the
+    /// tabulated points; a value tied over several points takes a uniform draw among their
+    /// probabilities, so a pile of equal values is spread, not kept as one), then the
+    /// mixture's value at that probability. Values beyond the pilot's go to the ends.
+    pub fn map(&self, x: f64, rng: &mut impl Rng) -> f64 {
+        let n = self.from.len();
+        let last = (n - 1) as f64;
+        let first_at = self.from.partition_point(|&v| v < x);
+        let past = self.from.partition_point(|&v| v <= x);
+        let p = if past > first_at + 1 {
+            // Tied over points first_at..past-1.
+            let u: f64 = rng.random();
+            (first_at as f64 + u * (past - 1 - first_at) as f64) / last
+        } else if first_at == 0 {
+            0.0
+        } else if first_at == n {
+            1.0
+        } else {
+            let (a, b) = (self.from[first_at - 1], self.from[first_at]);
+            let t = if b > a { (x - a) / (b - a) } else { 0.5 };
+            ((first_at - 1) as f64 + t) / last
+        };
+        let pos = p * last;
+        let i = (pos.floor() as usize).min(n - 1);
+        let j = (i + 1).min(n - 1);
+        self.to[i] + (self.to[j] - self.to[i]) * (pos - i as f64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transform::gmm::Mode;
+    use rand::SeedableRng;
+    use rand_distr::{Distribution, Normal};
+
+    fn encoder(modes: Vec<Mode>, min: f64, max: f64) -> ContinuousEncoder {
+        let mut enc = ContinuousEncoder::fit(
+            &crate::read::Values::Float(vec![Some(min), Some(max)]),
+            crate::transform::mixture_settings(&crate::config::TransformConfig::default()),
+        );
+        enc.modes = modes;
+        (enc.min, enc.max) = (min, max);
+        enc
+    }
+
+    fn ks(a: &mut [f64], b: &mut [f64]) -> f64 {
+        a.sort_by(f64::total_cmp);
+        b.sort_by(f64::total_cmp);
+        let (mut i, mut j, mut d) = (0, 0, 0.0f64);
+        while i < a.len() && j < b.len() {
+            if a[i] <= b[j] {
+                i += 1;
+            } else {
+                j += 1;
+            }
+            d = d.max((i as f64 / a.len() as f64 - j as f64 / b.len() as f64).abs());
+        }
+        d
+    }
+
+    #[test]
+    fn a_collapsed_generator_is_mapped_onto_the_mixture_keeping_its_order() {
+        // Mixture: two modes on [0, 100]; the generator put everything near 40 (std 3).
+        let modes = vec![
+            Mode {
+                weight: 0.3,
+                mean: 20.0,
+                std: 5.0,
+                exact: false,
+            },
+            Mode {
+                weight: 0.7,
+                mean: 60.0,
+                std: 10.0,
+                exact: false,
+            },
+        ];
+        let enc = encoder(modes, 0.0, 100.0);
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+        let collapsed = Normal::new(40.0, 3.0).unwrap();
+        let pilot: Vec<f64> = (0..20_000).map(|_| collapsed.sample(&mut rng)).collect();
+        let cal = Calibration::fit(&enc, pilot).unwrap();
+        let fresh: Vec<f64> = (0..5_000).map(|_| collapsed.sample(&mut rng)).collect();
+        let mut mapped: Vec<f64> = fresh.iter().map(|&x| cal.map(x, &mut rng)).collect();
+        // Order kept.
+        let mut pairs: Vec<(f64, f64)> = fresh.iter().copied().zip(mapped.clone()).collect();
+        pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
+        assert!(pairs.windows(2).all(|w| w[0].1 <= w[1].1 + 1e-12));
+        // Distributed as the mixture: against draws from it, by inverse cdf of 5,000 uniforms.
+        let table = enc.quantile_table();
+        let mut want: Vec<f64> = (0..5_000)
+            .map(|_| table.quantile(rng.random::<f64>()))
+            .collect();
+        let mut raw = fresh.clone();
+        let before = ks(&mut raw, &mut want.clone());
+        let after = ks(&mut mapped, &mut want);
+        assert!(before > 0.3, "{before}");
+        assert!(after < 0.04, "{after}");
+    }
+
+    #[test]
+    fn exact_modes_are_left_out_and_ties_are_spread() {
+        // Half the mixture an exact mode at 0 (a zero spike), half a normal at 50; the
+        // generator's non-exact values pile on 80 (a clamp) in a quarter of the rows.
+        let modes = vec![
+            Mode {
+                weight: 0.5,
+                mean: 0.0,
+                std: 0.0,
+                exact: true,
+            },
+            Mode {
+                weight: 0.5,
+                mean: 50.0,
+                std: 8.0,
+                exact: false,
+            },
+        ];
+        let enc = encoder(modes, 0.0, 100.0);
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+        let pilot: Vec<f64> = (0..8_000)
+            .map(|i| {
+                if i % 4 == 0 {
+                    80.0
+                } else {
+                    rng.random_range(30.0..70.0)
+                }
+            })
+            .collect();
+        let cal = Calibration::fit(&enc, pilot).unwrap();
+        // The pile at 80 (the top quarter) spreads over the normal's top quarter, not one value.
+        let piled: Vec<f64> = (0..2_000).map(|_| cal.map(80.0, &mut rng)).collect();
+        let (lo, hi) = piled
+            .iter()
+            .fold((f64::MAX, f64::MIN), |(a, b), &x| (a.min(x), b.max(x)));
+        assert!(lo > 50.0 && lo < 57.0, "{lo}");
+        assert!(hi > 70.0, "{hi}");
+        // The map targets the normal part only, not the exact mode's 0: the pilot's 2%
+        // point (about 31.1) goes to the normal's 2% point (about 33.6).
+        let low = cal.map(31.1, &mut rng);
+        assert!((30.0..37.0).contains(&low), "{low}");
+    }
+
+    #[test]
+    fn too_few_values_or_no_free_mode_leave_a_column_alone() {
+        let exact_only = vec![Mode {
+            weight: 1.0,
+            mean: 3.0,
+            std: 0.0,
+            exact: true,
+        }];
+        let enc = encoder(exact_only, 0.0, 10.0);
+        assert!(Calibration::fit(&enc, vec![1.0; 1000]).is_none());
+        let free = vec![Mode {
+            weight: 1.0,
+            mean: 3.0,
+            std: 1.0,
+            exact: false,
+        }];
+        let enc = encoder(free, 0.0, 10.0);
+        assert!(Calibration::fit(&enc, vec![1.0; CALIBRATION_MIN_VALUES - 1]).is_none());
+    }
+}
