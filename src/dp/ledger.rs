@@ -178,9 +178,14 @@ impl Ledger {
                 "preprocessing",
                 match pre.noise_multiplier {
                     Some(z) => format!(
-                        "{} noisy histograms ({} bins per continuous column){}, noise multiplier {:.3} (std {:.2} per count{}), threshold {:.1}, epsilon alone {:.4}",
+                        "{} noisy histograms ({} bins per continuous column{}){}, noise multiplier {:.3} (std {:.2} per count{}), threshold {:.1}, epsilon alone {:.4}",
                         pre.histograms,
                         pre.continuous_bins,
+                        if pre.continuous_bins < 64 && pre.continuous_bins > 0 {
+                            ", fewer than 64 for this noise; one per integer on a short integer range"
+                        } else {
+                            ""
+                        },
                         if pre.selection_rounds > 0 {
                             format!(
                                 " and {} two-way marginal tables in the same mechanism, a tree{} chosen by {} exponential-mechanism rounds at epsilon {:.4} each",
