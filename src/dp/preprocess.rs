@@ -18,8 +18,9 @@
 //!   share the plan's budget by weights `wᵢ` with `Σ wᵢ = 1` and get noise std `z / √wᵢ`:
 //!   together one Gaussian mechanism of cost `α / (2 z²)`, the accountant's charge
 //!   (`budget_weights`). Discovering columns share `privacy.discovery_share`, the bounds and
-//!   places histograms `privacy.bounds_share` (more on a small or wide table: `bounds_share`), and the other histograms and the two-way
-//!   marginal tables of `marginals.rs` (`privacy.pair_marginals`) split the rest equally;
+//!   places histograms `privacy.bounds_share` (more on a small or wide table: `bounds_share`),
+//!   and the other histograms and the two-way marginal tables of `marginals.rs`
+//!   (`privacy.pair_marginals`) split the rest equally;
 //!   with every domain public that is `z √(k + P)` on every count, as before.
 //! - Everything after the noise (thresholds, the "other" and null slots, mixture fits,
 //!   frequencies, types) is post-processing. Values outside the bounds are clipped before
@@ -1119,8 +1120,9 @@ struct Weights {
 
 /// Share of the public row count a single half-decade of a column's values must be able to
 /// hold and still seed its bounds ([`bounds::STRONG`] deviations of the bounds share's noise,
-/// with [`BOUNDS_FIND_MARGIN`] to spare): where `privacy.bounds_share` gives more noise than that (a small or wide table),
-/// the bounds group takes more of the budget, up to [`BOUNDS_SHARE_MAX`]. At 10% of the
+/// with [`BOUNDS_FIND_MARGIN`] to spare): where `privacy.bounds_share` gives more noise than
+/// that (a small or wide table), the bounds group takes more of the budget, up to
+/// [`BOUNDS_SHARE_MAX`]. At 10% of the
 /// budget, scikit-learn's diabetes table (442 rows, 11 columns) had bounds noise std 36.7 and
 /// 7 of its 10 standardised columns found no range (sampled as missing), breast_cancer (569
 /// rows, 31 columns) std 65.
@@ -1139,8 +1141,7 @@ pub const BOUNDS_SHARE_MAX: f64 = 0.4;
 /// The bounds group's share of the budget left after the selection's (`scale` of it):
 /// `privacy.bounds_share`, or more where its noise std would exceed what lets a half-decade
 /// holding [`BOUNDS_FIND_SHARE`] of the `rows` clear [`bounds::STRONG`] deviations with
-/// [`BOUNDS_FIND_MARGIN`] to spare, capped at
-/// [`BOUNDS_SHARE_MAX`]. Depends only on the plan's noise multiplier `z`, the public row count
+/// [`BOUNDS_FIND_MARGIN`] to spare, capped at [`BOUNDS_SHARE_MAX`]. Depends only on the plan's noise multiplier `z`, the public row count
 /// and the schema (how many `bound_measures`), never on the rows' values.
 fn bounds_share(
     privacy: &PrivacyConfig,
