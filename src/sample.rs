@@ -218,6 +218,7 @@ impl GeneratorSampler {
     /// file (post-processing: no privacy spent). Call after [`on_host`](Self::on_host) and
     /// [`with_batch_norm`](Self::with_batch_norm), so that the pilot is drawn as the rows are.
     pub fn calibrated(mut self) -> Self {
+        // The pilot's values are the generator's own, not an earlier calibration's.
         self.calibrations = Vec::new();
         let mut rng = ChaCha8Rng::seed_from_u64(PILOT_SEED);
         let encoded = self.sample_encoded(PILOT_ROWS, None, &mut rng);

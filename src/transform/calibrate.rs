@@ -73,7 +73,6 @@ impl Calibration {
                 table.quantile(c_lo + p * (c_hi - c_lo)).clamp(lo, hi)
             })
             .collect();
-        to[0] = to[0].max(lo);
         for i in 1..to.len() {
             to[i] = to[i].max(to[i - 1]);
         }
