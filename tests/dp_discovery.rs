@@ -500,7 +500,7 @@ fn a_dp_run_refuses_nothing_for_what_its_rows_hold() {
     std::fs::write(dir.path().join("t.csv"), csv).unwrap();
     std::fs::write(
         dir.path().join("c.toml"),
-        "[model]\nembedding_dim = 16\ngenerator_dims = [32]\ndiscriminator_dims = [32]\n[train]\nepochs = 1\nbatch_size = 1000\nseed = 5\n[privacy]\nepsilon = 3.0\ndiscover = true\npreprocess_share = 0.8\nwarm_start_epochs = 1\n",
+        "[model]\nembedding_dim = 16\ngenerator_dims = [32]\ndiscriminator_dims = [32]\n[train]\nepochs = 1\nbatch_size = 1000\nseed = 5\n[privacy]\nepsilon = 3.0\ndiscover = true\npreprocess_share = 0.8\nwarm_start_epochs = 1\nbins = 128\n",
     )
     .unwrap();
     let out = dpsynth(
@@ -512,6 +512,14 @@ fn a_dp_run_refuses_nothing_for_what_its_rows_hold() {
     assert!(
         err.contains("train.batch_size = 1000 is more than the table's 300 rows: training with batches of 300"),
         "{err}"
+    );
+    // 300 rows cannot fill the configured 128 bins at this noise; the ledger says so against
+    // the configured count.
+    let out = dpsynth(dir.path(), &["inspect", "m.dpsynth"]);
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        shown.contains("fewer than the 128 of privacy.bins for this noise"),
+        "{shown}"
     );
     let out = dpsynth(
         dir.path(),

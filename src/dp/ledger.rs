@@ -181,11 +181,7 @@ impl Ledger {
                         "{} noisy histograms ({} bins per continuous column{}){}, noise multiplier {:.3} (std {:.2} per count{}), threshold {:.1}, epsilon alone {:.4}",
                         pre.histograms,
                         pre.continuous_bins,
-                        if pre.continuous_bins < 64 && pre.continuous_bins > 0 {
-                            ", fewer than 64 for this noise; one per integer on a short integer range"
-                        } else {
-                            ""
-                        },
+                        fewer_bins_text(pre),
                         if pre.selection_rounds > 0 {
                             format!(
                                 " and {} two-way marginal tables in the same mechanism, a tree{} chosen by {} exponential-mechanism rounds at epsilon {:.4} each",
@@ -330,6 +326,20 @@ impl Ledger {
             )
         }))
         .collect()
+    }
+}
+
+/// What the ledger adds after the bins per continuous column when a small table's noise took
+/// fewer than `privacy.bins` (`histogram_bins`); empty otherwise, and for files written before
+/// the configured count was recorded.
+pub fn fewer_bins_text(pre: &PreprocessLedger) -> String {
+    if pre.continuous_bins > 0 && pre.continuous_bins < pre.configured_bins {
+        format!(
+            ", fewer than the {} of privacy.bins for this noise; one per integer on a short integer range",
+            pre.configured_bins
+        )
+    } else {
+        String::new()
     }
 }
 

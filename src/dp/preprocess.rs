@@ -69,6 +69,10 @@ pub struct PreprocessLedger {
     /// many; 0 in files written before it was recorded).
     #[serde(default)]
     pub continuous_bins: usize,
+    /// The bins asked for (`privacy.bins`), against which `continuous_bins` is reported as
+    /// fewer; 0 in files written before it was recorded.
+    #[serde(default)]
+    pub configured_bins: usize,
     /// Two-way marginal tables measured in the same Gaussian mechanism (`privacy.pair_marginals`;
     /// 0 without them): they raise the L2 sensitivity, and so every count's noise, to
     /// `z √(histograms + pair_tables)` (`marginals.rs`).
@@ -708,6 +712,37 @@ fn cumulative_shares(points: &[(f64, f64)]) -> Vec<f64> {
     shares
 }
 
+/// Each even body bin's noisy count less the counts of the points `(value, count)` inside
+/// the range that fall in it (at least 0), and how many such points each bin holds: what is
+/// left for a column's body modes once its points are exact modes.
+fn rest_beyond(
+    bin_body: &[f64],
+    points: &[(f64, f64)],
+    (lo, hi): (f64, f64),
+    width: f64,
+) -> (Vec<f64>, Vec<usize>) {
+    let bins = bin_body.len();
+    let mut rest = bin_body.to_vec();
+    let mut taken = vec![0usize; bins];
+    for &(p, c) in points {
+        if p > lo && p < hi {
+            let b = body_bin(p, lo, width, bins, None);
+            rest[b] = (rest[b] - c).max(0.0);
+            taken[b] += 1;
+        }
+    }
+    (rest, taken)
+}
+
+/// `rest` where it clears three deviations of its noise (variance `var`), else 0.
+fn clear_quiet(rest: f64, var: f64) -> f64 {
+    if rest <= 3.0 * var.sqrt() {
+        0.0
+    } else {
+        rest
+    }
+}
+
 /// The chance that pure noise clears three deviations, `P(N(0, 1) > 3)`: the chance a bin's
 /// candidate points may add a point of noise (`loud_points`' confirmed points).
 pub const THREE_SIGMA_TAIL: f64 = 0.001_349_898;
@@ -1256,6 +1291,7 @@ pub fn fit_private_transformer(
         public_categories: Vec::new(),
         public_bounds: Vec::new(),
         continuous_bins: 0,
+        configured_bins: privacy.bins,
         pair_tables: 0,
         discovery_noise_std: 0.0,
         bounds_noise_std: 0.0,
@@ -2165,15 +2201,7 @@ pub fn fit_private_transformer(
                         // below the points' noise: Chile's 62,500s) stays for the body's
                         // modes, so it is sampled near its values rather than snapped onto a
                         // far point.
-                        let mut rest = bin_body.clone();
-                        let mut taken = vec![0usize; bins];
-                        for &(p, c) in &loud {
-                            if p > lo && p < hi {
-                                let b = body_bin(p, lo, width, bins, None);
-                                rest[b] = (rest[b] - c).max(0.0);
-                                taken[b] += 1;
-                            }
-                        }
+                        let (mut rest, mut taken) = rest_beyond(&bin_body, &loud, (lo, hi), width);
                         // What is left of a bin must clear three deviations of the
                         // difference's noise (the bin's count less its points' counts, the
                         // latter with the bounds share's larger noise): with two deviations
@@ -2198,14 +2226,8 @@ pub fn fit_private_transformer(
                                 (floor / 2.0).powi(2) + taken as f64 * bounds_std.powi(2)
                             }
                         };
-                        let clear = |r: f64, b: usize, points: usize| {
-                            let var = rest_var(b, points);
-                            if r <= 3.0 * var.sqrt() {
-                                0.0
-                            } else {
-                                r
-                            }
-                        };
+                        let clear =
+                            |r: f64, b: usize, points: usize| clear_quiet(r, rest_var(b, points));
                         for (b, r) in rest.iter_mut().enumerate() {
                             *r = clear(*r, b, taken[b]);
                         }
@@ -2397,18 +2419,10 @@ pub fn fit_private_transformer(
                     if held > 0.0 && held >= KEYS_SHARE * (present - atoms_weight).max(0.0) {
                         // Each bin's count beyond its chosen values, kept where it clears
                         // three deviations of the difference's noise.
-                        let mut rest = bin_body.clone();
-                        let mut taken = vec![0usize; bins];
-                        for &(p, c) in &chosen {
-                            let b = body_bin(p, lo, width, bins, None);
-                            rest[b] -= c;
-                            taken[b] += 1;
-                        }
+                        let (mut rest, taken) = rest_beyond(&bin_body, &chosen, (lo, hi), width);
                         for (r, &t) in rest.iter_mut().zip(&taken) {
                             let var = (floor / 2.0).powi(2) + t as f64 * bounds_std.powi(2);
-                            if *r <= 3.0 * var.sqrt() {
-                                *r = 0.0;
-                            }
+                            *r = clear_quiet(*r, var);
                         }
                         chosen.sort_by(|a, b| a.0.total_cmp(&b.0));
                         refit_on_points(
