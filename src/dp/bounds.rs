@@ -16,7 +16,7 @@
 //!   values off that lattice are insignificant.
 //!
 //! Both are post-processing of Gaussian counts with L2 sensitivity 1 (one row adds one to one
-//! bin), charged by `preprocess.rs`. No threshold on δ is needed: no key is released, only
+//! bin), charged by `preprocess/`. No threshold on δ is needed: no key is released, only
 //! grid positions fixed in advance.
 
 use crate::lattice::{self, Lattice};

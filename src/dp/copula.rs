@@ -8,7 +8,7 @@
 //! - Per pair, `S_ab = Σ_rows g_a g_b / B²`; per column, `S_aa = Σ_rows g_a² / B²`. Every row adds
 //!   at most 1 in absolute value to each sum, so each sum has sensitivity 1, like a count.
 //! - They are measured in preprocessing's joint Gaussian mechanism with the pair tables' noise
-//!   std: `preprocess.rs` reserves [`reserved_sums`] slots, `c − 1` pairs (a tree over `c`
+//!   std: `preprocess/` reserves [`reserved_sums`] slots, `c − 1` pairs (a tree over `c`
 //!   continuous columns has no more) and `c` spreads, so the accountant's one charge covers
 //!   them. Measuring them after the tables, on edges chosen from the noisy tables, is adaptive
 //!   composition.

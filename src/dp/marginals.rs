@@ -4,7 +4,7 @@
 //!
 //! - One row adds one to one cell of every pair table, so `P` tables have L2 sensitivity `√P`.
 //!   They are measured as part of preprocessing's joint Gaussian mechanism: the noise std on
-//!   every cell is the histograms' `z √(k + P)` (see `preprocess.rs`), so the accountant's
+//!   every cell is the histograms' `z √(k + P)` (see `preprocess/`), so the accountant's
 //!   charge `α / (2 z²)` covers the one-way histograms and these tables together. Measuring
 //!   them after the mixture modes were fitted from the one-way histograms is adaptive
 //!   composition, which RDP allows.
@@ -31,7 +31,7 @@
 //!   the ledger takes as public), so the score's sensitivity is below
 //!   [`SELECTION_SENSITIVITY`] = 4. A round at `ε` is `ε²/8`-zCDP
 //!   (bounded range, Cesar & Rogers 2021), i.e. RDP `α ε²/8`: with `ε = 2√w / z` it costs
-//!   what a Gaussian measurement of weight `w` costs in `preprocess.rs`'s budget.
+//!   what a Gaussian measurement of weight `w` costs in `preprocess/`'s budget.
 //! - Drawing rows from a tree model of the released tables (the DP warm start's surrogate) is
 //!   post-processing and lives in `train/tree_model.rs`.
 

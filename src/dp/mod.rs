@@ -5,8 +5,11 @@
 //!   RDP -> (ε, δ) conversion (Balle et al. 2020, Thm 21). Pure maths.
 //! - `accountant.rs`: the run's plan (noise calibrated to the target before any row is read)
 //!   and the ledger that composes preprocessing with every discriminator step.
-//! - `preprocess.rs`: the transformer from noisy histograms (thresholded category discovery,
-//!   DP bounds, clipping to bounds).
+//! - `preprocess/`: the transformer from noisy histograms. `mod.rs` plans the measurements
+//!   (budget weights, thresholds, what is public) and runs each column's fit; `discrete.rs`
+//!   (thresholded category discovery) and `continuous.rs` (bounds, type, step, body histogram,
+//!   points) are where rows are read and noise is added (and `step.rs` counts a date's finest
+//!   unit); `body.rs`, `points.rs` and the rest of `step.rs` post-process noisy counts.
 //! - `marginals.rs`: noisy two-way marginals (pairs of columns), measured with the histograms.
 //! - `tail.rs`: a column's tail beyond its loud part as a falling fit of noisy bin counts
 //!   (post-processing), so that a lone noisy bin does not become a mode.

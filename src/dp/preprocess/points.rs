@@ -1,0 +1,203 @@
+//! A continuous column whose rows sit on a few values under DP: its loud points (multiples of
+//! its grain, or float keys) become exact modes, the rest of each bin stays for the body's
+//! modes. Post-processing of noisy counts.
+
+use super::body::body_bin;
+use crate::dp::bounds;
+use crate::transform::gmm::MixtureSettings;
+use crate::transform::ContinuousEncoder;
+
+/// Most points (multiples of a column's grain in its loud part) a point histogram is
+/// measured over (`loud_points`): a point of pure noise clears [`bounds::STRONG`]
+/// deviations 3.4e-6 of the time, so about one column in eighteen at this size gains one
+/// point, at the weight of its noisy count. (At 4,096, Chile's town sizes on a lattice of
+/// 50 over [1,779, 264,543] were out of reach in one run of two.)
+pub const POINTS_MAX: f64 = 16384.0;
+
+/// Share of the present rows a column's loud points must hold for them to become exact
+/// modes, the rest of the rows staying with the body's modes (`loud_points`). At half, a
+/// spread-out score of 28 integers (nlschools' `GS`, 2,287 rows) had seven loud points
+/// holding 53% and its other third of rows squeezed into three body modes: three of its
+/// values were lost.
+pub const POINTS_SHARE: f64 = 0.75;
+
+/// Share of the present rows inside the bounds a float column's released values must hold
+/// for them to become exact modes (`keys_measured`): such values are codes (a log of a few
+/// family sizes, a disease score of 31 values), and where they hold half the rows the rest,
+/// off any code the threshold released, is lost to a continuum either way.
+pub const KEYS_SHARE: f64 = 0.5;
+
+/// Body modes left beside the exact modes of a column's loud points: with more points than
+/// `max_modes` less this, only a column whose points hold [`SUPPORT_SHARE`](super::body::SUPPORT_SHARE) of its rows is
+/// put on them (snapped), its mixture unchanged.
+pub const POINT_BODY_MODES: usize = 3;
+
+/// The points of a column's grain (`grain`, written with `places` decimals) whose noisy count
+/// (`points[j]` for the `j`-th point from `first`, noise std `std`) clears
+/// [`bounds::STRONG`] deviations, with those counts. Post-processing.
+pub(super) fn loud_points(
+    points: &[f64],
+    first: f64,
+    grain: f64,
+    places: u32,
+    std: f64,
+) -> Vec<(f64, f64)> {
+    points
+        .iter()
+        .enumerate()
+        .filter(|&(_, &c)| c > bounds::STRONG * std)
+        .map(|(j, &c)| {
+            (
+                crate::schema::round_to((first + j as f64) * grain, places),
+                c,
+            )
+        })
+        .collect()
+}
+
+/// Most points a column's loud part may hold for its mixture to be fitted on every one of
+/// them and its values snapped onto them (`spread_rest`), where its chosen points hold
+/// [`DENSE_SHARE`] of the rows.
+pub const DENSE_POINTS_MAX: usize = 64;
+
+/// Share of the present rows a column's chosen points must hold for its mixture to be fitted
+/// on all its points ([`DENSE_POINTS_MAX`]). A spread score of 48 integers (nlschools' `lang`,
+/// 2,287 rows, no point above 4.5 deviations) holds 30-40% and keeps its mixture.
+pub const DENSE_SHARE: f64 = 0.5;
+
+/// A bin's `rest` (its noisy count less its chosen points' counts) spread over its other
+/// points in proportion to their noisy counts (noise std `std`) less one deviation, so that a
+/// point of pure noise takes about 0.08 deviations on average; all of it to the loudest where
+/// none clears one deviation. Post-processing.
+pub(super) fn spread_rest(rest: f64, counts: &[f64], std: f64) -> Vec<f64> {
+    let soft: Vec<f64> = counts.iter().map(|&c| (c - std).max(0.0)).collect();
+    let total: f64 = soft.iter().sum();
+    if total > 0.0 {
+        return soft.iter().map(|&s| rest * s / total).collect();
+    }
+    let loudest = (0..counts.len()).max_by(|&i, &j| counts[i].total_cmp(&counts[j]));
+    (0..counts.len())
+        .map(|i| if Some(i) == loudest { rest } else { 0.0 })
+        .collect()
+}
+
+/// The cumulative shares of `points` (value, weight; sorted by value, weights clipped at
+/// zero), the last exactly 1: [`ContinuousEncoder::support_shares`]. Empty when no weight.
+pub(super) fn cumulative_shares(points: &[(f64, f64)]) -> Vec<f64> {
+    let total: f64 = points.iter().map(|p| p.1.max(0.0)).sum();
+    if total <= 0.0 {
+        return Vec::new();
+    }
+    let mut sum = 0.0;
+    let mut shares: Vec<f64> = points
+        .iter()
+        .map(|p| {
+            sum += p.1.max(0.0);
+            sum / total
+        })
+        .collect();
+    if let Some(last) = shares.last_mut() {
+        *last = 1.0;
+    }
+    shares
+}
+
+/// Each even body bin's noisy count less the counts of the points `(value, count)` inside
+/// the range that fall in it (at least 0), and how many such points each bin holds: what is
+/// left for a column's body modes once its points are exact modes.
+pub(super) fn rest_beyond(
+    bin_body: &[f64],
+    points: &[(f64, f64)],
+    (lo, hi): (f64, f64),
+    width: f64,
+) -> (Vec<f64>, Vec<usize>) {
+    let bins = bin_body.len();
+    let mut rest = bin_body.to_vec();
+    let mut taken = vec![0usize; bins];
+    for &(p, c) in points {
+        if p > lo && p < hi {
+            let b = body_bin(p, lo, width, bins, None);
+            rest[b] = (rest[b] - c).max(0.0);
+            taken[b] += 1;
+        }
+    }
+    (rest, taken)
+}
+
+/// `rest` where it clears three deviations of its noise (variance `var`), else 0.
+pub(super) fn clear_quiet(rest: f64, var: f64) -> f64 {
+    if rest <= 3.0 * var.sqrt() {
+        0.0
+    } else {
+        rest
+    }
+}
+
+/// The chance that pure noise clears three deviations, `P(N(0, 1) > 3)`: the chance a bin's
+/// candidate points may add a point of noise (`loud_points`' confirmed points).
+pub const THREE_SIGMA_TAIL: f64 = 0.001_349_898;
+
+/// Points a bin may hold for its confirmed points to need only three deviations
+/// ([`THREE_SIGMA_TAIL`]); a bin of more needs more, in proportion.
+pub const FREE_CANDIDATES: f64 = 8.0;
+
+/// Refits `encoder`'s modes with each of `chosen` (value, noisy count) and each of `atoms` (a
+/// bound's spike) an exact mode, and body modes over the bins' middles `centres` for each
+/// bin's `rest` (its count beyond its chosen points): a column whose rows sit on a few points.
+/// Where no bin has a rest, values are sampled on the points alone. Post-processing.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn refit_on_points(
+    encoder: &mut ContinuousEncoder,
+    centres: &[f64],
+    rest: &[f64],
+    chosen: &[(f64, f64)],
+    atoms: &[(f64, f64)],
+    range: (f64, f64),
+    width: f64,
+    mixture: MixtureSettings,
+) {
+    let mut exact = chosen.to_vec();
+    exact.extend(atoms.iter().filter(|a| !chosen.iter().any(|p| p.0 == a.0)));
+    let mut refit = ContinuousEncoder::from_weighted_points(
+        centres,
+        rest,
+        &exact,
+        range,
+        encoder.null_rate,
+        encoder.has_null,
+        mixture,
+    );
+    widen_modes_by_bins(&mut refit, width, None);
+    encoder.modes = refit.modes;
+    // Every row on the points: sampled on them alone. (A support an earlier rule set is
+    // replaced: the modes are new.)
+    encoder.support.clear();
+    encoder.support_shares.clear();
+    if rest.iter().all(|&r| r <= 0.0) {
+        encoder.support = exact.iter().filter(|p| p.1 > 0.0).map(|p| p.0).collect();
+        encoder.support.sort_by(f64::total_cmp);
+    }
+}
+
+/// Adds to each non-exact mode of `encoder` the variance of a uniform distribution over the
+/// width of the histogram bin its mean falls in (even bins of `width`, or the log bins between
+/// `edges`): the mixture was fitted on one point per bin, and a bin's rows are spread over it
+/// (the reverse of Sheppard's correction). Post-processing of noisy counts.
+pub(super) fn widen_modes_by_bins(
+    encoder: &mut ContinuousEncoder,
+    width: f64,
+    edges: Option<&[f64]>,
+) {
+    for mode in encoder.modes.iter_mut().filter(|m| !m.exact) {
+        let bin_width = match edges {
+            Some(e) if e.len() >= 2 => {
+                let b = e.partition_point(|&x| x <= mode.mean).clamp(1, e.len() - 1);
+                e[b] - e[b - 1]
+            }
+            _ => width,
+        };
+        if bin_width.is_finite() && bin_width > 0.0 {
+            mode.std = (mode.std * mode.std + bin_width * bin_width / 12.0).sqrt();
+        }
+    }
+}
