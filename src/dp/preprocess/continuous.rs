@@ -47,87 +47,26 @@ pub(super) fn fit(
         measured,
         ..
     } = *shared;
-    let values = &mut column.values;
-    let n = values.len();
     // Set when no range could be estimated: the column is then sampled as missing.
     let mut no_range = false;
-    let dated = matches!(values, Values::Date(_) | Values::Datetime { .. });
+    let dated = matches!(column.values, Values::Date(_) | Values::Datetime { .. });
     let (lo, hi) = match bounds {
         Some(b) => *b,
         None => {
-            let mut grid = vec![0.0; bounds::GRID_BINS];
-            for i in 0..n {
-                if let Some(x) = values.number(i) {
-                    grid[bounds::grid_bin(x)] += 1.0;
-                }
-            }
-            noise.add(&mut grid, bounds_std);
-            // The storage type first (its own measurement, in the slot the plan
-            // reserves for every such column): an integer column's grid bins
-            // between 1e-8 and 1 can hold no value, so its bounds skip them.
-            if *typed && !dated {
-                let mut classes = vec![0.0; lattice::CLASSES];
-                for i in 0..n {
-                    if let Some(x) = values.number(i) {
-                        classes[lattice::class_of(x)] += 1.0;
-                    }
-                }
-                noise.add(&mut classes, bounds_std);
-                let public = privacy.columns.get(&column.name);
-                let declared = public.and_then(|p| if p.integer { Some(0) } else { p.decimals });
-                let decimals = match declared {
-                    Some(d) => Some(d),
-                    None => {
-                        let decimals = bounds::decimals_from_classes(&classes, bounds_std, n_rows);
-                        if decimals == Some(0) {
-                            cs.value_type = crate::read::ValueType::Int;
-                            cs.decimals = None;
-                        } else {
-                            cs.value_type = crate::read::ValueType::Float;
-                            cs.decimals = decimals;
-                        }
-                        decimals
-                    }
-                };
-                // A declared lattice stands; else one is looked for at the
-                // column's places, declared or estimated.
-                let estimated = cs.lattice.is_none();
-                if estimated {
-                    cs.lattice = decimals
-                        .and_then(|d| bounds::lattice_from_classes(&classes, bounds_std, d));
-                }
-                let on = match cs.lattice {
-                    Some(l) if estimated => format!("on a lattice of {}", f64::from(l)),
-                    _ => String::new(),
-                };
-                let typed = match (declared, decimals) {
-                    (Some(_), _) => String::new(),
-                    (None, Some(0)) => "integer".to_string(),
-                    (None, Some(d)) => format!("{d} decimal places"),
-                    (None, None) => "6 or more decimal places".to_string(),
-                };
-                let said: Vec<String> = [typed, on].into_iter().filter(|t| !t.is_empty()).collect();
-                if !said.is_empty() {
-                    ledger.typed_under_dp.push(format!(
-                        "{}: {}",
-                        crate::dp::ledger::shown(&column.name),
-                        said.join(" ")
-                    ));
-                }
-            }
-            let whole = cs.value_type == crate::read::ValueType::Int;
-            let found = bounds::bounds_from_grid(&grid, bounds_std, whole);
+            let found = estimate_range(shared, noise, ledger, column, cs, *typed && !dated);
             no_range = found.is_none();
             if no_range {
                 // Too few present values for this much noise: no range can be
                 // released, so the column is sampled as missing (a decision on
                 // noisy counts; the ledger says how to give it a range).
-                values.clear();
+                column.values.clear();
                 ledger.no_range.push(column.name.clone());
             }
             found.unwrap_or((0.0, 1.0))
         }
     };
+    let values = &mut column.values;
+    let n = values.len();
     // A date's or timestamp's step (monthly, daily, hourly), with or without public
     // bounds (they say nothing of it: with them, month ends came back on any day),
     // in the slot reserved for it.
@@ -857,4 +796,99 @@ pub(super) fn fit(
         }
     }
     Encoder::Continuous(encoder)
+}
+
+/// The range of a column without public bounds, from its noisy log-scale grid
+/// (`bounds::bounds_from_grid`); `None` when nothing clears the noise. Where `typed`, its
+/// storage type is measured first ([`measure_type`]): an integer column's grid bins between
+/// 1e-8 and 1 can hold no value, so its bounds skip them.
+fn estimate_range(
+    shared: &Shared,
+    noise: &mut Noise,
+    ledger: &mut PreprocessLedger,
+    column: &Column,
+    cs: &mut ColumnSchema,
+    typed: bool,
+) -> Option<(f64, f64)> {
+    let values = &column.values;
+    let mut grid = vec![0.0; bounds::GRID_BINS];
+    for i in 0..values.len() {
+        if let Some(x) = values.number(i) {
+            grid[bounds::grid_bin(x)] += 1.0;
+        }
+    }
+    noise.add(&mut grid, shared.bounds_std);
+    if typed {
+        measure_type(shared, noise, ledger, column, cs);
+    }
+    let whole = cs.value_type == crate::read::ValueType::Int;
+    bounds::bounds_from_grid(&grid, shared.bounds_std, whole)
+}
+
+/// A number column's storage type (integer, or its decimal places) and lattice, from a noisy
+/// histogram of the places each value needs, in the slot the plan reserves for every such
+/// column; declared `integer`/`decimals` stand. `cs` takes what was decided, the ledger says
+/// it.
+fn measure_type(
+    shared: &Shared,
+    noise: &mut Noise,
+    ledger: &mut PreprocessLedger,
+    column: &Column,
+    cs: &mut ColumnSchema,
+) {
+    let Shared {
+        privacy,
+        n_rows,
+        bounds_std,
+        ..
+    } = *shared;
+    let values = &column.values;
+    let n = values.len();
+    let mut classes = vec![0.0; lattice::CLASSES];
+    for i in 0..n {
+        if let Some(x) = values.number(i) {
+            classes[lattice::class_of(x)] += 1.0;
+        }
+    }
+    noise.add(&mut classes, bounds_std);
+    let public = privacy.columns.get(&column.name);
+    let declared = public.and_then(|p| if p.integer { Some(0) } else { p.decimals });
+    let decimals = match declared {
+        Some(d) => Some(d),
+        None => {
+            let decimals = bounds::decimals_from_classes(&classes, bounds_std, n_rows);
+            if decimals == Some(0) {
+                cs.value_type = crate::read::ValueType::Int;
+                cs.decimals = None;
+            } else {
+                cs.value_type = crate::read::ValueType::Float;
+                cs.decimals = decimals;
+            }
+            decimals
+        }
+    };
+    // A declared lattice stands; else one is looked for at the
+    // column's places, declared or estimated.
+    let estimated = cs.lattice.is_none();
+    if estimated {
+        cs.lattice = decimals.and_then(|d| bounds::lattice_from_classes(&classes, bounds_std, d));
+    }
+    let on = match cs.lattice {
+        Some(l) if estimated => format!("on a lattice of {}", f64::from(l)),
+        _ => String::new(),
+    };
+    let typed = match (declared, decimals) {
+        (Some(_), _) => String::new(),
+        (None, Some(0)) => "integer".to_string(),
+        (None, Some(d)) => format!("{d} decimal places"),
+        (None, None) => "6 or more decimal places".to_string(),
+    };
+    let said: Vec<String> = [typed, on].into_iter().filter(|t| !t.is_empty()).collect();
+    if !said.is_empty() {
+        ledger.typed_under_dp.push(format!(
+            "{}: {}",
+            crate::dp::ledger::shown(&column.name),
+            said.join(" ")
+        ));
+    }
 }
