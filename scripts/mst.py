@@ -20,7 +20,8 @@ table, eps = sys.argv[1], float(sys.argv[2])
 method = sys.argv[3] if len(sys.argv) > 3 else "mst"
 discrete, target, _ = TABLES[table]
 out = f"target/quality/{table}"
-train = pd.read_csv(f"{out}/train.csv", na_values=["", "NA"], keep_default_na=False)
+train = pd.read_csv(f"{out}/train.csv", na_values=["", "NA"], keep_default_na=False,
+                    dtype={c: str for c in discrete})
 continuous = [c for c in train.columns if c not in discrete]
 for c in discrete:
     train[c] = train[c].astype(str)

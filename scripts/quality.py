@@ -53,7 +53,10 @@ def split(adult, holdout_rows, out):
 
 
 def load(path):
-    df = pd.read_csv(path, skipinitialspace=False, na_values=["", "NA"], keep_default_na=False)
+    # Discrete columns are read as the text they hold: a code column with a missing cell would
+    # otherwise read as floats ("1.0") on one side and integers ("1") on the other.
+    df = pd.read_csv(path, skipinitialspace=False, na_values=["", "NA"], keep_default_na=False,
+                     dtype={c: str for c in DISCRETE})
     for c in DISCRETE:
         df[c] = df[c].astype(str)
     # Amounts written "$1,250" or "N/A" are scored as the numbers they write; a cell that is

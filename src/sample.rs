@@ -10,14 +10,14 @@ use rand_distr::{Distribution, StandardNormal};
 use crate::error::{Error, Result};
 use crate::export::ModelFile;
 use crate::model::host::linalg::single_threaded_products;
-use crate::model::host::output::activate_for_sampling;
+use crate::model::host::output::{activate_for_sampling, gumbel_noise};
 use crate::model::host::{HostGenerator, Mat};
 use crate::model::{activate, generator_from_tensors, matrix, to_host, Generator, Gumbel};
 use crate::read::Table;
 use crate::sampler::{ConditionSampler, Conditions};
 use crate::schema::ColumnKind;
 use crate::train::generator_config;
-use crate::transform::calibrate::Calibration;
+use crate::transform::calibrate::{choice_bias, Calibration};
 use crate::transform::{DataTransformer, Encoder, Span};
 
 /// Rows per independent random stream in [`GeneratorSampler::sample_stream`].
@@ -57,6 +57,9 @@ pub struct GeneratorSampler {
     /// Per table column, the map of its continuous values onto the released mixture
     /// ([`GeneratorSampler::calibrated`]); empty: none.
     calibrations: Vec<Option<Calibration>>,
+    /// Offsets added to the one-hot spans' logits before each draw, so that every choice is
+    /// drawn at its released share ([`GeneratorSampler::calibrated`]); empty: none.
+    choice_bias: Vec<f32>,
 }
 
 /// Whether sampling maps continuous columns onto the released mixtures
@@ -114,26 +117,14 @@ impl SamplingNet {
         input: Vec<f32>,
         uniform: Vec<f32>,
         batch_statistics: bool,
+        bias: &[f32],
     ) -> Vec<f32> {
         match self {
             SamplingNet::Burn(generator, device) => {
-                let raw = if batch_statistics {
-                    let blocks: Vec<Tensor<2>> = input
-                        .chunks(BLOCK_ROWS * width)
-                        .map(|block| {
-                            let rows = block.len() / width;
-                            generator.forward_batch_statistics(matrix(
-                                block.to_vec(),
-                                rows,
-                                width,
-                                device,
-                            ))
-                        })
-                        .collect();
-                    Tensor::cat(blocks, 0)
-                } else {
-                    generator.forward(matrix(input, n, width, device))
-                };
+                let mut raw = burn_raw(generator, device, (n, width), input, batch_statistics);
+                if !bias.is_empty() {
+                    raw = raw + matrix(bias.to_vec(), 1, dim, device).repeat_dim(0, n);
+                }
                 let gumbel = Gumbel {
                     tau: 1.0,
                     uniform: matrix(uniform, n, dim, device),
@@ -160,8 +151,46 @@ impl SamplingNet {
                         &raw,
                         spans,
                         &uniform[start * dim..end * dim],
+                        bias,
                         &mut out[base..],
                     );
+                }
+                out
+            }
+        }
+    }
+
+    /// The generator's raw outputs `[n, dim]` (row-major, before the output activations) for
+    /// inputs `input` `[n, width]`: what [`choice_bias`] is fitted on.
+    fn raw(
+        &self,
+        (n, width, dim): (usize, usize, usize),
+        input: Vec<f32>,
+        batch_statistics: bool,
+    ) -> Vec<f32> {
+        match self {
+            SamplingNet::Burn(generator, device) => to_host(burn_raw(
+                generator,
+                device,
+                (n, width),
+                input,
+                batch_statistics,
+            )),
+            SamplingNet::Host(generator) => {
+                let mut out = Vec::with_capacity(n * dim);
+                let tile = if batch_statistics {
+                    BLOCK_ROWS
+                } else {
+                    4 * BLOCK_ROWS
+                };
+                for start in (0..n).step_by(tile) {
+                    let end = (start + tile).min(n);
+                    let x = Mat::from_vec(
+                        end - start,
+                        width,
+                        input[start * width..end * width].to_vec(),
+                    );
+                    out.extend_from_slice(&generator.forward_inference(x, batch_statistics).data);
                 }
                 out
             }
@@ -178,6 +207,29 @@ impl SamplingNet {
             SamplingNet::Burn(..) => blocks.max(1),
             SamplingNet::Host(_) => TILE_BLOCKS,
         }
+    }
+}
+
+/// burn's raw outputs for `input` `[n, width]`; with `batch_statistics`, BatchNorm
+/// normalises each block of [`BLOCK_ROWS`] rows with the block's own statistics.
+fn burn_raw(
+    generator: &Generator,
+    device: &Device,
+    (n, width): (usize, usize),
+    input: Vec<f32>,
+    batch_statistics: bool,
+) -> Tensor<2> {
+    if batch_statistics {
+        let blocks: Vec<Tensor<2>> = input
+            .chunks(BLOCK_ROWS * width)
+            .map(|block| {
+                let rows = block.len() / width;
+                generator.forward_batch_statistics(matrix(block.to_vec(), rows, width, device))
+            })
+            .collect();
+        Tensor::cat(blocks, 0)
+    } else {
+        generator.forward(matrix(input, n, width, device))
     }
 }
 
@@ -207,22 +259,44 @@ impl GeneratorSampler {
             embedding_dim: config.embedding_dim,
             batch_statistics: false,
             calibrations: Vec::new(),
+            choice_bias: Vec::new(),
         })
     }
 
-    /// Maps each continuous column's sampled values onto the file's released mixture
-    /// (`transform::calibrate`): a pilot of [`PILOT_ROWS`] rows from a fixed seed gives the
-    /// distribution of the generator's decoded values, and each later value is sent to the
-    /// mixture's value at its probability. A column's values then follow its released
+    /// Draws every choice at its released share and maps each continuous column's sampled
+    /// values onto the file's released mixture (`transform::calibrate`). A pilot of
+    /// [`PILOT_ROWS`] rows from a fixed seed gives the generator's raw outputs: one offset per
+    /// one-hot slot (a category, an exact value, present or missing) is fitted so that its Gumbel-max
+    /// draws take each slot at the file's share ([`choice_bias`]), and, drawn with those
+    /// offsets, the distribution of the generator's decoded values, each later value being sent
+    /// to the mixture's value at its probability. A column's values then follow its released
     /// marginal while their order, and each pair's ranks, stay the generator's. Reads only the
     /// file (post-processing: no privacy spent). Call after [`on_host`](Self::on_host) and
     /// [`with_batch_norm`](Self::with_batch_norm), so that the pilot is drawn as the rows are.
     pub fn calibrated(mut self) -> Self {
         // The pilot's values are the generator's own, not an earlier calibration's.
         self.calibrations = Vec::new();
+        self.choice_bias = Vec::new();
         let mut rng = ChaCha8Rng::seed_from_u64(PILOT_SEED);
-        let encoded = self.sample_encoded(PILOT_ROWS, None, &mut rng);
+        let (mut input, mut uniform) = (Vec::new(), Vec::new());
+        self.draw_inputs(PILOT_ROWS, None, &mut rng, &mut input, &mut uniform);
+        let width = self.embedding_dim + self.conditions.dim();
         let dim = self.transformer.output_dim();
+        let raw = self
+            .net
+            .raw((PILOT_ROWS, width, dim), input, self.batch_statistics);
+        // The choices first: each one-hot span drawn at its released shares.
+        let gumbel: Vec<f32> = uniform.iter().map(|&u| gumbel_noise(u)).collect();
+        self.choice_bias = choice_bias(&raw, &gumbel, dim, &self.choice_targets());
+        // Then the continuous values, decoded from the pilot drawn with those offsets.
+        let mut encoded = vec![0.0; PILOT_ROWS * dim];
+        activate_for_sampling(
+            &Mat::from_vec(PILOT_ROWS, dim, raw),
+            &self.spans,
+            &uniform,
+            &self.choice_bias,
+            &mut encoded,
+        );
         let mut offset = 0;
         let mut calibrations = Vec::with_capacity(self.transformer.encoders.len());
         for enc in &self.transformer.encoders {
@@ -245,6 +319,37 @@ impl GeneratorSampler {
         }
         self.calibrations = calibrations;
         self
+    }
+
+    /// Each one-hot span's offset in the encoded row and the shares the released file gives
+    /// its slots: a discrete column's category counts, the mode weights of a continuous column
+    /// whose modes are all exact values, and a continuous column's present and missing shares.
+    fn choice_targets(&self) -> Vec<(usize, Vec<f64>)> {
+        let mut targets = Vec::new();
+        let mut offset = 0;
+        for enc in &self.transformer.encoders {
+            match enc {
+                Encoder::Discrete(d) => {
+                    targets.push((offset, d.counts.clone()));
+                    offset += d.width();
+                }
+                Encoder::Continuous(c) => {
+                    // Modes only where every one is exact (codes, flags): a row moved to
+                    // another mode of a continuous column would leave the values it shares
+                    // with other columns behind (churn's charges, proportional to minutes, lost
+                    // pair trends), where the value map below keeps each column's order.
+                    if !c.modes.is_empty() && c.modes.iter().all(|m| m.exact) {
+                        targets.push((offset + 1, c.modes.iter().map(|m| m.weight).collect()));
+                    }
+                    if c.has_null {
+                        targets
+                            .push((offset + c.width() - 2, vec![1.0 - c.null_rate, c.null_rate]));
+                    }
+                    offset += c.width();
+                }
+            }
+        }
+        targets
     }
 
     /// How many continuous columns [`calibrated`](Self::calibrated) maps.
@@ -399,6 +504,7 @@ impl GeneratorSampler {
             input,
             uniform,
             self.batch_statistics,
+            &self.choice_bias,
         )
     }
 

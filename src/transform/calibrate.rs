@@ -8,6 +8,12 @@
 //! and costs no privacy. Only a value decoded from a non-exact mode is mapped, onto the
 //! mixture's non-exact modes over the range values are sampled in; an exact mode's value stays
 //! as it is.
+//!
+//! The choices (a discrete column's category, the exact value of a column of codes, present or
+//! missing) are calibrated too ([`choice_bias`]): an offset per slot added to the generator's logits
+//! before the Gumbel-max draw, fitted on the pilot so that each slot is drawn at its released
+//! share. An offset reweights every row's chances of a slot by one factor, so which rows are
+//! likelier to take it stays the generator's.
 
 use rand::Rng;
 
@@ -106,6 +112,80 @@ impl Calibration {
         let j = (i + 1).min(n - 1);
         self.to[i] + (self.to[j] - self.to[i]) * (pos - i as f64)
     }
+}
+
+/// Largest offset [`choice_bias`] gives a slot, either way: a released share of zero is never
+/// drawn, and a slot the generator never draws is not pushed without end.
+pub const CHOICE_BIAS_MAX: f64 = 30.0;
+
+/// Rounds of [`choice_bias`]'s fit at most.
+pub const CHOICE_ROUNDS: usize = 40;
+
+/// Per-entry offsets `[dim]` (zero outside `spans`) for the one-hot spans of encoded rows, so
+/// that Gumbel-max draws of the pilot's `logits + gumbel` (each `[rows, dim]`, row-major) pick
+/// each slot of a span at its target share. `spans` holds each span's offset and its targets
+/// (any non-negative weights, normalised here). Fitted span by span, by raising each slot's
+/// offset by the log of its target share over its drawn share until every share is within
+/// one row per thousand of its target, or [`CHOICE_ROUNDS`] rounds.
+pub fn choice_bias(
+    logits: &[f32],
+    gumbel: &[f32],
+    dim: usize,
+    spans: &[(usize, Vec<f64>)],
+) -> Vec<f32> {
+    let rows = logits.len().checked_div(dim).unwrap_or(0);
+    let mut bias = vec![0.0f32; dim];
+    if rows == 0 {
+        return bias;
+    }
+    let eps = 1.0 / rows as f64;
+    for (offset, targets) in spans {
+        let width = targets.len();
+        let total: f64 = targets.iter().map(|t| t.max(0.0)).sum();
+        if width < 2 || total <= 0.0 {
+            continue;
+        }
+        let target: Vec<f64> = targets.iter().map(|t| t.max(0.0) / total).collect();
+        // [rows, width]: each row's Gumbel-perturbed logits of this span.
+        let scores: Vec<f32> = (0..rows)
+            .flat_map(|r| {
+                let at = r * dim + offset;
+                (0..width).map(move |j| logits[at + j] + gumbel[at + j])
+            })
+            .collect();
+        let mut b = vec![0.0f64; width];
+        for _ in 0..CHOICE_ROUNDS {
+            let mut drawn = vec![0usize; width];
+            for row in scores.chunks(width) {
+                let mut best = 0;
+                let mut max = f64::NEG_INFINITY;
+                for (j, (&x, &o)) in row.iter().zip(&b).enumerate() {
+                    let v = f64::from(x) + o;
+                    if v > max {
+                        max = v;
+                        best = j;
+                    }
+                }
+                drawn[best] += 1;
+            }
+            let shares: Vec<f64> = drawn.iter().map(|&d| d as f64 / rows as f64).collect();
+            if shares
+                .iter()
+                .zip(&target)
+                .all(|(f, t)| (f - t).abs() <= 1e-3)
+            {
+                break;
+            }
+            for ((o, f), t) in b.iter_mut().zip(&shares).zip(&target) {
+                *o = (*o + ((t + eps) / (f + eps)).ln()).clamp(-CHOICE_BIAS_MAX, CHOICE_BIAS_MAX);
+            }
+        }
+        for (j, (o, t)) in b.iter().zip(&target).enumerate() {
+            // A slot released at a share of zero is never drawn.
+            bias[offset + j] = if *t > 0.0 { *o } else { -CHOICE_BIAS_MAX } as f32;
+        }
+    }
+    bias
 }
 
 #[cfg(test)]
@@ -241,5 +321,64 @@ mod tests {
         }];
         let enc = encoder(free, 0.0, 10.0);
         assert!(Calibration::fit(&enc, vec![1.0; CALIBRATION_MIN_VALUES - 1]).is_none());
+    }
+
+    #[test]
+    fn choice_offsets_draw_each_slot_at_its_target_share_keeping_which_rows_are_likelier() {
+        // A generator that draws slot 0 of a three-slot span 80% of the time (logits 2, 0, 0
+        // before Gumbel noise), with a scalar beside it; targets 20/30/50%.
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+        let (rows, dim) = (20_000, 4);
+        let mut logits = vec![0.0f32; rows * dim];
+        let mut gumbel = vec![0.0f32; rows * dim];
+        for r in 0..rows {
+            // The row's own lean towards slot 2: rows with a larger lean must stay likelier.
+            let lean = (r % 10) as f32 / 5.0;
+            logits[r * dim + 1] = 2.0;
+            logits[r * dim + 3] = lean;
+            for j in 1..dim {
+                let u: f32 = rng.random_range(1e-7..1.0 - 1e-7);
+                gumbel[r * dim + j] = -(-u.ln()).ln();
+            }
+        }
+        let draw = |bias: &[f32]| -> Vec<usize> {
+            (0..rows)
+                .map(|r| {
+                    (1..dim)
+                        .max_by(|&a, &b| {
+                            let v = |j: usize| logits[r * dim + j] + gumbel[r * dim + j] + bias[j];
+                            v(a).total_cmp(&v(b))
+                        })
+                        .unwrap()
+                        - 1
+                })
+                .collect()
+        };
+        let share =
+            |d: &[usize], k: usize| d.iter().filter(|&&x| x == k).count() as f64 / d.len() as f64;
+        let plain = draw(&[0.0; 4]);
+        assert!(share(&plain, 0) > 0.6, "{}", share(&plain, 0));
+        let bias = choice_bias(&logits, &gumbel, dim, &[(1, vec![2.0, 3.0, 5.0])]);
+        assert_eq!(bias[0], 0.0, "the scalar entry has no offset");
+        let fitted = draw(&bias);
+        for (k, t) in [0.2, 0.3, 0.5].into_iter().enumerate() {
+            assert!(
+                (share(&fitted, k) - t).abs() < 0.002,
+                "slot {k}: {}",
+                share(&fitted, k)
+            );
+        }
+        // Rows leaning to slot 2 still take it more often than rows that do not.
+        let of = |lean: usize| {
+            let d: Vec<usize> = (0..rows)
+                .filter(|r| r % 10 == lean)
+                .map(|r| fitted[r])
+                .collect();
+            share(&d, 2)
+        };
+        assert!(of(9) > of(0) + 0.3, "{} vs {}", of(9), of(0));
+        // A target of zero is never drawn.
+        let bias = choice_bias(&logits, &gumbel, dim, &[(1, vec![0.0, 1.0, 1.0])]);
+        assert_eq!(share(&draw(&bias), 0), 0.0);
     }
 }

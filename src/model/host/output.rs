@@ -81,8 +81,16 @@ pub fn activate(raw: &Mat, spans: &[Span], gumbel: &Mat, tau: f32) -> Mat {
 /// and each tanh scalar, and a softmax keeps the order of its inputs, so a softmax span is
 /// written as the one-hot of its largest `x + gumbel_noise(u)` (the first on a tie) without
 /// the exponentials, and Gumbel noise is drawn only for softmax entries. `uniform` holds the
-/// uniform draws `[batch, data_dim]`; writes `out` (`[batch, data_dim]`, row-major).
-pub fn activate_for_sampling(raw: &Mat, spans: &[Span], uniform: &[f32], out: &mut [f32]) {
+/// uniform draws `[batch, data_dim]`; `bias` (`[data_dim]`, or empty for none) is added to each
+/// softmax entry before the draw (`transform::calibrate::choice_bias`); writes `out`
+/// (`[batch, data_dim]`, row-major).
+pub fn activate_for_sampling(
+    raw: &Mat,
+    spans: &[Span],
+    uniform: &[f32],
+    bias: &[f32],
+    out: &mut [f32],
+) {
     let dim = raw.cols;
     for r in 0..raw.rows {
         let x = raw.row(r);
@@ -100,7 +108,8 @@ pub fn activate_for_sampling(raw: &Mat, spans: &[Span], uniform: &[f32], out: &m
                     let mut best = span.offset;
                     let mut max = f32::NEG_INFINITY;
                     for j in range.clone() {
-                        let v = x[j] + gumbel_noise(u[j]);
+                        let offset = if bias.is_empty() { 0.0 } else { bias[j] };
+                        let v = x[j] + offset + gumbel_noise(u[j]);
                         if v > max {
                             max = v;
                             best = j;
@@ -222,7 +231,7 @@ mod tests {
         );
         let soft = activate(&raw, &spans, &gumbel, 1.0);
         let mut hard = vec![f32::NAN; rows * dim];
-        activate_for_sampling(&raw, &spans, &uniform, &mut hard);
+        activate_for_sampling(&raw, &spans, &uniform, &[], &mut hard);
         for r in 0..rows {
             for span in &spans {
                 let range = span.offset..span.offset + span.width;
