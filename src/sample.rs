@@ -133,13 +133,7 @@ impl SamplingNet {
             }
             SamplingNet::Host(generator) => {
                 let mut out = Vec::with_capacity(n * dim);
-                // Tiles of a few blocks keep every intermediate matrix in cache; with batch
-                // statistics a tile is one block, whose statistics BatchNorm uses.
-                let tile = if batch_statistics {
-                    BLOCK_ROWS
-                } else {
-                    4 * BLOCK_ROWS
-                };
+                let tile = host_tile(batch_statistics);
                 for start in (0..n).step_by(tile) {
                     let end = (start + tile).min(n);
                     let rows = end - start;
@@ -178,11 +172,7 @@ impl SamplingNet {
             )),
             SamplingNet::Host(generator) => {
                 let mut out = Vec::with_capacity(n * dim);
-                let tile = if batch_statistics {
-                    BLOCK_ROWS
-                } else {
-                    4 * BLOCK_ROWS
-                };
+                let tile = host_tile(batch_statistics);
                 for start in (0..n).step_by(tile) {
                     let end = (start + tile).min(n);
                     let x = Mat::from_vec(
@@ -230,6 +220,17 @@ fn burn_raw(
         Tensor::cat(blocks, 0)
     } else {
         generator.forward(matrix(input, n, width, device))
+    }
+}
+
+/// Rows the host engine runs through the generator at once: tiles of a few blocks keep every
+/// intermediate matrix in cache; with batch statistics a tile is one block, whose statistics
+/// BatchNorm uses.
+fn host_tile(batch_statistics: bool) -> usize {
+    if batch_statistics {
+        BLOCK_ROWS
+    } else {
+        4 * BLOCK_ROWS
     }
 }
 
