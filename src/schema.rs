@@ -278,3 +278,17 @@ fn infer_column(
         form: column.form.clone(),
     })
 }
+
+/// A column name as the ledger and `inspect` print it: an empty one (the header R and pandas
+/// write over a table's row names) as `(unnamed column)`, so that a list does not show a bare
+/// comma.
+pub fn shown(name: &str) -> std::borrow::Cow<'_, str> {
+    if name.trim().is_empty() {
+        std::borrow::Cow::Owned(format!(
+            "(unnamed column{})",
+            if name.is_empty() { "" } else { " of spaces" }
+        ))
+    } else {
+        std::borrow::Cow::Borrowed(name)
+    }
+}

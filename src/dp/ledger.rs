@@ -1,8 +1,6 @@
 //! The privacy ledger written into every DP model file: what was promised, what was spent,
 //! by which mechanism, and what was taken as public.
 
-use std::borrow::Cow;
-
 use serde::{Deserialize, Serialize};
 
 use super::accountant::{Accountant, PrivacyPlan};
@@ -380,19 +378,8 @@ pub fn toml_key(name: &str) -> String {
     }
 }
 
-/// A column name as the ledger and `inspect` print it: an empty one (the header R and pandas
-/// write over a table's row names) as `(unnamed column)`, so that a list does not show a bare
-/// comma.
-pub fn shown(name: &str) -> Cow<'_, str> {
-    if name.trim().is_empty() {
-        Cow::Owned(format!(
-            "(unnamed column{})",
-            if name.is_empty() { "" } else { " of spaces" }
-        ))
-    } else {
-        Cow::Borrowed(name)
-    }
-}
+/// A column name as the ledger prints it (defined with the schema, which every layer reads).
+pub use crate::schema::shown;
 
 #[cfg(test)]
 mod tests {

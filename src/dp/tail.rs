@@ -17,7 +17,7 @@
 //! tail's bins). A single bin loud enough ([`TAIL_SPIKE`]; a bracket beyond a gap) keeps its
 //! count.
 
-use super::preprocess::normal_upper_quantile;
+use super::noise::normal_upper_quantile;
 
 /// Chance that a side of pure noise has a bin kept as a spike ([`falling_tails`]): a single
 /// bin keeps its own count whatever the fit says (a bracket of values beyond a gap, Chile's

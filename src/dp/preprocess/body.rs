@@ -2,7 +2,6 @@
 //! second histogram over a narrow part, log-scale and signed edges, the integers it sits on.
 //! Post-processing of noisy counts.
 
-use super::points::cumulative_shares;
 use crate::dp::bounds;
 
 /// A continuous column whose values sit in at most this share of its estimated range gets a
@@ -483,3 +482,24 @@ pub const LOG_SCALE_DECADES: f64 = 3.0;
 /// Share of a short integer column's noisy count its supported integers must hold for the
 /// column to be sampled on them alone (`integer_support`).
 pub const SUPPORT_SHARE: f64 = 0.9;
+
+/// The cumulative shares of `points` (value, weight; sorted by value, weights clipped at
+/// zero), the last exactly 1: [`ContinuousEncoder::support_shares`]. Empty when no weight.
+pub(super) fn cumulative_shares(points: &[(f64, f64)]) -> Vec<f64> {
+    let total: f64 = points.iter().map(|p| p.1.max(0.0)).sum();
+    if total <= 0.0 {
+        return Vec::new();
+    }
+    let mut sum = 0.0;
+    let mut shares: Vec<f64> = points
+        .iter()
+        .map(|p| {
+            sum += p.1.max(0.0);
+            sum / total
+        })
+        .collect();
+    if let Some(last) = shares.last_mut() {
+        *last = 1.0;
+    }
+    shares
+}

@@ -5,14 +5,14 @@
 use std::collections::HashMap;
 
 use super::body::{
-    body_bin, even_edges, integer_support, live_bins, log_scale_edges, loud_part, narrowed,
-    spread_over_integers, Evidence, NARROW_OUTSIDE, NARROW_POINTS_MAX, SPREAD_INTEGERS,
-    SPREAD_SPAN, SUPPORT_SHARE, TRIM_SEED,
+    body_bin, cumulative_shares, even_edges, integer_support, live_bins, log_scale_edges,
+    loud_part, narrowed, spread_over_integers, Evidence, NARROW_OUTSIDE, NARROW_POINTS_MAX,
+    SPREAD_INTEGERS, SPREAD_SPAN, SUPPORT_SHARE, TRIM_SEED,
 };
 use super::points::{
-    clear_quiet, cumulative_shares, loud_points, refit_on_points, rest_beyond, spread_rest,
-    widen_modes_by_bins, DENSE_POINTS_MAX, DENSE_SHARE, FREE_CANDIDATES, KEYS_SHARE, POINTS_MAX,
-    POINTS_SHARE, POINT_BODY_MODES, THREE_SIGMA_TAIL,
+    clear_quiet, loud_points, refit_on_points, rest_beyond, spread_rest, widen_modes_by_bins,
+    DENSE_POINTS_MAX, DENSE_SHARE, FREE_CANDIDATES, KEYS_SHARE, POINTS_MAX, POINTS_SHARE,
+    POINT_BODY_MODES, THREE_SIGMA_TAIL,
 };
 use super::step::{set_step, step_histogram};
 use super::{histogram_bins, normal_upper_quantile, Noise, PreprocessLedger, Shared};
@@ -668,7 +668,7 @@ fn measure_type(
     if !said.is_empty() {
         ledger.typed_under_dp.push(format!(
             "{}: {}",
-            crate::dp::ledger::shown(&column.name),
+            crate::schema::shown(&column.name),
             said.join(" ")
         ));
     }

@@ -41,7 +41,7 @@ mod step;
 use serde::{Deserialize, Serialize};
 
 use super::bounds;
-use super::noise::DpRng;
+use super::noise::{normal_upper_quantile, DpRng};
 use crate::config::{PrivacyConfig, StorageType, TransformConfig};
 use crate::error::{Error, Result};
 use crate::read::{Table, Values};
@@ -165,21 +165,6 @@ pub struct PreprocessLedger {
     /// exponential mechanism, so public), as column names; empty when every pair is measured.
     #[serde(default)]
     pub selected_pairs: Vec<(String, String)>,
-}
-
-/// `x` with `P(N(0, 1) > x) = p`, by bisection on `erfc`.
-pub(crate) fn normal_upper_quantile(p: f64) -> f64 {
-    let tail = |x: f64| 0.5 * libm::erfc(x / std::f64::consts::SQRT_2);
-    let (mut lo, mut hi) = (-40.0, 40.0);
-    for _ in 0..200 {
-        let mid = 0.5 * (lo + hi);
-        if tail(mid) > p {
-            lo = mid;
-        } else {
-            hi = mid;
-        }
-    }
-    hi
 }
 
 /// Makes each column with public metadata take the kind that metadata implies (`categories`:

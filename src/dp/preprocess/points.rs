@@ -81,27 +81,6 @@ pub(super) fn spread_rest(rest: f64, counts: &[f64], std: f64) -> Vec<f64> {
         .collect()
 }
 
-/// The cumulative shares of `points` (value, weight; sorted by value, weights clipped at
-/// zero), the last exactly 1: [`ContinuousEncoder::support_shares`]. Empty when no weight.
-pub(super) fn cumulative_shares(points: &[(f64, f64)]) -> Vec<f64> {
-    let total: f64 = points.iter().map(|p| p.1.max(0.0)).sum();
-    if total <= 0.0 {
-        return Vec::new();
-    }
-    let mut sum = 0.0;
-    let mut shares: Vec<f64> = points
-        .iter()
-        .map(|p| {
-            sum += p.1.max(0.0);
-            sum / total
-        })
-        .collect();
-    if let Some(last) = shares.last_mut() {
-        *last = 1.0;
-    }
-    shares
-}
-
 /// Each even body bin's noisy count less the counts of the points `(value, count)` inside
 /// the range that fall in it (at least 0), and how many such points each bin holds: what is
 /// left for a column's body modes once its points are exact modes.

@@ -62,9 +62,7 @@ pub(super) fn set_step(
         .unwrap_or(&STEPS[STEPS.len() - 1]);
     cs.calendar = step.calendar;
     cs.resolution = step.in_unit(unit);
-    ledger.typed_under_dp.push(format!(
-        "{}: {}",
-        crate::dp::ledger::shown(&cs.name),
-        step.name
-    ));
+    ledger
+        .typed_under_dp
+        .push(format!("{}: {}", crate::schema::shown(&cs.name), step.name));
 }
