@@ -23,7 +23,7 @@ use crate::transform::{DataTransformer, Encoder, Span};
 /// Rows per independent random stream in [`GeneratorSampler::sample_stream`].
 pub const BLOCK_ROWS: usize = 256;
 
-/// Blocks the host engine generates in one call ([`SamplingNet::generate`]'s tile). Chunks
+/// Blocks the host engine generates in one call (`SamplingNet::generate`'s tile). Chunks
 /// and each thread's run of blocks start on a multiple of it, so a block is always computed
 /// in the same matrix product, alone on its thread, whatever the chunking: `--seed` then
 /// gives the same rows byte for byte (with the groups following the chunking, the

@@ -373,7 +373,7 @@ fn parse_text(cell: &str, format: &str) -> Option<i64> {
     to_unit(time.and_utc(), "us")
 }
 
-/// For a text column polars did not read as dates: the form in [`TEXT_FORMATS`] that reads
+/// For a text column polars did not read as dates: the form in `TEXT_FORMATS` that reads
 /// every present cell and writes it back byte for byte, and the values in microseconds
 /// (missing where the cell is, or is one of [`super::number::MISSING_MARKERS`]). `None` when
 /// no form fits every cell.
