@@ -15,6 +15,11 @@ pub const NARROW_POINTS_MAX: f64 = 256.0;
 /// Largest share of rows a narrowed range may leave outside, by the noisy estimate.
 pub const NARROW_OUTSIDE: f64 = 0.01;
 
+/// Deviations of the outside estimate's noise a column's loud part may leave out beyond
+/// [`NARROW_OUTSIDE`] and still be sampled in (`continuous::fit`): at one, pure noise failed
+/// about one part in six (docs/quality.md, stop 43).
+pub const PART_OUTSIDE_DEVIATIONS: f64 = 2.0;
+
 /// Parts of fewer bins than this, clear of both bounds, get two noise deviations of slack
 /// on the rows they leave outside (`narrowed`). It was 2: a date column of four years (3,000
 /// rows) sits in three bins of its [1985, 2124] log-scale range and was narrowed in only some

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use super::body::{
     body_bin, cumulative_shares, even_edges, integer_support, live_bins, log_scale_edges,
     loud_part, narrowed, spread_over_integers, Evidence, NARROW_OUTSIDE, NARROW_POINTS_MAX,
-    SPREAD_INTEGERS, SPREAD_SPAN, SUPPORT_SHARE, TRIM_SEED,
+    PART_OUTSIDE_DEVIATIONS, SPREAD_INTEGERS, SPREAD_SPAN, SUPPORT_SHARE, TRIM_SEED,
 };
 use super::points::{
     clear_quiet, loud_points, refit_on_points, rest_beyond, spread_rest, widen_modes_by_bins,
@@ -237,7 +237,9 @@ pub(super) fn fit(
     // A part that leaves out more than the check allows is not sampled in; its
     // tails are then read as falling away from it (`failed`, below).
     let (part, failed) = match part {
-        Some((p, e)) if p.outside <= NARROW_OUTSIDE * n_rows + 2.0 * p.outside_std => {
+        Some((p, e))
+            if p.outside <= NARROW_OUTSIDE * n_rows + PART_OUTSIDE_DEVIATIONS * p.outside_std =>
+        {
             (Some((p, e)), None)
         }
         Some((p, _)) => (None, Some(p)),
