@@ -35,6 +35,15 @@ TABLES = {
     # R's psych::epi (Eysenck Personality Inventory, 3,570 x 57 yes/no items coded 1/2, with
     # missing answers): a wide table of binary codes.
     "epi": ([f"V{i}" for i in range(1, 58)], "V1", "2"),
+    # R's Ecdat::Benefits (unemployment insurance take-up, 4,877 x 18: rates, ages, a state
+    # code, ten yes/no flags), Ecdat::Males (wage panel, 4,360 x 12: years, 12 industries,
+    # 9 occupations, a log wage) and Ecdat::Computers (PC prices 1993-95, 6,259 x 10: a
+    # skewed price, coded speeds, sizes and memory, yes/no flags).
+    "benefits": (["joblost", "nwhite", "school12", "sex", "bluecol", "smsa", "married", "dkids",
+                  "dykids", "head", "ui"], "ui", "yes"),
+    "males": (["union", "ethn", "married", "health", "industry", "occupation", "residence"],
+              "union", "yes"),
+    "computers": (["cd", "multi", "premium"], "cd", "yes"),
 }
 DISCRETE, TARGET, POSITIVE = TABLES["adult"]
 

@@ -156,13 +156,17 @@ macro_rules! chacha_state {
 chacha_state!(of_chacha20, chacha20, ChaCha20Rng);
 chacha_state!(of_chacha8, chacha8, rand_chacha::ChaCha8Rng);
 
+/// `P(N(0, 1) > x)`.
+pub(crate) fn normal_upper_tail(x: f64) -> f64 {
+    0.5 * libm::erfc(x / std::f64::consts::SQRT_2)
+}
+
 /// `x` with `P(N(0, 1) > x) = p`, by bisection on `erfc`.
 pub(crate) fn normal_upper_quantile(p: f64) -> f64 {
-    let tail = |x: f64| 0.5 * libm::erfc(x / std::f64::consts::SQRT_2);
     let (mut lo, mut hi) = (-40.0, 40.0);
     for _ in 0..200 {
         let mid = 0.5 * (lo + hi);
-        if tail(mid) > p {
+        if normal_upper_tail(mid) > p {
             lo = mid;
         } else {
             hi = mid;

@@ -472,7 +472,14 @@ pub(super) fn fit(
         // The present rows: the public row count less the noisy null count.
         let all = n_rows - counts[null_bucket].max(0.0);
         if held >= SUPPORT_SHARE * all {
-            let support = integer_support((lo, hi), &evidence(&|c| c), floor / 2.0, part.is_none());
+            let present = n_rows - counts[null_bucket];
+            let support = integer_support(
+                (lo, hi),
+                &evidence(&|c| c),
+                floor / 2.0,
+                part.is_none(),
+                present,
+            );
             // A few integers (a rating, a flag, a small count): each its own exact
             // mode, weighted by its noisy count, as a category's value would be.
             // The mixture fitted on the bins merged neighbours: bfi's 2s and 3s
@@ -609,7 +616,7 @@ fn estimate_range(
         measure_type(shared, noise, ledger, column, cs);
     }
     let whole = cs.value_type == crate::read::ValueType::Int;
-    bounds::bounds_from_grid(&grid, shared.bounds_std, whole)
+    bounds::bounds_from_grid(&grid, shared.bounds_std, whole, shared.estimated_columns)
 }
 
 /// A number column's storage type (integer, or its decimal places) and lattice, from a noisy

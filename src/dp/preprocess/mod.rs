@@ -767,6 +767,7 @@ pub fn fit_private_transformer(
         count_noise_std,
         discovery_std,
         bounds_std,
+        estimated_columns: ledger.estimated_bounds.len(),
         threshold,
         key_threshold,
         mixture: mixture_settings(settings.transform),
@@ -801,6 +802,9 @@ pub(super) struct Shared<'a> {
     count_noise_std: f64,
     discovery_std: f64,
     bounds_std: f64,
+    /// Columns whose bounds are estimated: a lone seed's level is set for the whole table
+    /// (`bounds::lone_level`).
+    estimated_columns: usize,
     threshold: f64,
     key_threshold: f64,
     mixture: MixtureSettings,

@@ -253,34 +253,67 @@ fn an_integer_support_grows_from_its_loud_core_over_quiet_neighbours() {
         at_lo,
         at_hi: 0.0,
     };
-    let support = |body: [f64; 8], at_lo: f64| {
-        integer_support((0.0, 8.0), &evidence(body, at_lo), 10.0, false)
+    // `rows`: the rows with a value (the counts' noise-free sum).
+    let support = |body: [f64; 8], at_lo: f64, rows: f64| {
+        integer_support((0.0, 8.0), &evidence(body, at_lo), 10.0, false, rows)
     };
     // A rating 1-6: 2-5 loud, the 1s and the 6s quiet (25 and 28), and noise at 7 quiet
     // too (24): one quiet integer per end, so 7 stays out.
     assert_eq!(
-        support([0.0, 25.0, 600.0, 400.0, 500.0, 300.0, 28.0, 24.0], 0.0),
+        support(
+            [0.0, 25.0, 600.0, 400.0, 500.0, 300.0, 28.0, 24.0],
+            0.0,
+            1853.0
+        ),
         [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
     );
     // Noise loud on its own (35) beyond a quiet 6 and 7: not a seed, so not reached.
     assert_eq!(
-        support([0.0, 0.0, 600.0, 400.0, 500.0, 300.0, 28.0, 35.0], 0.0)[4..],
+        support(
+            [0.0, 0.0, 600.0, 400.0, 500.0, 300.0, 28.0, 35.0],
+            0.0,
+            1828.0
+        )[4..],
         [6.0]
+    );
+    // A 6 just above two deviations (21) where the core leaves no row out: it was noise,
+    // and stays out.
+    assert_eq!(
+        support(
+            [0.0, 0.0, 600.0, 400.0, 500.0, 300.0, 21.0, 0.0],
+            0.0,
+            1800.0
+        ),
+        [2.0, 3.0, 4.0, 5.0]
+    );
+    // A 1/2 answer with a noise count of two deviations at 3 and nothing left out (a
+    // wide table's item): 3 stays out; where the core does leave its rows out, it joins.
+    assert_eq!(
+        support([0.0, 900.0, 700.0, 21.0, 0.0, 0.0, 0.0, 0.0], 0.0, 1600.0),
+        [1.0, 2.0]
+    );
+    assert_eq!(
+        support([0.0, 900.0, 700.0, 21.0, 0.0, 0.0, 0.0, 0.0], 0.0, 1621.0),
+        [1.0, 2.0, 3.0]
     );
     // A loud neighbour carries the growth on (a thin tail of a count): 6 loud, 7 quiet.
     assert_eq!(
-        support([0.0, 0.0, 600.0, 400.0, 500.0, 300.0, 40.0, 24.0], 0.0),
+        support(
+            [0.0, 0.0, 600.0, 400.0, 500.0, 300.0, 40.0, 24.0],
+            0.0,
+            1864.0
+        ),
         [2.0, 3.0, 4.0, 5.0, 6.0, 7.0]
     );
     // A 0/1 flag: 0 at the lower bound and 1 loud; a quiet noise count at 3 is not next
     // to them (2 is silent), so it stays out.
     assert_eq!(
-        support([0.0, 900.0, 0.0, 25.0, 0.0, 0.0, 0.0, 0.0], 2000.0),
+        support([0.0, 900.0, 0.0, 25.0, 0.0, 0.0, 0.0, 0.0], 2000.0, 2900.0),
         [0.0, 1.0]
     );
     // Inside the core a quiet integer is kept and a silent one is not.
     assert_eq!(
-        support([0.0, 900.0, 25.0, 0.0, 700.0, 0.0, 0.0, 0.0], 0.0),
+        support([0.0, 900.0, 25.0, 0.0, 700.0, 0.0, 0.0, 0.0], 0.0, 1625.0),
         [1.0, 2.0, 4.0]
     );
     // Where the column has no loud part holding its rows (values beyond a gap), any
@@ -290,12 +323,13 @@ fn an_integer_support_grows_from_its_loud_core_over_quiet_neighbours() {
         &evidence([0.0, 0.0, 600.0, 400.0, 500.0, 300.0, 0.0, 35.0], 0.0),
         10.0,
         true,
+        1835.0,
     );
     assert_eq!(anywhere, [2.0, 3.0, 4.0, 5.0, 7.0]);
     // Nothing above three deviations: no support; above three but not a seed: its own core.
-    assert!(support([0.0, 25.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0], 0.0).is_empty());
+    assert!(support([0.0, 25.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0], 0.0, 0.0).is_empty());
     assert_eq!(
-        support([0.0, 35.0, 25.0, 0.0, 0.0, 0.0, 0.0, 0.0], 0.0),
+        support([0.0, 35.0, 25.0, 0.0, 0.0, 0.0, 0.0, 0.0], 0.0, 60.0),
         [1.0, 2.0]
     );
 }
@@ -428,6 +462,23 @@ fn only_a_column_whose_rows_sit_in_a_few_bins_is_narrowed() {
     assert_eq!(
         narrowed(&noisy, 10.0, 4000.0, (0.0, 6400.0), false),
         Some((2000.0, 2100.0))
+    );
+    // A small table's 8 bins (grunfeld: 220 rows, years 1935-1954 on [563, 5623], std 17):
+    // the year's one bin is the whole span allowed, and rounded outward to whole years it is
+    // one year more; it is narrowed to that bin.
+    let mut small_year = vec![10.0, 26.0, 211.0, 9.0, 8.0, 16.0, -9.0, 4.0];
+    small_year.extend([-19.0, -17.0, -10.0]);
+    assert_eq!(
+        narrowed(&small_year, 16.93, 220.0, (563.0, 5623.0), true),
+        Some((1828.0, 2461.0))
+    );
+    // A skewed amount's one bin of 8 at the lower bound (grunfeld's `value`: 12% of its rows
+    // beyond the bin, a noisy estimate of -42) is not narrowed.
+    let mut skewed = vec![227.0, 14.0, 18.0, 18.0, 3.0, 9.0, -13.0, 12.0];
+    skewed.extend([2.0, 6.0, 28.0]);
+    assert_eq!(
+        narrowed(&skewed, 16.93, 220.0, (17.78, 17_782.8), false),
+        None
     );
 }
 
