@@ -495,8 +495,9 @@ impl GeneratorSampler {
         uniform.extend((0..n * dim).map(|_| rng.random_range(1e-7f32..1.0 - 1e-7)));
     }
 
-    /// Runs the generator on host inputs: `n` encoded rows, row-major.
-    fn generate(&self, n: usize, input: Vec<f32>, uniform: Vec<f32>) -> Vec<f32> {
+    /// Runs the generator on host inputs: `n` encoded rows, row-major, with the choice offsets
+    /// `bias` (empty: none).
+    fn generate(&self, n: usize, input: Vec<f32>, uniform: Vec<f32>, bias: &[f32]) -> Vec<f32> {
         let width = self.embedding_dim + self.conditions.dim();
         let dim = self.transformer.output_dim();
         self.net.generate(
@@ -505,8 +506,27 @@ impl GeneratorSampler {
             input,
             uniform,
             self.batch_statistics,
-            &self.choice_bias,
+            bias,
         )
+    }
+
+    /// The choice offsets for rows drawn under `condition`: none on the conditioned column's
+    /// slots, whose value the condition asks for (an offset fitted on the unconditional shares
+    /// would pull those rows away from it, and more would be generated to find matches).
+    fn bias_under(&self, condition: Option<&ResolvedCondition>) -> std::borrow::Cow<'_, [f32]> {
+        let conditioned = condition.and_then(|c| {
+            self.spans
+                .iter()
+                .find(|s| s.condition_column == Some(c.discrete_column))
+        });
+        match conditioned {
+            Some(span) if !self.choice_bias.is_empty() => {
+                let mut bias = self.choice_bias.clone();
+                bias[span.offset..span.offset + span.width].fill(0.0);
+                std::borrow::Cow::Owned(bias)
+            }
+            _ => std::borrow::Cow::Borrowed(&self.choice_bias),
+        }
     }
 
     /// Generates `n` encoded rows (row-major, `output_dim` wide).
@@ -519,7 +539,7 @@ impl GeneratorSampler {
         let mut input = Vec::new();
         let mut uniform = Vec::new();
         self.draw_inputs(n, condition, rng, &mut input, &mut uniform);
-        self.generate(n, input, uniform)
+        self.generate(n, input, uniform, &self.bias_under(condition))
     }
 
     /// Rows `first_row .. first_row + n` of the unconditional sample stream of `seed`. Each
@@ -594,7 +614,7 @@ impl GeneratorSampler {
                 self.draw_inputs(rows, None, rng, &mut input, &mut uniform);
             }
             let n: usize = group.iter().map(|&(_, rows)| rows).sum();
-            let encoded = self.generate(n, input, uniform);
+            let encoded = self.generate(n, input, uniform, &self.choice_bias);
             let mut start = 0;
             for (&(_, rows), rng) in group.iter().zip(rngs.iter_mut()) {
                 let slice = &encoded[start * dim..(start + rows) * dim];
