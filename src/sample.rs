@@ -133,22 +133,17 @@ impl SamplingNet {
             }
             SamplingNet::Host(generator) => {
                 let mut out = Vec::with_capacity(n * dim);
-                let tile = host_tile(batch_statistics);
-                for start in (0..n).step_by(tile) {
-                    let end = (start + tile).min(n);
-                    let rows = end - start;
-                    let x = Mat::from_vec(rows, width, input[start * width..end * width].to_vec());
-                    let raw = generator.forward_inference(x, batch_statistics);
+                host_tiles(generator, width, &input, batch_statistics, |rows, raw| {
                     let base = out.len();
-                    out.resize(base + rows * dim, 0.0);
+                    out.resize(base + rows.len() * dim, 0.0);
                     activate_for_sampling(
                         &raw,
                         spans,
-                        &uniform[start * dim..end * dim],
+                        &uniform[rows.start * dim..rows.end * dim],
                         bias,
                         &mut out[base..],
                     );
-                }
+                });
                 out
             }
         }
@@ -172,16 +167,9 @@ impl SamplingNet {
             )),
             SamplingNet::Host(generator) => {
                 let mut out = Vec::with_capacity(n * dim);
-                let tile = host_tile(batch_statistics);
-                for start in (0..n).step_by(tile) {
-                    let end = (start + tile).min(n);
-                    let x = Mat::from_vec(
-                        end - start,
-                        width,
-                        input[start * width..end * width].to_vec(),
-                    );
-                    out.extend_from_slice(&generator.forward_inference(x, batch_statistics).data);
-                }
+                host_tiles(generator, width, &input, batch_statistics, |_, raw| {
+                    out.extend_from_slice(&raw.data)
+                });
                 out
             }
         }
@@ -220,6 +208,29 @@ fn burn_raw(
         Tensor::cat(blocks, 0)
     } else {
         generator.forward(matrix(input, n, width, device))
+    }
+}
+
+/// The host generator's raw outputs for `input` (rows of `width`), a tile of
+/// [`host_tile`] rows at a time: `each` gets the tile's row range and its raw outputs
+/// `[rows, dim]`, in order.
+fn host_tiles(
+    generator: &HostGenerator,
+    width: usize,
+    input: &[f32],
+    batch_statistics: bool,
+    mut each: impl FnMut(std::ops::Range<usize>, Mat),
+) {
+    let n = input.len() / width;
+    let tile = host_tile(batch_statistics);
+    for start in (0..n).step_by(tile) {
+        let end = (start + tile).min(n);
+        let x = Mat::from_vec(
+            end - start,
+            width,
+            input[start * width..end * width].to_vec(),
+        );
+        each(start..end, generator.forward_inference(x, batch_statistics));
     }
 }
 
