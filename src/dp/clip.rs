@@ -197,20 +197,19 @@ pub fn clipped_sum<M: Matrix>(
         let upstream = output_grads.last().expect("seeded with the scores");
         let g = upstream
             .product(false, &layers[k + 1].weight, true)
-            .mul(&slopes[k].rows(0..2 * n));
+            .mul_rows(&slopes[k], 0..2 * n);
         output_grads.push(g);
     }
     output_grads.reverse(); // output_grads[k]: [2n, d_{k+1}]
 
-    // The hidden slopes at the interpolates, used by both chains below: s_k's rows 2n..3n.
-    let interp_slopes: Vec<M> = slopes.iter().map(|s| s.rows(interp.clone())).collect();
-
+    // The hidden slopes at the interpolates, used by both chains below, are s_k's rows
+    // 2n..3n (`interp`).
     // Input-gradient chain of the interpolates: u_k is the input of layer k's transposed use,
     // v_k = u_k W_kᵀ its output; u_{k−1} = v_k ⊙ s_{k−1}.
     let mut uses = vec![ones.clone()]; // u_{K−1}
     let mut v = ones.product(false, &layers[k_layers - 1].weight, true);
     for k in (0..k_layers - 1).rev() {
-        let u = v.mul(&interp_slopes[k]);
+        let u = v.mul_rows(&slopes[k], interp.clone());
         v = u.product(false, &layers[k].weight, true);
         uses.push(u);
     }
@@ -235,7 +234,7 @@ pub fn clipped_sum<M: Matrix>(
     for k in 1..k_layers {
         let q = penalty_grads[k - 1]
             .product(false, &layers[k - 1].weight, false)
-            .mul(&interp_slopes[k - 1]);
+            .mul_rows(&slopes[k - 1], interp.clone());
         penalty_grads.push(q);
     }
 

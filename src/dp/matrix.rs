@@ -53,6 +53,12 @@ pub trait Matrix: Clone + Sized {
     fn first_rows(self, n: usize) -> Self {
         self.rows(0..n)
     }
+    /// Elementwise product with rows `range` of `rhs` (as many rows as `self`, same `cols`):
+    /// [`Matrix::mul`] by [`Matrix::rows`], without copying them where the matrix can read
+    /// rows in place.
+    fn mul_rows(self, rhs: &Self, range: std::ops::Range<usize>) -> Self {
+        self.mul(&rhs.rows(range))
+    }
     /// Each column's sum, `[1, cols]`.
     fn column_sums(&self) -> Self;
     /// LeakyReLU's slope at each value: 1 where it is positive, `negative` elsewhere.
@@ -216,6 +222,21 @@ impl Matrix for Mat {
                 out.row_mut(r).iter_mut().for_each(|o| *o *= f);
             }
         }
+        out
+    }
+
+    fn mul_rows(self, rhs: &Self, range: std::ops::Range<usize>) -> Self {
+        assert!(
+            range.len() == self.rows && rhs.cols == self.cols && range.end <= rhs.rows,
+            "mul_rows: [{}, {}] with rows {range:?} of [{}, {}]",
+            self.rows,
+            self.cols,
+            rhs.rows,
+            rhs.cols
+        );
+        let mut out = self;
+        let from = &rhs.data[range.start * rhs.cols..range.end * rhs.cols];
+        out.data.iter_mut().zip(from).for_each(|(o, r)| *o *= r);
         out
     }
 
