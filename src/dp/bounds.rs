@@ -108,13 +108,21 @@ pub fn grow(
     live: impl Fn(usize) -> bool,
     weak: impl Fn(usize) -> bool,
 ) -> (usize, usize) {
-    while let Some(p) = (0..first).rev().find(|&b| live(b)).filter(|&p| weak(p)) {
+    while let Some(p) = nearest_live(first, bins, &live)[0].filter(|&p| weak(p)) {
         first = p;
     }
-    while let Some(n) = (last + 1..bins).find(|&b| live(b)).filter(|&n| weak(n)) {
+    while let Some(n) = nearest_live(last, bins, &live)[1].filter(|&n| weak(n)) {
         last = n;
     }
     (first, last)
+}
+
+/// The nearest bins below and above `bin` (of `bins`) that can hold a value (`live`).
+fn nearest_live(bin: usize, bins: usize, live: impl Fn(usize) -> bool) -> [Option<usize>; 2] {
+    [
+        (0..bin).rev().find(|&b| live(b)),
+        (bin + 1..bins).find(|&b| live(b)),
+    ]
 }
 
 /// Whether grid bin `bin` can hold a value of a column: for an integer column (`whole`), not
@@ -150,10 +158,7 @@ pub fn bounds_from_grid(
     let (mut first, mut last) = match (strong.first(), strong.last()) {
         (Some(&f), Some(&l)) => (f, l),
         _ if noisy[largest] > LONE * std => {
-            let beside = [
-                (0..largest).rev().find(|&b| live(b)),
-                (largest + 1..noisy.len()).find(|&b| live(b)),
-            ];
+            let beside = nearest_live(largest, noisy.len(), live);
             let sum = noisy[largest] + beside.iter().flatten().map(|&b| noisy[b]).sum::<f64>();
             let terms = 1 + beside.iter().flatten().count();
             if noisy[largest] > lone * std || sum > LONE * std * (terms as f64).sqrt() {
