@@ -44,6 +44,14 @@ TABLES = {
     "males": (["union", "ethn", "married", "health", "industry", "occupation", "residence"],
               "union", "yes"),
     "computers": (["cd", "multi", "premium"], "cd", "yes"),
+    # Ecdat::Hdma (Boston mortgage applications, 2,381 x 13: debt ratios written as float32
+    # decimals, coded credit scores, yes/no flags, a few missing cells), Ecdat::Treatment (job
+    # training, 2,675 x 10: zero-inflated skewed earnings, TRUE/FALSE flags) and Ecdat::OFP
+    # (doctor visits of the elderly, 4,406 x 19: skewed counts, income, flags, a region).
+    "hdma": (["pbcr", "dmi", "self", "single", "comdominiom", "black", "deny"], "deny", "yes"),
+    "treatment": (["treat", "ethn", "married", "u74", "u75"], "treat", "TRUE"),
+    "ofp": (["black", "sex", "maried", "employed", "privins", "medicaid", "region", "hlth"],
+            "privins", "yes"),
 }
 DISCRETE, TARGET, POSITIVE = TABLES["adult"]
 

