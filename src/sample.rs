@@ -60,6 +60,10 @@ pub struct GeneratorSampler {
     /// Offsets added to the one-hot spans' logits before each draw, so that every choice is
     /// drawn at its released share ([`GeneratorSampler::calibrated`]); empty: none.
     choice_bias: Vec<f32>,
+    /// Per table column, whether its lower and upper bounds are public (`[privacy.columns]`
+    /// of the file's config): a calibrated column's extreme values may reach a public bound
+    /// ([`Calibration::fit`]).
+    public_ends: Vec<(bool, bool)>,
 }
 
 /// Whether sampling maps continuous columns onto the released mixtures
@@ -256,6 +260,24 @@ pub enum BatchNormMode {
     Batch,
 }
 
+/// Per column of `model`'s table, whether its lower and upper bounds are public (given in the
+/// file's `[privacy.columns]`).
+fn transformer_public_ends(model: &ModelFile) -> Vec<(bool, bool)> {
+    let public = &model.header.config.privacy.columns;
+    model
+        .header
+        .transformer
+        .schema
+        .columns
+        .iter()
+        .map(|c| {
+            public
+                .get(&c.name)
+                .map_or((false, false), |p| (p.min.is_some(), p.max.is_some()))
+        })
+        .collect()
+}
+
 impl GeneratorSampler {
     /// Loads the generator from a model file onto `device`.
     pub fn new(model: &ModelFile, device: &Device, path: &std::path::Path) -> Result<Self> {
@@ -272,6 +294,7 @@ impl GeneratorSampler {
             batch_statistics: false,
             calibrations: Vec::new(),
             choice_bias: Vec::new(),
+            public_ends: transformer_public_ends(model),
         })
     }
 
@@ -311,11 +334,12 @@ impl GeneratorSampler {
         );
         let mut offset = 0;
         let mut calibrations = Vec::with_capacity(self.transformer.encoders.len());
-        for enc in &self.transformer.encoders {
+        for (i, enc) in self.transformer.encoders.iter().enumerate() {
             let width = match enc {
                 Encoder::Discrete(d) => d.width(),
                 Encoder::Continuous(c) => c.width(),
             };
+            let public_ends = self.public_ends.get(i).copied().unwrap_or_default();
             calibrations.push(match enc {
                 Encoder::Continuous(c) => {
                     let free: Vec<f64> = (0..PILOT_ROWS)
@@ -323,7 +347,7 @@ impl GeneratorSampler {
                             c.decode_free(&encoded[r * dim + offset..r * dim + offset + width])
                         })
                         .collect();
-                    Calibration::fit(c, free)
+                    Calibration::fit(c, free, public_ends)
                 }
                 Encoder::Discrete(_) => None,
             });
@@ -335,7 +359,8 @@ impl GeneratorSampler {
 
     /// Each one-hot span's offset in the encoded row and the shares the released file gives
     /// its slots: a discrete column's category counts, the mode weights of a continuous column
-    /// whose modes are all exact values, and a continuous column's present and missing shares.
+    /// whose exact modes hold at least half its weight, and a continuous column's present and
+    /// missing shares.
     fn choice_targets(&self) -> Vec<(usize, Vec<f64>)> {
         let mut targets = Vec::new();
         let mut offset = 0;
@@ -346,11 +371,16 @@ impl GeneratorSampler {
                     offset += d.width();
                 }
                 Encoder::Continuous(c) => {
-                    // Modes only where every one is exact (codes, flags): a row moved to
+                    // Modes only where the exact ones hold at least half the column's weight
+                    // (codes, flags, a few coded values beside a small body): a row moved to
                     // another mode of a continuous column would leave the values it shares
                     // with other columns behind (churn's charges, proportional to minutes, lost
-                    // pair trends), where the value map below keeps each column's order.
-                    if !c.modes.is_empty() && c.modes.iter().all(|m| m.exact) {
+                    // pair trends), where the value map below keeps each column's order. A
+                    // coded rate with a small body (hdma's `uria`: seven exact values, 92% of
+                    // the weight) was drawn by one generator at 3% on its 39% value.
+                    let exact: f64 = c.modes.iter().filter(|m| m.exact).map(|m| m.weight).sum();
+                    let all: f64 = c.modes.iter().map(|m| m.weight).sum();
+                    if !c.modes.is_empty() && exact > 0.0 && exact >= 0.5 * all {
                         targets.push((offset + 1, c.modes.iter().map(|m| m.weight).collect()));
                     }
                     if c.has_null {

@@ -350,6 +350,73 @@ fn a_small_table_finds_most_of_51_categories_or_says_so() {
 }
 
 #[test]
+fn a_rare_yes_beside_a_common_no_is_released_without_the_threshold() {
+    // 1,900 rows: `dmi` says "yes" in 40 (2%, hdma's mortgage-insurance denials), `code` has
+    // a rare "unknown" in 40 rows beside "known" (no public partner), and `all_no` is "no"
+    // in every row. With the public yes/no pairs (`PARTNER_WORDS`), "yes" needs three
+    // deviations of the discovery noise where "no" was released, not the threshold; a word
+    // the rows never hold is almost never released, and a word without a partner still
+    // needs the threshold.
+    let rows = 1_900;
+    let text = |name: &str, rare: &str, common: &str, n_rare: usize| Column {
+        name: name.into(),
+        values: Values::Text(
+            (0..rows)
+                .map(|i| Some(if i < n_rare { rare } else { common }.to_string()))
+                .collect(),
+        ),
+        form: None,
+    };
+    let kept = |t: &dpsynth::transform::DataTransformer, c: usize, word: &str| {
+        let Encoder::Discrete(d) = &t.encoders[c] else {
+            panic!("column {c} is not discrete")
+        };
+        d.slots.iter().any(|s| *s == Slot::Value(word.into()))
+    };
+    let (mut yes, mut partnered, mut unknown, mut false_yes) = (0, 0, 0, 0);
+    let seeds = 20usize;
+    for seed in 0..seeds as u64 {
+        let table = Table {
+            columns: vec![
+                text("dmi", "yes", "no", 40),
+                text("code", "unknown", "known", 40),
+                text("all_no", "yes", "no", 0),
+            ],
+        };
+        let (_, t, ledger) = fit(table, seed);
+        if seed == 0 {
+            eprintln!(
+                "threshold {:.1}, discovery std {:.2}",
+                ledger.threshold, ledger.discovery_noise_std
+            );
+            assert!(
+                40.0 < ledger.threshold,
+                "the test needs a threshold above 40 rows"
+            );
+            assert!(
+                40.0 > 4.0 * ledger.discovery_noise_std,
+                "the test needs 40 rows at four deviations"
+            );
+        }
+        assert!(kept(&t, 0, "no") && kept(&t, 1, "known") && kept(&t, 2, "no"));
+        yes += usize::from(kept(&t, 0, "yes"));
+        // Released by the partner rule (not by clearing the threshold), and said so.
+        partnered += usize::from(ledger.partnered.iter().any(|p| p == "dmi: yes"));
+        unknown += usize::from(kept(&t, 1, "unknown"));
+        false_yes += usize::from(kept(&t, 2, "yes"));
+    }
+    eprintln!(
+        "of {seeds} seeds: yes kept {yes} ({partnered} by its partner), unknown kept {unknown}, a false yes {false_yes}"
+    );
+    // 40 rows against three deviations (26.1): kept in 94.5% of draws by the normal tail;
+    // against the threshold (48): in 18%.
+    assert!(yes >= 16, "{yes}");
+    assert!(partnered >= seeds / 2, "{partnered}");
+    assert!(unknown <= 8 && yes >= unknown + 8, "{unknown}");
+    assert_eq!(false_yes, 0);
+}
+
+#[test]
 fn samples_stay_inside_types_and_public_domains() {
     let _serial = crate::util::serial_flex();
     // Public complete lists, integers, non-nullable columns: no sampled value outside them.

@@ -267,6 +267,10 @@ impl Ledger {
             ),
             ("storage types decided under DP", list(&pre.typed_under_dp)),
             (
+                "released beside a public partner word (no threshold: every word of dpsynth's yes/no pairs is measured)",
+                list(&pre.partnered),
+            ),
+            (
                 "folded into \"other\"",
                 if pre.folded.is_empty() {
                     "-".into()

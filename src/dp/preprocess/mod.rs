@@ -99,6 +99,10 @@ pub struct PreprocessLedger {
     /// whose categories did not clear the threshold and were folded into it.
     #[serde(default)]
     pub folded: Vec<(String, f64)>,
+    /// Words of a public yes/no pair (`discrete::PARTNER_WORDS`) released beside their
+    /// partner at three deviations, below the threshold: "column: word, word".
+    #[serde(default)]
+    pub partnered: Vec<String>,
     /// Columns without public bounds whose log-scale histogram had no bin clear the noise
     /// (too few rows for the noise, or values spread over many magnitudes): sampled as
     /// missing.
@@ -566,6 +570,7 @@ pub fn fit_private_transformer(
         bounds_noise_std: 0.0,
         typed_under_dp: Vec::new(),
         folded: Vec::new(),
+        partnered: Vec::new(),
         no_range: Vec::new(),
         types_from_rows,
         selection_rounds: 0,
