@@ -417,6 +417,35 @@ fn a_rare_yes_beside_a_common_no_is_released_without_the_threshold() {
 }
 
 #[test]
+fn an_integer_column_range_stays_inside_what_i64_holds() {
+    // Multiples of 1e300 are whole numbers to the decimal-places histogram, and the log grid
+    // reaches 1.8e19: the column was typed integer with a range past i64::MAX, and sampled
+    // values were written as 9223372036854775807.
+    let table = Table {
+        columns: vec![numbers(
+            "huge",
+            (0..3_000).map(|i| 1e300 * (i % 7) as f64).collect(),
+        )],
+    };
+    for seed in 0..3 {
+        let (clipped, t, _) = fit(table.clone(), seed);
+        let Encoder::Continuous(c) = &t.encoders[0] else {
+            panic!("not continuous")
+        };
+        let typed = t.schema.columns[0].value_type.clone();
+        eprintln!("{typed:?} range [{}, {}]", c.min, c.max);
+        if typed == dpsynth::read::ValueType::Int {
+            assert!(
+                c.max < i64::MAX as f64 && c.min > i64::MIN as f64,
+                "{}",
+                c.max
+            );
+            assert!(clipped.columns[0].values.number(1).unwrap() <= c.max);
+        }
+    }
+}
+
+#[test]
 fn samples_stay_inside_types_and_public_domains() {
     let _serial = crate::util::serial_flex();
     // Public complete lists, integers, non-nullable columns: no sampled value outside them.

@@ -616,8 +616,19 @@ fn estimate_range(
         measure_type(shared, noise, ledger, column, cs);
     }
     let whole = cs.value_type == crate::read::ValueType::Int;
-    bounds::bounds_from_grid(&grid, shared.bounds_std, whole, shared.estimated_columns)
+    let range = bounds::bounds_from_grid(&grid, shared.bounds_std, whole, shared.estimated_columns);
+    // The grid reaches 1.8e19, past what an integer column can hold (i64): values of 1e300
+    // typed as integers were written as 9223372036854775807. An integer column's range stops
+    // at the largest values i64 holds.
+    match range {
+        Some((lo, hi)) if whole => Some((lo.max(-I64_LIMIT), hi.min(I64_LIMIT))),
+        range => range,
+    }
 }
+
+/// The largest magnitude an integer column's estimated range may take: the largest `f64`
+/// below `i64::MAX` (2^63 - 1024), so that every sampled value converts without saturating.
+const I64_LIMIT: f64 = 9_223_372_036_854_774_784.0;
 
 /// A number column's storage type (integer, or its decimal places) and lattice, from a noisy
 /// histogram of the places each value needs, in the slot the plan reserves for every such
