@@ -365,6 +365,39 @@ fn every_shipped_config_parses_and_validates() {
 /// the refusal names `--discover`; with it, the built-in preset discovers every column under
 /// DP at its epsilon 3, and a config file laid over it changes only the keys it sets.
 #[test]
+fn a_tiny_tables_warm_start_keeps_batches_of_500_surrogate_rows() {
+    // Five rows cut the DP batch to 5; the 20,000 surrogate rows of the warm start are not so
+    // few: one warm-start epoch is 20,000 / 500 = 40 steps (it was 4,000 of 5 rows each).
+    let dir = tempdir();
+    let d = dir.path();
+    std::fs::write(
+        d.join("tiny.csv"),
+        "size,flag\n1.5,yes\n2.5,no\n3.5,no\n4.5,yes\n5.5,no\n",
+    )
+    .unwrap();
+    let out = dpsynth(
+        d,
+        &[
+            "train",
+            "tiny.csv",
+            "--discover",
+            "--epochs",
+            "1",
+            "--set",
+            "privacy.warm_start_epochs=1",
+            "--out",
+            "m.dpsynth",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("warm start: 40 non-private steps on 20000 rows"),
+        "{err}"
+    );
+}
+
+#[test]
 fn discover_trains_a_table_without_metadata_from_any_directory() {
     let dir = tempdir();
     let d = dir.path();

@@ -193,6 +193,22 @@ fn warm_start_rows(rows: usize) -> usize {
     rows.clamp(WARM_START_ROWS, WARM_START_MAX_ROWS)
 }
 
+/// Fewest rows per warm-start (and anchor) step where a small table cut the batch to its rows.
+const WARM_START_MIN_BATCH: usize = 500;
+
+/// Rows per warm-start and anchor step: the run's batch, or, where a table smaller than the
+/// configured batch cut it to its `rows` (`batch_for_small_table`) below
+/// [`WARM_START_MIN_BATCH`], that many (a multiple of `pac`). The surrogate rows are not so
+/// few: a 3-row table's warm start ran 199,980 steps of 3 rows (100 s, BatchNorm over 3 rows).
+fn warm_start_batch(batch: usize, rows: usize, pac: usize) -> usize {
+    let cut_to_table = batch + pac > rows;
+    if cut_to_table && batch < WARM_START_MIN_BATCH {
+        (WARM_START_MIN_BATCH / pac * pac).max(batch)
+    } else {
+        batch
+    }
+}
+
 impl Trainer {
     /// Infers the schema, fits the transformer, encodes the table and initialises the networks
     /// on `device` (a plain device; autodiff is added here).
@@ -592,6 +608,7 @@ impl Trainer {
                 pair_target(&train_device),
             );
             warm.n_rows = warm_rows;
+            warm.batch = warm_start_batch(t.batch_size, n_rows, config.pac());
             warm.generator_steps = 1;
             warm.discriminator_steps = 1;
             // A resumed run rebuilds the same surrogate rows for its anchor steps (their stream
@@ -599,7 +616,7 @@ impl Trainer {
             // its networks come from the checkpoint.
             if checkpoint.is_none() {
                 let started = std::time::Instant::now();
-                let steps = config.privacy.warm_start_epochs * (warm_rows / t.batch_size).max(1);
+                let steps = config.privacy.warm_start_epochs * (warm_rows / warm.batch).max(1);
                 let note = |msg: &str| {
                     if let Some(p) = progress {
                         p.note(msg)
