@@ -373,7 +373,7 @@ fn a_rare_yes_beside_a_common_no_is_released_without_the_threshold() {
         };
         d.slots.iter().any(|s| *s == Slot::Value(word.into()))
     };
-    let (mut yes, mut partnered, mut unknown, mut false_yes) = (0, 0, 0, 0);
+    let (mut yes, mut partnered, mut unknown, mut false_yes, mut female) = (0, 0, 0, 0, 0);
     let seeds = 20usize;
     for seed in 0..seeds as u64 {
         let table = Table {
@@ -400,17 +400,30 @@ fn a_rare_yes_beside_a_common_no_is_released_without_the_threshold() {
         }
         assert!(kept(&t, 0, "no") && kept(&t, 1, "known") && kept(&t, 2, "no"));
         yes += usize::from(kept(&t, 0, "yes"));
+        // "F" is in two pairs (T/F and M/F): beside "M" it is released by the rule too.
+        let (_, _, sexes) = fit(
+            Table {
+                columns: vec![
+                    text("sex", "F", "M", 40),
+                    text("code", "unknown", "known", 40),
+                    text("all_no", "yes", "no", 0),
+                ],
+            },
+            seed,
+        );
+        female += usize::from(sexes.partnered.iter().any(|p| p == "sex: F"));
         // Released by the partner rule (not by clearing the threshold), and said so.
         partnered += usize::from(ledger.partnered.iter().any(|p| p == "dmi: yes"));
         unknown += usize::from(kept(&t, 1, "unknown"));
         false_yes += usize::from(kept(&t, 2, "yes"));
     }
     eprintln!(
-        "of {seeds} seeds: yes kept {yes} ({partnered} by its partner), unknown kept {unknown}, a false yes {false_yes}"
+        "of {seeds} seeds: yes kept {yes} ({partnered} by its partner), F beside M {female}, unknown kept {unknown}, a false yes {false_yes}"
     );
     // 40 rows against three deviations (26.1): kept in 94.5% of draws by the normal tail;
     // against the threshold (48): in 18%.
     assert!(yes >= 16, "{yes}");
+    assert!(female >= seeds / 2, "{female}");
     assert!(partnered >= seeds / 2, "{partnered}");
     assert!(unknown <= 8 && yes >= unknown + 8, "{unknown}");
     assert_eq!(false_yes, 0);

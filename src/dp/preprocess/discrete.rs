@@ -37,9 +37,9 @@ pub const PARTNER_WORDS: [(&str, &str); 17] = [
     ("Positive", "Negative"),
 ];
 
-/// The partner of `word` in [`PARTNER_WORDS`], if it has one.
-fn partner(word: &str) -> Option<&'static str> {
-    PARTNER_WORDS.iter().find_map(|&(a, b)| {
+/// The partners of `word` in [`PARTNER_WORDS`] (`F` has two: `T` and `M`).
+fn partners(word: &str) -> impl Iterator<Item = &'static str> + '_ {
+    PARTNER_WORDS.iter().filter_map(move |&(a, b)| {
         if word == a {
             Some(b)
         } else if word == b {
@@ -131,7 +131,7 @@ pub(super) fn fit(
             // cleared τ where its own count clears three deviations (no threshold: its count
             // was measured whatever the rows hold).
             let beside_partner = |k: &str, c: f64| {
-                partner(k).is_some_and(|p| noisy[p] > threshold) && shared.clears(c, discovery_std)
+                partners(k).any(|p| noisy[p] > threshold) && shared.clears(c, discovery_std)
             };
             let mut partnered = Vec::new();
             let mut kept: Vec<(String, f64)> = Vec::new();
