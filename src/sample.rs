@@ -262,7 +262,7 @@ pub enum BatchNormMode {
 
 /// Per column of `model`'s table, whether its lower and upper bounds are public (given in the
 /// file's `[privacy.columns]`).
-fn transformer_public_ends(model: &ModelFile) -> Vec<(bool, bool)> {
+fn public_ends(model: &ModelFile) -> Vec<(bool, bool)> {
     let public = &model.header.config.privacy.columns;
     model
         .header
@@ -294,7 +294,7 @@ impl GeneratorSampler {
             batch_statistics: false,
             calibrations: Vec::new(),
             choice_bias: Vec::new(),
-            public_ends: transformer_public_ends(model),
+            public_ends: public_ends(model),
         })
     }
 
@@ -380,7 +380,7 @@ impl GeneratorSampler {
                     // the weight) was drawn by one generator at 3% on its 39% value.
                     let exact: f64 = c.modes.iter().filter(|m| m.exact).map(|m| m.weight).sum();
                     let all: f64 = c.modes.iter().map(|m| m.weight).sum();
-                    if !c.modes.is_empty() && exact > 0.0 && exact >= 0.5 * all {
+                    if exact > 0.0 && exact >= 0.5 * all {
                         targets.push((offset + 1, c.modes.iter().map(|m| m.weight).collect()));
                     }
                     if c.has_null {

@@ -36,9 +36,9 @@ pub struct Calibration {
     part: ContinuousEncoder,
     /// The mixture's cdf at the sampled range's ends `(lo, hi)`.
     cdf_ends: (f64, f64),
-    /// The least and the most probability a value is mapped at: half a pilot value's in from
-    /// 0 and 1, or 0 and 1 at a public bound.
-    p_range: (f64, f64),
+    /// Half a pilot value's probability: how far in from 0 and 1 a value is mapped at an
+    /// estimated bound ([`p_range`]).
+    half_step: f64,
     /// Whether the lower and upper end cells are straight lines to a public bound rather than
     /// the mixture's own quantiles.
     public_ends: (bool, bool),
@@ -94,10 +94,7 @@ impl Calibration {
             return None;
         }
         let half_step = 0.5 / generated.len() as f64;
-        let p_range = (
-            if public_ends.0 { 0.0 } else { half_step },
-            if public_ends.1 { 1.0 } else { 1.0 - half_step },
-        );
+        let p_range = p_range(half_step, public_ends);
         let mut to: Vec<f64> = {
             let table = part.quantile_table();
             (0..CALIBRATION_POINTS)
@@ -115,7 +112,7 @@ impl Calibration {
             to,
             part,
             cdf_ends: (c_lo, c_hi),
-            p_range,
+            half_step,
             public_ends,
         })
     }
@@ -156,7 +153,8 @@ impl Calibration {
             let t = if b > a { (x - a) / (b - a) } else { 0.5 };
             ((first_at - 1) as f64 + t) / last
         };
-        let p = p.clamp(self.p_range.0, self.p_range.1);
+        let (least, most) = p_range(self.half_step, self.public_ends);
+        let p = p.clamp(least, most);
         let pos = p * last;
         if (pos < 1.0 && !self.public_ends.0) || (pos > last - 1.0 && !self.public_ends.1) {
             return self.mixture_at(p);
@@ -165,6 +163,15 @@ impl Calibration {
         let j = (i + 1).min(n - 1);
         self.to[i] + (self.to[j] - self.to[i]) * (pos - i as f64)
     }
+}
+
+/// The least and the most probability a value is mapped at: `half_step` in from 0 and 1, or
+/// 0 and 1 at a public bound.
+fn p_range(half_step: f64, public_ends: (bool, bool)) -> (f64, f64) {
+    (
+        if public_ends.0 { 0.0 } else { half_step },
+        if public_ends.1 { 1.0 } else { 1.0 - half_step },
+    )
 }
 
 /// Largest offset [`choice_bias`] gives a slot, either way: a released share of zero is never
