@@ -239,7 +239,15 @@ impl Ledger {
             ("bounds estimated under DP", list(&pre.estimated_bounds)),
             (
                 "bounds narrowed by a second histogram",
-                list(&pre.narrowed_bounds),
+                list(&pre.narrowed_bounds)
+                    + &if pre.narrowed_bins > 0 && !pre.narrowed_bounds.is_empty() {
+                        format!(
+                            " (each part over {} bins where not counted per integer: the bounds share's noise allows no more)",
+                            pre.narrowed_bins
+                        )
+                    } else {
+                        String::new()
+                    },
             ),
             (
                 "measured again over log-scale bins",

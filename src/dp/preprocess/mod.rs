@@ -116,6 +116,12 @@ pub struct PreprocessLedger {
     /// that part with the bounds share (`NARROW_SPAN`); their bounds are the narrowed ones.
     #[serde(default)]
     pub narrowed_bounds: Vec<String>,
+    /// Bins of a narrowed part's second histogram where fewer than `continuous_bins`
+    /// (`narrowed_bins` in continuous.rs: the bounds share's noise allows no more); 0 where
+    /// none was cut or in files written before it was recorded. A part of a few hundred
+    /// integers is counted per integer instead.
+    #[serde(default)]
+    pub narrowed_bins: usize,
     /// Columns whose rows sat mostly in the first of their even bins (a count or an amount
     /// spread over decades), measured again over bins even in log scale with the slot a
     /// narrowing would use (`log_scale_edges`).
@@ -577,6 +583,7 @@ pub fn fit_private_transformer(
         selection_epsilon: 0.0,
         selected_pairs: Vec::new(),
         narrowed_bounds: Vec::new(),
+        narrowed_bins: 0,
         log_binned: Vec::new(),
         on_points: Vec::new(),
         points_measured: Vec::new(),
