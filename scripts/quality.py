@@ -52,6 +52,10 @@ TABLES = {
     "treatment": (["treat", "ethn", "married", "u74", "u75"], "treat", "TRUE"),
     "ofp": (["black", "sex", "maried", "employed", "privins", "medicaid", "region", "hlth"],
             "privins", "yes"),
+    # scripts/make_wide_factor_table.py (3,000 x 150: 100 numbers driven by one hidden factor,
+    # 40 independent categories of 2 to 7 letters, 10 yes/no flags whose "yes" rises with the
+    # factor; generated, seeded). The flag is a weak target (real AUC near 0.55).
+    "wide": ([f"k{j}" for j in range(40)] + [f"f{j}" for j in range(10)], "f0", "yes"),
 }
 DISCRETE, TARGET, POSITIVE = TABLES["adult"]
 

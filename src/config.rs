@@ -122,6 +122,10 @@ pub struct DataConfig {
     pub has_header: bool,
     /// Strings read as missing values in CSV files. Default `["", "NA"]`.
     pub null_values: Vec<String>,
+    /// Columns left out as the table is read: an identifier, a name or free text, whose every
+    /// value is rare, so that DP can release nothing of it (train warns where discovery folded
+    /// nearly every row into "other"). Each must name a column of the table. Default none.
+    pub drop: Vec<String>,
 }
 
 impl Default for DataConfig {
@@ -132,6 +136,7 @@ impl Default for DataConfig {
             quote: "\"".into(),
             has_header: true,
             null_values: vec!["".into(), "NA".into()],
+            drop: Vec::new(),
         }
     }
 }

@@ -398,6 +398,90 @@ fn a_tiny_tables_warm_start_keeps_batches_of_500_surrogate_rows() {
 }
 
 #[test]
+fn an_identifier_column_is_named_at_train_time_and_can_be_dropped() {
+    // Every customer id and name is rare: discovery folds nearly every row into "other", and
+    // the release would sample "other" in every row. Train says so on the terminal, with
+    // --quiet too, and names the setting that leaves the column out.
+    let dir = tempdir();
+    let d = dir.path();
+    let table = rows(
+        "customer_id,name,age,plan",
+        |i| {
+            format!(
+                "C{},{}{},{},{}",
+                100_000 + i,
+                ["Ann", "Bob", "Cy"][i % 3],
+                i % 997,
+                18 + (i * 7) % 60,
+                ["basic", "pro", "max"][(i / 3) % 3]
+            )
+        },
+        2000,
+    );
+    std::fs::write(d.join("ids.csv"), table).unwrap();
+    let quick = [
+        "--discover",
+        "--epochs",
+        "1",
+        "--set",
+        "privacy.warm_start_epochs=1",
+        "--quiet",
+    ];
+    let mut args = vec!["train", "ids.csv", "--out", "m.dpsynth"];
+    args.extend_from_slice(&quick);
+    let out = dpsynth(d, &args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    for column in ["customer_id", "name"] {
+        assert!(
+            err.contains(&format!(
+                "warning: {column} is \"other\" in nearly every sampled row"
+            )),
+            "{err}"
+        );
+    }
+    assert!(err.contains("data.drop=[\"customer_id\"]"), "{err}");
+    // A column of three plans holds no rare value: no warning for it.
+    assert!(!err.contains("plan"), "{err}");
+
+    let mut args = vec![
+        "train",
+        "ids.csv",
+        "--out",
+        "d.dpsynth",
+        "--set",
+        "data.drop=[\"customer_id\", \"name\"]",
+    ];
+    args.extend_from_slice(&quick);
+    let out = dpsynth(d, &args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("warning"), "{}", stderr(&out));
+    let out = dpsynth(
+        d,
+        &["sample", "d.dpsynth", "-n", "5", "-o", "s.csv", "--quiet"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let sampled = std::fs::read_to_string(d.join("s.csv")).unwrap();
+    assert_eq!(sampled.lines().next(), Some("age,plan"));
+
+    let mut args = vec![
+        "train",
+        "ids.csv",
+        "--out",
+        "x.dpsynth",
+        "--set",
+        "data.drop=[\"custid\"]",
+    ];
+    args.extend_from_slice(&quick);
+    let out = dpsynth(d, &args);
+    assert_clean_failure(
+        &out,
+        &["data.drop", "\"custid\"", "ids.csv", "customer_id, name"],
+    );
+    assert!(!d.join("x.dpsynth").exists());
+}
+
+#[test]
 fn discover_trains_a_table_without_metadata_from_any_directory() {
     let dir = tempdir();
     let d = dir.path();

@@ -375,6 +375,53 @@ pub fn no_range_text(pre: &PreprocessLedger) -> String {
         .join("; ")
 }
 
+/// What preprocessing lost that a user should see on the terminal at train time, one line
+/// each (the ledger holds the same, in longer words): columns whose categories were folded into
+/// "other" in a large share of the `rows` (public row count), and columns sampled as missing
+/// because no range cleared the noise. A column folded in nearly every row (an identifier, a
+/// name, free text: every value is rare) is sampled as "other" in nearly every row.
+pub fn terminal_warnings(pre: &PreprocessLedger, rows: f64) -> Vec<String> {
+    let mut lines = Vec::new();
+    for (column, folded) in &pre.folded {
+        let share = (folded / rows.max(1.0)).clamp(0.0, 1.0);
+        if share >= NEARLY_ALL {
+            lines.push(format!(
+                "warning: {} is \"other\" in nearly every sampled row: about {:.0} of {:.0} rows (noisy estimate) hold values too rare to clear the discovery threshold of {:.0} rows, as an identifier, a name or free text does; leave it out with `--set 'data.drop=[{:?}]'` (or `drop` under [data]), or list the values that may be released in [privacy.columns.{}] categories",
+                shown(column),
+                folded.max(0.0),
+                rows,
+                pre.threshold,
+                column,
+                toml_key(column)
+            ));
+        } else if share >= FOLDED_WARN {
+            lines.push(format!(
+                "note: {}: about {:.0} rows ({:.0}%, noisy estimate) hold categories too rare to clear the discovery threshold of {:.0} rows and are sampled as \"other\"; list the column's categories in [privacy.columns.{}] to keep them",
+                shown(column),
+                folded.max(0.0),
+                100.0 * share,
+                pre.threshold,
+                toml_key(column)
+            ));
+        }
+    }
+    for column in &pre.no_range {
+        lines.push(format!(
+            "warning: {} is sampled as missing: no range of its values cleared the noise; give min and max in [privacy.columns.{}]",
+            shown(column),
+            toml_key(column)
+        ));
+    }
+    lines
+}
+
+/// Share of the rows folded into "other" from which [`terminal_warnings`] calls a column
+/// "other" in nearly every row.
+const NEARLY_ALL: f64 = 0.9;
+
+/// Share of the rows folded into "other" from which [`terminal_warnings`] names a column.
+const FOLDED_WARN: f64 = 0.05;
+
 /// A column name as a TOML key, for the `[privacy.columns.KEY]` a message asks the user to
 /// write: bare when TOML allows it (letters, digits, `_` and `-`), else quoted with `"` and
 /// `\` escaped (an empty name, row names' header, becomes `""`).

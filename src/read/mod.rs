@@ -69,6 +69,7 @@ pub fn read_table(path: &Path, options: &DataConfig) -> Result<Table> {
         }
     }
     read_text_forms(&mut table);
+    drop_columns(&mut table, &options.drop, path)?;
     let table = drop_blank_rows(table);
     if table.columns.is_empty() {
         return Err(Error::table(path, "the table has no columns"));
@@ -95,6 +96,25 @@ pub fn read_table(path: &Path, options: &DataConfig) -> Result<Table> {
         }
     }
     Ok(table)
+}
+
+/// Removes the columns `data.drop` names; an error names one the table does not have.
+fn drop_columns(table: &mut Table, drop: &[String], path: &Path) -> Result<()> {
+    for name in drop {
+        if !table.columns.iter().any(|c| &c.name == name) {
+            let known: Vec<&str> = table.columns.iter().map(|c| c.name.as_str()).collect();
+            return Err(Error::config(
+                "data.drop",
+                format!(
+                    "names {name:?}, which is not a column of {}; its columns are: {}",
+                    path.display(),
+                    known.join(", ")
+                ),
+            ));
+        }
+    }
+    table.columns.retain(|c| !drop.contains(&c.name));
+    Ok(())
 }
 
 /// Text columns whose every cell is a number in one text form (`$1,234.50`, `45.2%`, a

@@ -738,6 +738,14 @@ impl Trainer {
         self.dp.as_ref().and_then(|run| run.canaries.as_ref())
     }
 
+    /// What DP preprocessing lost that the user should see at train time
+    /// ([`crate::dp::ledger::terminal_warnings`]); empty without DP.
+    pub fn preprocessing_warnings(&self) -> Vec<String> {
+        self.dp.as_ref().map_or_else(Vec::new, |run| {
+            crate::dp::ledger::terminal_warnings(&run.preprocessing, self.ctx.n_rows as f64)
+        })
+    }
+
     /// The privacy spent so far; `None` without DP.
     pub fn spent(&self) -> Option<Spent> {
         self.dp.as_ref().map(|run| run.accountant.spent(run.steps))
@@ -985,6 +993,9 @@ pub fn train(
             spent.epsilon_preprocess,
             trainer.ctx.dp.as_ref().map_or(0.0, |d| d.noise_multiplier)
         ));
+    }
+    for line in trainer.preprocessing_warnings() {
+        reporting.progress.warn(&line);
     }
     for _ in 0..config.train.epochs {
         if !trainer.budget_allows_epoch() {

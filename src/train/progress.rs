@@ -161,6 +161,15 @@ impl Progress {
         }
     }
 
+    /// Prints a warning without breaking the bar, with `--quiet` too: something the run
+    /// lost that the user has to act on.
+    pub fn warn(&self, msg: &str) {
+        match self {
+            Progress::Bar { bar, .. } => bar.println(msg),
+            Progress::Lines { .. } | Progress::Quiet => eprintln!("{msg}"),
+        }
+    }
+
     /// Removes the bar.
     pub fn finish(&self) {
         if let Progress::Bar { bar, .. } = self {
