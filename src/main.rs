@@ -615,6 +615,9 @@ fn train(a: TrainArgs) -> Result<()> {
         table.columns.len(),
         device_label(&config, &device.name)
     ));
+    for line in dpsynth::read::read_notes(&table) {
+        progress.note(&line);
+    }
     // The metrics hold critic losses computed on the rows without noise: in DP mode they are
     // written only when asked for (--metrics or output.metrics), never beside the released file
     // by default.

@@ -98,6 +98,28 @@ pub fn read_table(path: &Path, options: &DataConfig) -> Result<Table> {
     Ok(table)
 }
 
+/// Lines for the terminal about what reading decided that the user may not expect: a text
+/// column read as numbers with its few other cells missing ([`number::mostly_numbers`]).
+pub fn read_notes(table: &Table) -> Vec<String> {
+    table
+        .columns
+        .iter()
+        .filter(|c| {
+            c.form
+                .as_ref()
+                .and_then(CellForm::number)
+                .is_some_and(|f| f.words_as_missing)
+        })
+        .map(|c| {
+            format!(
+                "note: {:?} is read as numbers: its cells that are no number (under {:.0}% of them: words such as \"unknown\" or \"<5\") are read as missing; name them in data.null_values to say so and silence this note",
+                c.name,
+                100.0 * (1.0 - number::MOSTLY_NUMBERS_SHARE)
+            )
+        })
+        .collect()
+}
+
 /// Removes the columns `data.drop` names; an error names one the table does not have.
 fn drop_columns(table: &mut Table, drop: &[String], path: &Path) -> Result<()> {
     for name in drop {
@@ -142,6 +164,14 @@ fn read_text_forms(table: &mut Table) {
                 tz: None,
                 format: Some(format),
             };
+            continue;
+        }
+        if let Some(values) = number::mostly_numbers(cells) {
+            column.values = values;
+            column.form = Some(CellForm::Number(number::NumberForm {
+                words_as_missing: true,
+                ..number::NumberForm::default()
+            }));
         }
     }
 }
@@ -532,6 +562,66 @@ mod tests {
         let table = read("comma.csv", "\"a;b\",c\n1,2\n").unwrap();
         let names: Vec<&str> = table.columns.iter().map(|c| c.name.as_str()).collect();
         assert_eq!(names, ["a;b", "c"]);
+    }
+
+    #[test]
+    fn numbers_among_a_few_words_are_read_as_numbers_with_the_words_missing() {
+        let dir = tempfile::tempdir().unwrap();
+        let read = |name: &str, rows: &dyn Fn(usize) -> String| {
+            let path = dir.path().join(name);
+            let mut text = String::from("income,code\n");
+            for i in 0..200 {
+                text.push_str(&rows(i));
+                text.push('\n');
+            }
+            std::fs::write(&path, text).unwrap();
+            super::read_table(&path, &crate::config::DataConfig::default()).unwrap()
+        };
+        // 190 incomes of 100 values and 10 words ("refused", "<5"): numbers, words missing; the
+        // code column (12 numbers and a letter in 5% of rows) stays text: its codes are few.
+        let table = read("income.csv", &|i| {
+            let income = match i % 20 {
+                0 => "refused".to_string(),
+                10 => "<5".to_string(),
+                _ => format!("{}", 1000 + 37 * (i % 100)),
+            };
+            let code = if i % 20 == 5 {
+                "X".to_string()
+            } else {
+                format!("{}", i % 12)
+            };
+            format!("{income},{code}")
+        });
+        let income = &table.columns[0];
+        assert!(matches!(income.values, super::Values::Int(_)));
+        assert_eq!(income.values.number(1), Some(1037.0));
+        assert_eq!(income.values.number(0), None);
+        assert_eq!(income.values.number(10), None);
+        assert_eq!(income.values.non_null_count(), 180);
+        assert!(matches!(table.columns[1].values, super::Values::Text(_)));
+        let notes = super::read_notes(&table);
+        assert_eq!(notes.len(), 1);
+        assert!(
+            notes[0].contains("\"income\" is read as numbers"),
+            "{notes:?}"
+        );
+        // A decimal point makes floats; a fifth of the cells words keeps the column text.
+        let table = read("rates.csv", &|i| {
+            let rate = if i % 25 == 0 {
+                "n.d.".to_string()
+            } else {
+                format!("{:.2}", i as f64 / 7.0)
+            };
+            let words = if i % 5 == 0 {
+                "other".to_string()
+            } else {
+                format!("{i}")
+            };
+            format!("{rate},{words}")
+        });
+        assert!(matches!(table.columns[0].values, super::Values::Float(_)));
+        assert_eq!(table.columns[0].values.number(7), Some(1.0));
+        assert!(matches!(table.columns[1].values, super::Values::Text(_)));
     }
 
     #[test]

@@ -37,6 +37,11 @@ pub struct NumberForm {
     /// rather than with a minus sign.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub parens: bool,
+    /// Whether the column held a few cells that are no number at all (`refused`, `<5`, `see
+    /// notes`) among many plain numbers, read as missing ([`mostly_numbers`]); they are
+    /// written back as missing.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub words_as_missing: bool,
 }
 
 /// Cells that mark a missing value in an otherwise numeric column.
@@ -248,6 +253,7 @@ impl Default for NumberForm {
             width: None,
             missing: None,
             parens: false,
+            words_as_missing: false,
         }
     }
 }
@@ -330,6 +336,7 @@ pub fn detect(cells: &[&str]) -> Option<NumberForm> {
             width,
             missing: missing.clone(),
             parens,
+            words_as_missing: false,
         };
         let writes_back = cells()
             .filter(|c| !MISSING_MARKERS.contains(c))
@@ -343,6 +350,84 @@ pub fn detect(cells: &[&str]) -> Option<NumberForm> {
         }
     }
     None
+}
+
+/// Smallest share of a text column's present cells that must be plain numbers for
+/// [`mostly_numbers`] to read it as numbers.
+pub const MOSTLY_NUMBERS_SHARE: f64 = 0.9;
+
+/// Fewest distinct numbers [`mostly_numbers`] reads as a number column: with fewer the numbers
+/// are codes, each a category that DP can release as one, beside the words.
+pub const MOSTLY_NUMBERS_DISTINCT: usize = 50;
+
+/// A text column of plain numbers (`-12`, `3.75`) with a few cells that are no number (`refused`,
+/// `unknown`, `<5`): at least [`MOSTLY_NUMBERS_SHARE`] of its present cells are numbers and they
+/// take at least [`MOSTLY_NUMBERS_DISTINCT`] values. Read as text, each of its many values is a
+/// rare category, and under DP nearly every row was folded into "other"; read as numbers, the
+/// other cells are missing. Integers when no number has a decimal point, else floats; `None`
+/// otherwise.
+pub fn mostly_numbers(cells: &[Option<String>]) -> Option<super::Values> {
+    let plain = |c: &str| -> Option<Parsed> {
+        let body = c.strip_prefix('-').unwrap_or(c);
+        let (int_part, frac) = match body.split_once('.') {
+            Some((i, f)) => (i, Some(f)),
+            None => (body, None),
+        };
+        let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+        if !digits(int_part) || frac.is_some_and(|f| !digits(f)) {
+            return None;
+        }
+        match frac {
+            None => c.parse().ok().map(Parsed::Int),
+            Some(_) => c.parse().ok().map(Parsed::Float),
+        }
+    };
+    let parsed: Vec<Option<Parsed>> = cells.iter().map(|c| c.as_deref().and_then(plain)).collect();
+    let present = cells.iter().flatten().count();
+    let numbers = parsed.iter().flatten().count();
+    if numbers == 0
+        || numbers == present
+        || (numbers as f64) < MOSTLY_NUMBERS_SHARE * present as f64
+    {
+        return None;
+    }
+    let mut distinct: Vec<u64> = parsed
+        .iter()
+        .flatten()
+        .map(|p| match p {
+            Parsed::Int(x) => (*x as f64).to_bits(),
+            Parsed::Float(x) => x.to_bits(),
+        })
+        .collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    if distinct.len() < MOSTLY_NUMBERS_DISTINCT {
+        return None;
+    }
+    let any_float = parsed.iter().any(|p| matches!(p, Some(Parsed::Float(_))));
+    Some(if any_float {
+        super::Values::Float(
+            parsed
+                .iter()
+                .map(|p| {
+                    p.map(|p| match p {
+                        Parsed::Int(x) => x as f64,
+                        Parsed::Float(x) => x,
+                    })
+                })
+                .collect(),
+        )
+    } else {
+        super::Values::Int(
+            parsed
+                .iter()
+                .map(|p| match p {
+                    Some(Parsed::Int(x)) => Some(*x),
+                    _ => None,
+                })
+                .collect(),
+        )
+    })
 }
 
 /// The values of a column in `form`, or `None` when some present cell is not in it:
