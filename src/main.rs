@@ -604,7 +604,7 @@ fn train(a: TrainArgs) -> Result<()> {
     let (config, data, out) = resolve_train(&a)?;
     check_writable(&out)?;
     let read_started = std::time::Instant::now();
-    let table = read_table(&data, &config.data)?;
+    let (table, read_notes) = dpsynth::read::read_table_noted(&data, &config.data)?;
     let read_seconds = read_started.elapsed().as_secs_f64();
     let device = dpsynth::device::select(config.train.device)?;
     let progress = Progress::new(config.train.epochs, a.quiet);
@@ -615,8 +615,8 @@ fn train(a: TrainArgs) -> Result<()> {
         table.columns.len(),
         device_label(&config, &device.name)
     ));
-    for line in dpsynth::read::read_notes(&table) {
-        progress.note(&line);
+    for line in &read_notes {
+        progress.note(line);
     }
     // The metrics hold critic losses computed on the rows without noise: in DP mode they are
     // written only when asked for (--metrics or output.metrics), never beside the released file

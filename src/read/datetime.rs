@@ -400,6 +400,49 @@ pub fn parse_text_column(cells: &[Option<String>]) -> Option<(String, Vec<Option
         })
 }
 
+/// For a text column that [`parse_text_column`] does not read because a few cells are no
+/// date (`unknown`, `pending`): the form in `TEXT_FORMATS` that reads and writes back the most
+/// cells, where those are at least [`super::number::MOSTLY_NUMBERS_SHARE`] of the present cells
+/// and take at least [`super::number::MOSTLY_NUMBERS_DISTINCT`] values; the other cells are
+/// missing. As text each date was a rare category (under DP nearly every row "other"); fewer
+/// distinct dates stay text, each a category.
+pub fn parse_text_column_mostly(cells: &[Option<String>]) -> Option<(String, Vec<Option<i64>>)> {
+    let present = cells.iter().flatten().count();
+    let parse = |c: &str, f: &str| {
+        parse_text(c, f).filter(|&x| format_value(x, "us", f).as_deref() == Some(c))
+    };
+    // A look at the first present cells first: a text column of words (every category
+    // column of the table) costs one failed parse per format on a hundred cells, not on all.
+    let head: Vec<&str> = cells
+        .iter()
+        .flatten()
+        .take(100)
+        .map(String::as_str)
+        .collect();
+    let (format, values) = TEXT_FORMATS
+        .iter()
+        .filter(|f| {
+            let parsed = head.iter().filter(|c| parse(c, f).is_some()).count();
+            parsed as f64 >= 0.5 * head.len() as f64
+        })
+        .map(|f| {
+            let values: Vec<Option<i64>> = cells
+                .iter()
+                .map(|c| c.as_deref().and_then(|c| parse(c, f)))
+                .collect();
+            (f, values)
+        })
+        .max_by_key(|(_, v)| v.iter().flatten().count())?;
+    let dates = values.iter().flatten().count();
+    if dates == present || (dates as f64) < super::number::MOSTLY_NUMBERS_SHARE * present as f64 {
+        return None;
+    }
+    let mut distinct: Vec<i64> = values.iter().flatten().copied().collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    (distinct.len() >= super::number::MOSTLY_NUMBERS_DISTINCT).then(|| (format.to_string(), values))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

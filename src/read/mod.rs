@@ -34,6 +34,13 @@ pub fn is_parquet(path: &Path) -> bool {
 
 /// Reads a CSV or Parquet table. Errors name the file and say what to change.
 pub fn read_table(path: &Path, options: &DataConfig) -> Result<Table> {
+    read_table_noted(path, options).map(|(table, _)| table)
+}
+
+/// [`read_table`], and a line for the terminal about each text column read as numbers or
+/// dates with a few other cells missing ([`number::mostly_numbers`],
+/// [`datetime::parse_text_column_mostly`]): what reading decided that the user may not expect.
+pub fn read_table_noted(path: &Path, options: &DataConfig) -> Result<(Table, Vec<String>)> {
     let meta = std::fs::metadata(path).map_err(|e| Error::io(path, "opening the table", e))?;
     if meta.len() == 0 {
         return Err(Error::table(
@@ -68,8 +75,18 @@ pub fn read_table(path: &Path, options: &DataConfig) -> Result<Table> {
             column.form = Some(form);
         }
     }
-    read_text_forms(&mut table);
+    let mostly = read_text_forms(&mut table);
     drop_columns(&mut table, &options.drop, path)?;
+    let notes = mostly
+        .into_iter()
+        .filter(|(name, _)| table.columns.iter().any(|c| &c.name == name))
+        .map(|(name, kind)| {
+            format!(
+                "note: {name:?} is read as {kind}: its cells that are not (under {:.0}% of them: words such as \"unknown\" or \"<5\") are read as missing; name them in data.null_values to say so and silence this note",
+                100.0 * (1.0 - number::MOSTLY_NUMBERS_SHARE)
+            )
+        })
+        .collect();
     let table = drop_blank_rows(table);
     if table.columns.is_empty() {
         return Err(Error::table(path, "the table has no columns"));
@@ -95,29 +112,7 @@ pub fn read_table(path: &Path, options: &DataConfig) -> Result<Table> {
             ));
         }
     }
-    Ok(table)
-}
-
-/// Lines for the terminal about what reading decided that the user may not expect: a text
-/// column read as numbers with its few other cells missing ([`number::mostly_numbers`]).
-pub fn read_notes(table: &Table) -> Vec<String> {
-    table
-        .columns
-        .iter()
-        .filter(|c| {
-            c.form
-                .as_ref()
-                .and_then(CellForm::number)
-                .is_some_and(|f| f.words_as_missing)
-        })
-        .map(|c| {
-            format!(
-                "note: {:?} is read as numbers: its cells that are no number (under {:.0}% of them: words such as \"unknown\" or \"<5\") are read as missing; name them in data.null_values to say so and silence this note",
-                c.name,
-                100.0 * (1.0 - number::MOSTLY_NUMBERS_SHARE)
-            )
-        })
-        .collect()
+    Ok((table, notes))
 }
 
 /// Removes the columns `data.drop` names; an error names one the table does not have.
@@ -144,7 +139,8 @@ fn drop_columns(table: &mut Table, drop: &[String], path: &Path) -> Result<()> {
 /// ([`number::detect`]); those whose every cell is a date, a time of day or a timestamp in a
 /// form polars leaves as text (`10/25/2020`, `18:07`) become timestamps that remember theirs
 /// ([`datetime::parse_text_column`]).
-fn read_text_forms(table: &mut Table) {
+fn read_text_forms(table: &mut Table) -> Vec<(String, &'static str)> {
+    let mut mostly = Vec::new();
     for column in &mut table.columns {
         let Values::Text(cells) = &column.values else {
             continue;
@@ -172,8 +168,18 @@ fn read_text_forms(table: &mut Table) {
                 words_as_missing: true,
                 ..number::NumberForm::default()
             }));
+            mostly.push((column.name.clone(), "numbers"));
+        } else if let Some((format, values)) = datetime::parse_text_column_mostly(cells) {
+            column.values = Values::Datetime {
+                values,
+                unit: "us".into(),
+                tz: None,
+                format: Some(format),
+            };
+            mostly.push((column.name.clone(), "dates"));
         }
     }
+    mostly
 }
 
 /// Delimiters tried when the header line holds no comma.
@@ -599,7 +605,11 @@ mod tests {
         assert_eq!(income.values.number(10), None);
         assert_eq!(income.values.non_null_count(), 180);
         assert!(matches!(table.columns[1].values, super::Values::Text(_)));
-        let notes = super::read_notes(&table);
+        let (_, notes) = super::read_table_noted(
+            &dir.path().join("income.csv"),
+            &crate::config::DataConfig::default(),
+        )
+        .unwrap();
         assert_eq!(notes.len(), 1);
         assert!(
             notes[0].contains("\"income\" is read as numbers"),
@@ -621,6 +631,29 @@ mod tests {
         });
         assert!(matches!(table.columns[0].values, super::Values::Float(_)));
         assert_eq!(table.columns[0].values.number(7), Some(1.0));
+        assert!(matches!(table.columns[1].values, super::Values::Text(_)));
+        // Dates (day first) among a few words: dates, written back in their form; a column of
+        // eight quarter starts and a word stays text.
+        let table = read("dates.csv", &|i| {
+            let day = if i % 30 == 7 {
+                "pending".to_string()
+            } else {
+                format!("{:02}/{:02}/2021", 1 + i % 28, 1 + i % 12)
+            };
+            let quarter = if i % 20 == 0 {
+                "tbd".to_string()
+            } else {
+                format!("01/{:02}/202{}", 1 + 3 * (i % 4), i % 2)
+            };
+            format!("{day},{quarter}")
+        });
+        match &table.columns[0].values {
+            super::Values::Datetime { values, format, .. } => {
+                assert_eq!(format.as_deref(), Some("%d/%m/%Y"));
+                assert_eq!(values.iter().filter(|v| v.is_none()).count(), 7);
+            }
+            other => panic!("not dates: {other:?}"),
+        }
         assert!(matches!(table.columns[1].values, super::Values::Text(_)));
     }
 
