@@ -141,8 +141,9 @@ impl Schema {
 
 /// Infers one column's schema. In DP mode (`private`) nothing here may refuse a table for what
 /// its rows hold, since whether a run releases anything would then depend on them: a column
-/// whose every value is missing is kept (its noisy null count decides what is sampled) and a
-/// NaN or infinite float is read as a missing value, one row at a time.
+/// whose every value is missing is kept (its noisy null count decides what is sampled), and a
+/// NaN or infinite float, or a cell that is no number in a column forced continuous, is read as
+/// a missing value, one row at a time.
 fn infer_column(
     column: &mut Column,
     forced: Option<ColumnKindSetting>,
@@ -194,6 +195,9 @@ fn infer_column(
                     None => None,
                     Some(s) => match s.trim().parse::<f64>() {
                         Ok(x) if x.is_finite() => Some(x),
+                        // In DP mode a cell that is no number is missing, as NaN is: a
+                        // refusal would make whether anything is released depend on it.
+                        _ if private => None,
                         _ => {
                             return Err(Error::column(
                                 &column.name,

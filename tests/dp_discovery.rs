@@ -1997,3 +1997,44 @@ fn a_wide_tables_narrowed_columns_keep_their_spread() {
     let mean = ks_sum / ledger.narrowed_bounds.len() as f64;
     assert!(mean < 0.2, "mean KS {mean:.3}, worst {worst:?}");
 }
+
+#[test]
+fn a_word_in_a_column_with_public_bounds_is_missing_under_dp_and_refused_without() {
+    // [privacy.columns.income] gives public bounds, so the column is continuous; a fifth of
+    // its cells are "refused" (too many for the reader to take it as numbers by itself). A
+    // refusal would make whether a DP run releases anything depend on one cell: under DP the
+    // word is a missing value. Without DP the error names the column and the row.
+    let dir = tempdir();
+    let mut csv = String::from("income,region\n");
+    for i in 0..400usize {
+        let income = if i % 5 == 3 {
+            "refused".to_string()
+        } else {
+            format!("{}", 20_000 + 97 * i)
+        };
+        csv.push_str(&format!("{income},{}\n", ["N", "S"][i % 2]));
+    }
+    std::fs::write(dir.path().join("t.csv"), csv).unwrap();
+    let dp = format!(
+        "{}[privacy.columns.income]\nmin = 0\nmax = 100000\n[privacy.columns.region]\ncategories = [\"N\", \"S\"]\n",
+        small_config(true)
+    );
+    let text = train_and_sample(dir.path(), &dp, "500", "1");
+    let incomes: Vec<f64> = text
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split(',').next()?.parse().ok())
+        .collect();
+    assert!(incomes.len() > 200, "{text}");
+    assert!(incomes.iter().all(|x| (0.0..=100_000.0).contains(x)));
+    let plain = format!(
+        "{}[columns.income]\nkind = \"continuous\"\n",
+        small_config(false)
+    );
+    std::fs::write(dir.path().join("p.toml"), plain).unwrap();
+    let out = dpsynth(
+        dir.path(),
+        &["train", "t.csv", "--config", "p.toml", "--out", "p.dpsynth"],
+    );
+    assert_clean_failure(&out, &["income", "row 4", "refused"]);
+}
