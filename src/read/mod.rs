@@ -162,12 +162,9 @@ fn read_text_forms(table: &mut Table) -> Vec<(String, &'static str)> {
             };
             continue;
         }
-        if let Some(values) = number::mostly_numbers(cells) {
+        if let Some((form, values)) = number::mostly_numbers(cells) {
             column.values = values;
-            column.form = Some(CellForm::Number(number::NumberForm {
-                words_as_missing: true,
-                ..number::NumberForm::default()
-            }));
+            column.form = Some(CellForm::Number(form));
             mostly.push((column.name.clone(), "numbers"));
         } else if let Some((format, values)) = datetime::parse_text_column_mostly(cells) {
             column.values = Values::Datetime {
@@ -632,6 +629,27 @@ mod tests {
         assert!(matches!(table.columns[0].values, super::Values::Float(_)));
         assert_eq!(table.columns[0].values.number(7), Some(1.0));
         assert!(matches!(table.columns[1].values, super::Values::Text(_)));
+        // Dollars with grouping among spreadsheet errors: numbers in their form, written back
+        // so; the errors missing.
+        let table = read("dollars.csv", &|i| {
+            if i % 40 == 9 {
+                "#DIV/0!,a".to_string()
+            } else {
+                format!("\"${},{:03}.50\",a", 1 + i % 70, i)
+            }
+        });
+        let form = table.columns[0]
+            .form
+            .as_ref()
+            .and_then(|f| f.number())
+            .unwrap();
+        assert!(
+            form.words_as_missing && form.grouping == Some(','),
+            "{form:?}"
+        );
+        assert_eq!(table.columns[0].values.number(1), Some(2001.5));
+        assert_eq!(table.columns[0].values.number(9), None);
+        assert_eq!(form.format_float(2001.5), "$2,001.50");
         // Dates (day first) among a few words: dates, written back in their form; a column of
         // eight quarter starts and a word stays text.
         let table = read("dates.csv", &|i| {

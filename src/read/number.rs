@@ -360,35 +360,54 @@ pub const MOSTLY_NUMBERS_SHARE: f64 = 0.9;
 /// are codes, each a category that DP can release as one, beside the words.
 pub const MOSTLY_NUMBERS_DISTINCT: usize = 50;
 
-/// A text column of plain numbers (`-12`, `3.75`) with a few cells that are no number (`refused`,
-/// `unknown`, `<5`): at least [`MOSTLY_NUMBERS_SHARE`] of its present cells are numbers and they
-/// take at least [`MOSTLY_NUMBERS_DISTINCT`] values. Read as text, each of its many values is a
-/// rare category, and under DP nearly every row was folded into "other"; read as numbers, the
-/// other cells are missing. Integers when no number has a decimal point, else floats; `None`
-/// otherwise.
-pub fn mostly_numbers(cells: &[Option<String>]) -> Option<super::Values> {
-    let plain = |c: &str| -> Option<Parsed> {
-        let body = c.strip_prefix('-').unwrap_or(c);
-        let (int_part, frac) = match body.split_once('.') {
-            Some((i, f)) => (i, Some(f)),
-            None => (body, None),
-        };
-        let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
-        if !digits(int_part) || frac.is_some_and(|f| !digits(f)) {
-            return None;
+/// A text column of numbers in one form (`-12`, `3.75`, `$1,250.00`, `45.2%`) with a few cells
+/// that are no number in it (`refused`, `unknown`, `<5`, `#DIV/0!`): at least
+/// [`MOSTLY_NUMBERS_SHARE`] of its present cells are numbers in the form and they take at least
+/// [`MOSTLY_NUMBERS_DISTINCT`] values. Read as text, each of its many values is a rare category,
+/// and under DP nearly every row was folded into "other"; read as numbers, the other cells are
+/// missing. The form is the one that writes back every cell of the commonest prefix and suffix
+/// (plain numbers when there are none), with `words_as_missing` set; integers when no number
+/// has a decimal mark, else floats. `None` otherwise.
+pub fn mostly_numbers(cells: &[Option<String>]) -> Option<(NumberForm, super::Values)> {
+    let present: Vec<&str> = cells.iter().flatten().map(String::as_str).collect();
+    // The commonest prefix and suffix among cells that hold digits.
+    let mut affixes: Vec<((&str, &str), usize)> = Vec::new();
+    for parts in present.iter().filter_map(|c| split(c)) {
+        let key = (parts.prefix, parts.suffix);
+        match affixes.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, n)) => *n += 1,
+            None => affixes.push((key, 1)),
         }
-        match frac {
-            None => c.parse().ok().map(Parsed::Int),
-            Some(_) => c.parse().ok().map(Parsed::Float),
-        }
+    }
+    let ((prefix, suffix), _) = affixes.into_iter().max_by_key(|(_, n)| *n)?;
+    let share = |n: usize| n as f64 >= MOSTLY_NUMBERS_SHARE * present.len() as f64;
+    let candidates: Vec<&str> = present
+        .iter()
+        .copied()
+        .filter(|c| split(c).is_some_and(|p| p.prefix == prefix && p.suffix == suffix))
+        .collect();
+    if !share(candidates.len()) {
+        return None;
+    }
+    let plain = NumberForm::default();
+    let writes_back = |form: &NumberForm| {
+        candidates.iter().all(|cell| match form.parse(cell) {
+            Some(Parsed::Int(x)) if form.places.is_none() => form.format_int(x) == *cell,
+            Some(Parsed::Float(x)) => form.format_float(x) == *cell,
+            _ => false,
+        })
     };
-    let parsed: Vec<Option<Parsed>> = cells.iter().map(|c| c.as_deref().and_then(plain)).collect();
-    let present = cells.iter().flatten().count();
+    let mut form = match detect(&candidates) {
+        Some(form) => form,
+        None if writes_back(&plain) => plain,
+        None => return None,
+    };
+    let parsed: Vec<Option<Parsed>> = cells
+        .iter()
+        .map(|c| c.as_deref().and_then(|c| form.parse(c)))
+        .collect();
     let numbers = parsed.iter().flatten().count();
-    if numbers == 0
-        || numbers == present
-        || (numbers as f64) < MOSTLY_NUMBERS_SHARE * present as f64
-    {
+    if numbers == present.len() || !share(numbers) {
         return None;
     }
     let mut distinct: Vec<u64> = parsed
@@ -404,8 +423,10 @@ pub fn mostly_numbers(cells: &[Option<String>]) -> Option<super::Values> {
     if distinct.len() < MOSTLY_NUMBERS_DISTINCT {
         return None;
     }
+    form.words_as_missing = true;
+    form.missing = None;
     let any_float = parsed.iter().any(|p| matches!(p, Some(Parsed::Float(_))));
-    Some(if any_float {
+    let values = if any_float {
         super::Values::Float(
             parsed
                 .iter()
@@ -427,7 +448,8 @@ pub fn mostly_numbers(cells: &[Option<String>]) -> Option<super::Values> {
                 })
                 .collect(),
         )
-    })
+    };
+    Some((form, values))
 }
 
 /// The values of a column in `form`, or `None` when some present cell is not in it:
