@@ -126,6 +126,10 @@ pub struct DataConfig {
     /// value is rare, so that DP can release nothing of it (train warns where discovery folded
     /// nearly every row into "other"). Each must name a column of the table. Default none.
     pub drop: Vec<String>,
+    /// The CSV file's text encoding: `"utf-8"` (default; ASCII included), `"latin-1"` or
+    /// `"windows-1252"` (as spreadsheets on Windows save CSV). A file that is not UTF-8 read
+    /// without it is an error that names this key.
+    pub encoding: String,
 }
 
 impl Default for DataConfig {
@@ -137,6 +141,7 @@ impl Default for DataConfig {
             has_header: true,
             null_values: vec!["".into(), "NA".into()],
             drop: Vec::new(),
+            encoding: "utf-8".into(),
         }
     }
 }
@@ -616,6 +621,16 @@ impl RunConfig {
         }
         if self.data.quote.len() != 1 || !self.data.quote.is_ascii() {
             return bad("data.quote", "must be exactly one ASCII character");
+        }
+        if crate::read::encoding::Encoding::parse(&self.data.encoding).is_none() {
+            return bad(
+                "data.encoding",
+                &format!(
+                    "{:?} is not an encoding dpsynth reads; give one of {}",
+                    self.data.encoding,
+                    crate::read::encoding::ENCODINGS.join(", ")
+                ),
+            );
         }
         let m = &self.model;
         if m.pac == Some(0) {

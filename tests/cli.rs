@@ -482,6 +482,85 @@ fn an_identifier_column_is_named_at_train_time_and_can_be_dropped() {
 }
 
 #[test]
+fn a_windows_1252_file_is_named_and_read_with_its_encoding() {
+    // As a spreadsheet on Windows saves CSV: "Zürich" with 0xFC, "Genève" with 0xE8, a euro
+    // sign 0x80. Read as UTF-8 it was "invalid utf-8 sequence; check data.delimiter".
+    let dir = tempdir();
+    let d = dir.path();
+    let mut bytes = b"city,price\n".to_vec();
+    for i in 0..300usize {
+        let city: &[u8] = [&b"Z\xFCrich"[..], b"Gen\xE8ve", b"Bern"][i % 3];
+        bytes.extend_from_slice(city);
+        bytes.extend_from_slice(format!(",{}", 10 + i % 40).as_bytes());
+        bytes.extend_from_slice(b"\x80\n");
+    }
+    std::fs::write(d.join("cities.csv"), bytes).unwrap();
+    let out = dpsynth(
+        d,
+        &[
+            "train",
+            "cities.csv",
+            "--epochs",
+            "1",
+            "--out",
+            "m.dpsynth",
+            "--quiet",
+        ],
+    );
+    assert_clean_failure(
+        &out,
+        &[
+            "cities.csv",
+            "not UTF-8",
+            "line 2",
+            "data.encoding=\"windows-1252\"",
+        ],
+    );
+    let out = dpsynth(
+        d,
+        &[
+            "train",
+            "cities.csv",
+            "--epochs",
+            "1",
+            "--out",
+            "m.dpsynth",
+            "--quiet",
+            "--set",
+            "data.encoding=\"windows-1252\"",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = dpsynth(
+        d,
+        &["sample", "m.dpsynth", "-n", "300", "-o", "s.csv", "--quiet"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let sampled = std::fs::read_to_string(d.join("s.csv")).unwrap();
+    assert!(
+        sampled.contains("Zürich") && sampled.contains("Genève"),
+        "{sampled}"
+    );
+    // The euro sign is the number's suffix: prices come back as "23€".
+    assert!(
+        sampled.lines().skip(1).all(|l| l.ends_with('€')),
+        "{sampled}"
+    );
+    let out = dpsynth(
+        d,
+        &[
+            "train",
+            "cities.csv",
+            "--out",
+            "x.dpsynth",
+            "--set",
+            "data.encoding=\"koi8-r\"",
+        ],
+    );
+    assert_clean_failure(&out, &["data.encoding", "koi8-r", "windows-1252"]);
+}
+
+#[test]
 fn discover_trains_a_table_without_metadata_from_any_directory() {
     let dir = tempdir();
     let d = dir.path();

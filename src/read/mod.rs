@@ -2,6 +2,7 @@
 //! sampled tables back in the input's column order and types.
 
 pub mod datetime;
+pub mod encoding;
 pub mod form;
 pub mod number;
 mod table;
@@ -56,8 +57,34 @@ pub fn read_table_noted(path: &Path, options: &DataConfig) -> Result<(Table, Vec
             .map_err(|e| Error::table(path, format!("cannot read it as Parquet: {e}")))?;
         (frame, Vec::new(), Vec::new())
     } else {
-        let sniffed = sniff_delimiter(path, options)?;
-        read_csv(path, sniffed.as_ref().unwrap_or(options))?
+        let encoding = encoding::Encoding::parse(&options.encoding).ok_or_else(|| {
+            Error::config(
+                "data.encoding",
+                format!(
+                    "{:?} is not an encoding dpsynth reads; give one of {}",
+                    options.encoding,
+                    encoding::ENCODINGS.join(", ")
+                ),
+            )
+        })?;
+        // A file in another encoding is read from a UTF-8 copy; errors name the file given.
+        let decoded = match encoding {
+            encoding::Encoding::Utf8 => None,
+            other => Some(DecodedCopy::write(path, other)?),
+        };
+        let csv = decoded.as_ref().map_or(path, |d| d.path.as_path());
+        let read = sniff_delimiter(csv, options)
+            .and_then(|sniffed| read_csv(csv, sniffed.as_ref().unwrap_or(options)));
+        match read {
+            Ok(read) => read,
+            Err(Error::Table { message, .. }) if decoded.is_some() => {
+                return Err(Error::table(path, message))
+            }
+            Err(e) => {
+                encoding::check_utf8(path)?;
+                return Err(e);
+            }
+        }
     };
     let mut table = frame_to_table(&frame, path)?;
     for (name, text_form) in formats {
@@ -113,6 +140,35 @@ pub fn read_table_noted(path: &Path, options: &DataConfig) -> Result<(Table, Vec
         }
     }
     Ok((table, notes))
+}
+
+/// A UTF-8 copy of a CSV file in another encoding, in the temporary directory, removed when
+/// dropped.
+struct DecodedCopy {
+    path: std::path::PathBuf,
+}
+
+impl DecodedCopy {
+    /// Decodes `source` from `encoding` into a new temporary file.
+    fn write(source: &Path, encoding: encoding::Encoding) -> Result<DecodedCopy> {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let bytes = std::fs::read(source).map_err(|e| Error::io(source, "reading the table", e))?;
+        let path = std::env::temp_dir().join(format!(
+            ".dpsynth-decoded-{}-{}.csv",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::write(&path, encoding.decode(&bytes))
+            .map_err(|e| Error::io(&path, "writing a UTF-8 copy of the table", e))?;
+        Ok(DecodedCopy { path })
+    }
+}
+
+impl Drop for DecodedCopy {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
 }
 
 /// Removes the columns `data.drop` names; an error names one the table does not have.
