@@ -38,18 +38,53 @@ pub fn detect_format<'a>(cells: impl Iterator<Item = &'a str>, unit: &str) -> Op
     if cells.is_empty() {
         return None;
     }
-    FORMATS
-        .iter()
-        .find(|format| {
-            cells.iter().all(|cell| {
-                NaiveDateTime::parse_from_str(cell, format).is_ok_and(|t| {
-                    to_unit(t.and_utc(), unit)
-                        .and_then(|x| format_value(x, unit, format))
-                        .is_some_and(|back| back == *cell)
-                })
+    // Timestamps that all carry one UTC offset (`2022-05-03T07:33:00+02:00`): polars reads
+    // them as UTC instants and would write `05:33:00.000000`. The offset is kept as literal
+    // text after the form and the values are the clock times it writes ([`literal_offset`]
+    // gives the shift back).
+    let offset = cells
+        .first()
+        .and_then(|c| offset_suffix(c))
+        .filter(|o| cells.iter().all(|c| offset_suffix(c) == Some(*o)));
+    let candidates: Vec<String> = match offset {
+        Some(o) => FORMATS
+            .iter()
+            .filter(|f| !f.ends_with('Z'))
+            .map(|f| format!("{f}{o}"))
+            .collect(),
+        None => FORMATS.iter().map(|f| f.to_string()).collect(),
+    };
+    candidates.into_iter().find(|format| {
+        cells.iter().all(|cell| {
+            NaiveDateTime::parse_from_str(cell, format).is_ok_and(|t| {
+                to_unit(t.and_utc(), unit)
+                    .and_then(|x| format_value(x, unit, format))
+                    .is_some_and(|back| back == *cell)
             })
         })
-        .map(|f| f.to_string())
+    })
+}
+
+/// The UTC offset a timestamp cell ends with (`+02:00`, `-05:30`), if any.
+fn offset_suffix(cell: &str) -> Option<&str> {
+    let tail = cell.get(cell.len().checked_sub(6)?..)?;
+    let b = tail.as_bytes();
+    let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
+    (matches!(b[0], b'+' | b'-') && digits(1..3) && b[3] == b':' && digits(4..6)).then_some(tail)
+}
+
+/// Seconds east of UTC of a form that ends with a literal offset ([`detect_format`]: `+02:00`
+/// gives 7,200): the column's instants are shifted by them to the clock times the form
+/// writes. `None` for a form without one.
+pub fn literal_offset(format: &str) -> Option<i64> {
+    let tail = offset_suffix(format)?;
+    let (h, m): (i64, i64) = (tail[1..3].parse().ok()?, tail[4..6].parse().ok()?);
+    let seconds = 3600 * h + 60 * m;
+    Some(if tail.starts_with('-') {
+        -seconds
+    } else {
+        seconds
+    })
 }
 
 /// `value` (a count of `unit` since 1970-01-01 UTC) written in `format`; `None` outside

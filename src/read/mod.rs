@@ -88,12 +88,29 @@ pub fn read_table_noted(path: &Path, options: &DataConfig) -> Result<(Table, Vec
     };
     let mut table = frame_to_table(&frame, path)?;
     for (name, text_form) in formats {
-        if let Some(Values::Datetime { format, .. }) = table
+        if let Some(Values::Datetime {
+            format,
+            values,
+            unit,
+            ..
+        }) = table
             .columns
             .iter_mut()
             .find(|c| c.name == name)
             .map(|c| &mut c.values)
         {
+            // A form with a literal UTC offset writes clock times: the instants polars read
+            // are moved to them.
+            if let Some(seconds) = datetime::literal_offset(&text_form) {
+                let per_second = match unit.as_str() {
+                    "ns" => 1_000_000_000,
+                    "ms" => 1_000,
+                    _ => 1_000_000,
+                };
+                for v in values.iter_mut().flatten() {
+                    *v += seconds * per_second;
+                }
+            }
             *format = Some(text_form);
         }
     }
@@ -729,6 +746,43 @@ mod tests {
             other => panic!("not dates: {other:?}"),
         }
         assert!(matches!(table.columns[1].values, super::Values::Text(_)));
+    }
+
+    #[test]
+    fn timestamps_with_one_utc_offset_keep_it_and_their_clock_times() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.csv");
+        std::fs::write(
+            &path,
+            "ts,v\n2022-05-03T07:33:00+02:00,1\n2022-05-03T23:59:00+02:00,2\n",
+        )
+        .unwrap();
+        let table = super::read_table(&path, &crate::config::DataConfig::default()).unwrap();
+        let super::Values::Datetime {
+            values,
+            unit,
+            format,
+            ..
+        } = &table.columns[0].values
+        else {
+            panic!("{:?}", table.columns[0]);
+        };
+        let format = format.as_deref().unwrap();
+        assert_eq!(format, "%Y-%m-%dT%H:%M:%S+02:00");
+        // Polars' instant was 05:33 UTC; the value is the clock time the cell wrote.
+        let back: Vec<String> = values
+            .iter()
+            .map(|v| super::datetime::format_value(v.unwrap(), unit, format).unwrap())
+            .collect();
+        assert_eq!(
+            back,
+            ["2022-05-03T07:33:00+02:00", "2022-05-03T23:59:00+02:00"]
+        );
+        assert_eq!(
+            super::datetime::literal_offset("%H:%M-05:30"),
+            Some(-19_800)
+        );
+        assert_eq!(super::datetime::literal_offset("%Y-%m-%dT%H:%M:%SZ"), None);
     }
 
     #[test]
