@@ -128,7 +128,8 @@ pub struct DataConfig {
     pub drop: Vec<String>,
     /// The CSV file's text encoding: `"utf-8"` (default; ASCII included), `"latin-1"` or
     /// `"windows-1252"` (as spreadsheets on Windows save CSV). A file that is not UTF-8 read
-    /// without it is an error that names this key.
+    /// without it is an error that names this key; another name is an error when the table is
+    /// read (`read::encoding`).
     pub encoding: String,
 }
 
@@ -621,16 +622,6 @@ impl RunConfig {
         }
         if self.data.quote.len() != 1 || !self.data.quote.is_ascii() {
             return bad("data.quote", "must be exactly one ASCII character");
-        }
-        if crate::read::encoding::Encoding::parse(&self.data.encoding).is_none() {
-            return bad(
-                "data.encoding",
-                &format!(
-                    "{:?} is not an encoding dpsynth reads; give one of {}",
-                    self.data.encoding,
-                    crate::read::encoding::ENCODINGS.join(", ")
-                ),
-            );
         }
         let m = &self.model;
         if m.pac == Some(0) {

@@ -425,31 +425,7 @@ pub fn mostly_numbers(cells: &[Option<String>]) -> Option<(NumberForm, super::Va
     }
     form.words_as_missing = true;
     form.missing = None;
-    let any_float = parsed.iter().any(|p| matches!(p, Some(Parsed::Float(_))));
-    let values = if any_float {
-        super::Values::Float(
-            parsed
-                .iter()
-                .map(|p| {
-                    p.map(|p| match p {
-                        Parsed::Int(x) => x as f64,
-                        Parsed::Float(x) => x,
-                    })
-                })
-                .collect(),
-        )
-    } else {
-        super::Values::Int(
-            parsed
-                .iter()
-                .map(|p| match p {
-                    Some(Parsed::Int(x)) => Some(*x),
-                    _ => None,
-                })
-                .collect(),
-        )
-    };
-    Some((form, values))
+    Some((form, column_values(&parsed)))
 }
 
 /// The values of a column in `form`, or `None` when some present cell is not in it:
@@ -463,8 +439,13 @@ pub fn parse_column(cells: &[Option<String>], form: &NumberForm) -> Option<super
             Some(c) => Some(form.parse(c)?),
         });
     }
+    Some(column_values(&parsed))
+}
+
+/// Parsed cells as a column: integers when no cell had a decimal mark, else floats.
+fn column_values(parsed: &[Option<Parsed>]) -> super::Values {
     let any_float = parsed.iter().any(|p| matches!(p, Some(Parsed::Float(_))));
-    Some(if any_float {
+    if any_float {
         super::Values::Float(
             parsed
                 .iter()
@@ -488,7 +469,7 @@ pub fn parse_column(cells: &[Option<String>], form: &NumberForm) -> Option<super
                 })
                 .collect(),
         )
-    })
+    }
 }
 
 /// `values` written in `form`: numbers as text, a missing value as the form's marker (or
