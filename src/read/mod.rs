@@ -124,12 +124,7 @@ pub fn read_table_noted(path: &Path, options: &DataConfig) -> Result<(Table, Vec
     let notes = mostly
         .into_iter()
         .filter(|(name, _)| table.columns.iter().any(|c| &c.name == name))
-        .map(|(name, kind)| {
-            format!(
-                "note: {name:?} is read as {kind}: its cells that are not (under {:.0}% of them: words such as \"unknown\" or \"<5\") are read as missing; name them in data.null_values to say so and silence this note",
-                100.0 * (1.0 - number::MOSTLY_NUMBERS_SHARE)
-            )
-        })
+        .map(|(_, note)| note)
         .collect();
     let table = drop_blank_rows(table);
     if table.columns.is_empty() {
@@ -212,8 +207,14 @@ fn drop_columns(table: &mut Table, drop: &[String], path: &Path) -> Result<()> {
 /// ([`number::detect`]); those whose every cell is a date, a time of day or a timestamp in a
 /// form polars leaves as text (`10/25/2020`, `18:07`) become timestamps that remember theirs
 /// ([`datetime::parse_text_column`]).
-fn read_text_forms(table: &mut Table) -> Vec<(String, &'static str)> {
-    let mut mostly = Vec::new();
+fn read_text_forms(table: &mut Table) -> Vec<(String, String)> {
+    let mostly_note = |name: &str, kind: &str| {
+        format!(
+            "note: {name:?} is read as {kind}: its cells that are not (under {:.0}% of them: words such as \"unknown\" or \"<5\") are read as missing; name them in data.null_values to say so and silence this note",
+            100.0 * (1.0 - number::MOSTLY_NUMBERS_SHARE)
+        )
+    };
+    let mut notes = Vec::new();
     for column in &mut table.columns {
         let Values::Text(cells) = &column.values else {
             continue;
@@ -235,10 +236,43 @@ fn read_text_forms(table: &mut Table) -> Vec<(String, &'static str)> {
             };
             continue;
         }
-        if let Some((form, values)) = number::mostly_numbers(cells) {
+        // Numbers padded with spaces or written with a plus sign (` 42`, `42 `, `+42`, as
+        // fixed-width exports write them): polars left them text, each a rare category.
+        // Read without the padding and signs, and written back without them.
+        let trimmed: Vec<Option<String>> = cells
+            .iter()
+            .map(|c| {
+                let t = c.as_deref()?.trim();
+                let t = t.strip_prefix('+').unwrap_or(t);
+                (!t.is_empty()).then(|| t.to_string())
+            })
+            .collect();
+        if trimmed != *cells {
+            let present: Vec<&str> = trimmed.iter().flatten().map(String::as_str).collect();
+            let exact = number::exact_form(&present)
+                .and_then(|form| Some((number::parse_column(&trimmed, &form)?, form)));
+            if let Some((values, form)) = exact {
+                column.values = values;
+                column.form = Some(CellForm::Number(form));
+                notes.push((
+                    column.name.clone(),
+                    format!(
+                        "note: {:?} is read as numbers without the spaces or plus signs around its digits (written back without them)",
+                        column.name
+                    ),
+                ));
+                continue;
+            }
+        }
+        let numbers = number::mostly_numbers(cells).or_else(|| {
+            (trimmed != *cells)
+                .then(|| number::mostly_numbers(&trimmed))
+                .flatten()
+        });
+        if let Some((form, values)) = numbers {
             column.values = values;
             column.form = Some(CellForm::Number(form));
-            mostly.push((column.name.clone(), "numbers"));
+            notes.push((column.name.clone(), mostly_note(&column.name, "numbers")));
         } else if let Some((format, values)) = datetime::parse_text_column_mostly(cells) {
             column.values = Values::Datetime {
                 values,
@@ -246,10 +280,10 @@ fn read_text_forms(table: &mut Table) -> Vec<(String, &'static str)> {
                 tz: None,
                 format: Some(format),
             };
-            mostly.push((column.name.clone(), "dates"));
+            notes.push((column.name.clone(), mostly_note(&column.name, "dates")));
         }
     }
-    mostly
+    notes
 }
 
 /// Delimiters tried when the header line holds no comma.
@@ -723,6 +757,18 @@ mod tests {
         assert_eq!(table.columns[0].values.number(1), Some(2001.5));
         assert_eq!(table.columns[0].values.number(9), None);
         assert_eq!(form.format_float(2001.5), "$2,001.50");
+        // Right-aligned numbers and plus signs, as fixed-width exports write them: numbers; a
+        // column of padded words stays text.
+        let table = read("padded.csv", &|i| {
+            format!(
+                "{:>5},{}",
+                format!("+{}", i * 3 % 500),
+                [" yes", "no "][i % 2]
+            )
+        });
+        assert_eq!(table.columns[0].values.number(7), Some(21.0));
+        assert!(matches!(table.columns[0].values, super::Values::Int(_)));
+        assert!(matches!(table.columns[1].values, super::Values::Text(_)));
         // Dates (day first) among a few words: dates, written back in their form; a column of
         // eight quarter starts and a word stays text.
         let table = read("dates.csv", &|i| {

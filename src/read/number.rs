@@ -352,6 +352,21 @@ pub fn detect(cells: &[&str]) -> Option<NumberForm> {
     None
 }
 
+/// The form that writes every one of `cells` back byte for byte: [`detect`]'s, or plain numbers
+/// (`42`, `-3.75`) where every cell is one; `None` otherwise.
+pub fn exact_form(cells: &[&str]) -> Option<NumberForm> {
+    if let Some(form) = detect(cells) {
+        return Some(form);
+    }
+    let plain = NumberForm::default();
+    let writes_back = |cell: &&str| match plain.parse(cell) {
+        Some(Parsed::Int(x)) => plain.format_int(x) == *cell,
+        Some(Parsed::Float(x)) => plain.format_float(x) == *cell,
+        None => false,
+    };
+    (!cells.is_empty() && cells.iter().all(writes_back)).then_some(plain)
+}
+
 /// Smallest share of a text column's present cells that must be plain numbers for
 /// [`mostly_numbers`] to read it as numbers.
 pub const MOSTLY_NUMBERS_SHARE: f64 = 0.9;
@@ -389,19 +404,7 @@ pub fn mostly_numbers(cells: &[Option<String>]) -> Option<(NumberForm, super::Va
     if !share(candidates.len()) {
         return None;
     }
-    let plain = NumberForm::default();
-    let writes_back = |form: &NumberForm| {
-        candidates.iter().all(|cell| match form.parse(cell) {
-            Some(Parsed::Int(x)) if form.places.is_none() => form.format_int(x) == *cell,
-            Some(Parsed::Float(x)) => form.format_float(x) == *cell,
-            _ => false,
-        })
-    };
-    let mut form = match detect(&candidates) {
-        Some(form) => form,
-        None if writes_back(&plain) => plain,
-        None => return None,
-    };
+    let mut form = exact_form(&candidates)?;
     let parsed: Vec<Option<Parsed>> = cells
         .iter()
         .map(|c| c.as_deref().and_then(|c| form.parse(c)))
