@@ -193,12 +193,17 @@ fn infer_column(
             for (row, v) in values.iter().enumerate() {
                 parsed.push(match v {
                     None => None,
-                    Some(s) => match s.trim().parse::<f64>() {
-                        Ok(x) if x.is_finite() => Some(x),
-                        // In DP mode a cell that is no number is missing, as NaN is: a
-                        // refusal would make whether anything is released depend on it.
-                        _ if private => None,
-                        _ => {
+                    // Each cell read alone (`$1,250.00` as 1250, whatever the other rows
+                    // hold). In DP mode a cell that is no number is missing, as NaN is: a
+                    // refusal would make whether anything is released depend on it.
+                    Some(s) => match crate::read::number::parse_cell_alone(s) {
+                        Some(x) => Some(x),
+                        None if private
+                            || crate::read::number::MISSING_MARKERS.contains(&s.trim()) =>
+                        {
+                            None
+                        }
+                        None => {
                             return Err(Error::column(
                                 &column.name,
                                 format!(

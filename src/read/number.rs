@@ -367,6 +367,26 @@ pub fn exact_form(cells: &[&str]) -> Option<NumberForm> {
     (!cells.is_empty() && cells.iter().all(writes_back)).then_some(plain)
 }
 
+/// The number one cell writes, read from that cell alone: the first form that writes it back
+/// byte for byte ([`detect`] on the one cell; plain numbers, spaces around and a plus sign
+/// allowed), `None` for a missing marker or a cell that is no number. In DP mode a column whose
+/// kind is public (bounds in `[privacy.columns]`) reads its text cells so, so that how one cell
+/// is read never depends on what the other rows hold.
+pub fn parse_cell_alone(cell: &str) -> Option<f64> {
+    let t = cell.trim();
+    let t = t.strip_prefix('+').unwrap_or(t);
+    if let Ok(x) = t.parse::<f64>() {
+        return x.is_finite().then_some(x);
+    }
+    if MISSING_MARKERS.contains(&t) {
+        return None;
+    }
+    match detect(&[t])?.parse(t)? {
+        Parsed::Int(x) => Some(x as f64),
+        Parsed::Float(x) => Some(x),
+    }
+}
+
 /// Smallest share of a text column's present cells that must be plain numbers for
 /// [`mostly_numbers`] to read it as numbers.
 pub const MOSTLY_NUMBERS_SHARE: f64 = 0.9;
@@ -495,6 +515,18 @@ pub fn write_column(values: &super::Values, form: &NumberForm) -> Vec<Option<Str
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_cell_alone_is_read_in_the_first_form_that_writes_it_back() {
+        assert_eq!(parse_cell_alone("$1,250.00"), Some(1250.0));
+        assert_eq!(parse_cell_alone(" +42 "), Some(42.0));
+        assert_eq!(parse_cell_alone("45.2%"), Some(45.2));
+        assert_eq!(parse_cell_alone("($5.00)"), Some(-5.0));
+        assert_eq!(parse_cell_alone("1.234,5"), Some(1234.5));
+        for junk in ["refused", "N/A", "inf", "NaN", "#DIV/0!", "Room 1"] {
+            assert_eq!(parse_cell_alone(junk), None, "{junk}");
+        }
+    }
+
     use super::*;
 
     fn roundtrip(cells: &[&str]) -> NumberForm {
