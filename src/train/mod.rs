@@ -994,8 +994,14 @@ pub fn train(
             trainer.ctx.dp.as_ref().map_or(0.0, |d| d.noise_multiplier)
         ));
     }
+    // Warnings (a column released as "other" or missing throughout) with --quiet too;
+    // notes (a share folded) only where progress is shown.
     for line in trainer.preprocessing_warnings() {
-        reporting.progress.warn(&line);
+        if line.starts_with("warning:") {
+            reporting.progress.warn(&line);
+        } else {
+            reporting.progress.note(&line);
+        }
     }
     for _ in 0..config.train.epochs {
         if !trainer.budget_allows_epoch() {
