@@ -977,14 +977,25 @@ fn privacy(a: PrivacyArgs) -> Result<()> {
 }
 
 fn evaluate(a: EvaluateArgs) -> Result<()> {
+    let model = a.model.as_deref().map(ModelFile::read).transpose()?;
+    // The real rows are read as training read them when the generator file says how (its
+    // `[data]`: the columns it left out with `drop`, its encoding and delimiter); the sampled
+    // rows as dpsynth writes them.
     let options = dpsynth::config::DataConfig::default();
+    let real_options = model.as_ref().map_or_else(
+        || options.clone(),
+        |m| dpsynth::config::DataConfig {
+            path: None,
+            ..m.header.config.data.clone()
+        },
+    );
     let started = std::time::Instant::now();
-    let real = read_table(&a.real, &options)?;
+    let real = read_table(&a.real, &real_options)?;
     let synthetic = read_table(&a.synthetic, &options)?;
     let holdout = a
         .holdout
         .as_deref()
-        .map(|h| read_table(h, &options))
+        .map(|h| read_table(h, &real_options))
         .transpose()?;
     let (report, synthetic) =
         dpsynth::evaluate::evaluate_with(&real, synthetic, holdout, a.target.as_deref())?;
@@ -1042,10 +1053,7 @@ fn evaluate(a: EvaluateArgs) -> Result<()> {
             show(&u.real)
         );
     }
-    let privacy = match &a.model {
-        Some(model) => Some(ModelFile::read(model)?.header.privacy),
-        None => None,
-    };
+    let privacy = model.map(|m| m.header.privacy);
     if let Some(p) = &privacy {
         println!("model: {}", p.summary());
     }

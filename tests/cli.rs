@@ -463,6 +463,26 @@ fn an_identifier_column_is_named_at_train_time_and_can_be_dropped() {
     assert!(out.status.success(), "{}", stderr(&out));
     let sampled = std::fs::read_to_string(d.join("s.csv")).unwrap();
     assert_eq!(sampled.lines().next(), Some("age,plan"));
+    // Scored against the file it came from: the generator file says which columns training
+    // left out; without it the error says to give it.
+    let out = dpsynth(
+        d,
+        &[
+            "evaluate",
+            "--real",
+            "ids.csv",
+            "--synthetic",
+            "s.csv",
+            "--model",
+            "d.dpsynth",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = dpsynth(
+        d,
+        &["evaluate", "--real", "ids.csv", "--synthetic", "s.csv"],
+    );
+    assert_clean_failure(&out, &["missing customer_id, name", "--model"]);
 
     let mut args = vec![
         "train",

@@ -74,7 +74,7 @@ pub fn align_columns(real: &Table, other: Table, what: &str) -> Result<Table> {
         .collect();
     if !missing.is_empty() || !extra.is_empty() {
         return Err(Error::Evaluation(format!(
-            "the {what} table's columns differ from the real table's: missing {}, unexpected {}",
+            "the {what} table's columns differ from the real table's: missing {}, unexpected {}{}",
             if missing.is_empty() {
                 "-".into()
             } else {
@@ -84,6 +84,11 @@ pub fn align_columns(real: &Table, other: Table, what: &str) -> Result<Table> {
                 "-".into()
             } else {
                 extra.join(", ")
+            },
+            if missing.is_empty() {
+                ""
+            } else {
+                "; if the generator was trained with columns left out (data.drop), pass its file with --model to read the real rows as training did"
             }
         )));
     }
