@@ -237,7 +237,7 @@ impl Step {
 }
 
 /// Units per second of `unit` ("ns", "ms", else microseconds).
-fn per_second(unit: &str) -> i64 {
+pub fn per_second(unit: &str) -> i64 {
     match unit {
         "ns" => 1_000_000_000,
         "ms" => 1_000,
@@ -468,14 +468,8 @@ pub fn parse_text_column_mostly(cells: &[Option<String>]) -> Option<(String, Vec
             (f, values)
         })
         .max_by_key(|(_, v)| v.iter().flatten().count())?;
-    let dates = values.iter().flatten().count();
-    if dates == present || (dates as f64) < super::number::MOSTLY_NUMBERS_SHARE * present as f64 {
-        return None;
-    }
-    let mut distinct: Vec<i64> = values.iter().flatten().copied().collect();
-    distinct.sort_unstable();
-    distinct.dedup();
-    (distinct.len() >= super::number::MOSTLY_NUMBERS_DISTINCT).then(|| (format.to_string(), values))
+    let dates: Vec<u64> = values.iter().flatten().map(|&x| x as u64).collect();
+    super::number::mostly(present, dates).then(|| (format.to_string(), values))
 }
 
 #[cfg(test)]

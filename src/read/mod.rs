@@ -102,11 +102,7 @@ pub fn read_table_noted(path: &Path, options: &DataConfig) -> Result<(Table, Vec
             // A form with a literal UTC offset writes clock times: the instants polars read
             // are moved to them.
             if let Some(seconds) = datetime::literal_offset(&text_form) {
-                let per_second = match unit.as_str() {
-                    "ns" => 1_000_000_000,
-                    "ms" => 1_000,
-                    _ => 1_000_000,
-                };
+                let per_second = datetime::per_second(unit);
                 for v in values.iter_mut().flatten() {
                     *v += seconds * per_second;
                 }

@@ -395,6 +395,20 @@ pub const MOSTLY_NUMBERS_SHARE: f64 = 0.9;
 /// are codes, each a category that DP can release as one, beside the words.
 pub const MOSTLY_NUMBERS_DISTINCT: usize = 50;
 
+/// Whether `found` (a key per cell read, of `present` present cells) make a column "mostly"
+/// numbers or dates: not every cell, at least [`MOSTLY_NUMBERS_SHARE`] of them, and at least
+/// [`MOSTLY_NUMBERS_DISTINCT`] distinct keys ([`mostly_numbers`],
+/// [`super::datetime::parse_text_column_mostly`]).
+pub fn mostly(present: usize, mut found: Vec<u64>) -> bool {
+    let n = found.len();
+    if n == present || (n as f64) < MOSTLY_NUMBERS_SHARE * present as f64 {
+        return false;
+    }
+    found.sort_unstable();
+    found.dedup();
+    found.len() >= MOSTLY_NUMBERS_DISTINCT
+}
+
 /// A text column of numbers in one form (`-12`, `3.75`, `$1,250.00`, `45.2%`) with a few cells
 /// that are no number in it (`refused`, `unknown`, `<5`, `#DIV/0!`): at least
 /// [`MOSTLY_NUMBERS_SHARE`] of its present cells are numbers in the form and they take at least
@@ -429,11 +443,7 @@ pub fn mostly_numbers(cells: &[Option<String>]) -> Option<(NumberForm, super::Va
         .iter()
         .map(|c| c.as_deref().and_then(|c| form.parse(c)))
         .collect();
-    let numbers = parsed.iter().flatten().count();
-    if numbers == present.len() || !share(numbers) {
-        return None;
-    }
-    let mut distinct: Vec<u64> = parsed
+    let numbers: Vec<u64> = parsed
         .iter()
         .flatten()
         .map(|p| match p {
@@ -441,9 +451,7 @@ pub fn mostly_numbers(cells: &[Option<String>]) -> Option<(NumberForm, super::Va
             Parsed::Float(x) => x.to_bits(),
         })
         .collect();
-    distinct.sort_unstable();
-    distinct.dedup();
-    if distinct.len() < MOSTLY_NUMBERS_DISTINCT {
+    if !mostly(present.len(), numbers) {
         return None;
     }
     form.words_as_missing = true;
