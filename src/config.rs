@@ -444,6 +444,27 @@ impl PrivacyConfig {
     pub fn enabled(&self) -> bool {
         self.epsilon.is_some() || self.noise_multiplier.is_some()
     }
+
+    /// The columns a DP run reads cell by cell from their public metadata instead of from
+    /// what the rows hold ([`crate::read::read_table_as_written`]): those with public
+    /// `categories` (kept as the text of their cells), bounds (each cell read as a number on
+    /// its own) or a declared `type` (each cell read as a boolean, date or timestamp on its
+    /// own). A timestamp column with a `zone` is left to the reader, which turns offsets into
+    /// that zone. Empty without DP.
+    pub fn read_alone(&self) -> Vec<String> {
+        if !self.enabled() {
+            return Vec::new();
+        }
+        self.columns
+            .iter()
+            .filter(|(_, p)| {
+                let zoned = p.storage == Some(StorageType::Datetime) && p.zone.is_some();
+                let public_kind = p.categories.is_some() || p.min.is_some() || p.max.is_some();
+                !zoned && (public_kind || p.storage.is_some())
+            })
+            .map(|(name, _)| name.clone())
+            .collect()
+    }
 }
 
 /// Most decimal places a float column is written with when rounded (learned or given).

@@ -604,7 +604,7 @@ fn train(a: TrainArgs) -> Result<()> {
     let (config, data, out) = resolve_train(&a)?;
     check_writable(&out)?;
     let read_started = std::time::Instant::now();
-    let (table, read_notes) = dpsynth::read::read_table_noted(&data, &config.data)?;
+    let (table, read_notes) = dpsynth::read::read_training_table(&data, &config)?;
     let read_seconds = read_started.elapsed().as_secs_f64();
     let device = dpsynth::device::select(config.train.device)?;
     let progress = Progress::new(config.train.epochs, a.quiet);
@@ -839,7 +839,7 @@ fn audit(a: AuditArgs) -> Result<()> {
     if let Some(json) = &a.json {
         check_writable(json)?;
     }
-    let table = read_table(&data, &config.data)?;
+    let (table, _) = dpsynth::read::read_training_table(&data, &config)?;
     let device = dpsynth::device::select(config.train.device)?;
     let progress = Progress::new(config.train.epochs, a.quiet);
     let settings = dpsynth::run::audit::AuditSettings {

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::{ColumnKindSetting, RunConfig, MAX_DECIMALS};
+use crate::config::{ColumnKindSetting, PublicColumn, RunConfig, StorageType, MAX_DECIMALS};
 use crate::error::{Error, Result};
 use crate::lattice::Lattice;
 use crate::read::datetime::Calendar;
@@ -119,11 +119,17 @@ impl Schema {
         let mut columns = Vec::with_capacity(table.columns.len());
         for column in &mut table.columns {
             let forced = config.columns.get(&column.name).and_then(|o| o.kind);
+            let private = config.privacy.enabled();
+            if private {
+                if let Some(public) = config.privacy.columns.get(&column.name) {
+                    read_declared_type(column, public);
+                }
+            }
             columns.push(infer_column(
                 column,
                 forced,
                 config.transform.discrete_int_max_distinct,
-                config.privacy.enabled(),
+                private,
             )?);
         }
         Ok(Schema { columns })
@@ -137,6 +143,60 @@ impl Schema {
             .map(|c| c.name.as_str())
             .collect()
     }
+}
+
+/// In DP mode, the text cells of a column declared a boolean, date or timestamp in its public
+/// metadata (`type`; read as written, [`crate::read::read_table_as_written`]), each read
+/// alone: a boolean in the words of the column's `format` or `true`/`false` in any case, a
+/// date or timestamp in its `format` or the first known form that reads the cell
+/// ([`crate::read::datetime::parse_cell_alone`]). A cell that is none of these is missing, as
+/// a word in a column with public bounds is: neither a refusal nor the column's reading may
+/// depend on one row.
+fn read_declared_type(column: &mut Column, public: &PublicColumn) {
+    let Values::Text(cells) = &column.values else {
+        return;
+    };
+    let format = public.format.as_deref();
+    column.values = match public.storage {
+        None => return,
+        Some(StorageType::Bool) => {
+            let words = public.bool_words();
+            Values::Bool(
+                cells
+                    .iter()
+                    .map(|c| {
+                        let c = c.as_deref()?.trim();
+                        match &words {
+                            Some((t, _)) if c == t => Some(true),
+                            Some((_, f)) if c == f => Some(false),
+                            _ if c.eq_ignore_ascii_case("true") => Some(true),
+                            _ if c.eq_ignore_ascii_case("false") => Some(false),
+                            _ => None,
+                        }
+                    })
+                    .collect(),
+            )
+        }
+        Some(StorageType::Date) => Values::Date(
+            cells
+                .iter()
+                .map(|c| {
+                    let us = crate::read::datetime::parse_cell_alone(c.as_deref()?, format)?;
+                    i32::try_from(us.div_euclid(86_400_000_000)).ok()
+                })
+                .collect(),
+        ),
+        Some(StorageType::Datetime) => Values::Datetime {
+            values: cells
+                .iter()
+                .map(|c| crate::read::datetime::parse_cell_alone(c.as_deref()?, format))
+                .collect(),
+            unit: "us".into(),
+            tz: None,
+            format: format.map(str::to_string),
+        },
+    };
+    column.form = None;
 }
 
 /// Infers one column's schema. In DP mode (`private`) nothing here may refuse a table for what

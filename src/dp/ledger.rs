@@ -405,6 +405,13 @@ pub fn terminal_warnings(pre: &PreprocessLedger, rows: f64) -> Vec<String> {
             ));
         }
     }
+    for column in &pre.mostly_missing {
+        lines.push(format!(
+            "warning: {} is missing in nearly every row (noisy estimate); with public metadata each cell is read as that metadata says: a number for min/max, a date, timestamp or boolean only where [privacy.columns.{}] gives its `type` (and `format` for a form such as day-first dates), so check those keys, or data.null_values",
+            shown(column),
+            toml_key(column)
+        ));
+    }
     for column in &pre.no_range {
         lines.push(format!(
             "warning: {} is sampled as missing: no range of its values cleared the noise; give min and max in [privacy.columns.{}]",
@@ -417,7 +424,7 @@ pub fn terminal_warnings(pre: &PreprocessLedger, rows: f64) -> Vec<String> {
 
 /// Share of the rows folded into "other" from which [`terminal_warnings`] calls a column
 /// "other" in nearly every row.
-const NEARLY_ALL: f64 = 0.9;
+pub const NEARLY_ALL: f64 = 0.9;
 
 /// Share of the rows folded into "other" from which [`terminal_warnings`] names a column.
 const FOLDED_WARN: f64 = 0.05;

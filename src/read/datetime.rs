@@ -408,6 +408,23 @@ fn parse_text(cell: &str, format: &str) -> Option<i64> {
     to_unit(time.and_utc(), "us")
 }
 
+/// What one cell names, in microseconds since 1970-01-01, read from that cell alone: in
+/// `format` when one is given (a column's public `format`), else in the first of the ISO forms
+/// polars reads and then [`TEXT_FORMATS`] that reads it (so `03/04/2020` is the 4th of March:
+/// a day-first column needs its `format`). `None` for a missing marker or a cell that is no
+/// date. A DP run reads the cells of a column declared a date or timestamp so, so that how
+/// one cell is read never depends on what the other rows hold.
+pub fn parse_cell_alone(cell: &str, format: Option<&str>) -> Option<i64> {
+    let cell = cell.trim();
+    match format {
+        Some(format) => parse_text(cell, format),
+        None => FORMATS
+            .iter()
+            .chain(TEXT_FORMATS)
+            .find_map(|f| parse_text(cell, f)),
+    }
+}
+
 /// For a text column polars did not read as dates: the form in `TEXT_FORMATS` that reads
 /// every present cell and writes it back byte for byte, and the values in microseconds
 /// (missing where the cell is, or is one of [`super::number::MISSING_MARKERS`]). `None` when

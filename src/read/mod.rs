@@ -42,6 +42,31 @@ pub fn read_table(path: &Path, options: &DataConfig) -> Result<Table> {
 /// dates with a few other cells missing ([`number::mostly_numbers`],
 /// [`datetime::parse_text_column_mostly`]): what reading decided that the user may not expect.
 pub fn read_table_noted(path: &Path, options: &DataConfig) -> Result<(Table, Vec<String>)> {
+    read_table_as_written(path, options, &[])
+}
+
+/// How training reads its table under `config`: [`read_table_as_written`] with the columns a
+/// DP run reads from their public metadata ([`crate::config::PrivacyConfig::read_alone`];
+/// none without DP), and the notes of [`read_table_noted`].
+pub fn read_training_table(
+    path: &Path,
+    config: &crate::config::RunConfig,
+) -> Result<(Table, Vec<String>)> {
+    read_table_as_written(path, &config.data, &config.privacy.read_alone())
+}
+
+/// [`read_table_noted`], with the columns named in `as_written` left as the text of their
+/// cells, byte for byte (missing where empty or in `data.null_values`): no type or text form
+/// is inferred for them from the other rows. A DP run reads so the columns whose kind and
+/// storage type are public ([`crate::config::PrivacyConfig::read_alone`]); the schema then
+/// reads each of their cells alone (`crate::schema`), so that how one cell is read never
+/// depends on what the other rows hold. Parquet columns keep the file's own types (its schema
+/// is the file's, not read from the cells).
+pub fn read_table_as_written(
+    path: &Path,
+    options: &DataConfig,
+    as_written: &[String],
+) -> Result<(Table, Vec<String>)> {
     let meta = std::fs::metadata(path).map_err(|e| Error::io(path, "opening the table", e))?;
     if meta.len() == 0 {
         return Err(Error::table(
@@ -49,13 +74,13 @@ pub fn read_table_noted(path: &Path, options: &DataConfig) -> Result<(Table, Vec
             "the file is empty; give a table with a header and rows",
         ));
     }
-    let (frame, formats, int_forms) = if is_parquet(path) {
+    let (frame, formats, int_forms, written) = if is_parquet(path) {
         let file =
             std::fs::File::open(path).map_err(|e| Error::io(path, "opening the table", e))?;
         let frame = ParquetReader::new(file)
             .finish()
             .map_err(|e| Error::table(path, format!("cannot read it as Parquet: {e}")))?;
-        (frame, Vec::new(), Vec::new())
+        (frame, Vec::new(), Vec::new(), Vec::new())
     } else {
         let encoding = encoding::Encoding::parse(&options.encoding).ok_or_else(|| {
             Error::config(
@@ -73,8 +98,12 @@ pub fn read_table_noted(path: &Path, options: &DataConfig) -> Result<(Table, Vec
             other => Some(DecodedCopy::write(path, other)?),
         };
         let csv = decoded.as_ref().map_or(path, |d| d.path.as_path());
-        let read = sniff_delimiter(csv, options)
-            .and_then(|sniffed| read_csv(csv, sniffed.as_ref().unwrap_or(options)));
+        let read = sniff_delimiter(csv, options).and_then(|sniffed| {
+            let options = sniffed.as_ref().unwrap_or(options);
+            let (frame, formats, forms) = read_csv(csv, options)?;
+            let cells = cells_as_written(csv, options, &frame, as_written)?;
+            Ok((frame, formats, forms, cells))
+        });
         match read {
             Ok(read) => read,
             Err(Error::Table { message, .. }) if decoded.is_some() => {
@@ -115,7 +144,13 @@ pub fn read_table_noted(path: &Path, options: &DataConfig) -> Result<(Table, Vec
             column.form = Some(form);
         }
     }
-    let mostly = read_text_forms(&mut table);
+    for (name, cells) in written {
+        if let Some(column) = table.columns.iter_mut().find(|c| c.name == name) {
+            column.values = Values::Text(cells);
+            column.form = None;
+        }
+    }
+    let mostly = read_text_forms(&mut table, as_written);
     drop_columns(&mut table, &options.drop, path)?;
     let notes = mostly
         .into_iter()
@@ -203,7 +238,7 @@ fn drop_columns(table: &mut Table, drop: &[String], path: &Path) -> Result<()> {
 /// ([`number::detect`]); those whose every cell is a date, a time of day or a timestamp in a
 /// form polars leaves as text (`10/25/2020`, `18:07`) become timestamps that remember theirs
 /// ([`datetime::parse_text_column`]).
-fn read_text_forms(table: &mut Table) -> Vec<(String, String)> {
+fn read_text_forms(table: &mut Table, as_written: &[String]) -> Vec<(String, String)> {
     let mostly_note = |name: &str, kind: &str| {
         format!(
             "note: {name:?} is read as {kind}: its cells that are not (under {:.0}% of them: words such as \"unknown\" or \"<5\") are read as missing; name them in data.null_values to say so and silence this note",
@@ -215,6 +250,9 @@ fn read_text_forms(table: &mut Table) -> Vec<(String, String)> {
         let Values::Text(cells) = &column.values else {
             continue;
         };
+        if as_written.contains(&column.name) {
+            continue;
+        }
         let present: Vec<&str> = cells.iter().flatten().map(String::as_str).collect();
         if let Some(form) = number::detect(&present) {
             if let Some(values) = number::parse_column(cells, &form) {
@@ -474,6 +512,48 @@ fn typed_column_forms(path: &Path, options: &DataConfig, frame: &DataFrame) -> R
         }
     }
     Ok(forms)
+}
+
+/// The cells of each column of `frame` named in `as_written`, read again as text, byte for
+/// byte (empty cells and `data.null_values` missing).
+fn cells_as_written(
+    path: &Path,
+    options: &DataConfig,
+    frame: &DataFrame,
+    as_written: &[String],
+) -> Result<Vec<(String, Vec<Option<String>>)>> {
+    let names: Vec<String> = frame
+        .get_column_names()
+        .into_iter()
+        .map(|n| n.to_string())
+        .filter(|n| as_written.contains(n))
+        .collect();
+    if names.is_empty() {
+        return Ok(Vec::new());
+    }
+    let text = CsvReadOptions::default()
+        .with_has_header(options.has_header)
+        .with_infer_schema_length(Some(0))
+        .with_columns(Some(names.iter().map(|c| c.as_str().into()).collect()))
+        .with_parse_options(csv_parse_options(options))
+        .try_into_reader_with_file_path(Some(path.to_path_buf()))
+        .and_then(|r| r.finish())
+        .map_err(|e| Error::table(path, format!("reading columns as text: {e}")))?;
+    let mut out = Vec::with_capacity(names.len());
+    for name in names {
+        let column = text
+            .column(&name)
+            .map_err(|e| Error::table(path, format!("column '{name}': {e}")))?;
+        let cells = column
+            .as_materialized_series()
+            .str()
+            .map_err(|e| Error::table(path, format!("column '{name}': {e}")))?
+            .iter()
+            .map(|c| c.map(str::to_string))
+            .collect();
+        out.push((name, cells));
+    }
+    Ok(out)
 }
 
 /// How many cells of a text column [`looks_like_dates`] looks at.

@@ -23,7 +23,7 @@ use crate::config::RunConfig;
 use crate::error::{Error, Result};
 use crate::export::ModelFile;
 use crate::export::PrivacySection;
-use crate::read::{read_table, Table};
+use crate::read::{read_training_table, Table};
 use crate::train::{Checkpoint, MetricsLog, Progress, Trainer};
 
 /// When to checkpoint and when to give up.
@@ -116,7 +116,7 @@ pub fn start(
     // Absolute, so that `--resume` works from any directory.
     let data = &std::fs::canonicalize(data).map_err(|e| Error::io(data, "opening the table", e))?;
     let data_crc32 = file_crc(data)?;
-    let table = read_table(data, &config.data)?;
+    let (table, _) = read_training_table(data, config)?;
     let mut status = RunStatus {
         state: RunState::Running,
         epoch: 0,
@@ -203,7 +203,7 @@ pub fn resume(
         checkpoint.header.config.train.epochs = e;
     }
     let config = checkpoint.header.config.clone();
-    let table = read_table(&status.data, &config.data)?;
+    let (table, _) = read_training_table(&status.data, &config)?;
     let (table, scorer) = prepare(table, &config)?;
     let trainer = Trainer::resume(table, &checkpoint, device)?;
     if config.privacy.enabled() && status.best.is_some_and(|(e, _)| e > trainer.epochs_done()) {

@@ -17,7 +17,7 @@ use crate::config::RunConfig;
 use crate::error::Result;
 use crate::evaluate::{align_columns, fidelity::fidelity, FidelityReport};
 use crate::export::ModelFile;
-use crate::read::{read_table, Table};
+use crate::read::Table;
 use crate::sample::GeneratorSampler;
 
 /// Most real rows a score compares against; beyond this a fixed random subset is used.
@@ -88,7 +88,7 @@ impl Scorer {
         }
         let rows = config.score.rows;
         if let Some(public) = &config.score.public_table {
-            let table = read_table(public, &config.data)?;
+            let (table, _) = crate::read::read_training_table(public, config)?;
             let table = align_columns(training, table, "public scoring")?;
             return Ok(Some(Scorer::new(
                 &table,

@@ -28,7 +28,7 @@ use crate::dp::DpRng;
 use crate::error::{Error, Result};
 use crate::export::ModelFile;
 use crate::export::PrivacySection;
-use crate::read::{read_table, Table, TableWriter};
+use crate::read::{Table, TableWriter};
 use crate::train::Progress;
 
 /// Mixed into `train.seed` when a seeded (not-for-release) run fixes the choice's noise; an
@@ -202,7 +202,7 @@ pub fn tune(
         ),
         None => (data.to_path_buf(), format!("{}", data.display())),
     };
-    let table = read_table(&source, &config.data)?;
+    let (table, _) = crate::read::read_training_table(&source, config)?;
     // Charged tuning splits by secret per-row coins (`dp::selection::private_split`), so that
     // neighbouring tables give splits that differ by one row; the same stream makes the choice.
     let mut dp_rng = match config.train.seed {

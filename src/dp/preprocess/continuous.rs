@@ -403,6 +403,12 @@ pub(super) fn fit(
     } else {
         0.0
     };
+    if !no_range
+        && null_share >= crate::dp::ledger::NEARLY_ALL
+        && privacy.columns.contains_key(&column.name)
+    {
+        ledger.mostly_missing.push(column.name.clone());
+    }
     // A narrowed integer column whose bins are wider than one integer (a year of
     // eight values narrowed to [1907, 2066]: 2.5 years a bin): the mixture sees
     // each bin's count spread over the integers in it, not one point at the bin's

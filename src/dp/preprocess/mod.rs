@@ -122,6 +122,12 @@ pub struct PreprocessLedger {
     /// integers is counted per integer instead.
     #[serde(default)]
     pub narrowed_bins: usize,
+    /// Continuous columns with public metadata whose noisy null count is nearly every row
+    /// ([`crate::dp::ledger::NEARLY_ALL`]): their cells are read alone as that metadata says
+    /// (numbers for bounds, dates or booleans for a `type`), and cells of another form are
+    /// missing, so the terminal says which key may be wrong.
+    #[serde(default)]
+    pub mostly_missing: Vec<String>,
     /// Columns whose rows sat mostly in the first of their even bins (a count or an amount
     /// spread over decades), measured again over bins even in log scale with the slot a
     /// narrowing would use (`log_scale_edges`).
@@ -585,6 +591,7 @@ pub fn fit_private_transformer(
         narrowed_bounds: Vec::new(),
         narrowed_bins: 0,
         log_binned: Vec::new(),
+        mostly_missing: Vec::new(),
         on_points: Vec::new(),
         points_measured: Vec::new(),
         keys_measured: Vec::new(),
