@@ -540,6 +540,16 @@ fn boolean_and_date_columns_need_their_type_in_dp_mode() {
             ],
         )
     };
+    // Without metadata for either: one error names both, the lines to add and `--discover`.
+    let out = train(base);
+    assert_clean_failure(
+        &out,
+        &[
+            "--discover",
+            "[privacy.columns.flag]\ntype = \"bool\"",
+            "[privacy.columns.day]\ntype = \"date\"",
+        ],
+    );
     // Bounds without `type = "date"`: each cell is read as a number, and dates are none, so
     // the column is missing throughout (no refusal: that would depend on the rows) and the
     // terminal names the key to check, from the noisy null count.

@@ -418,10 +418,16 @@ pub fn parse_cell_alone(cell: &str, format: Option<&str>) -> Option<i64> {
     let cell = cell.trim();
     match format {
         Some(format) => parse_text(cell, format),
+        // A timestamp with a UTC offset (`2022-05-03T07:33:00+02:00`) is its clock time, as
+        // the reader keeps a column of one offset.
         None => FORMATS
             .iter()
             .chain(TEXT_FORMATS)
-            .find_map(|f| parse_text(cell, f)),
+            .find_map(|f| parse_text(cell, f))
+            .or_else(|| {
+                let clock = &cell[..cell.len() - offset_suffix(cell)?.len()];
+                FORMATS.iter().find_map(|f| parse_text(clock, f))
+            }),
     }
 }
 
@@ -517,6 +523,26 @@ mod tests {
             format_value(1_357_034_400_000, "ms", "%Y-%m-%d %H:%M").as_deref(),
             Some("2013-01-01 10:00")
         );
+    }
+
+    #[test]
+    fn one_cell_is_read_alone_in_its_format_or_the_first_form_that_reads_it() {
+        // 2013-01-01T10:00:00 is 1,357,034,400 s after the epoch.
+        let ten = Some(1_357_034_400_000_000);
+        assert_eq!(parse_cell_alone("2013-01-01T10:00:00Z", None), ten);
+        assert_eq!(parse_cell_alone(" 2013-01-01 10:00 ", None), ten);
+        assert_eq!(parse_cell_alone("2013-01-01T10:00:00+02:00", None), ten);
+        assert_eq!(parse_cell_alone("01/01/2013 10:00", None), ten);
+        // Month first unless the format says otherwise; a day over 12 reads day first.
+        let march_4 = Some(1_362_355_200_000_000);
+        assert_eq!(parse_cell_alone("03/04/2013", None), march_4);
+        assert_eq!(parse_cell_alone("04/03/2013", Some("%d/%m/%Y")), march_4);
+        assert_eq!(
+            parse_cell_alone("13/04/2013", None),
+            Some(1_365_811_200_000_000)
+        );
+        assert_eq!(parse_cell_alone("pending", None), None);
+        assert_eq!(parse_cell_alone("2013-01-01", Some("%d/%m/%Y")), None);
     }
 
     #[test]

@@ -303,6 +303,7 @@ pub fn public_schema(mut schema: Schema, privacy: &PrivacyConfig) -> Schema {
 fn check_storage_types(table: &Table, privacy: &PrivacyConfig) -> Result<Vec<String>> {
     use crate::read::ValueType;
     let mut from_rows = Vec::new();
+    let mut undeclared = Vec::new();
     for column in &table.columns {
         let read = column.values.value_type();
         let (wanted, tz) = match &read {
@@ -337,15 +338,19 @@ fn check_storage_types(table: &Table, privacy: &PrivacyConfig) -> Result<Vec<Str
                 )))
             }
             None if privacy.discover => from_rows.push(column.name.clone()),
-            None => {
-                return Err(Error::Privacy(format!(
-                    "column '{}' reads as {wanted:?}, and in DP mode its storage type must be public: add\n[privacy.columns.{}]\ntype = \"{}\"\n(or set privacy.discover = true, which lists the type as not covered by the guarantee)",
-                    column.name,
-                    column.name,
-                    format!("{wanted:?}").to_lowercase()
-                )))
-            }
+            None => undeclared.push(format!(
+                "[privacy.columns.{}]\ntype = \"{}\"",
+                crate::dp::ledger::toml_key(&column.name),
+                format!("{wanted:?}").to_lowercase()
+            )),
         }
+    }
+    if !undeclared.is_empty() {
+        return Err(Error::Privacy(format!(
+            "in DP mode a column's storage type must be public, and {} column(s) read as booleans, dates or timestamps without a declared `type`.\nTo train on the table as it is, add `--discover` (types, categories and bounds measured under DP and charged; the types are listed as not covered by the guarantee).\nOr add these lines to the config:\n{}",
+            undeclared.len(),
+            undeclared.join("\n")
+        )));
     }
     Ok(from_rows)
 }
