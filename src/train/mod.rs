@@ -122,7 +122,7 @@ impl DpRun {
 /// discrete, `min`/`max`: continuous) and its storage type is fixed from that metadata too
 /// ([`crate::dp::preprocess::public_schema`]); integer columns without metadata are
 /// continuous, since how many distinct values one has is private.
-fn training_schema(table: &mut Table, config: &RunConfig) -> Result<Schema> {
+pub fn training_schema(table: &mut Table, config: &RunConfig) -> Result<Schema> {
     if config.privacy.enabled() {
         let mut public_only = config.clone();
         public_only.transform.discrete_int_max_distinct = 0;
