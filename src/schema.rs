@@ -361,3 +361,18 @@ pub fn shown(name: &str) -> std::borrow::Cow<'_, str> {
         std::borrow::Cow::Borrowed(name)
     }
 }
+
+/// A column name as a TOML key, for the `[privacy.columns.KEY]` a message asks the user to
+/// write: bare when TOML allows it (letters, digits, `_` and `-`), else quoted with `"` and
+/// `\` escaped (an empty name, row names' header, becomes `""`).
+pub fn toml_key(name: &str) -> String {
+    let bare = !name.is_empty()
+        && name
+            .chars()
+            .all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '-');
+    if bare {
+        name.to_string()
+    } else {
+        format!("\"{}\"", name.replace('\\', "\\\\").replace('"', "\\\""))
+    }
+}

@@ -424,28 +424,16 @@ pub fn terminal_warnings(pre: &PreprocessLedger, rows: f64) -> Vec<String> {
 
 /// Share of the rows folded into "other" from which [`terminal_warnings`] calls a column
 /// "other" in nearly every row.
-pub const NEARLY_ALL: f64 = 0.9;
+const NEARLY_ALL: f64 = 0.9;
 
 /// Share of the rows folded into "other" from which [`terminal_warnings`] names a column.
 const FOLDED_WARN: f64 = 0.05;
 
-/// A column name as a TOML key, for the `[privacy.columns.KEY]` a message asks the user to
-/// write: bare when TOML allows it (letters, digits, `_` and `-`), else quoted with `"` and
-/// `\` escaped (an empty name, row names' header, becomes `""`).
-pub fn toml_key(name: &str) -> String {
-    let bare = !name.is_empty()
-        && name
-            .chars()
-            .all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '-');
-    if bare {
-        name.to_string()
-    } else {
-        format!("\"{}\"", name.replace('\\', "\\\\").replace('"', "\\\""))
-    }
-}
-
 /// A column name as the ledger prints it (defined with the schema, which every layer reads).
 pub use crate::schema::shown;
+
+/// A column name as a TOML key (defined with the schema, which every layer reads).
+pub use crate::schema::toml_key;
 
 #[cfg(test)]
 mod tests {

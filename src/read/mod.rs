@@ -480,19 +480,7 @@ fn typed_column_forms(path: &Path, options: &DataConfig, frame: &DataFrame) -> R
     if ints.is_empty() {
         return Ok(Vec::new());
     }
-    let text = CsvReadOptions::default()
-        .with_has_header(options.has_header)
-        .with_infer_schema_length(Some(0))
-        .with_columns(Some(ints.iter().map(|c| c.as_str().into()).collect()))
-        .with_parse_options(csv_parse_options(options))
-        .try_into_reader_with_file_path(Some(path.to_path_buf()))
-        .and_then(|r| r.finish())
-        .map_err(|e| {
-            Error::table(
-                path,
-                format!("reading integer and boolean columns as text: {e}"),
-            )
-        })?;
+    let text = read_as_text(path, options, &ints, "integer and boolean columns")?;
     let mut forms = Vec::new();
     for column in text.columns() {
         let Ok(cells) = column.as_materialized_series().str() else {
@@ -514,6 +502,24 @@ fn typed_column_forms(path: &Path, options: &DataConfig, frame: &DataFrame) -> R
     Ok(forms)
 }
 
+/// The columns `names` of a CSV file, every cell read as text (no type inferred); `what`
+/// names them in an error.
+fn read_as_text(
+    path: &Path,
+    options: &DataConfig,
+    names: &[String],
+    what: &str,
+) -> Result<DataFrame> {
+    CsvReadOptions::default()
+        .with_has_header(options.has_header)
+        .with_infer_schema_length(Some(0))
+        .with_columns(Some(names.iter().map(|c| c.as_str().into()).collect()))
+        .with_parse_options(csv_parse_options(options))
+        .try_into_reader_with_file_path(Some(path.to_path_buf()))
+        .and_then(|r| r.finish())
+        .map_err(|e| Error::table(path, format!("reading {what} as text: {e}")))
+}
+
 /// The cells of each column of `frame` named in `as_written`, read again as text, byte for
 /// byte (empty cells and `data.null_values` missing).
 fn cells_as_written(
@@ -531,14 +537,7 @@ fn cells_as_written(
     if names.is_empty() {
         return Ok(Vec::new());
     }
-    let text = CsvReadOptions::default()
-        .with_has_header(options.has_header)
-        .with_infer_schema_length(Some(0))
-        .with_columns(Some(names.iter().map(|c| c.as_str().into()).collect()))
-        .with_parse_options(csv_parse_options(options))
-        .try_into_reader_with_file_path(Some(path.to_path_buf()))
-        .and_then(|r| r.finish())
-        .map_err(|e| Error::table(path, format!("reading columns as text: {e}")))?;
+    let text = read_as_text(path, options, &names, "columns with public metadata")?;
     let mut out = Vec::with_capacity(names.len());
     for name in names {
         let column = text

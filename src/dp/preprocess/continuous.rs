@@ -403,10 +403,7 @@ pub(super) fn fit(
     } else {
         0.0
     };
-    if !no_range
-        && null_share >= crate::dp::ledger::NEARLY_ALL
-        && privacy.columns.contains_key(&column.name)
-    {
+    if !no_range && null_share >= MOSTLY_MISSING && privacy.columns.contains_key(&column.name) {
         ledger.mostly_missing.push(column.name.clone());
     }
     // A narrowed integer column whose bins are wider than one integer (a year of
@@ -681,6 +678,11 @@ fn estimate_range(
 /// The largest magnitude an integer column's estimated range may take: the largest `f64`
 /// below `i64::MAX` (2^63 - 1024), so that every sampled value converts without saturating.
 const I64_LIMIT: f64 = 9_223_372_036_854_774_784.0;
+
+/// Share of the rows a continuous column with public metadata must be missing in (its noisy
+/// null count) to be named on the terminal (`PreprocessLedger::mostly_missing`): its cells
+/// are likely of another form than the metadata says.
+const MOSTLY_MISSING: f64 = 0.9;
 
 /// A number column's storage type (integer, or its decimal places) and lattice, from a noisy
 /// histogram of the places each value needs, in the slot the plan reserves for every such

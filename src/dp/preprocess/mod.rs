@@ -123,7 +123,7 @@ pub struct PreprocessLedger {
     #[serde(default)]
     pub narrowed_bins: usize,
     /// Continuous columns with public metadata whose noisy null count is nearly every row
-    /// ([`crate::dp::ledger::NEARLY_ALL`]): their cells are read alone as that metadata says
+    /// (`continuous::MOSTLY_MISSING`): their cells are read alone as that metadata says
     /// (numbers for bounds, dates or booleans for a `type`), and cells of another form are
     /// missing, so the terminal says which key may be wrong.
     #[serde(default)]
@@ -340,7 +340,7 @@ fn check_storage_types(table: &Table, privacy: &PrivacyConfig) -> Result<Vec<Str
             None if privacy.discover => from_rows.push(column.name.clone()),
             None => undeclared.push(format!(
                 "[privacy.columns.{}]\ntype = \"{}\"",
-                crate::dp::ledger::toml_key(&column.name),
+                crate::schema::toml_key(&column.name),
                 format!("{wanted:?}").to_lowercase()
             )),
         }
