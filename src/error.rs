@@ -109,6 +109,20 @@ impl Error {
         }
     }
 
+    /// An [`Error::Config`] for a key (`origin`) that names a column the table does not have:
+    /// `lead` says which, and the message lists the table's `columns`.
+    pub fn unknown_column<'a>(
+        origin: &str,
+        lead: String,
+        columns: impl IntoIterator<Item = &'a str>,
+    ) -> Self {
+        let columns: Vec<&str> = columns.into_iter().collect();
+        Error::config(
+            origin,
+            format!("{lead}; its columns are: {}", columns.join(", ")),
+        )
+    }
+
     /// Shorthand for an [`Error::ModelFile`].
     pub fn model_file(path: impl Into<PathBuf>, message: impl Into<String>) -> Self {
         Error::ModelFile {

@@ -106,13 +106,10 @@ impl Schema {
     pub fn infer(table: &mut Table, config: &RunConfig) -> Result<Schema> {
         for name in config.columns.keys() {
             if !table.columns.iter().any(|c| &c.name == name) {
-                let known: Vec<&str> = table.columns.iter().map(|c| c.name.as_str()).collect();
-                return Err(Error::config(
+                return Err(Error::unknown_column(
                     "columns",
-                    format!(
-                        "key 'columns.{name}' names a column that is not in the table; its columns are: {}",
-                        known.join(", ")
-                    ),
+                    format!("key 'columns.{name}' names a column that is not in the table"),
+                    table.columns.iter().map(|c| c.name.as_str()),
                 ));
             }
         }

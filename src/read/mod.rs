@@ -218,14 +218,13 @@ impl Drop for DecodedCopy {
 fn drop_columns(table: &mut Table, drop: &[String], path: &Path) -> Result<()> {
     for name in drop {
         if !table.columns.iter().any(|c| &c.name == name) {
-            let known: Vec<&str> = table.columns.iter().map(|c| c.name.as_str()).collect();
-            return Err(Error::config(
+            return Err(Error::unknown_column(
                 "data.drop",
                 format!(
-                    "names {name:?}, which is not a column of {}; its columns are: {}",
-                    path.display(),
-                    known.join(", ")
+                    "names {name:?}, which is not a column of {}",
+                    path.display()
                 ),
+                table.columns.iter().map(|c| c.name.as_str()),
             ));
         }
     }

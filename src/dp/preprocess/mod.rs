@@ -547,13 +547,10 @@ pub fn fit_private_transformer(
     let types_from_rows = check_storage_types(table, privacy)?;
     for (name, public) in &privacy.columns {
         let Some(cs) = schema.columns.iter().find(|c| &c.name == name) else {
-            let known: Vec<&str> = schema.columns.iter().map(|c| c.name.as_str()).collect();
-            return Err(Error::config(
+            return Err(Error::unknown_column(
                 "privacy.columns",
-                format!(
-                    "key 'privacy.columns.{name}' names a column that is not in the table; its columns are: {}",
-                    known.join(", ")
-                ),
+                format!("key 'privacy.columns.{name}' names a column that is not in the table"),
+                schema.columns.iter().map(|c| c.name.as_str()),
             ));
         };
         let wrong = match cs.kind {
