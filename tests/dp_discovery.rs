@@ -537,6 +537,8 @@ fn boolean_and_date_columns_need_their_type_in_dp_mode() {
                 "--out",
                 "m.dpsynth",
                 "--quiet",
+                "--seed",
+                "3",
             ],
         )
     };

@@ -403,7 +403,10 @@ pub(super) fn fit(
     } else {
         0.0
     };
-    if !no_range && null_share >= MOSTLY_MISSING && privacy.columns.contains_key(&column.name) {
+    // Within two deviations of the share, so that a column missing throughout is named on a
+    // small table too (400 rows: std 40 put a whole column under 90% one run in six).
+    let mostly_missing = null >= MOSTLY_MISSING * n_rows - 2.0 * count_noise_std;
+    if !no_range && measured && mostly_missing && privacy.columns.contains_key(&column.name) {
         ledger.mostly_missing.push(column.name.clone());
     }
     // A narrowed integer column whose bins are wider than one integer (a year of
@@ -680,7 +683,7 @@ fn estimate_range(
 const I64_LIMIT: f64 = 9_223_372_036_854_774_784.0;
 
 /// Share of the rows a continuous column with public metadata must be missing in (its noisy
-/// null count) to be named on the terminal (`PreprocessLedger::mostly_missing`): its cells
+/// null count, less two deviations of its noise) to be named on the terminal (`PreprocessLedger::mostly_missing`): its cells
 /// are likely of another form than the metadata says.
 const MOSTLY_MISSING: f64 = 0.9;
 
