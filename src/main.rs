@@ -842,9 +842,7 @@ fn audit(a: AuditArgs) -> Result<()> {
     let (mut table, _) = dpsynth::read::read_training_table(&data, &config)?;
     // Typed as training types it, so that canaries are compared with sampled rows as numbers
     // (in DP mode the columns with public metadata were read as written).
-    if !config.privacy.read_alone().is_empty() {
-        dpsynth::train::training_schema(&mut table, &config)?;
-    }
+    dpsynth::train::type_as_trained(&mut table, &config)?;
     let device = dpsynth::device::select(config.train.device)?;
     let progress = Progress::new(config.train.epochs, a.quiet);
     let settings = dpsynth::run::audit::AuditSettings {

@@ -179,7 +179,8 @@ fn read_declared_type(column: &mut Column, public: &PublicColumn) {
                 .iter()
                 .map(|c| {
                     let us = crate::read::datetime::parse_cell_alone(c.as_deref()?, format)?;
-                    i32::try_from(us.div_euclid(86_400_000_000)).ok()
+                    let per_day = 86_400 * crate::read::datetime::per_second("us");
+                    i32::try_from(us.div_euclid(per_day)).ok()
                 })
                 .collect(),
         ),

@@ -91,9 +91,7 @@ impl Scorer {
             // Read as training reads (in DP mode, columns with public metadata cell by cell)
             // and typed as the generator was trained, so that it is scored against numbers.
             let (mut table, _) = crate::read::read_training_table(public, config)?;
-            if !config.privacy.read_alone().is_empty() {
-                crate::train::training_schema(&mut table, config)?;
-            }
+            crate::train::type_as_trained(&mut table, config)?;
             let table = align_columns(training, table, "public scoring")?;
             return Ok(Some(Scorer::new(
                 &table,

@@ -234,9 +234,7 @@ pub fn tune(
     // The held-out rows typed as training types them (in DP mode the columns with public
     // metadata were read as written, cell by cell), so that trials are scored against numbers.
     let mut holdout = holdout;
-    if !config.privacy.read_alone().is_empty() {
-        crate::train::training_schema(&mut holdout, config)?;
-    }
+    crate::train::type_as_trained(&mut holdout, config)?;
     let scorer = Scorer::new(
         &holdout,
         rows,

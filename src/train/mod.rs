@@ -137,6 +137,16 @@ pub fn training_schema(table: &mut Table, config: &RunConfig) -> Result<Schema> 
     }
 }
 
+/// A table read by [`crate::read::read_training_table`] for comparing with sampled rows
+/// (scoring, audit canaries): in DP mode its columns with public metadata were read as
+/// written, and are typed here as [`training_schema`] types them; otherwise it is left as read.
+pub fn type_as_trained(table: &mut Table, config: &RunConfig) -> Result<()> {
+    if !config.privacy.read_alone().is_empty() {
+        training_schema(table, config)?;
+    }
+    Ok(())
+}
+
 /// In DP mode a batch cannot hold more rows than the table (the sampling rate `B / N` would
 /// pass 1), so a config written for larger tables (`configs/dp-discover.toml`, batch 1000) gets
 /// the largest multiple of `pac` that fits; `None` when the configured batch already fits, or

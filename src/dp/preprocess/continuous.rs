@@ -683,8 +683,9 @@ fn estimate_range(
 const I64_LIMIT: f64 = 9_223_372_036_854_774_784.0;
 
 /// Share of the rows a continuous column with public metadata must be missing in (its noisy
-/// null count, less two deviations of its noise) to be named on the terminal (`PreprocessLedger::mostly_missing`): its cells
-/// are likely of another form than the metadata says.
+/// null count, less two deviations of its noise) to be named on the terminal
+/// (`PreprocessLedger::mostly_missing`): its cells are likely of another form than the
+/// metadata says.
 const MOSTLY_MISSING: f64 = 0.9;
 
 /// A number column's storage type (integer, or its decimal places) and lattice, from a noisy
