@@ -103,6 +103,12 @@ pub struct ModelHeader {
     /// How the released epoch was chosen, when it is not the last one trained.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub selection: Option<String>,
+    /// A DP run's noisy two-way marginals (outputs of the charged preprocessing mechanism,
+    /// like the transformer's noisy histograms): sampling weighs the generator's rows towards
+    /// them (`sample::GeneratorSampler::calibrated`). Absent from files without DP, from DP
+    /// runs without `privacy.pair_marginals`, and from files written before stop 48.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pairs: Option<crate::dp::marginals::NoisyPairs>,
     /// The tensors in the data section, in order.
     pub tensors: Vec<TensorEntry>,
 }
@@ -138,6 +144,7 @@ impl ModelFile {
                 training_rows: trained.training_rows,
                 epochs_run: trained.epochs_run,
                 selection: None,
+                pairs: trained.pairs,
                 tensors: Vec::new(),
             },
             tensors: trained.tensors,

@@ -286,8 +286,10 @@ struct SampleArgs {
     #[arg(long, value_enum, default_value = "running")]
     batch_norm: dpsynth::sample::BatchNormMode,
     /// Map each continuous column's values onto the file's released mixture, keeping their
-    /// order (`transform::calibrate`; a pilot of 20,480 rows first; no privacy spent). auto:
-    /// for a DP file, whose mixtures are its noisy marginals.
+    /// order, draw each choice at its released share, and keep generated rows by their
+    /// weight towards the file's noisy pair tables where it has them (a pilot of 20,480 rows
+    /// first; no privacy spent). auto: for a DP file, whose mixtures are its noisy marginals;
+    /// margins: as on, without the pair tables' weights.
     #[arg(long, value_enum, default_value = "auto")]
     calibrate: dpsynth::sample::Calibrate,
     /// Rows generated per chunk (bounds memory).
@@ -699,12 +701,18 @@ fn sample(a: SampleArgs) -> Result<()> {
         sampler = sampler.on_host();
     }
     if a.calibrate.applies(&model) {
-        sampler = sampler.calibrated();
+        sampler = sampler.calibrated_with(a.calibrate != dpsynth::sample::Calibrate::Margins);
         if !a.quiet {
             eprintln!(
                 "calibrated {} continuous columns onto the released mixtures",
                 sampler.calibrated_columns()
             );
+            if let Some((tables, kept)) = sampler.pair_weighting() {
+                eprintln!(
+                    "generated rows kept by their weight towards {tables} released pair tables: about {:.0}% of them (--calibrate margins: all)",
+                    100.0 * kept
+                );
+            }
         }
     }
     let condition = a
@@ -772,6 +780,13 @@ fn inspect(a: InspectArgs) -> Result<()> {
     );
     if let Some(selection) = &h.selection {
         println!("  released epoch: {selection}");
+    }
+    if let Some(pairs) = &h.pairs {
+        println!(
+            "  released with the generator: {} noisy two-way marginal tables (noise std {:.1} per count; outputs of the charged preprocessing mechanism), towards which sampling weighs rows",
+            pairs.tables.len(),
+            pairs.noise_std
+        );
     }
     let weights: usize = model.tensors.iter().map(|t| t.data.len()).sum();
     println!(

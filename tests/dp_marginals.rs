@@ -559,3 +559,84 @@ fn the_warm_start_shift_keeps_how_a_category_moves_an_amount() {
         "with the shift {with} vs real {real}"
     );
 }
+
+#[test]
+fn sampling_keeps_rows_by_their_weight_towards_the_released_pair_tables() {
+    let _serial = crate::util::serial_flex();
+    // 3,000 rows where `team` decides `league` exactly (six teams, two per league), `shift` is
+    // independent, `runs` a number. One DP epoch of a small model leaves the generator far
+    // from that relation; the released pair tables hold it (noise aside), and rows weighed
+    // towards them must break it far less often than rows drawn at the one-way shares only.
+    let dir = crate::util::tempdir();
+    let path = dir.path().join("teams.csv");
+    let mut csv = String::from("team,league,shift,runs\n");
+    for i in 0..3_000 {
+        let team = i % 6;
+        let league = ["north", "south", "west"][team / 2];
+        csv += &format!("t{team},{league},s{},{}\n", (i * 7) % 3, (i * 13) % 90);
+    }
+    std::fs::write(&path, csv).unwrap();
+    let config = RunConfig::from_toml(
+        "[model]\nembedding_dim = 8\ngenerator_dims = [16]\ndiscriminator_dims = [16]\n\
+         [train]\nepochs = 1\nbatch_size = 500\nseed = 4\n\
+         [privacy]\nepsilon = 3.0\npair_marginals = true\npreprocess_share = 0.5\n\
+         [privacy.columns.team]\ncategories = [\"t0\", \"t1\", \"t2\", \"t3\", \"t4\", \"t5\"]\n\
+         [privacy.columns.league]\ncategories = [\"north\", \"south\", \"west\"]\n\
+         [privacy.columns.shift]\ncategories = [\"s0\", \"s1\", \"s2\"]\n\
+         [privacy.columns.runs]\nmin = 0\nmax = 100\ninteger = true\n",
+        "test",
+    )
+    .unwrap();
+    let table = dpsynth::read::read_training_table(&path, &config)
+        .unwrap()
+        .0;
+    let trained = Trainer::new(table, &config, &Device::flex())
+        .unwrap()
+        .finish();
+    let file = dpsynth::export::ModelFile::from_training(trained, &config);
+    // The tables travel in the released file (outputs of the charged mechanism).
+    let pairs = file.header.pairs.as_ref().expect("the noisy pair tables");
+    assert_eq!(pairs.pairs.len(), 6);
+    let file = dpsynth::export::ModelFile::from_bytes(&file.to_bytes().unwrap(), &path).unwrap();
+    let broken = |pair_weights: bool| -> (f64, Option<(usize, f64)>) {
+        let sampler = dpsynth::sample::GeneratorSampler::new(
+            &file,
+            &Device::flex(),
+            std::path::Path::new("memory"),
+        )
+        .unwrap()
+        .on_host()
+        .calibrated_with(pair_weights);
+        let rows = sampler.sample_stream(1, 0, 6_000);
+        let (team, league) = (
+            crate::util::keys(&rows, "team"),
+            crate::util::keys(&rows, "league"),
+        );
+        let wrong = team
+            .iter()
+            .zip(&league)
+            .filter(|(t, l)| {
+                let t: usize = t.as_deref().unwrap()[1..].parse().unwrap();
+                l.as_deref() != Some(["north", "south", "west"][t / 2])
+            })
+            .count();
+        (wrong as f64 / 6_000.0, sampler.pair_weighting())
+    };
+    let (margins_only, none) = broken(false);
+    let (weighed, weighting) = broken(true);
+    assert!(none.is_none());
+    let (tables, kept) = weighting.expect("weighed towards the pair tables");
+    // The pairs of columns drawn at their shares (`runs` is a number without exact values).
+    let discrete = pairs.pairs.iter().filter(|&&(a, b)| a < 3 && b < 3).count();
+    assert_eq!(tables, discrete);
+    assert!(kept > 0.05 && kept <= 1.0, "kept {kept}");
+    eprintln!("relation broken in {margins_only:.3} of rows at the shares, {weighed:.3} weighed");
+    assert!(
+        margins_only > 0.2,
+        "the one-epoch generator broke it in {margins_only}"
+    );
+    assert!(
+        weighed < 0.5 * margins_only,
+        "{weighed} against {margins_only}"
+    );
+}

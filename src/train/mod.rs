@@ -62,6 +62,10 @@ pub struct TrainedGenerator {
     pub epochs_run: usize,
     /// The privacy ledger; `None` for a run without DP.
     pub ledger: Option<Ledger>,
+    /// The noisy two-way marginals of a DP run that measured them (released with the
+    /// generator: they are outputs of the charged mechanism, and sampling weighs rows towards
+    /// them).
+    pub pairs: Option<NoisyPairs>,
 }
 
 /// Where training reports to.
@@ -948,6 +952,7 @@ impl Trainer {
         });
         TrainedGenerator {
             ledger,
+            pairs: self.dp.as_ref().and_then(|run| run.pairs.clone()),
             tensors: self.engine.generator_tensors(),
             training_rows: self.ctx.n_rows,
             epochs_run: self.epochs_done,

@@ -196,10 +196,41 @@ impl NoisyPairs {
         margins: &[Vec<f64>],
         rounds: usize,
     ) -> Vec<f64> {
+        self.rake_with_factors(states, margins, rounds, 0.0).0
+    }
+
+    /// [`rake`](Self::rake)'s updates as factors, one per cell of every table and margin it
+    /// visited: any row of column states, those raked or new ones drawn the same way, is
+    /// weighted by [`RakeFactors::weight`] in proportion to what raking would give it
+    /// (`dpsynth sample` weighs the generator's rows so). Post-processing of the noisy tables.
+    /// `pseudo` (a probability) is added to each cell's target and current share before
+    /// their ratio is taken, so that a cell moves only where the two differ by more than that:
+    /// with the tables' noise std over the rows, the noise in a table's small cells no
+    /// longer sets the weights (0: [`rake`](Self::rake)'s ratios).
+    pub fn rake_factors(
+        &self,
+        states: &[Option<Vec<u32>>],
+        margins: &[Vec<f64>],
+        rounds: usize,
+        pseudo: f64,
+    ) -> RakeFactors {
+        self.rake_with_factors(states, margins, rounds, pseudo).1
+    }
+
+    fn rake_with_factors(
+        &self,
+        states: &[Option<Vec<u32>>],
+        margins: &[Vec<f64>],
+        rounds: usize,
+        pseudo: f64,
+    ) -> (Vec<f64>, RakeFactors) {
         let n = states.iter().flatten().map(Vec::len).next().unwrap_or(0);
         let mut weights = vec![1.0; n];
+        let mut factors = RakeFactors {
+            targets: Vec::new(),
+        };
         if n == 0 {
-            return weights;
+            return (weights, factors);
         }
         let mut cell = vec![0usize; n];
         // Every pair table, then every column's one-way margin (measured with less noise than
@@ -238,7 +269,8 @@ impl NoisyPairs {
                         if have <= 0.0 {
                             1.0
                         } else {
-                            (want * total / have).clamp(1.0 / RAKE_CLAMP, RAKE_CLAMP)
+                            ((want + pseudo) / (have / total + pseudo))
+                                .clamp(1.0 / RAKE_CLAMP, RAKE_CLAMP)
                         }
                     })
                     .collect();
@@ -247,9 +279,76 @@ impl NoisyPairs {
                 }
                 let mean = weights.iter().sum::<f64>() / n as f64;
                 weights.iter_mut().for_each(|w| *w /= mean);
+                let column_b = b.filter(|_| sb.is_some());
+                match factors
+                    .targets
+                    .iter_mut()
+                    .find(|t| t.a == a && t.b == column_b)
+                {
+                    Some(t) => t.factors.iter_mut().zip(&ratio).for_each(|(f, r)| *f *= r),
+                    None => factors.targets.push(RakeTarget {
+                        a,
+                        b: column_b,
+                        rb,
+                        factors: ratio,
+                    }),
+                }
             }
         }
-        weights
+        (weights, factors)
+    }
+}
+
+/// Raking's multiplicative updates ([`NoisyPairs::rake_factors`]), to weigh rows that were not
+/// raked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RakeFactors {
+    targets: Vec<RakeTarget>,
+}
+
+/// One table or margin raking visited: its columns and the product of its cells' updates.
+#[derive(Debug, Clone, PartialEq)]
+struct RakeTarget {
+    a: usize,
+    /// `None`: column `a`'s one-way margin.
+    b: Option<usize>,
+    /// States of column `b` (1 for a margin).
+    rb: usize,
+    /// `[states[a] * rb]`, row-major.
+    factors: Vec<f64>,
+}
+
+impl RakeFactors {
+    /// How many pair tables (not one-way margins) the factors hold.
+    pub fn pair_tables(&self) -> usize {
+        self.targets.iter().filter(|t| t.b.is_some()).count()
+    }
+
+    /// Multiplies column `a`'s one-way factors by `ratio` (one per state), adding the margin
+    /// if raking did not visit it.
+    pub fn scale_margin(&mut self, a: usize, ratio: &[f64]) {
+        match self.targets.iter_mut().find(|t| t.a == a && t.b.is_none()) {
+            Some(t) => t.factors.iter_mut().zip(ratio).for_each(|(f, r)| *f *= r),
+            None => self.targets.push(RakeTarget {
+                a,
+                b: None,
+                rb: 1,
+                factors: ratio.to_vec(),
+            }),
+        }
+    }
+
+    /// The weight raking gives a row whose columns are in `states` (one state per column),
+    /// up to a factor common to every row.
+    pub fn weight(&self, states: &[u32]) -> f64 {
+        self.targets
+            .iter()
+            .map(|t| {
+                let j = t.b.map_or(0, |b| states[b] as usize);
+                let cell = (states[t.a] as usize * t.rb + j).min(t.factors.len() - 1);
+                t.factors[cell]
+            })
+            .product()
     }
 }
 
@@ -458,6 +557,21 @@ mod tests {
         );
         assert!(tree > 0.03, "the tree should miss the loop: TV {tree}");
         assert!(raked < 0.01, "raked rows: TV {raked} (tree {tree})");
+        // The factors weigh each row as raking does, up to one common factor (the weights
+        // `dpsynth sample` keeps generated rows by), margins included.
+        let drawn = noisy.sample_states(20_000, &mut rng);
+        let margins = vec![vec![0.2, 0.3, 0.5], Vec::new(), vec![0.6, 0.4]];
+        let weights = noisy.rake(&drawn, &margins, 4);
+        let factors = noisy.rake_factors(&drawn, &margins, 4, 0.0);
+        let row = |r: usize| -> Vec<u32> { drawn.iter().map(|s| s.as_ref().unwrap()[r]).collect() };
+        let scale = factors.weight(&row(0)) / weights[0];
+        for (r, &want) in weights.iter().enumerate() {
+            let w = factors.weight(&row(r)) / scale;
+            assert!(
+                (w - want).abs() < 1e-9 * want.max(1.0),
+                "row {r}: {w} {want}"
+            );
+        }
     }
 
     #[test]
