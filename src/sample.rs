@@ -22,7 +22,7 @@ use crate::read::Table;
 use crate::sampler::{ConditionSampler, Conditions};
 use crate::schema::ColumnKind;
 use crate::train::generator_config;
-use crate::train::tree_model::{RakeFactors, RAKE_CLAMP};
+use crate::train::tree_model::{rake_ratios, RakeFactors};
 use crate::transform::calibrate::{choice_bias, Calibration};
 use crate::transform::{ColumnStates, DataTransformer, Encoder, Span};
 
@@ -501,18 +501,7 @@ impl GeneratorSampler {
                 for (r, &s) in column.iter().enumerate() {
                     mass[(s as usize).min(target.len() - 1)] += pilot[r].min(weights.cap);
                 }
-                let total: f64 = mass.iter().sum();
-                let ratio: Vec<f64> = target
-                    .iter()
-                    .zip(&mass)
-                    .map(|(&want, &have)| {
-                        if have <= 0.0 {
-                            1.0
-                        } else {
-                            (want * total / have).clamp(1.0 / RAKE_CLAMP, RAKE_CLAMP)
-                        }
-                    })
-                    .collect();
+                let ratio = rake_ratios(target, &mass, 0.0);
                 weights.factors.scale_margin(c, &ratio);
                 for (r, &s) in column.iter().enumerate() {
                     pilot[r] *= ratio[(s as usize).min(target.len() - 1)];

@@ -261,19 +261,7 @@ impl NoisyPairs {
                     cell[r] = (sa[r] as usize * rb + j).min(table.len() - 1);
                     mass[cell[r]] += weights[r];
                 }
-                let total: f64 = mass.iter().sum();
-                let ratio: Vec<f64> = table
-                    .iter()
-                    .zip(&mass)
-                    .map(|(&want, &have)| {
-                        if have <= 0.0 {
-                            1.0
-                        } else {
-                            ((want + pseudo) / (have / total + pseudo))
-                                .clamp(1.0 / RAKE_CLAMP, RAKE_CLAMP)
-                        }
-                    })
-                    .collect();
+                let ratio = rake_ratios(table, &mass, pseudo);
                 for r in 0..n {
                     weights[r] *= ratio[cell[r]];
                 }
@@ -397,6 +385,23 @@ pub type Link<'a> = dyn FnMut(usize, usize, &[u32], &mut [u32], &mut dyn rand::R
 
 /// Largest factor one raking update may move a row's weight by (see [`NoisyPairs::rake`]).
 pub const RAKE_CLAMP: f64 = 8.0;
+
+/// One raking update: per cell, its target share `want` over its current share of `mass`
+/// (both with `pseudo` added; 1 where a cell holds no mass), held within
+/// `[1 / RAKE_CLAMP, RAKE_CLAMP]`.
+pub fn rake_ratios(want: &[f64], mass: &[f64], pseudo: f64) -> Vec<f64> {
+    let total: f64 = mass.iter().sum();
+    want.iter()
+        .zip(mass)
+        .map(|(&want, &have)| {
+            if have <= 0.0 {
+                1.0
+            } else {
+                ((want + pseudo) / (have / total + pseudo)).clamp(1.0 / RAKE_CLAMP, RAKE_CLAMP)
+            }
+        })
+        .collect()
+}
 
 /// `n` row indices drawn in proportion to `weights` (systematic resampling: one uniform, so the
 /// number of copies of each row is within one of `n` times its share).
