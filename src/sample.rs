@@ -928,13 +928,27 @@ impl GeneratorSampler {
                 });
             }
             let batch = (n - have).max(256) * 2;
-            let encoded = self.sample_encoded(batch, Some(cond), rng);
-            generated += batch;
+            let mut encoded = self.sample_encoded(batch, Some(cond), rng);
+            // Weighed towards the pair tables as unconditional rows are: a row's weight is
+            // its share in the tables over the generator's, which holds within the rows that
+            // have the asked value too.
+            let mut drawn = batch;
+            if let Some(w) = &self.pair_weights {
+                let dim = self.transformer.output_dim();
+                let keep = w.keep(&encoded, batch, dim, rng);
+                encoded = (0..batch)
+                    .filter(|&r| keep[r])
+                    .flat_map(|r| encoded[r * dim..(r + 1) * dim].to_vec())
+                    .collect();
+                drawn = encoded.len() / dim.max(1);
+            }
+            // Counted after weighing: `max_tries_factor` bounds the rows looked at.
+            generated += drawn;
             let table =
                 self.transformer
-                    .inverse_calibrated(&encoded, batch, rng, &self.calibrations);
+                    .inverse_calibrated(&encoded, drawn, rng, &self.calibrations);
             let column = &table.columns[cond.table_column].values;
-            let rows: Vec<usize> = (0..batch)
+            let rows: Vec<usize> = (0..drawn)
                 .filter(|&r| column.key(r).as_deref() == Some(cond.key.as_str()))
                 .take(n - have)
                 .collect();

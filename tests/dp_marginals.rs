@@ -598,7 +598,8 @@ fn sampling_keeps_rows_by_their_weight_towards_the_released_pair_tables() {
     let pairs = file.header.pairs.as_ref().expect("the noisy pair tables");
     assert_eq!(pairs.pairs.len(), 6);
     let file = dpsynth::export::ModelFile::from_bytes(&file.to_bytes().unwrap(), &path).unwrap();
-    let broken = |pair_weights: bool| -> (f64, Option<(usize, f64)>) {
+    let mut conditional = Vec::new();
+    let mut broken = |pair_weights: bool| -> (f64, Option<(usize, f64)>) {
         let sampler = dpsynth::sample::GeneratorSampler::new(
             &file,
             &Device::flex(),
@@ -620,6 +621,17 @@ fn sampling_keeps_rows_by_their_weight_towards_the_released_pair_tables() {
                 l.as_deref() != Some(["north", "south", "west"][t / 2])
             })
             .count();
+        // Rows asked to have team t0 (league north) break it likewise.
+        let asked = sampler.resolve_condition("team=t0").unwrap();
+        let t0 = sampler
+            .sample_table(1_000, Some(&asked), 200, &mut ChaCha8Rng::seed_from_u64(2))
+            .unwrap();
+        let north = crate::util::keys(&t0, "league")
+            .iter()
+            .filter(|l| l.as_deref() == Some("north"))
+            .count();
+        assert_eq!(crate::util::keys(&t0, "team").len(), 1_000);
+        conditional.push(1.0 - north as f64 / 1_000.0);
         (wrong as f64 / 6_000.0, sampler.pair_weighting())
     };
     let (margins_only, none) = broken(false);
@@ -639,4 +651,6 @@ fn sampling_keeps_rows_by_their_weight_towards_the_released_pair_tables() {
         weighed < 0.5 * margins_only,
         "{weighed} against {margins_only}"
     );
+    eprintln!("asked for t0: league not north in {conditional:?}");
+    assert!(conditional[1] < 0.5 * conditional[0], "{conditional:?}");
 }
