@@ -24,7 +24,7 @@ use crate::schema::ColumnKind;
 use crate::train::generator_config;
 use crate::train::tree_model::{rake_ratios, RakeFactors};
 use crate::transform::calibrate::{choice_bias, Calibration};
-use crate::transform::{ColumnStates, DataTransformer, Encoder, Span};
+use crate::transform::{ColumnStates, ContinuousEncoder, DataTransformer, Encoder, Span};
 
 /// Rows per independent random stream in [`GeneratorSampler::sample_stream`].
 pub const BLOCK_ROWS: usize = 256;
@@ -110,6 +110,23 @@ impl PairWeights {
             })
             .collect()
     }
+
+    /// The rows of `encoded` (`n` rows, `dim` wide) that [`keep`](Self::keep) keeps, in order.
+    fn kept_rows(&self, encoded: &[f32], n: usize, dim: usize, rng: &mut impl Rng) -> Vec<f32> {
+        let keep = self.keep(encoded, n, dim, rng);
+        (0..n)
+            .filter(|&r| keep[r])
+            .flat_map(|r| encoded[r * dim..(r + 1) * dim].iter().copied())
+            .collect()
+    }
+}
+
+/// Whether a continuous column's mode choice is drawn at its released shares
+/// ([`GeneratorSampler::calibrated`]): where its exact modes hold at least half its weight.
+fn modes_drawn_at_shares(c: &ContinuousEncoder) -> bool {
+    let exact: f64 = c.modes.iter().filter(|m| m.exact).map(|m| m.weight).sum();
+    let all: f64 = c.modes.iter().map(|m| m.weight).sum();
+    exact > 0.0 && exact >= 0.5 * all
 }
 
 /// Raking passes over the pilot when weighing rows towards the file's pair tables (as the
@@ -522,11 +539,7 @@ impl GeneratorSampler {
             .iter()
             .map(|enc| match enc {
                 Encoder::Discrete(_) => true,
-                Encoder::Continuous(c) => {
-                    let exact: f64 = c.modes.iter().filter(|m| m.exact).map(|m| m.weight).sum();
-                    let all: f64 = c.modes.iter().map(|m| m.weight).sum();
-                    exact > 0.0 && exact >= 0.5 * all
-                }
+                Encoder::Continuous(c) => modes_drawn_at_shares(c),
             })
             .collect()
     }
@@ -552,9 +565,7 @@ impl GeneratorSampler {
                     // pair trends), where the value map below keeps each column's order. A
                     // coded rate with a small body (hdma's `uria`: seven exact values, 92% of
                     // the weight) was drawn by one generator at 3% on its 39% value.
-                    let exact: f64 = c.modes.iter().filter(|m| m.exact).map(|m| m.weight).sum();
-                    let all: f64 = c.modes.iter().map(|m| m.weight).sum();
-                    if exact > 0.0 && exact >= 0.5 * all {
+                    if modes_drawn_at_shares(c) {
                         targets.push((offset + 1, c.modes.iter().map(|m| m.weight).collect()));
                     }
                     if c.has_null {
@@ -891,12 +902,8 @@ impl GeneratorSampler {
                 match &self.pair_weights {
                     None => k.extend_from_slice(slice),
                     Some(w) => {
-                        let keep = w.keep(slice, ask, dim, rng);
-                        for r in (0..ask).filter(|&r| keep[r]) {
-                            if k.len() / dim < rows {
-                                k.extend_from_slice(&slice[r * dim..(r + 1) * dim]);
-                            }
-                        }
+                        k.extend(w.kept_rows(slice, ask, dim, rng));
+                        k.truncate(rows * dim);
                     }
                 }
             }
@@ -935,11 +942,7 @@ impl GeneratorSampler {
             let mut drawn = batch;
             if let Some(w) = &self.pair_weights {
                 let dim = self.transformer.output_dim();
-                let keep = w.keep(&encoded, batch, dim, rng);
-                encoded = (0..batch)
-                    .filter(|&r| keep[r])
-                    .flat_map(|r| encoded[r * dim..(r + 1) * dim].to_vec())
-                    .collect();
+                encoded = w.kept_rows(&encoded, batch, dim, rng);
                 drawn = encoded.len() / dim.max(1);
             }
             // Counted after weighing: `max_tries_factor` bounds the rows looked at.

@@ -334,6 +334,7 @@ pub fn few_outside(noisy: &[f64], std: f64, rows: f64) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dp::noise::DpRng;
 
     #[test]
     fn a_small_table_of_fine_decimals_is_not_taken_for_integers() {
@@ -341,16 +342,9 @@ mod tests {
         // nine places sit in the class finer than 10^-5; integers from 1 to 20 in classes of
         // 1, 5 and 10. Over twenty noise draws the logarithms never come back as integers and
         // the integers always do.
-        let mut rng = crate::dp::noise::DpRng::from_seed(4);
+        let mut rng = DpRng::from_seed(4);
         for _ in 0..20 {
-            let noisy = |values: &[f64], rng: &mut crate::dp::noise::DpRng| -> Vec<f64> {
-                let mut counts = [0.0; lattice::CLASSES];
-                for &x in values {
-                    counts[lattice::class_of(x)] += 1.0;
-                }
-                let noise = rng.gaussian(counts.len(), 30.0);
-                counts.iter().zip(noise).map(|(c, e)| c + e).collect()
-            };
+            let noisy = |values: &[f64], rng: &mut DpRng| noisy_classes(values, 30.0, rng);
             let logs: Vec<f64> = (0..342).map(|i| 3.38 + 0.008_123_457 * i as f64).collect();
             assert_eq!(
                 decimals_from_classes(&noisy(&logs, &mut rng), 30.0, 342.0),
@@ -493,13 +487,23 @@ mod tests {
         assert!(holds_values(grid_bin(1.0), true) && holds_values(grid_bin(0.0), true));
     }
 
+    /// A column's noisy histogram of value classes at noise std `std`, from `rng`.
+    fn noisy_classes(values: &[f64], std: f64, rng: &mut DpRng) -> Vec<f64> {
+        let mut counts = [0.0; lattice::CLASSES];
+        for &x in values {
+            counts[lattice::class_of(x)] += 1.0;
+        }
+        let noise = rng.gaussian(counts.len(), std);
+        counts.iter().zip(noise).map(|(c, e)| c + e).collect()
+    }
+
     /// A column's noisy log-scale grid at noise std `std` (seeded).
     fn noisy_grid(values: &[f64], std: f64, seed: u64) -> Vec<f64> {
         let mut grid = vec![0.0; GRID_BINS];
         for &x in values {
             grid[grid_bin(x)] += 1.0;
         }
-        let noise = crate::dp::noise::DpRng::from_seed(seed).gaussian(GRID_BINS, std);
+        let noise = DpRng::from_seed(seed).gaussian(GRID_BINS, std);
         grid.iter().zip(noise).map(|(c, e)| c + e).collect()
     }
 
@@ -551,15 +555,8 @@ mod tests {
         // noise std 88. The tenths' class holds 930 rows (10.6 deviations), but the sum over
         // the fifteen classes finer than integers has noise std 341, and 930 was within 1% of
         // the rows plus three deviations of it: written as integers, every value came back 0.
-        let mut rng = crate::dp::noise::DpRng::from_seed(7);
-        let noisy = |values: &[f64], rng: &mut crate::dp::noise::DpRng| -> Vec<f64> {
-            let mut counts = [0.0; lattice::CLASSES];
-            for &x in values {
-                counts[lattice::class_of(x)] += 1.0;
-            }
-            let noise = rng.gaussian(counts.len(), 88.0);
-            counts.iter().zip(noise).map(|(c, e)| c + e).collect()
-        };
+        let mut rng = DpRng::from_seed(7);
+        let noisy = |values: &[f64], rng: &mut DpRng| noisy_classes(values, 88.0, rng);
         let tenths: Vec<f64> = (0..3724)
             .map(|i| match i % 100 {
                 0..=74 => 0.0,
@@ -619,7 +616,6 @@ mod tests {
         // Pure noise over 54 columns' grids, 400 tables: a false range in some column of a
         // few percent of tables (from a STRONG seed, which pure noise clears 2% of the time
         // over 54 grids, or the neighbours' sum), and about one in six at LONE alone.
-        use crate::dp::DpRng;
         let mut rng = DpRng::from_seed(11);
         let (tables, columns) = (400, 54);
         let (mut strict, mut loose) = (0, 0);
@@ -639,7 +635,6 @@ mod tests {
 
     #[test]
     fn a_thin_minority_sign_is_taken_in_by_the_mirror_test() {
-        use crate::dp::DpRng;
         // Forbes2000's profits (HSAUR, 1,995 rows) on the grid, by half-decade from zero:
         // 14% losses over -10^-2..-10^1.5, none above two deviations of std 27 alone.
         let mut counts = vec![0.0; GRID_BINS];
