@@ -84,6 +84,34 @@ held = sorted(random.Random(0).sample(range(len(df)), len(df) // 5))
 open(rows, "w").write("\n".join(map(str, held)) + "\n")
 PY
     ;;
+  fair|randhie|digits)
+    # Tables from two more registries' packages, nobody tuned for (stop 49): statsmodels' fair
+    # (Fair's 1978 affairs survey, 6,366 x 9: ratings 1-5, coded occupations, a zero-inflated
+    # skewed rate in 72% zeros) and randhie (RAND health insurance experiment, 20,190 x 10:
+    # skewed visit counts, log coinsurance rates, flags), read from the package's own CSV; and
+    # scikit-learn's digits (1,797 x 65: 8x8 images of 0-16 grey levels and the digit), a wide
+    # table of small integers. A seeded 20% holdout.
+    mkdir -p target/quality/registry
+    CSV=target/quality/registry/$TABLE.csv
+    ROWS=target/quality/registry/${TABLE}_holdout_rows.txt
+    "$VENV/bin/python" -c "import statsmodels" 2>/dev/null || "$VENV/bin/pip" install --quiet statsmodels
+    "$VENV/bin/python" - "$TABLE" "$CSV" "$ROWS" <<'PY'
+import os, random, shutil, sys
+table, csv, rows = sys.argv[1:]
+if table == "digits":
+    from sklearn.datasets import load_digits
+    df = load_digits(as_frame=True).frame.astype(int)
+    df.to_csv(csv, index=False)
+    n = len(df)
+else:
+    import statsmodels.datasets
+    source = os.path.join(os.path.dirname(statsmodels.datasets.__file__), table, table + ".csv")
+    shutil.copyfile(source, csv)
+    n = sum(1 for _ in open(csv)) - 1
+held = sorted(random.Random(0).sample(range(n), n // 5))
+open(rows, "w").write("\n".join(map(str, held)) + "\n")
+PY
+    ;;
   wide)
     # 3,000 x 150, one hidden factor (scripts/make_wide_factor_table.py), a seeded 20% holdout.
     mkdir -p target/quality/wide
@@ -92,7 +120,7 @@ PY
     python3 scripts/make_wide_factor_table.py "$CSV"
     python3 -c "import random; print('\n'.join(map(str, sorted(random.Random(0).sample(range(3000), 600)))))" > "$ROWS"
     ;;
-  *) echo "unknown table $TABLE (adult, credit, churn, attrition, diamonds, ames, rwm5yr, epi, benefits, males, computers, hdma, treatment, ofp, flchain, schooling, baseball, car, chile or wide)" >&2; exit 2 ;;
+  *) echo "unknown table $TABLE (adult, credit, churn, attrition, diamonds, ames, rwm5yr, epi, benefits, males, computers, hdma, treatment, ofp, flchain, schooling, baseball, car, chile, fair, randhie, digits or wide)" >&2; exit 2 ;;
 esac
 OUT=target/quality/$TABLE
 mkdir -p "$OUT"
