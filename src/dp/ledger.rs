@@ -375,17 +375,37 @@ pub fn no_range_text(pre: &PreprocessLedger) -> String {
         .join("; ")
 }
 
+/// A line for the terminal at train time ([`terminal_warnings`]), with how it is shown.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Notice {
+    /// Something the released file lacks that the user should act on ("warning: ..."): shown
+    /// with `--quiet` too.
+    Warning(String),
+    /// A share of a column folded that the user may want to name ("note: ..."): shown where
+    /// progress is shown.
+    Note(String),
+}
+
+impl Notice {
+    /// The line as printed.
+    pub fn text(&self) -> &str {
+        match self {
+            Notice::Warning(text) | Notice::Note(text) => text,
+        }
+    }
+}
+
 /// What preprocessing lost that a user should see on the terminal at train time, one line
 /// each (the ledger holds the same, in longer words): columns whose categories were folded into
 /// "other" in a large share of the `rows` (public row count), and columns sampled as missing
 /// because no range cleared the noise. A column folded in nearly every row (an identifier, a
 /// name, free text: every value is rare) is sampled as "other" in nearly every row.
-pub fn terminal_warnings(pre: &PreprocessLedger, rows: f64) -> Vec<String> {
+pub fn terminal_warnings(pre: &PreprocessLedger, rows: f64) -> Vec<Notice> {
     let mut lines = Vec::new();
     for (column, folded) in &pre.folded {
         let share = (folded / rows.max(1.0)).clamp(0.0, 1.0);
         if share >= NEARLY_ALL {
-            lines.push(format!(
+            lines.push(Notice::Warning(format!(
                 "warning: {} is \"other\" in nearly every sampled row: about {:.0} of {:.0} rows (noisy estimate) hold values too rare to clear the discovery threshold of {:.0} rows, as an identifier, a name or free text does; leave it out with `--set 'data.drop=[{:?}]'` (or `drop` under [data]), or list the values that may be released in [privacy.columns.{}] categories",
                 shown(column),
                 folded.max(0.0),
@@ -393,31 +413,31 @@ pub fn terminal_warnings(pre: &PreprocessLedger, rows: f64) -> Vec<String> {
                 pre.threshold,
                 column,
                 toml_key(column)
-            ));
+            )));
         } else if share >= FOLDED_WARN {
-            lines.push(format!(
+            lines.push(Notice::Note(format!(
                 "note: {}: about {:.0} rows ({:.0}%, noisy estimate) hold categories too rare to clear the discovery threshold of {:.0} rows and are sampled as \"other\"; list the column's categories in [privacy.columns.{}] to keep them",
                 shown(column),
                 folded.max(0.0),
                 100.0 * share,
                 pre.threshold,
                 toml_key(column)
-            ));
+            )));
         }
     }
     for column in &pre.mostly_missing {
-        lines.push(format!(
+        lines.push(Notice::Warning(format!(
             "warning: {} is missing in nearly every row (noisy estimate); with public metadata each cell is read as that metadata says: a number for min/max, a date, timestamp or boolean only where [privacy.columns.{}] gives its `type` (and `format` for a form such as day-first dates), so check those keys, or data.null_values",
             shown(column),
             toml_key(column)
-        ));
+        )));
     }
     for column in &pre.no_range {
-        lines.push(format!(
+        lines.push(Notice::Warning(format!(
             "warning: {} is sampled as missing: no range of its values cleared the noise; give min and max in [privacy.columns.{}]",
             shown(column),
             toml_key(column)
-        ));
+        )));
     }
     lines
 }

@@ -21,6 +21,7 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::config::RunConfig;
 use crate::dp::audit::{AuditSwitches, GradientCanaries};
+use crate::dp::ledger::Notice;
 use crate::dp::marginals::{measure_pairs, NoisyPairs};
 use crate::dp::preprocess::{fit_private_transformer, PreprocessLedger, PreprocessSettings};
 use crate::dp::{Accountant, DpRng, Ledger, PlanRequest, PrivacyPlan, RngState, Spent};
@@ -754,7 +755,7 @@ impl Trainer {
 
     /// What DP preprocessing lost that the user should see at train time
     /// ([`crate::dp::ledger::terminal_warnings`]); empty without DP.
-    pub fn preprocessing_warnings(&self) -> Vec<String> {
+    pub fn preprocessing_warnings(&self) -> Vec<Notice> {
         self.dp.as_ref().map_or_else(Vec::new, |run| {
             crate::dp::ledger::terminal_warnings(&run.preprocessing, self.ctx.n_rows as f64)
         })
@@ -1011,11 +1012,10 @@ pub fn train(
     }
     // Warnings (a column released as "other" or missing throughout) with --quiet too;
     // notes (a share folded) only where progress is shown.
-    for line in trainer.preprocessing_warnings() {
-        if line.starts_with("warning:") {
-            reporting.progress.warn(&line);
-        } else {
-            reporting.progress.note(&line);
+    for notice in trainer.preprocessing_warnings() {
+        match notice {
+            Notice::Warning(line) => reporting.progress.warn(&line),
+            Notice::Note(line) => reporting.progress.note(&line),
         }
     }
     for _ in 0..config.train.epochs {
