@@ -1,9 +1,11 @@
 //! Unit tests of DP preprocessing's post-processing rules.
 
 use super::body::*;
+use super::continuous::{fewer_point_bins, sum_points};
 use super::points::*;
 use super::*;
 use crate::transform::ContinuousEncoder;
+use rand::SeedableRng;
 
 #[test]
 fn a_small_tables_histograms_get_fewer_bins() {
@@ -545,4 +547,43 @@ fn only_a_column_whose_rows_sit_in_a_few_bins_is_narrowed() {
 fn upper_quantile_matches_known_values() {
     assert!((normal_upper_quantile(0.025) - 1.959964).abs() < 1e-5);
     assert!((normal_upper_quantile(1e-7) - 5.199338).abs() < 1e-5);
+}
+
+#[test]
+fn a_narrowed_integer_part_spread_thin_gets_fewer_bins() {
+    use rand_distr::{Distribution, Normal};
+    // churn's `account_length` (4,000 rows, about normal with mean 100 and sd 40) narrowed to
+    // [6, 200], each of its 195 integers counted at the bounds share's std 45.2. At 64 bins
+    // (three or four integers each, a floor of 180, about the peak bin's rows) the bins above
+    // the floor hold about half the rows, some of it noise (in the run that collapsed, two
+    // bins); the bins are halved until they hold three quarters or are 8.
+    let mut rng = crate::dp::noise::DpRng::from_seed(2);
+    let normal = Normal::new(100.0, 40.0).unwrap();
+    let mut draws = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+    let mut points = vec![0.0; 195];
+    for _ in 0..4000 {
+        let x: f64 = normal.sample(&mut draws);
+        points[(x.round() - 6.0).clamp(0.0, 194.0) as usize] += 1.0;
+    }
+    let noise = rng.gaussian(195, 45.2);
+    let noisy: Vec<f64> = points.iter().zip(&noise).map(|(c, e)| c + e).collect();
+    let held = |bins: usize| {
+        let (sums, per) = sum_points(&noisy, (6.0, 200.0), bins);
+        let floor = 2.0 * 45.2 * (per as f64).sqrt();
+        sums.iter().filter(|&&c| c > floor).sum::<f64>()
+    };
+    assert!(held(64) < 0.75 * 4000.0, "{}", held(64));
+    let bins = fewer_point_bins(&noisy, (6.0, 200.0), 64, 45.2, 4000.0);
+    assert!((8..=16).contains(&bins), "{bins}");
+    // (At 8 bins, the fewest, 72% here: the rest is the tails, each bin under its floor.)
+    assert!(held(bins) > 0.7 * 4000.0, "{}", held(bins));
+    // A year's eight loud integers of 160 (males: 436 rows each) keep their 64 bins.
+    let mut years = rng.gaussian(160, 45.2);
+    for count in &mut years[73..81] {
+        *count += 436.0;
+    }
+    assert_eq!(
+        fewer_point_bins(&years, (1907.0, 2066.0), 64, 45.2, 3488.0),
+        64
+    );
 }
