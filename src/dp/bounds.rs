@@ -158,9 +158,9 @@ pub fn bounds_from_grid(
     // Two neighbouring bins (of those that can hold a value), each above [`WEAK`], whose sum
     // clears [`STRONG`] and the table's lone level in deviations of the sum's noise also seed
     // the support (at [`STRONG`] alone, pure noise over 54 columns' grids gave a false range
-    // in 5.5% of tables instead of under 5%): a zero-inflated rating of 0, 0.1, 0.25, 0.4 and 0.6 (75% zeros; 470 rows
-    // in each of the two half-decades from 0.1 to 1, 5.3 deviations at std 88 on a 70-column
-    // table) had neither bin at 4.5 deviations in one column of six, and the empty
+    // in 5.5% of tables instead of under 5%): a zero-inflated rating of 0, 0.1, 0.25, 0.4 and
+    // 0.6 (75% zeros; 470 rows in each of the two half-decades from 0.1 to 1, 5.3 deviations
+    // at std 88 on a 70-column table) had neither bin at 4.5 deviations in one column of six, and the empty
     // half-decades below 0.1 stopped the growth from zero: range [0, 0].
     let pair_level = STRONG.max(lone) * std * std::f64::consts::SQRT_2;
     let paired: Vec<usize> = (0..noisy.len())

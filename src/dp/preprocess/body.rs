@@ -156,8 +156,8 @@ pub(super) struct LoudPart {
 /// ([`grow_by_blocks`]); not for the narrowing, whose part must stay a few bins (a run of noise
 /// beside a year's one bin would stop its second histogram). With `runs`, a loud spike at one
 /// bound of a short integer range seeds the part where no body bin is loud, if the part grown
-/// from it passes the sampled part's check. Rounded outward to whole numbers for an integer column.
-/// Post-processing.
+/// from it passes the sampled part's check. Rounded outward to whole numbers for an integer
+/// column. Post-processing.
 pub(super) fn loud_part(
     counts: &[f64],
     std: f64,

@@ -157,22 +157,22 @@ pub(super) fn fit(
             // The bins are sums of the integers in them, each with the noise of those
             // counts. Where the bins above the floor hold under three quarters of the
             // present rows (a column spread thin over its integers), the bins are halved
-            // until they do (`fewer_point_bins`): with 64, churn's `account_length` (1-243, 4,000
-            // rows) narrowed to [6, 200] had three or four integers a bin at std 90, a
+            // until they do (`fewer_point_bins`): with 64, churn's `account_length`
+            // (1-243, 4,000 rows) narrowed to [6, 200] had three or four integers a bin
+            // at std 90, a
             // floor of 180 rows above its peak of about 120; two bins of noise passed,
             // and every value was sampled in 107-117 (KS 0.59, one run of three). A
             // year's few loud integers hold the rows at 64 bins and keep them.
-            let fewer = fewer_point_bins(&points, (lo, hi), bins, bounds_std, n_rows - null);
-            if fewer < bins {
-                bins = fewer;
+            let binned = fewer_point_bins(&points, (lo, hi), bins, bounds_std, n_rows - null);
+            if binned.sums.len() < bins {
+                bins = binned.sums.len();
                 ledger.narrowed_bins = bins;
                 (at_lo, at_hi, null_bucket) = (bins, bins + 1, bins + 2);
                 width = (hi - lo) / bins as f64;
             }
-            let (body, most) = sum_points(&points, (lo, hi), bins);
-            counts = body;
+            floor = 2.0 * bounds_std * (binned.most as f64).sqrt();
+            counts = binned.sums;
             counts.extend([points[0], points[k - 1], null]);
-            floor = 2.0 * bounds_std * (most as f64).sqrt();
             narrowed_points = Some((lo, points));
         } else {
             // Measured with the bounds share's noise, which on a wide table is far
@@ -627,47 +627,62 @@ fn narrowed_bins(most: usize, rows: f64, std: f64) -> usize {
     super::histogram_bins(most, rows, 2.0 * std)
 }
 
-/// A narrowed integer part's per-integer counts `points` (from `lo`; the first and last are
-/// the bounds' own) summed into `bins` even bins of `(lo, hi)`: the bins' sums, and the most
-/// integers any bin holds.
-pub(super) fn sum_points(points: &[f64], (lo, hi): (f64, f64), bins: usize) -> (Vec<f64>, usize) {
-    let width = (hi - lo) / bins as f64;
-    let mut sums = vec![0.0; bins];
-    let mut per_bin = vec![0usize; bins];
-    for (j, &c) in points.iter().enumerate().take(points.len() - 1).skip(1) {
-        let b = body_bin(lo + j as f64, lo, width, bins, None);
-        sums[b] += c;
-        per_bin[b] += 1;
+/// A narrowed integer part's per-integer counts summed into even bins ([`PointBins::new`]).
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct PointBins {
+    /// The bins' sums.
+    pub(super) sums: Vec<f64>,
+    /// The most integers any bin holds.
+    pub(super) most: usize,
+}
+
+impl PointBins {
+    /// `points` (one count per integer from `lo`; the first and last are the bounds' own)
+    /// summed into `bins` even bins of `(lo, hi)`.
+    pub(super) fn new(points: &[f64], (lo, hi): (f64, f64), bins: usize) -> PointBins {
+        let width = (hi - lo) / bins as f64;
+        let mut sums = vec![0.0; bins];
+        let mut per_bin = vec![0usize; bins];
+        for (j, &c) in points.iter().enumerate().take(points.len() - 1).skip(1) {
+            let b = body_bin(lo + j as f64, lo, width, bins, None);
+            sums[b] += c;
+            per_bin[b] += 1;
+        }
+        let most = per_bin.into_iter().max().unwrap_or(1).max(1);
+        PointBins { sums, most }
     }
-    (sums, per_bin.into_iter().max().unwrap_or(1).max(1))
+
+    /// The rows in the bins whose sums clear the floor, two deviations of a bin's summed noise
+    /// (`std` per integer, over the most integers a bin holds).
+    pub(super) fn held(&self, std: f64) -> f64 {
+        let floor = 2.0 * std * (self.most as f64).sqrt();
+        self.sums.iter().filter(|&&c| c > floor).sum()
+    }
 }
 
 /// Share of the present rows the bins above the floor must hold for a narrowed integer part's
 /// per-integer counts to keep that many bins ([`fewer_point_bins`]).
 pub(super) const POINT_BINS_HELD: f64 = 0.75;
 
-/// Bins for a narrowed integer part's per-integer counts (noise std `std` each): `most`,
-/// halved while the bins whose sums clear two deviations of their noise hold under
-/// [`POINT_BINS_HELD`] of the `present` rows (noisy: the row count less the noisy null count), down to
-/// [`MIN_HISTOGRAM_BINS`](super::MIN_HISTOGRAM_BINS). Post-processing of the same counts.
+/// A narrowed integer part's per-integer counts (noise std `std` each) summed into `most`
+/// bins, halved while the bins above the floor ([`PointBins::held`]) hold under
+/// [`POINT_BINS_HELD`] of the `present` rows (noisy: the row count less the noisy null
+/// count), down to [`MIN_HISTOGRAM_BINS`](super::MIN_HISTOGRAM_BINS). Post-processing of the
+/// same counts.
 pub(super) fn fewer_point_bins(
     points: &[f64],
     range: (f64, f64),
     most: usize,
     std: f64,
     present: f64,
-) -> usize {
-    let mut bins = most;
-    while bins > super::MIN_HISTOGRAM_BINS {
-        let (sums, per) = sum_points(points, range, bins);
-        let floor = 2.0 * std * (per as f64).sqrt();
-        let held: f64 = sums.iter().filter(|&&c| c > floor).sum();
-        if held >= POINT_BINS_HELD * present {
-            break;
-        }
-        bins /= 2;
+) -> PointBins {
+    let mut binned = PointBins::new(points, range, most);
+    while binned.sums.len() > super::MIN_HISTOGRAM_BINS
+        && binned.held(std) < POINT_BINS_HELD * present
+    {
+        binned = PointBins::new(points, range, binned.sums.len() / 2);
     }
-    bins
+    binned
 }
 
 /// A continuous column's counts over `bins` bins of `(lo, hi)` (even, or over `edges`:

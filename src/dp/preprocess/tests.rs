@@ -1,7 +1,7 @@
 //! Unit tests of DP preprocessing's post-processing rules.
 
 use super::body::*;
-use super::continuous::{fewer_point_bins, sum_points};
+use super::continuous::{fewer_point_bins, PointBins};
 use super::points::*;
 use super::*;
 use crate::transform::ContinuousEncoder;
@@ -567,23 +567,24 @@ fn a_narrowed_integer_part_spread_thin_gets_fewer_bins() {
     }
     let noise = rng.gaussian(195, 45.2);
     let noisy: Vec<f64> = points.iter().zip(&noise).map(|(c, e)| c + e).collect();
-    let held = |bins: usize| {
-        let (sums, per) = sum_points(&noisy, (6.0, 200.0), bins);
-        let floor = 2.0 * 45.2 * (per as f64).sqrt();
-        sums.iter().filter(|&&c| c > floor).sum::<f64>()
-    };
-    assert!(held(64) < 0.75 * 4000.0, "{}", held(64));
-    let bins = fewer_point_bins(&noisy, (6.0, 200.0), 64, 45.2, 4000.0);
-    assert!((8..=16).contains(&bins), "{bins}");
+    let held_at_64 = PointBins::new(&noisy, (6.0, 200.0), 64).held(45.2);
+    assert!(held_at_64 < 0.75 * 4000.0, "{held_at_64}");
+    let binned = fewer_point_bins(&noisy, (6.0, 200.0), 64, 45.2, 4000.0);
+    assert!((8..=16).contains(&binned.sums.len()), "{binned:?}");
     // (At 8 bins, the fewest, 72% here: the rest is the tails, each bin under its floor.)
-    assert!(held(bins) > 0.7 * 4000.0, "{}", held(bins));
+    assert!(binned.held(45.2) > 0.7 * 4000.0, "{binned:?}");
+    // The bins' sums are the counts' (less the two at the bounds).
+    let total: f64 = noisy[1..194].iter().sum();
+    assert!((binned.sums.iter().sum::<f64>() - total).abs() < 1e-6);
     // A year's eight loud integers of 160 (males: 436 rows each) keep their 64 bins.
     let mut years = rng.gaussian(160, 45.2);
     for count in &mut years[73..81] {
         *count += 436.0;
     }
     assert_eq!(
-        fewer_point_bins(&years, (1907.0, 2066.0), 64, 45.2, 3488.0),
+        fewer_point_bins(&years, (1907.0, 2066.0), 64, 45.2, 3488.0)
+            .sums
+            .len(),
         64
     );
 }
