@@ -247,6 +247,11 @@ impl HostGenerator {
             let input = &cache.inputs[i];
             let d_weight = matmul(input, Op::T, &dh, Op::N).data;
             let d_bias = dh.column_sums();
+            block_grads.push(vec![d_weight, d_bias, d_gamma, d_beta]);
+            if i == 0 {
+                // The first block's input is the noise and the conditions: nothing to train.
+                break;
+            }
             // The block's input reaches the next layer twice: through the block and through
             // the residual copy (the columns after `width`).
             let mut d_input = Vec::with_capacity(rows * input.cols);
@@ -256,7 +261,6 @@ impl HostGenerator {
             let mut d_input = Mat::from_vec(rows, input.cols, d_input);
             gemm_into(&mut d_input, &dh, Op::N, &block.weight, Op::T, true);
             dx = d_input;
-            block_grads.push(vec![d_weight, d_bias, d_gamma, d_beta]);
         }
         let mut grads: Grads = block_grads.into_iter().rev().flatten().collect();
         grads.append(&mut out_grads);
