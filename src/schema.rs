@@ -92,6 +92,33 @@ pub fn round_to(x: f64, decimals: u32) -> f64 {
     }
 }
 
+/// Significant digits a float column of unknown decimal places keeps at its range's largest
+/// magnitude ([`fallback_places`]); float32 holds about seven.
+pub const FALLBACK_SIGNIFICANT_DIGITS: i32 = 7;
+
+/// Fewest decimal places [`fallback_places`] gives: a column lands there when its values need
+/// six places or more (the top class of DP's decimal-places histogram) or more than
+/// [`MAX_DECIMALS`] without DP.
+pub const FALLBACK_MIN_PLACES: i32 = 6;
+
+/// Decimal places for sampled values of a float column whose places are not known (DP's
+/// histogram said six or more, or had too few rows to tell; without DP, values needing more
+/// than [`MAX_DECIMALS`]), from the column's sampled range `[lo, hi]`: at least
+/// [`FALLBACK_MIN_PLACES`], and more for small values, so that a value at the range's largest
+/// magnitude keeps [`FALLBACK_SIGNIFICANT_DIGITS`] significant digits. So `86.14913009040427`
+/// minutes come back as `86.14913` and `0.0004927797502363111` (a range up to 0.001) as
+/// `0.00049278`, not with every digit of an f64. Uses only the range, which the file
+/// releases.
+pub fn fallback_places(lo: f64, hi: f64) -> u32 {
+    let top = lo.abs().max(hi.abs());
+    if !(top > 0.0 && top.is_finite()) {
+        return FALLBACK_MIN_PLACES as u32;
+    }
+    let integer_digits = top.log10().floor() as i32 + 1;
+    (FALLBACK_SIGNIFICANT_DIGITS - integer_digits).clamp(FALLBACK_MIN_PLACES, MAX_DECIMALS as i32)
+        as u32
+}
+
 /// The schema of a whole table, in column order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Schema {
@@ -372,5 +399,27 @@ pub fn toml_key(name: &str) -> String {
         name.to_string()
     } else {
         format!("\"{}\"", name.replace('\\', "\\\\").replace('"', "\\\""))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_places_keep_seven_significant_digits_at_the_range_top_and_at_least_six() {
+        assert_eq!(fallback_places(0.0, 100.0), 6);
+        assert_eq!(
+            round_to(86.149_130_090_404_27, fallback_places(0.0, 120.0)),
+            86.149_13
+        );
+        // A range up to 0.001: nine places, 0.0004927797502363111 -> 0.00049278.
+        assert_eq!(fallback_places(-0.0005, 0.001), 9);
+        assert_eq!(round_to(0.000_492_779_750_236_311_1, 9), 0.000_492_78);
+        // Large magnitudes keep six places; tiny ones stop at MAX_DECIMALS; no range: six.
+        assert_eq!(fallback_places(-1e300, 1e300), 6);
+        assert_eq!(fallback_places(0.0, 1e-12), MAX_DECIMALS);
+        assert_eq!(fallback_places(0.0, 0.0), 6);
+        assert_eq!(fallback_places(f64::NEG_INFINITY, 1.0), 6);
     }
 }

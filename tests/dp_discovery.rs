@@ -1908,6 +1908,24 @@ fn a_small_table_of_logarithms_keeps_its_decimals() {
         whole < 10,
         "{whole} of 500 logarithms sampled as whole numbers"
     );
+    // Places not measured: six (the histogram's top class) at this magnitude, not the 15-17
+    // digits of an f64 (`4.173244195` came back as `4.1732441951234567`).
+    let places: Vec<usize> = text
+        .lines()
+        .skip(1)
+        .map(|l| {
+            l.split(',')
+                .next()
+                .unwrap()
+                .split_once('.')
+                .map_or(0, |(_, f)| f.len())
+        })
+        .collect();
+    assert!(places.iter().all(|&p| p <= 6), "{places:?}");
+    assert!(
+        places.iter().filter(|&&p| p >= 4).count() > 400,
+        "rounded coarser than the values: {places:?}"
+    );
 }
 
 #[test]

@@ -599,9 +599,24 @@ impl DataTransformer {
                         .collect();
                     offset += w;
                     let mut values = Values::from_numbers(&cs.value_type, numbers);
-                    if let (Values::Float(v), Some(d)) = (&mut values, cs.decimals) {
-                        for x in v.iter_mut().flatten() {
-                            *x = crate::schema::round_to(*x, d);
+                    if let Values::Float(v) = &mut values {
+                        match cs.decimals {
+                            Some(d) => {
+                                for x in v.iter_mut().flatten() {
+                                    *x = crate::schema::round_to(*x, d);
+                                }
+                            }
+                            // Places not known: enough for the range's magnitude, never
+                            // rounded out of the sampled range.
+                            None => {
+                                let d = crate::schema::fallback_places(lo, hi);
+                                for x in v.iter_mut().flatten() {
+                                    let r = crate::schema::round_to(*x, d);
+                                    if r >= lo && r <= hi {
+                                        *x = r;
+                                    }
+                                }
+                            }
                         }
                     }
                     if let (Values::Datetime { values: v, .. }, Some(step)) =
