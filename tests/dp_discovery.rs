@@ -1929,6 +1929,53 @@ fn a_small_table_of_logarithms_keeps_its_decimals() {
 }
 
 #[test]
+fn float32_prints_released_as_values_come_back_as_written_and_the_rest_rounded() {
+    // hdma's `uria` and debt ratios: values written from float32. The coded rates
+    // (`3.200000047683716` in 40% of the rows) are released as points and must come back
+    // exactly as written (rounded to 3.2, KS counted every such row as misplaced); the spread
+    // ratios have no known places and come back with seven significant digits, not with an
+    // f64's 16-17 (`0.7779470086097717`).
+    let dir = tempdir();
+    let mut rng = ChaCha8Rng::seed_from_u64(12);
+    let codes = [1.8f32, 2.2, 3.2, 3.9, 4.3, 6.1, 8.3];
+    let mut csv = String::from("uria,ratio,flag\n");
+    for i in 0..3000 {
+        let code = codes[[0, 1, 2, 2, 2, 3, 4, 5, 6, 2][i % 10]];
+        let ratio = rng.random_range(0.1f32..0.9);
+        csv.push_str(&format!(
+            "{},{},{}\n",
+            f64::from(code),
+            f64::from(ratio),
+            ["no", "yes"][i % 2]
+        ));
+    }
+    std::fs::write(dir.path().join("t.csv"), csv).unwrap();
+    let config = small_config(true) + "preprocess_share = 0.8\n";
+    let text = train_and_sample(dir.path(), &config, "2000", "1");
+    let rows: Vec<Vec<&str>> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
+    let loud = rows.iter().filter(|r| r[0] == "3.200000047683716").count();
+    assert!(
+        loud > 400,
+        "{loud} of 2000 rows at the released value as written"
+    );
+    let places = |c: &str| c.split_once('.').map_or(0, |(_, f)| f.len());
+    let long: Vec<&str> = rows
+        .iter()
+        .map(|r| r[1])
+        .filter(|c| places(c) > 7)
+        .collect();
+    assert!(
+        long.is_empty(),
+        "ratios written with more than 7 places: {long:?}"
+    );
+    assert!(rows.iter().filter(|r| places(r[1]) >= 5).count() > 1500);
+}
+
+#[test]
 fn years_of_a_narrowed_range_are_counted_one_by_one() {
     // rwm5yr's years, 1984-1988 (a fifth of the rows each): the year's log-scale range is
     // narrowed to one or two grid bins (about 80 or 160 years), whose 64 even bins are 2.5

@@ -608,11 +608,15 @@ impl DataTransformer {
                             }
                             // Places not known: enough for the range's magnitude, never
                             // rounded out of the sampled range.
+                            // The column's exact values (released points, float32 prints
+                            // such as 3.20000004768372) are written as released.
                             None => {
                                 let d = crate::schema::fallback_places(lo, hi);
+                                let points: Vec<f64> =
+                                    c.modes.iter().filter(|m| m.exact).map(|m| m.mean).collect();
                                 for x in v.iter_mut().flatten() {
                                     let r = crate::schema::round_to(*x, d);
-                                    if r >= lo && r <= hi {
+                                    if r >= lo && r <= hi && !points.contains(x) {
                                         *x = r;
                                     }
                                 }
