@@ -9,9 +9,8 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
 
 use super::pairs::PairTarget;
-use super::step::{canary_sum, mechanism, DpSettings, Secret, StepContext};
-use crate::dp::clip::{clipped_sum, host_layers, noisy_gradient, ClipSettings, PrivateBatch};
-use crate::dp::units::{draw_units, UnitShape};
+use super::step::{mechanism, noised_update, DpSettings, Secret, StepContext};
+use crate::dp::clip::{clipped_sum, host_layers, ClipSettings, PrivateBatch};
 use crate::model::host::critic::Grads;
 use crate::model::host::generator::Grads as GeneratorGrads;
 use crate::model::host::output::{activate, activate_backward, condition_loss, gumbel_in_place};
@@ -294,19 +293,7 @@ fn dp_critic_step(
     } = secret;
     let (noise_multiplier, clip_norm) = mechanism(dp, canaries.as_deref());
     let hidden_widths: Vec<usize> = nets.critic.biases.iter().map(Vec::len).collect();
-    let draws = draw_units(
-        &UnitShape {
-            n_rows: ctx.n_rows,
-            sample_rate: dp.sample_rate,
-            pool: ctx.batch,
-            conditions: &ctx.conditions,
-            row_slots: &dp.row_slots,
-            log_frequency: ctx.log_frequency,
-            dropout: ctx.dropout,
-            hidden_widths: &hidden_widths,
-        },
-        dp_rng,
-    );
+    let draws = ctx.draw_private_units(dp, &hidden_widths, dp_rng);
     let n = draws.rows.len();
     // Exactly B fake rows whatever n is (see step.rs: the generator's BatchNorm mixes the rows
     // of its batch and its running statistics are released).
@@ -365,7 +352,7 @@ fn dp_critic_step(
             masks,
         }
     };
-    let mut sum = clipped_sum(
+    let sum = clipped_sum(
         &host_layers(&nets.critic),
         &batch,
         ClipSettings {
@@ -375,23 +362,8 @@ fn dp_critic_step(
         },
     );
     let loss = sum.loss / b as f64;
-    if let Some(canaries) = &canaries {
-        // Audit run: the canaries' coordinates join the sum as one more bias-like block, so
-        // that the same noise function noises them.
-        let block = canary_sum(canaries, dp.sample_rate, clip_norm, dp_rng);
-        sum.biases.push(Mat::from_vec(1, canaries.len(), block));
-    }
-    let (weights, mut biases) = noisy_gradient(sum, noise_multiplier, dp.max_grad_norm, b, dp_rng);
-    if let Some(canaries) = canaries {
-        let observed = biases.pop().expect("the canary block was pushed last");
-        let unscaled: Vec<f32> = observed.data.iter().map(|x| x * b as f32).collect();
-        canaries.observe(
-            &unscaled,
-            dp.noise_multiplier,
-            dp.sample_rate,
-            dp.max_grad_norm,
-        );
-    }
+    let (weights, biases) =
+        noised_update(sum, dp, (noise_multiplier, clip_norm), b, canaries, dp_rng);
     // In the order of HostCritic::params_mut: per layer its weight, then its bias.
     let grads: Grads = weights
         .into_iter()

@@ -13,8 +13,11 @@ use rand::Rng;
 
 use super::pairs::PairTarget;
 use crate::dp::audit::GradientCanaries;
-use crate::dp::clip::{clipped_gradient_sum, noisy_gradient, ClipSettings, PrivateBatch};
-use crate::dp::units::{draw_units, UnitShape};
+use crate::dp::clip::{
+    clipped_gradient_sum, noisy_gradient, ClipSettings, ClippedSum, PrivateBatch,
+};
+use crate::dp::matrix::Matrix;
+use crate::dp::units::{draw_units, UnitDraws, UnitShape};
 use crate::dp::DpRng;
 use crate::model::discriminator::gradient_penalty;
 use crate::model::{activate, condition_loss, Discriminator, Generator, Gumbel};
@@ -229,6 +232,70 @@ pub(super) fn mechanism(dp: &DpSettings, canaries: Option<&GradientCanaries>) ->
     (noise_multiplier, clip_norm)
 }
 
+impl StepContext {
+    /// Every private draw of one DP critic step (rows, partners, condition columns, weights,
+    /// interpolation weights, dropout masks for a critic of `hidden_widths`), from the secret
+    /// stream: src/dp/units.rs. The same for both engines.
+    pub(super) fn draw_private_units(
+        &self,
+        dp: &DpSettings,
+        hidden_widths: &[usize],
+        dp_rng: &mut DpRng,
+    ) -> UnitDraws {
+        draw_units(
+            &UnitShape {
+                n_rows: self.n_rows,
+                sample_rate: dp.sample_rate,
+                pool: self.batch,
+                conditions: &self.conditions,
+                row_slots: &dp.row_slots,
+                log_frequency: self.log_frequency,
+                dropout: self.dropout,
+                hidden_widths,
+            },
+            dp_rng,
+        )
+    }
+}
+
+/// The noised critic gradient of one DP step from its clipped `sum`
+/// ([`crate::dp::clip::noisy_gradient`], scaled by 1 / B), on either engine's matrices. In an
+/// audit run the canaries' clipped sum joins as one more bias-like block, so that the same
+/// noise function noises it, and is observed and taken out again. `mechanism` is
+/// [`mechanism`]'s (noise multiplier, clipping norm).
+pub(super) fn noised_update<M: Matrix>(
+    mut sum: ClippedSum<M>,
+    dp: &DpSettings,
+    (noise_multiplier, clip_norm): (f64, f64),
+    batch: usize,
+    canaries: Option<&mut GradientCanaries>,
+    dp_rng: &mut DpRng,
+) -> (Vec<M>, Vec<M>) {
+    if let Some(canaries) = &canaries {
+        let block = canary_sum(canaries, dp.sample_rate, clip_norm, dp_rng);
+        let like = sum.biases.first().expect("a critic has at least one layer");
+        let block = like.upload(block, 1, canaries.len());
+        sum.biases.push(block);
+    }
+    let (weights, mut biases) =
+        noisy_gradient(sum, noise_multiplier, dp.max_grad_norm, batch, dp_rng);
+    if let Some(canaries) = canaries {
+        let observed = biases.pop().expect("the canary block was pushed last");
+        let unscaled: Vec<f32> = observed
+            .download()
+            .iter()
+            .map(|x| x * batch as f32)
+            .collect();
+        canaries.observe(
+            &unscaled,
+            dp.noise_multiplier,
+            dp.sample_rate,
+            dp.max_grad_norm,
+        );
+    }
+    (weights, biases)
+}
+
 fn upload(data: Vec<f32>, rows: usize, cols: usize, device: &Device) -> Tensor<2> {
     Tensor::from_data(TensorData::new(data, [rows, cols]), device)
 }
@@ -250,21 +317,7 @@ fn dp_critic_step(
     let (noise_multiplier, clip_norm) = mechanism(dp, canaries.as_deref());
     let inner = ctx.device.clone().inner();
     let hidden_widths = nets.discriminator.hidden_widths();
-    // Every private draw of the step (rows, partners, condition columns, weights,
-    // interpolation weights, dropout masks), from the secret stream: src/dp/units.rs.
-    let draws = draw_units(
-        &UnitShape {
-            n_rows: ctx.n_rows,
-            sample_rate: dp.sample_rate,
-            pool: ctx.batch,
-            conditions: &ctx.conditions,
-            row_slots: &dp.row_slots,
-            log_frequency: ctx.log_frequency,
-            dropout: ctx.dropout,
-            hidden_widths: &hidden_widths,
-        },
-        dp_rng,
-    );
+    let draws = ctx.draw_private_units(dp, &hidden_widths, dp_rng);
     let n = draws.rows.len();
     let data_dim = ctx.data.dim;
     let width = data_dim + ctx.conditions.dim();
@@ -327,7 +380,7 @@ fn dp_critic_step(
     // Reseed the device generator from the training stream, so that later draws (the next
     // step's noise and Gumbel draws) follow the run's seed alone.
     ctx.device.seed(rng.random());
-    let mut sum = clipped_gradient_sum(
+    let sum = clipped_gradient_sum(
         &nets.discriminator,
         &batch,
         ClipSettings {
@@ -337,24 +390,14 @@ fn dp_critic_step(
         },
     );
     let loss = Tensor::<1>::from_floats([(sum.loss / ctx.batch as f64) as f32], &inner);
-    if let Some(canaries) = &canaries {
-        // Audit run: the canaries' coordinates join the sum as one more bias-like block, so
-        // that the same noise function noises them.
-        let block = canary_sum(canaries, dp.sample_rate, clip_norm, dp_rng);
-        sum.biases.push(upload(block, 1, canaries.len(), &inner));
-    }
-    let (weight_grads, mut bias_grads) =
-        noisy_gradient(sum, noise_multiplier, dp.max_grad_norm, ctx.batch, dp_rng);
-    if let Some(canaries) = canaries {
-        let observed = bias_grads.pop().expect("the canary block was pushed last");
-        let unscaled: Vec<f32> = crate::model::to_host(observed.mul_scalar(ctx.batch as f64));
-        canaries.observe(
-            &unscaled,
-            dp.noise_multiplier,
-            dp.sample_rate,
-            dp.max_grad_norm,
-        );
-    }
+    let (weight_grads, bias_grads) = noised_update(
+        sum,
+        dp,
+        (noise_multiplier, clip_norm),
+        ctx.batch,
+        canaries,
+        dp_rng,
+    );
     let mut grads = GradientsParams::new();
     let critic = &nets.discriminator;
     let layers = critic.hidden.iter().chain(std::iter::once(&critic.output));
