@@ -548,15 +548,28 @@ impl Trainer {
                     config.privacy.correlation_weight,
                 )
             });
+        // Without DP, the table's exact two-way tables of column states for the pair loss
+        // (`train.pair_weight`; a non-DP run may count its rows, nothing is noised or charged).
+        // Plain CTGAN draws two continuous columns' modes independently.
+        let exact_pairs = (!dp_mode && t.pair_weight() > 0.0).then(|| {
+            crate::dp::marginals::measure_pairs(
+                &transformer.column_states(),
+                &encoded.rows,
+                None,
+                0.0,
+                &mut DpRng::from_seed(seed),
+            )
+        });
         let pair_target = |device: &Device| {
-            dp.as_ref().and_then(|run| run.pairs.as_ref()).map(|noisy| {
-                PairTarget::new(
-                    noisy,
-                    transformer.column_states(),
-                    config.privacy.pair_weight,
-                    device,
-                )
-                .with_correlations(correlations.clone())
+            let dp_pairs = dp.as_ref().and_then(|run| run.pairs.as_ref());
+            let weight = if dp_pairs.is_some() {
+                config.privacy.pair_weight
+            } else {
+                t.pair_weight()
+            };
+            dp_pairs.or(exact_pairs.as_ref()).map(|noisy| {
+                PairTarget::new(noisy, transformer.column_states(), weight, device)
+                    .with_correlations(correlations.clone())
             })
         };
         let context = |data: SparseRows,
