@@ -290,6 +290,7 @@ pub struct TrainConfig {
     /// Without DP: weight of the pair-marginal loss towards the table's exact two-way tables
     /// of column states (categories and mixture modes), which a non-DP run may count. Plain
     /// CTGAN draws two continuous columns' modes independently (docs/quality.md, stop 50).
+    /// A table of more than `train::MAX_EXACT_PAIR_STATES` states trains without it.
     /// Unset: [`DEFAULT_PAIR_WEIGHT`] without DP ([`TrainConfig::pair_weight`]); 0 trains plain
     /// CTGAN. A DP run never counts the rows' exact tables (`privacy.pair_weight` weighs the
     /// noisy ones there), and a DP config that sets this above 0 is refused.
