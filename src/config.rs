@@ -297,9 +297,9 @@ pub struct TrainConfig {
     pub pair_weight: Option<f64>,
 }
 
-/// [`TrainConfig::pair_weight`]'s default: Adult without DP, 300 epochs, `--seed 3`, 0.917 /
-/// 0.941 / 0.893 / AUC 0.886 at 0 and 0.969 / 0.987 / 0.950 / 0.893 at 3 (docs/quality.md,
-/// stop 50).
+/// [`TrainConfig::pair_weight`]'s default: Adult without DP, 300 epochs, `--seed 3`, quality
+/// 0.923 / shapes 0.951 / pair trends 0.895 / AUC 0.877 at 0 and 0.969 / 0.987 / 0.950 / 0.893
+/// at 3 (docs/quality.md, stop 50).
 pub const DEFAULT_PAIR_WEIGHT: f64 = 3.0;
 
 impl TrainConfig {
