@@ -456,15 +456,7 @@ fn the_warm_start_copula_keeps_how_two_amounts_move_together() {
                 ))
             })
             .collect();
-        let n = xs.len() as f64;
-        let (mx, my) = (
-            xs.iter().map(|p| p.0).sum::<f64>() / n,
-            xs.iter().map(|p| p.1).sum::<f64>() / n,
-        );
-        let cov: f64 = xs.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
-        let vx: f64 = xs.iter().map(|p| (p.0 - mx).powi(2)).sum();
-        let vy: f64 = xs.iter().map(|p| (p.1 - my).powi(2)).sum();
-        cov / (vx * vy).sqrt()
+        crate::util::pearson(&xs)
     };
     let real = correlation(&table);
     let drawn = |noisy: &NoisyPairs| -> f64 {

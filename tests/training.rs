@@ -88,15 +88,7 @@ fn first_pair_correlation(csv: &str) -> f64 {
             (cells.next().unwrap(), cells.next().unwrap())
         })
         .collect();
-    let n = pts.len() as f64;
-    let (mx, my) = (
-        pts.iter().map(|p| p.0).sum::<f64>() / n,
-        pts.iter().map(|p| p.1).sum::<f64>() / n,
-    );
-    let cov: f64 = pts.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
-    let vx: f64 = pts.iter().map(|p| (p.0 - mx).powi(2)).sum();
-    let vy: f64 = pts.iter().map(|p| (p.1 - my).powi(2)).sum();
-    cov / (vx * vy).sqrt()
+    crate::util::pearson(&pts)
 }
 
 #[test]

@@ -96,3 +96,16 @@ pub fn serial_flex() -> std::sync::MutexGuard<'static, ()> {
     static FLEX: std::sync::Mutex<()> = std::sync::Mutex::new(());
     FLEX.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
+
+/// Pearson's correlation of the pairs `xy`.
+pub fn pearson(xy: &[(f64, f64)]) -> f64 {
+    let n = xy.len() as f64;
+    let (mx, my) = (
+        xy.iter().map(|p| p.0).sum::<f64>() / n,
+        xy.iter().map(|p| p.1).sum::<f64>() / n,
+    );
+    let cov: f64 = xy.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
+    let vx: f64 = xy.iter().map(|p| (p.0 - mx).powi(2)).sum();
+    let vy: f64 = xy.iter().map(|p| (p.1 - my).powi(2)).sum();
+    cov / (vx * vy).sqrt()
+}

@@ -182,11 +182,11 @@ const ENCODING_STREAM: u64 = 0x656e_636f_6465;
 
 /// The stream of the DP warm start (its surrogate rows and its steps).
 const WARM_START_STREAM: u64 = 0x7761_726d;
+
 /// Most column states (categories, mixture modes and null slots over all columns) for which a
 /// run without DP learns the exact pair tables (`train.pair_weight`): the loss's products grow
 /// with their square, 500 x 400 x 400 about 12% of an Adult step.
 pub const MAX_EXACT_PAIR_STATES: usize = 400;
-
 /// The stream of the surrogate rows the correlation loss takes its target from.
 const CORRELATION_STREAM: u64 = 0x636f_7272;
 /// Surrogate rows drawn for the correlation loss's target (they are free; at 20,000 rows a
@@ -554,15 +554,16 @@ impl Trainer {
                 )
             });
         // Without DP, the table's exact two-way tables of column states for the pair loss
-        // (`train.pair_weight`; a non-DP run may count its rows, nothing is noised or charged).
-        // Plain CTGAN draws two continuous columns' modes independently.
-        // The loss compares a [states, states] table per batch, so a table with more states
-        // than MAX_EXACT_PAIR_STATES (a column of thousands of categories) trains without it.
+        // (`train.pair_weight`; a non-DP run may count its rows, nothing is noised or charged:
+        // `measure_pairs` at noise 0 leaves the counts as they are). Plain CTGAN draws two
+        // continuous columns' modes independently. The loss compares a [states, states] table
+        // per batch, so a table with more states than MAX_EXACT_PAIR_STATES (a column of
+        // thousands of categories) trains without it.
         let layout = transformer.column_states();
         let states: usize = layout.iter().map(|l| l.count()).sum();
         let exact_pairs = (!dp_mode && t.pair_weight() > 0.0 && states <= MAX_EXACT_PAIR_STATES)
             .then(|| {
-                crate::dp::marginals::measure_pairs(
+                measure_pairs(
                     &layout,
                     &encoded.rows,
                     None,
@@ -578,7 +579,7 @@ impl Trainer {
                 t.pair_weight()
             };
             dp_pairs.or(exact_pairs.as_ref()).map(|noisy| {
-                PairTarget::new(noisy, transformer.column_states(), weight, device)
+                PairTarget::new(noisy, layout.clone(), weight, device)
                     .with_correlations(correlations.clone())
             })
         };

@@ -607,9 +607,9 @@ impl DataTransformer {
                                 }
                             }
                             // Places not known: enough for the range's magnitude, never
-                            // rounded out of the sampled range.
-                            // The column's exact values (released points, float32 prints
-                            // such as 3.20000004768372) are written as released.
+                            // rounded out of the sampled range; the column's exact values
+                            // (released points, float32 prints such as 3.20000004768372)
+                            // are written as released.
                             None => {
                                 let d = crate::schema::fallback_places(lo, hi);
                                 let points: Vec<f64> =
