@@ -295,7 +295,20 @@ pub struct TrainConfig {
     /// CTGAN. A DP run never counts the rows' exact tables (`privacy.pair_weight` weighs the
     /// noisy ones there), and a DP config that sets this above 0 is refused.
     pub pair_weight: Option<f64>,
+    /// Without DP: weight of the correlation loss towards the table's exact correlations of
+    /// continuous columns' normal scores, and of each continuous column with each common
+    /// category (`train::correlations`, counted on up to 20,000 of the encoded rows). The
+    /// pair tables hold which modes two columns take together, not how their values move
+    /// inside one mode. It rides on the exact pair tables: with `train.pair_weight = 0`, or
+    /// more than `train::MAX_EXACT_PAIR_STATES` states, it is off too. Unset:
+    /// [`DEFAULT_CORRELATION_WEIGHT`] without DP ([`TrainConfig::correlation_weight`]). A DP
+    /// config that sets it above 0 is refused (`privacy.correlation_weight` is DP's).
+    pub correlation_weight: Option<f64>,
 }
+
+/// [`TrainConfig::correlation_weight`]'s default (DP's `configs/dp-discover.toml` uses the
+/// same weight towards its surrogate's correlations).
+pub const DEFAULT_CORRELATION_WEIGHT: f64 = 10.0;
 
 /// [`TrainConfig::pair_weight`]'s default: Adult without DP, 300 epochs, `--seed 3`, quality
 /// 0.923 / shapes 0.951 / pair trends 0.895 / AUC 0.877 at 0 and 0.969 / 0.987 / 0.950 / 0.893
@@ -306,6 +319,12 @@ impl TrainConfig {
     /// The weight of the exact pair tables' loss in a run without DP.
     pub fn pair_weight(&self) -> f64 {
         self.pair_weight.unwrap_or(DEFAULT_PAIR_WEIGHT)
+    }
+
+    /// The weight of the exact correlations' loss in a run without DP.
+    pub fn correlation_weight(&self) -> f64 {
+        self.correlation_weight
+            .unwrap_or(DEFAULT_CORRELATION_WEIGHT)
     }
 }
 
@@ -329,6 +348,7 @@ impl Default for TrainConfig {
             device: DeviceChoice::Auto,
             threads: 0,
             pair_weight: None,
+            correlation_weight: None,
         }
     }
 }
@@ -714,14 +734,29 @@ impl RunConfig {
                 return bad(key, "must be a positive number");
             }
         }
-        if t.pair_weight.is_some_and(|w| !(w.is_finite() && w >= 0.0)) {
-            return bad("train.pair_weight", "must be a number of at least 0");
-        }
-        if t.pair_weight.is_some_and(|w| w > 0.0) && self.privacy.enabled() {
-            return bad(
+        for (key, weight, what, dp_key) in [
+            (
                 "train.pair_weight",
-                "counts the rows' exact pair tables, which only a run without DP may do; in DP mode the noisy tables' weight is privacy.pair_weight",
-            );
+                t.pair_weight,
+                "pair tables",
+                "privacy.pair_weight",
+            ),
+            (
+                "train.correlation_weight",
+                t.correlation_weight,
+                "correlations",
+                "privacy.correlation_weight",
+            ),
+        ] {
+            if weight.is_some_and(|w| !(w.is_finite() && w >= 0.0)) {
+                return bad(key, "must be a number of at least 0");
+            }
+            if weight.is_some_and(|w| w > 0.0) && self.privacy.enabled() {
+                return bad(
+                    key,
+                    &format!("counts the rows' exact {what}, which only a run without DP may do; in DP mode the noisy measurements' weight is {dp_key}"),
+                );
+            }
         }
         if !(0.0..1.0).contains(&t.beta1) || !(0.0..1.0).contains(&t.beta2) {
             return bad("train.beta1/beta2", "must be in [0, 1)");
@@ -1068,6 +1103,23 @@ mod tests {
         let dp = "[train]\npair_weight = 3\n[privacy]\nepsilon = 3.0\n";
         let err = RunConfig::from_toml(dp, "t.toml").unwrap_err();
         assert!(err.to_string().contains("privacy.pair_weight"), "{err}");
+    }
+
+    #[test]
+    fn the_exact_correlations_are_refused_in_dp_mode() {
+        let err = RunConfig::from_toml("[train]\ncorrelation_weight = -2\n", "t.toml").unwrap_err();
+        assert!(
+            err.to_string().contains("train.correlation_weight"),
+            "{err}"
+        );
+        let dp = "[train]\ncorrelation_weight = 5\n[privacy]\nepsilon = 3.0\n";
+        let err = RunConfig::from_toml(dp, "t.toml").unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("train.correlation_weight"), "{msg}");
+        assert!(msg.contains("privacy.correlation_weight"), "{msg}");
+        // Unset in a DP config: accepted, and the DP run never reads it.
+        let dp = "[privacy]\nepsilon = 3.0\n";
+        assert!(RunConfig::from_toml(dp, "t.toml").is_ok());
     }
 
     #[test]

@@ -16,6 +16,7 @@ use std::time::Instant;
 use burn::optim::decay::WeightDecayConfig;
 use burn::optim::AdamConfig;
 use burn::tensor::{Device, Tensor};
+use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
@@ -571,6 +572,25 @@ impl Trainer {
                     &mut DpRng::from_seed(seed),
                 )
             });
+        // Without DP, the correlation loss (`train.correlation_weight`) targets the table's
+        // own correlations, counted on up to CORRELATION_ROWS of its encoded rows, drawn
+        // without replacement. It rides on the exact pair tables' target.
+        let correlations = correlations.or_else(|| {
+            let weight = t.correlation_weight();
+            (exact_pairs.is_some() && weight > 0.0)
+                .then(|| {
+                    let mut rows: Vec<u32> = (0..encoded.rows.n_rows as u32).collect();
+                    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ CORRELATION_STREAM);
+                    rows.shuffle(&mut rng);
+                    rows.truncate(CORRELATION_ROWS);
+                    correlations::CorrelationTarget::from_rows(
+                        &transformer,
+                        &encoded.rows.subset(&rows),
+                        weight,
+                    )
+                })
+                .flatten()
+        });
         let pair_target = |device: &Device| {
             let dp_pairs = dp.as_ref().and_then(|run| run.pairs.as_ref());
             let weight = if dp_pairs.is_some() {

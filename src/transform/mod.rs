@@ -199,6 +199,18 @@ impl SparseRows {
         out
     }
 
+    /// The rows `rows`, in that order, still sparse.
+    pub fn subset(&self, rows: &[u32]) -> SparseRows {
+        let mut out = SparseRows::new(rows.len(), self.dim, self.per_row);
+        for (k, &r) in rows.iter().enumerate() {
+            let from = r as usize * self.per_row..(r as usize + 1) * self.per_row;
+            let to = k * self.per_row..(k + 1) * self.per_row;
+            out.index[to.clone()].copy_from_slice(&self.index[from.clone()]);
+            out.value[to].copy_from_slice(&self.value[from]);
+        }
+        out
+    }
+
     /// Every row, dense, row-major `[n_rows, dim]`.
     pub fn to_dense(&self) -> Vec<f32> {
         let all: Vec<u32> = (0..self.n_rows as u32).collect();
