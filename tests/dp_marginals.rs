@@ -5,7 +5,9 @@
 
 use burn::tensor::{Device, Tensor, TensorData};
 use dpsynth::config::{RunConfig, TransformConfig};
-use dpsynth::dp::marginals::{all_pairs, measure_pairs, pair_count, pair_counts, NoisyPairs};
+use dpsynth::dp::marginals::{
+    all_pairs, measure_pairs, pair_count, pair_counts, select_tree, NoisyPairs, ReleasedMargin,
+};
 use dpsynth::dp::DpRng;
 use dpsynth::schema::Schema;
 use dpsynth::train::pairs::PairTarget;
@@ -427,10 +429,80 @@ fn a_wide_columns_chance_dependence_does_not_crowd_out_a_real_one() {
     assert!(raw[2] < raw[0] && raw[2] < raw[1], "{raw:?}");
     for seed in 0..5 {
         let mut rng = DpRng::from_seed(seed);
-        let tree = dpsynth::dp::marginals::select_tree(&layout, &encoded.rows, 1.0, 0, &mut rng);
+        let tree = select_tree(&layout, &encoded.rows, 1.0, 0, &[], &mut rng);
         assert_eq!(tree.len(), 2);
         assert!(tree.contains(&(1, 2)), "seed {seed}: {tree:?}");
     }
+}
+
+#[test]
+fn released_margins_choose_a_targets_real_pairs_more_often() {
+    // 3,000 rows: a yes/no target `y` (15% yes) that moves two yes/no plans `x1`, `x2` (30%
+    // against 40% and 45%), and three columns independent of everything (a 5-value code and
+    // two yes/no flags). At a small round ε the table-margin score (sensitivity 4) often
+    // joins the target by chance edges; against the released margins (sensitivity 2) the
+    // target's two real pairs are chosen more often.
+    let rows = 3000;
+    let mut rng = DpRng::from_seed(11);
+    let names = ["y", "x1", "x2", "code", "f1", "f2"];
+    let mut values: Vec<Vec<Option<String>>> = vec![Vec::new(); names.len()];
+    let word = |b: bool| Some(if b { "yes" } else { "no" }.to_string());
+    for _ in 0..rows {
+        let yes = rng.index(100) < 15;
+        values[0].push(word(yes));
+        values[1].push(word(rng.index(100) < if yes { 40 } else { 30 }));
+        values[2].push(word(rng.index(100) < if yes { 45 } else { 30 }));
+        values[3].push(Some(format!("c{}", rng.index(5))));
+        values[4].push(word(rng.index(100) < 50));
+        values[5].push(word(rng.index(100) < 20));
+    }
+    let mut table = dpsynth::read::Table {
+        columns: names
+            .iter()
+            .zip(values)
+            .map(|(name, v)| dpsynth::read::Column {
+                name: name.to_string(),
+                values: dpsynth::read::Values::Text(v),
+                form: None,
+            })
+            .collect(),
+    };
+    let schema = Schema::infer(&mut table, &RunConfig::default()).unwrap();
+    let transformer = DataTransformer::fit(&table, &schema, &TransformConfig::default()).unwrap();
+    let encoded = transformer.transform(&table, &mut ChaCha8Rng::seed_from_u64(3));
+    let layout = transformer.column_states();
+    // A release of each column's counts with noise std 10, as preprocessing's histograms.
+    let noise_std = 10.0;
+    let mut noise = DpRng::from_seed(12);
+    let released: Vec<Option<ReleasedMargin>> = transformer
+        .state_margins()
+        .into_iter()
+        .map(|exact| {
+            let noisy: Vec<f64> = exact
+                .iter()
+                .zip(noise.gaussian(exact.len(), noise_std))
+                .map(|(p, e)| (p * rows as f64 + e).max(0.0))
+                .collect();
+            let total: f64 = noisy.iter().sum();
+            let shares = noisy.iter().map(|v| v / total).collect();
+            Some(ReleasedMargin { shares, noise_std })
+        })
+        .collect();
+    let real_pairs_chosen = |released: &[Option<ReleasedMargin>]| -> usize {
+        (0..100)
+            .map(|seed| {
+                let mut rng = DpRng::from_seed(100 + seed);
+                let tree = select_tree(&layout, &encoded.rows, 0.1, 0, released, &mut rng);
+                assert_eq!(tree.len(), names.len() - 1);
+                tree.iter().filter(|&&p| p == (0, 1) || p == (0, 2)).count()
+            })
+            .sum()
+    };
+    let (table_margins, released_margins) = (real_pairs_chosen(&[]), real_pairs_chosen(&released));
+    assert!(
+        released_margins >= table_margins + 20,
+        "the target's two real pairs chosen {released_margins} times of 200 against released margins, {table_margins} against the table's"
+    );
 }
 
 #[test]

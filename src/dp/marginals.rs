@@ -29,7 +29,17 @@
 //!   row moves the table by 1 and the product by less than 3 (`r cᵀ / N` with one more row:
 //!   `(r + eᵢ)(c + eⱼ)ᵀ / (N + 1)`) and the offset not at all (it reads the row count, which
 //!   the ledger takes as public), so the score's sensitivity is below
-//!   [`SELECTION_SENSITIVITY`] = 4. A round at `ε` is `ε²/8`-zCDP
+//!   [`SELECTION_SENSITIVITY`] = 4. Where a column of the pair is discrete, its one-way
+//!   shares were already released by preprocessing's histograms (noisy counts: public once
+//!   released, adaptive composition), and the score is `‖T − r q̂ᵀ‖₁` instead, `r` the other
+//!   column's exact counts and `q̂` the released shares ([`released_margin_score`]; the
+//!   column whose release adds less noise, [`ReleasedMargin::noise_offset`], which is also
+//!   subtracted): one row moves `T` by 1 and `r q̂ᵀ` by `q̂`, which adds up to 1, so its
+//!   sensitivity is [`RELEASED_MARGIN_SENSITIVITY`] = 2, and the same round's ε tells real
+//!   dependences from chance twice as well (churn's target joined to its four real
+//!   predictors in three seeds of three, docs/quality.md, stop 51). Each candidate's
+//!   utility is its score over its own sensitivity, so every utility moves by at most 1.
+//!   A round at `ε` is `ε²/8`-zCDP
 //!   (bounded range, Cesar & Rogers 2021), i.e. RDP `α ε²/8`: with `ε = 2√w / z` it costs
 //!   what a Gaussian measurement of weight `w` costs in `preprocess/`'s budget.
 //! - Drawing rows from a tree model of the released tables (the DP warm start's surrogate) is
@@ -141,10 +151,69 @@ pub fn chance_offset(cells: usize, rows: f64) -> f64 {
     (2.0 / std::f64::consts::PI * rows * cells as f64).sqrt()
 }
 
+/// Bound on how much one row moves a [`released_margin_score`] (module note).
+pub const RELEASED_MARGIN_SENSITIVITY: f64 = 2.0;
+
+/// A discrete column's one-way shares as preprocessing released them (noisy counts,
+/// normalised: an output of the charged mechanism, so public), with the noise std on each
+/// count.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReleasedMargin {
+    /// The shares of the column's states, in [`ColumnStates`] order, adding up to 1.
+    pub shares: Vec<f64>,
+    /// Noise std on each of the counts they were drawn from.
+    pub noise_std: f64,
+}
+
+impl ReleasedMargin {
+    /// What the release's noise adds to a [`released_margin_score`] by itself: `E|noise|`
+    /// on each of its counts, `√(2/π) σ` per state. Public (the plan's std and the shape).
+    pub fn noise_offset(&self) -> f64 {
+        (2.0 / std::f64::consts::PI).sqrt() * self.noise_std * self.shares.len() as f64
+    }
+}
+
+/// The selection score of one exact pair table `[ra, rb]` against a released margin of one
+/// of its columns (`released` of column b when `released_is_b`, else of column a): its L1
+/// distance from the product of the other column's exact counts and the released shares,
+/// `‖T − r q̂ᵀ‖₁`. One row moves `T` by 1 in one cell and `r q̂ᵀ` by `q̂` (which adds up to 1)
+/// in the same row, so its sensitivity is [`RELEASED_MARGIN_SENSITIVITY`], half of
+/// [`dependence_score`]'s, whose product of the table's own margins moves with both columns.
+pub fn released_margin_score(
+    table: &[f64],
+    rb: usize,
+    released: &[f64],
+    released_is_b: bool,
+) -> f64 {
+    let ra = table.len() / rb.max(1);
+    let mut score = 0.0;
+    if released_is_b {
+        for i in 0..ra {
+            let row = &table[i * rb..(i + 1) * rb];
+            let r: f64 = row.iter().sum();
+            score += row
+                .iter()
+                .zip(released)
+                .map(|(t, q)| (t - r * q).abs())
+                .sum::<f64>();
+        }
+    } else {
+        for j in 0..rb {
+            let c: f64 = (0..ra).map(|i| table[i * rb + j]).sum();
+            score += (0..ra)
+                .map(|i| (table[i * rb + j] - c * released[i]).abs())
+                .sum::<f64>();
+        }
+    }
+    score
+}
+
 /// Chooses `k − 1` pairs forming a spanning tree of the `k` columns: Kruskal's rounds, each
 /// picking among the pairs that join two components by the exponential mechanism at
-/// `epsilon_round` on [`dependence_score`] less [`chance_offset`] (Gumbel-max, draws from the
-/// secure generator); then `extra` more rounds at the same `epsilon_round`, each among the
+/// `epsilon_round` on [`dependence_score`] less [`chance_offset`], or where a column of the
+/// pair has a `released` margin (one per column; an empty slice: none) on
+/// [`released_margin_score`] less both offsets, each over its sensitivity (Gumbel-max, draws
+/// from the secure generator); then `extra` more rounds at the same `epsilon_round`, each among the
 /// pairs not yet chosen (`privacy.extra_pairs`: dependences the tree leaves out, such as a
 /// target's with more than one column).
 pub fn select_tree(
@@ -152,17 +221,44 @@ pub fn select_tree(
     rows: &SparseRows,
     epsilon_round: f64,
     extra: usize,
+    released: &[Option<ReleasedMargin>],
     rng: &mut DpRng,
 ) -> Vec<(usize, usize)> {
     let k = layout.len();
     let states: Vec<usize> = layout.iter().map(ColumnStates::count).collect();
     let pairs = all_pairs(k);
     let n = rows.n_rows as f64;
+    // A margin of another shape than the column's states is not used (it would be misread).
+    let released_of = |c: usize| {
+        released
+            .get(c)
+            .and_then(Option::as_ref)
+            .filter(|m| m.shares.len() == states[c])
+    };
+    // Each score in units of its own sensitivity (so the mechanism's utility moves by at most
+    // 1): against the released margin whose noise adds the least where a column of the pair
+    // has one, against the table's own margins otherwise.
     let scores: Vec<f64> = pair_counts(layout, rows)
         .iter()
         .zip(&pairs)
         .map(|(t, &(a, b))| {
-            dependence_score(t, states[b]) - chance_offset(states[a] * states[b], n)
+            let chance = chance_offset(states[a] * states[b], n);
+            let side = match (released_of(a), released_of(b)) {
+                (Some(ma), Some(mb)) => Some((mb.noise_offset() < ma.noise_offset(), ma, mb)),
+                (Some(ma), None) => Some((false, ma, ma)),
+                (None, Some(mb)) => Some((true, mb, mb)),
+                (None, None) => None,
+            };
+            match side {
+                Some((is_b, ma, mb)) => {
+                    let m = if is_b { mb } else { ma };
+                    (released_margin_score(t, states[b], &m.shares, is_b)
+                        - chance
+                        - m.noise_offset())
+                        / RELEASED_MARGIN_SENSITIVITY
+                }
+                None => (dependence_score(t, states[b]) - chance) / SELECTION_SENSITIVITY,
+            }
         })
         .collect();
     let mut component: Vec<usize> = (0..k).collect();
@@ -172,7 +268,8 @@ pub fn select_tree(
         }
         x
     };
-    // Gumbel-max: argmax of ε s / (2Δ) + Gumbel noise is a draw of the exponential mechanism.
+    // Gumbel-max: argmax of ε u / 2 + Gumbel noise (u = s / Δ, moved by at most 1 by a row)
+    // is a draw of the exponential mechanism.
     let pick = |candidates: &[usize], rng: &mut DpRng| -> Option<usize> {
         let gumbel = rng.uniform(candidates.len());
         candidates
@@ -181,7 +278,7 @@ pub fn select_tree(
             .max_by(|x, y| {
                 let key = |(&i, u): (&usize, f32)| {
                     let u = (u as f64).max(f64::MIN_POSITIVE);
-                    epsilon_round * scores[i] / (2.0 * SELECTION_SENSITIVITY) - (-u.ln()).ln()
+                    epsilon_round * scores[i] / 2.0 - (-u.ln()).ln()
                 };
                 key(*x).total_cmp(&key(*y))
             })
@@ -300,6 +397,40 @@ mod tests {
         // Independent columns score 0; a copy scores high.
         assert!(dependence_score(&[10.0, 20.0, 30.0, 60.0], 2) < 1e-9);
         assert!((dependence_score(&[50.0, 0.0, 0.0, 50.0], 2) - 100.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn one_row_moves_a_released_margin_score_by_at_most_its_sensitivity() {
+        let mut rng = DpRng::from_seed(5);
+        let mut largest: f64 = 0.0;
+        for _ in 0..2000 {
+            let (ra, rb) = (1 + rng.index(4), 1 + rng.index(5));
+            let table: Vec<f64> = (0..ra * rb).map(|_| rng.index(30) as f64).collect();
+            let released_is_b = rng.index(2) == 0;
+            let raw: Vec<f64> = (0..if released_is_b { rb } else { ra })
+                .map(|_| 1.0 + rng.index(10) as f64)
+                .collect();
+            let total: f64 = raw.iter().sum();
+            let shares: Vec<f64> = raw.iter().map(|v| v / total).collect();
+            let mut plus = table.clone();
+            plus[rng.index(ra * rb)] += 1.0;
+            let score = |t: &[f64]| released_margin_score(t, rb, &shares, released_is_b);
+            let moved = (score(&plus) - score(&table)).abs();
+            assert!(
+                moved <= RELEASED_MARGIN_SENSITIVITY + 1e-9,
+                "{moved} for {table:?}"
+            );
+            largest = largest.max(moved);
+        }
+        // The bound is nearly reached (a row in a cell whose released share is small).
+        assert!(largest > 1.5, "{largest}");
+        // Independent of the released shares: 0; a copy against its released margin: high.
+        let shares = [0.25, 0.75];
+        assert!(released_margin_score(&[10.0, 30.0, 20.0, 60.0], 2, &shares, true) < 1e-9);
+        assert!(
+            (released_margin_score(&[50.0, 0.0, 0.0, 50.0], 2, &[0.5, 0.5], false) - 100.0).abs()
+                < 1e-9
+        );
     }
 
     #[test]

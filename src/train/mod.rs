@@ -23,7 +23,7 @@ use rand_chacha::ChaCha8Rng;
 use crate::config::RunConfig;
 use crate::dp::audit::{AuditSwitches, GradientCanaries};
 use crate::dp::ledger::Notice;
-use crate::dp::marginals::{measure_pairs, NoisyPairs};
+use crate::dp::marginals::{measure_pairs, NoisyPairs, ReleasedMargin};
 use crate::dp::preprocess::{fit_private_transformer, PreprocessLedger, PreprocessSettings};
 use crate::dp::{Accountant, DpRng, Ledger, PlanRequest, PrivacyPlan, RngState, Spent};
 use crate::error::{Error, Result};
@@ -406,12 +406,30 @@ impl Trainer {
                 // (`dp::marginals`), charged with the histograms.
                 let layout = transformer.column_states();
                 // A tree of pairs is chosen under DP first (its rounds are in the same budget).
+                // The discrete columns' released shares, with the noise on their counts.
+                let released_margins: Vec<Option<ReleasedMargin>> = transformer
+                    .state_margins()
+                    .into_iter()
+                    .zip(&transformer.encoders)
+                    .zip(&transformer.schema.columns)
+                    .map(|((shares, encoder), column)| {
+                        let p = &run.preprocessing;
+                        let noise_std = if p.discovered_categories.contains(&column.name) {
+                            p.discovery_noise_std
+                        } else {
+                            p.count_noise_std
+                        };
+                        matches!(encoder, crate::transform::Encoder::Discrete(_))
+                            .then_some(ReleasedMargin { shares, noise_std })
+                    })
+                    .collect();
                 let chosen = (run.preprocessing.selection_rounds > 0).then(|| {
                     crate::dp::marginals::select_tree(
                         &layout,
                         &encoded.rows,
                         run.preprocessing.selection_epsilon,
                         run.preprocessing.extra_pairs,
+                        &released_margins,
                         &mut run.rng,
                     )
                 });
