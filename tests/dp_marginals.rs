@@ -386,6 +386,29 @@ fn a_wide_table_measures_a_tree_of_pairs_chosen_under_dp() {
     );
 }
 
+/// A table of text columns `names` with `values`, its fitted transformer (default settings)
+/// and its rows encoded with a fixed seed.
+fn encoded_text_columns(
+    names: &[&str],
+    values: Vec<Vec<Option<String>>>,
+) -> (DataTransformer, dpsynth::transform::EncodedTable) {
+    let mut table = dpsynth::read::Table {
+        columns: names
+            .iter()
+            .zip(values)
+            .map(|(name, v)| dpsynth::read::Column {
+                name: name.to_string(),
+                values: dpsynth::read::Values::Text(v),
+                form: None,
+            })
+            .collect(),
+    };
+    let schema = Schema::infer(&mut table, &RunConfig::default()).unwrap();
+    let transformer = DataTransformer::fit(&table, &schema, &TransformConfig::default()).unwrap();
+    let encoded = transformer.transform(&table, &mut ChaCha8Rng::seed_from_u64(3));
+    (transformer, encoded)
+}
+
 #[test]
 fn a_wide_columns_chance_dependence_does_not_crowd_out_a_real_one() {
     // 3,000 rows: a yes/no target `y` (15% yes) that moves a yes/no plan `x` (38% against 30%),
@@ -404,19 +427,7 @@ fn a_wide_columns_chance_dependence_does_not_crowd_out_a_real_one() {
         x.push(Some(if plan { "yes" } else { "no" }.to_string()));
         y.push(Some(if yes { "yes" } else { "no" }.to_string()));
     }
-    let mut table = dpsynth::read::Table {
-        columns: [("state", state), ("x", x), ("y", y)]
-            .into_iter()
-            .map(|(name, v)| dpsynth::read::Column {
-                name: name.into(),
-                values: dpsynth::read::Values::Text(v),
-                form: None,
-            })
-            .collect(),
-    };
-    let schema = Schema::infer(&mut table, &RunConfig::default()).unwrap();
-    let transformer = DataTransformer::fit(&table, &schema, &TransformConfig::default()).unwrap();
-    let encoded = transformer.transform(&table, &mut ChaCha8Rng::seed_from_u64(3));
+    let (transformer, encoded) = encoded_text_columns(&["state", "x", "y"], vec![state, x, y]);
     let layout = transformer.column_states();
     let counts = pair_counts(&layout, &encoded.rows);
     let states: Vec<usize> = layout.iter().map(|l| l.count()).collect();
@@ -456,20 +467,7 @@ fn released_margins_choose_a_targets_real_pairs_more_often() {
         values[4].push(word(rng.index(100) < 50));
         values[5].push(word(rng.index(100) < 20));
     }
-    let mut table = dpsynth::read::Table {
-        columns: names
-            .iter()
-            .zip(values)
-            .map(|(name, v)| dpsynth::read::Column {
-                name: name.to_string(),
-                values: dpsynth::read::Values::Text(v),
-                form: None,
-            })
-            .collect(),
-    };
-    let schema = Schema::infer(&mut table, &RunConfig::default()).unwrap();
-    let transformer = DataTransformer::fit(&table, &schema, &TransformConfig::default()).unwrap();
-    let encoded = transformer.transform(&table, &mut ChaCha8Rng::seed_from_u64(3));
+    let (transformer, encoded) = encoded_text_columns(&names, values);
     let layout = transformer.column_states();
     // A release of each column's counts with noise std 10, as preprocessing's histograms.
     let noise_std = 10.0;
