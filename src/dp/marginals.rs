@@ -243,15 +243,15 @@ pub fn select_tree(
         .zip(&pairs)
         .map(|(t, &(a, b))| {
             let chance = chance_offset(states[a] * states[b], n);
+            // (whether the released side is b, its margin)
             let side = match (released_of(a), released_of(b)) {
-                (Some(ma), Some(mb)) => Some((mb.noise_offset() < ma.noise_offset(), ma, mb)),
-                (Some(ma), None) => Some((false, ma, ma)),
-                (None, Some(mb)) => Some((true, mb, mb)),
+                (Some(ma), Some(mb)) if mb.noise_offset() < ma.noise_offset() => Some((true, mb)),
+                (Some(ma), _) => Some((false, ma)),
+                (None, Some(mb)) => Some((true, mb)),
                 (None, None) => None,
             };
             match side {
-                Some((is_b, ma, mb)) => {
-                    let m = if is_b { mb } else { ma };
+                Some((is_b, m)) => {
                     (released_margin_score(t, states[b], &m.shares, is_b)
                         - chance
                         - m.noise_offset())

@@ -406,24 +406,24 @@ impl Trainer {
                 // (`dp::marginals`), charged with the histograms.
                 let layout = transformer.column_states();
                 // A tree of pairs is chosen under DP first (its rounds are in the same budget).
-                // The discrete columns' released shares, with the noise on their counts.
-                let released_margins: Vec<Option<ReleasedMargin>> = transformer
-                    .state_margins()
-                    .into_iter()
-                    .zip(&transformer.encoders)
-                    .zip(&transformer.schema.columns)
-                    .map(|((shares, encoder), column)| {
-                        let p = &run.preprocessing;
-                        let noise_std = if p.discovered_categories.contains(&column.name) {
-                            p.discovery_noise_std
-                        } else {
-                            p.count_noise_std
-                        };
-                        matches!(encoder, crate::transform::Encoder::Discrete(_))
-                            .then_some(ReleasedMargin { shares, noise_std })
-                    })
-                    .collect();
                 let chosen = (run.preprocessing.selection_rounds > 0).then(|| {
+                    // The discrete columns' released shares, with the noise on their counts.
+                    let released_margins: Vec<Option<ReleasedMargin>> = transformer
+                        .state_margins()
+                        .into_iter()
+                        .zip(&transformer.encoders)
+                        .zip(&transformer.schema.columns)
+                        .map(|((shares, encoder), column)| {
+                            let p = &run.preprocessing;
+                            let noise_std = if p.discovered_categories.contains(&column.name) {
+                                p.discovery_noise_std
+                            } else {
+                                p.count_noise_std
+                            };
+                            matches!(encoder, crate::transform::Encoder::Discrete(_))
+                                .then_some(ReleasedMargin { shares, noise_std })
+                        })
+                        .collect();
                     crate::dp::marginals::select_tree(
                         &layout,
                         &encoded.rows,
