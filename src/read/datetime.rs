@@ -364,6 +364,11 @@ const TEXT_FORMATS: &[&str] = &[
     "%d %B %Y",
     "%B %d, %Y",
     "%B %-d, %Y",
+    // Without the comma: vega-datasets' movies write `Jun 12 1998`.
+    "%b %d %Y",
+    "%b %-d %Y",
+    "%B %d %Y",
+    "%B %-d %Y",
     "%m/%d/%Y %H:%M",
     "%m/%d/%Y %H:%M:%S",
     "%-m/%-d/%Y %H:%M",
@@ -563,6 +568,9 @@ mod tests {
             "%b %d, %Y"
         );
         assert_eq!(read(&["25-Oct-2020"]).unwrap().0, "%d-%b-%Y");
+        let (format, values) = read(&["Jun 12 1998", "Dec 31 1969"]).unwrap();
+        assert_eq!(format, "%b %d %Y");
+        assert_eq!(values[1], Some(-86_400_000_000));
         let (format, values) = read(&["18:07", "03:36"]).unwrap();
         assert_eq!(format, "%H:%M");
         assert_eq!(values[0], Some((18 * 60 + 7) * 60_000_000));
