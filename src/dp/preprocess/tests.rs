@@ -463,7 +463,7 @@ fn only_a_column_whose_rows_sit_in_a_few_bins_is_narrowed() {
     // A year: every row in bin 20 -> [2000, 2100].
     let year = hist(&|i| if i == 20 { 4000.0 } else { 0.0 }, 0.0);
     assert_eq!(
-        narrowed(&year, 10.0, 4000.0, (0.0, 6400.0), true),
+        narrowed(&year, 10.0, (4000.0, 4000.0), (0.0, 6400.0), true),
         Some((2000.0, 2100.0))
     );
     // The same year where the noise left the counts inside 70 rows short (1.75%, within
@@ -472,22 +472,28 @@ fn only_a_column_whose_rows_sit_in_a_few_bins_is_narrowed() {
     noisy_year[65] = -5.0;
     noisy_year[66] = -5.0;
     assert_eq!(
-        narrowed(&noisy_year, 10.0, 4000.0, (0.0, 6400.0), true),
+        narrowed(&noisy_year, 10.0, (4000.0, 4000.0), (0.0, 6400.0), true),
         Some((2000.0, 2100.0))
     );
     // A heavy tail: the bulk in the first bins, 7% of the rows thinly over the rest, and
     // noise std 60: two deviations of the part's noise (360 rows) would cover the 290 rows
     // outside, but the part touches the bound, so no allowance and no narrowing.
     let heavy = hist(&|i| if i < 6 { 620.0 } else { 5.0 }, 0.0);
-    assert_eq!(narrowed(&heavy, 60.0, 4000.0, (0.0, 6400.0), false), None);
+    assert_eq!(
+        narrowed(&heavy, 60.0, (4000.0, 4000.0), (0.0, 6400.0), false),
+        None
+    );
     // Spread out (a uniform rate: 62 rows per bin) with one loud bin: its few bins above the
     // noise hold a fraction of the rows, so it keeps its range.
     let spread = hist(&|i| if i == 30 { 400.0 } else { 56.0 }, 0.0);
-    assert_eq!(narrowed(&spread, 10.0, 4000.0, (0.0, 6400.0), false), None);
+    assert_eq!(
+        narrowed(&spread, 10.0, (4000.0, 4000.0), (0.0, 6400.0), false),
+        None
+    );
     // Zero-inflated: the spike at the lower bound stays inside.
     let vmail = hist(&|i| if (3..5).contains(&i) { 500.0 } else { 0.0 }, 3000.0);
     assert_eq!(
-        narrowed(&vmail, 10.0, 4000.0, (0.0, 6400.0), false),
+        narrowed(&vmail, 10.0, (4000.0, 4000.0), (0.0, 6400.0), false),
         Some((0.0, 500.0))
     );
     // Capital-gain: a zero spike, loud bins near it and a thin tail of 1.7% of the rows
@@ -504,7 +510,7 @@ fn only_a_column_whose_rows_sit_in_a_few_bins_is_narrowed() {
         c
     };
     assert_eq!(
-        narrowed(&gains, 10.0, 26_048.0, (0.0, 100_000.0), true),
+        narrowed(&gains, 10.0, (26_048.0, 26_048.0), (0.0, 100_000.0), true),
         None
     );
     // A lone noise bin far from the rows does not widen the part.
@@ -521,8 +527,23 @@ fn only_a_column_whose_rows_sit_in_a_few_bins_is_narrowed() {
         0.0,
     );
     assert_eq!(
-        narrowed(&noisy, 10.0, 4000.0, (0.0, 6400.0), false),
+        narrowed(&noisy, 10.0, (4000.0, 4000.0), (0.0, 6400.0), false),
         Some((2000.0, 2100.0))
+    );
+    // A running time missing in 62% of 2,561 rows (vega's movies), its bins sized for its
+    // present rows (32 of 17 minutes on [18, 562], std 30): three loud bins clear of both
+    // bounds and 90 rows beyond them. With the slack meant for a year's few bins it was
+    // narrowed to [86, 137]; a column whose bins were sized for fewer rows gets none.
+    let mut sparse = vec![0.0; 32];
+    sparse[3..9].copy_from_slice(&[45.0, 300.0, 350.0, 250.0, 40.0, 20.0]);
+    sparse.extend([0.0, 0.0, 1590.0]);
+    assert_eq!(
+        narrowed(&sparse, 30.0, (2561.0, 2561.0), (18.0, 562.0), true),
+        Some((86.0, 137.0))
+    );
+    assert_eq!(
+        narrowed(&sparse, 30.0, (2561.0, 1300.0), (18.0, 562.0), true),
+        None
     );
     // A small table's 8 bins (grunfeld: 220 rows, years 1935-1954 on [563, 5623], std 17):
     // the year's one bin is the whole span allowed, and rounded outward to whole years it is
@@ -530,7 +551,7 @@ fn only_a_column_whose_rows_sit_in_a_few_bins_is_narrowed() {
     let mut small_year = vec![10.0, 26.0, 211.0, 9.0, 8.0, 16.0, -9.0, 4.0];
     small_year.extend([-19.0, -17.0, -10.0]);
     assert_eq!(
-        narrowed(&small_year, 16.93, 220.0, (563.0, 5623.0), true),
+        narrowed(&small_year, 16.93, (220.0, 220.0), (563.0, 5623.0), true),
         Some((1828.0, 2461.0))
     );
     // A skewed amount's one bin of 8 at the lower bound (grunfeld's `value`: 12% of its rows
@@ -538,7 +559,7 @@ fn only_a_column_whose_rows_sit_in_a_few_bins_is_narrowed() {
     let mut skewed = vec![227.0, 14.0, 18.0, 18.0, 3.0, 9.0, -13.0, 12.0];
     skewed.extend([2.0, 6.0, 28.0]);
     assert_eq!(
-        narrowed(&skewed, 16.93, 220.0, (17.78, 17_782.8), false),
+        narrowed(&skewed, 16.93, (220.0, 220.0), (17.78, 17_782.8), false),
         None
     );
 }
