@@ -16,12 +16,8 @@ use rand_distr::{Distribution, LogNormal, Normal};
 
 use crate::util::{assert_clean_failure, dpsynth, tempdir};
 
-/// The histogram noise multiplier of a plan at `epsilon` with 30% for preprocessing.
-fn histogram_z(rows: usize, epsilon: f64) -> (f64, f64) {
-    histogram_z_with(rows, epsilon, 0.3)
-}
-
-/// [`histogram_z`] with `share` of epsilon for preprocessing.
+/// The histogram noise multiplier and δ threshold of a plan at `epsilon` with `share` of it
+/// for preprocessing.
 fn histogram_z_with(rows: usize, epsilon: f64, share: f64) -> (f64, f64) {
     let plan = PrivacyPlan::new(&PlanRequest {
         epsilon: Some(epsilon),

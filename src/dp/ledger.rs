@@ -432,15 +432,33 @@ pub fn terminal_warnings(pre: &PreprocessLedger, rows: f64) -> Vec<Notice> {
             toml_key(column)
         )));
     }
-    for column in &pre.no_range {
+    if pre.no_range.len() > NAMED_MAX {
+        // A wide table of few rows (1,000 columns of 300 rows at ε 3) printed a line for each.
+        let named: Vec<String> = pre.no_range[..NAMED_MAX]
+            .iter()
+            .map(|c| shown(c).into_owned())
+            .collect();
         lines.push(Notice::Warning(format!(
-            "warning: {} is sampled as missing: no range of its values cleared the noise; give min and max in [privacy.columns.{}]",
-            shown(column),
-            toml_key(column)
+            "warning: {} columns are sampled as missing: no range of their values cleared the noise ({} and {} more; `dpsynth inspect` lists them all); give min and max in [privacy.columns.NAME] for each, train on fewer columns (data.drop), or give a larger epsilon",
+            pre.no_range.len(),
+            named.join(", "),
+            pre.no_range.len() - NAMED_MAX
         )));
+    } else {
+        for column in &pre.no_range {
+            lines.push(Notice::Warning(format!(
+                "warning: {} is sampled as missing: no range of its values cleared the noise; give min and max in [privacy.columns.{}]",
+                shown(column),
+                toml_key(column)
+            )));
+        }
     }
     lines
 }
+
+/// Most columns without a range that [`terminal_warnings`] names one line each; beyond it,
+/// one line names the first few.
+const NAMED_MAX: usize = 5;
 
 /// Share of the rows folded into "other" from which [`terminal_warnings`] calls a column
 /// "other" in nearly every row.
@@ -457,7 +475,26 @@ pub use crate::schema::toml_key;
 
 #[cfg(test)]
 mod tests {
-    use super::toml_key;
+    use super::{terminal_warnings, toml_key, PreprocessLedger};
+
+    #[test]
+    fn many_columns_without_a_range_are_named_in_one_line() {
+        let mut pre = PreprocessLedger {
+            no_range: (0..3).map(|j| format!("c{j}")).collect(),
+            ..PreprocessLedger::default()
+        };
+        let lines = terminal_warnings(&pre, 300.0);
+        assert_eq!(lines.len(), 3);
+        assert!(lines[2].text().contains("[privacy.columns.c2]"));
+        pre.no_range = (0..1000).map(|j| format!("c{j}")).collect();
+        let lines = terminal_warnings(&pre, 300.0);
+        assert_eq!(lines.len(), 1);
+        let text = lines[0].text();
+        assert!(
+            text.contains("1000 columns") && text.contains("c0, c1, c2, c3, c4 and 995 more"),
+            "{text}"
+        );
+    }
 
     #[test]
     fn a_column_name_becomes_a_key_toml_reads_back_as_that_name() {

@@ -50,7 +50,7 @@ use crate::transform::gmm::MixtureSettings;
 use crate::transform::{mixture_settings, DataTransformer};
 
 /// What preprocessing released and what it took as public, for the ledger.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PreprocessLedger {
     /// Noise multiplier of the joint histograms (std / L2 sensitivity); `None`: no histogram
     /// was measured (every column's metadata public, frequencies uniform).
