@@ -46,16 +46,16 @@ fn numbers(name: &str, v: Vec<f64>) -> Column {
     }
 }
 
-/// Fits the DP transformer on `table` with discovery on, at epsilon 3 with 30% for
-/// preprocessing; returns the clipped table too.
-fn fit(
-    table: Table,
-    seed: u64,
-) -> (
+/// The clipped table, the DP transformer and its preprocessing ledger.
+type Fitted = (
     Table,
     dpsynth::transform::DataTransformer,
     dpsynth::dp::preprocess::PreprocessLedger,
-) {
+);
+
+/// Fits the DP transformer on `table` with discovery on, at epsilon 3 with 30% for
+/// preprocessing; returns the clipped table too.
+fn fit(table: Table, seed: u64) -> Fitted {
     let privacy = PrivacyConfig {
         epsilon: Some(3.0),
         discover: true,
@@ -65,16 +65,7 @@ fn fit(
 }
 
 /// [`fit`] with the privacy settings given and `share` of epsilon for preprocessing.
-fn fit_with(
-    mut table: Table,
-    seed: u64,
-    privacy: PrivacyConfig,
-    share: f64,
-) -> (
-    Table,
-    dpsynth::transform::DataTransformer,
-    dpsynth::dp::preprocess::PreprocessLedger,
-) {
+fn fit_with(mut table: Table, seed: u64, privacy: PrivacyConfig, share: f64) -> Fitted {
     let mut config = RunConfig {
         privacy: privacy.clone(),
         ..RunConfig::default()
