@@ -2338,3 +2338,28 @@ fn a_column_missing_in_most_rows_gets_bins_its_present_rows_can_fill() {
         );
     }
 }
+
+#[test]
+fn a_few_coded_values_of_both_signs_are_sampled_on_them() {
+    // -2.25, 0 and 1.5 (a lattice of 0.05 over a range across zero): the zeros made the range
+    // binned in log scale on both sides of zero, which took the slot the values' own counts
+    // would use, and they came back as -0.05, 0.05, 1.4 and 61 other values.
+    let mut rng = ChaCha8Rng::seed_from_u64(52);
+    let codes = [-2.25, 0.0, 0.0, 0.0, 1.5];
+    let values = (0..2000).map(|_| codes[rng.random_range(0..5)]).collect();
+    let table = Table {
+        columns: vec![numbers("code", values)],
+    };
+    let mut exact = 0;
+    for seed in 0..20 {
+        let (_, transformer, _) = fit(table.clone(), seed);
+        let Encoder::Continuous(enc) = &transformer.encoders[0] else {
+            panic!()
+        };
+        exact += usize::from(enc.support == [-2.25, 0.0, 1.5]);
+    }
+    assert!(
+        exact >= 18,
+        "sampled on the three codes in {exact} seeds of 20"
+    );
+}

@@ -225,8 +225,8 @@ pub(super) fn fit(
         }
         was_narrowed = true;
         ledger.narrowed_bounds.push(column.name.clone());
-    } else if let Some(e) =
-        log_scale_edges(&counts, count_noise_std, (lo, hi)).filter(|_| bounds.is_none() && measured)
+    } else if let Some(e) = log_scale_edges(&counts, count_noise_std, (lo, hi))
+        .filter(|_| bounds.is_none() && measured && !few_signed_points(cs, integer, (lo, hi)))
     {
         // Most rows sit in the first even bin: a count or an amount spread over
         // decades (a film's votes, 5 to 157,608 in [1.8, 562,341], sampled with a
@@ -729,6 +729,25 @@ fn histogram_over(
         }
     }
     counts
+}
+
+/// Most points of its grain a range across zero may hold for the column to keep the slot for
+/// counting them (`on_grain_points`) rather than bins even in log scale on both sides of zero.
+const SIGNED_POINTS_MAX: f64 = 256.0;
+
+/// Whether a column's range crosses zero and holds at most [`SIGNED_POINTS_MAX`] points of its
+/// grain (its lattice, an integer, or up to three decimal places): a few coded values of both
+/// signs (-2.25, 0 and 1.5 on a lattice of 0.05) were binned in log scale around zero, which
+/// took the slot their points would have been counted in, and came back as -0.05, 0.05 and
+/// 1.4. From what was decided under DP (the storage type) and the range.
+fn few_signed_points(cs: &ColumnSchema, integer: bool, (lo, hi): (f64, f64)) -> bool {
+    let grain = match (cs.lattice, integer, cs.decimals) {
+        (Some(l), _, _) => f64::from(l),
+        (None, true, _) => 1.0,
+        (None, false, Some(d)) if d <= 3 => 10f64.powi(-(d as i32)),
+        _ => return false,
+    };
+    lo < 0.0 && hi > 0.0 && (hi - lo) / grain <= SIGNED_POINTS_MAX
 }
 
 /// The range of a column without public bounds, from its noisy log-scale grid
