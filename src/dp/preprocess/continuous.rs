@@ -566,12 +566,7 @@ pub(super) fn fit(
     // points, one count per point is measured in it; where a few loud points
     // hold three quarters of the rows each is an exact mode beside the body's
     // modes for the rest, and where many hold 90% sampled values snap onto them.
-    let grain = match (cs.lattice, integer, cs.decimals) {
-        (Some(l), _, _) => Some((f64::from(l), l.places())),
-        (None, true, _) => Some((1.0, 0)),
-        (None, false, Some(d)) if d <= 3 => Some((10f64.powi(-(d as i32)), d)),
-        _ => None,
-    };
+    let grain = grain_of(cs, integer);
     let slot_free = !was_narrowed && edges.is_none();
     // Whether the grain's points below took the slot.
     let mut points_taken = false;
@@ -741,13 +736,19 @@ const SIGNED_POINTS_MAX: f64 = 256.0;
 /// took the slot their points would have been counted in, and came back as -0.05, 0.05 and
 /// 1.4. From what was decided under DP (the storage type) and the range.
 fn few_signed_points(cs: &ColumnSchema, integer: bool, (lo, hi): (f64, f64)) -> bool {
-    let grain = match (cs.lattice, integer, cs.decimals) {
-        (Some(l), _, _) => f64::from(l),
-        (None, true, _) => 1.0,
-        (None, false, Some(d)) if d <= 3 => 10f64.powi(-(d as i32)),
-        _ => return false,
-    };
-    lo < 0.0 && hi > 0.0 && (hi - lo) / grain <= SIGNED_POINTS_MAX
+    grain_of(cs, integer)
+        .is_some_and(|(grain, _)| lo < 0.0 && hi > 0.0 && (hi - lo) / grain <= SIGNED_POINTS_MAX)
+}
+
+/// A column's grain and the decimal places it is written with, as decided under DP: its
+/// lattice, one for an integer column, or up to three decimal places; `None` otherwise.
+fn grain_of(cs: &ColumnSchema, integer: bool) -> Option<(f64, u32)> {
+    match (cs.lattice, integer, cs.decimals) {
+        (Some(l), _, _) => Some((f64::from(l), l.places())),
+        (None, true, _) => Some((1.0, 0)),
+        (None, false, Some(d)) if d <= 3 => Some((10f64.powi(-(d as i32)), d)),
+        _ => None,
+    }
 }
 
 /// The range of a column without public bounds, from its noisy log-scale grid
