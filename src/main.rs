@@ -707,6 +707,12 @@ fn sample(a: SampleArgs) -> Result<()> {
                 "calibrated {} continuous columns onto the released mixtures",
                 sampler.calibrated_columns()
             );
+            if !sampler.links().is_empty() {
+                eprintln!(
+                    "drawn from a released table given the column that determines them: {}",
+                    sampler.links().describe(&model.header.transformer)
+                );
+            }
             if let Some((tables, kept)) = sampler.pair_weighting() {
                 eprintln!(
                     "generated rows kept by their weight towards {tables} released pair tables: about {:.0}% of them (--calibrate margins: all)",
@@ -786,6 +792,11 @@ fn inspect(a: InspectArgs) -> Result<()> {
             "  released with the generator: {} noisy two-way marginal tables (noise std {:.1} per count; outputs of the charged preprocessing mechanism), towards which sampling weighs rows",
             pairs.tables.len(),
             pairs.noise_std
+        );
+        let links = dpsynth::sample::links::Links::find(pairs, &h.transformer, h.training_rows);
+        println!(
+            "  drawn from a released table given the column that determines them: {}",
+            links.describe(&h.transformer)
         );
     }
     let weights: usize = model.tensors.iter().map(|t| t.data.len()).sum();

@@ -713,6 +713,88 @@ fn sampling_keeps_rows_by_their_weight_towards_the_released_pair_tables() {
         weighed < 0.5 * margins_only,
         "{weighed} against {margins_only}"
     );
+    // League is a function of team, so sampling draws it from the released table's row for
+    // the generated team (`sample::links`): the relation holds in nearly every row.
+    assert!(weighed < 0.02, "{weighed}");
     eprintln!("asked for t0: league not north in {conditional:?}");
     assert!(conditional[1] < 0.5 * conditional[0], "{conditional:?}");
+}
+
+/// How many of `seeds` seeds' released tables of `encoded` (noise std `std` per count) give
+/// each link, as `(parent, child)` counts.
+fn links_over_seeds(
+    transformer: &DataTransformer,
+    encoded: &dpsynth::transform::EncodedTable,
+    std: f64,
+    seeds: u64,
+) -> std::collections::BTreeMap<(usize, usize), usize> {
+    let layout = transformer.column_states();
+    let mut found = std::collections::BTreeMap::new();
+    for seed in 0..seeds {
+        let noisy = measure_pairs(
+            &layout,
+            &encoded.rows,
+            None,
+            std,
+            &mut DpRng::from_seed(100 + seed),
+        );
+        let links = dpsynth::sample::links::Links::find(&noisy, transformer, encoded.n_rows);
+        for l in &links.links {
+            *found.entry((l.parent, l.child)).or_insert(0) += 1;
+        }
+    }
+    found
+}
+
+#[test]
+fn a_column_another_determines_is_found_only_where_the_released_table_shows_it() {
+    // Birdstrikes' shape: 8,000 rows, 40 airports of uneven size, each in one of 12 states,
+    // and a size class independent of both; its tables' noise (std 26.8 per count, ε 3).
+    let rows = 8000;
+    let mut rng = DpRng::from_seed(8);
+    let (mut airport, mut state, mut size) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..rows {
+        // Airport a gets weight 1 + a % 7: 40 to 280 rows each.
+        let mut pick = rng.index(160);
+        let mut a = 0;
+        while pick > a % 7 {
+            pick -= 1 + a % 7;
+            a += 1;
+        }
+        airport.push(Some(format!("a{a}")));
+        state.push(Some(format!("s{}", (a * 5) % 12)));
+        size.push(Some(["small", "medium", "large"][rng.index(3)].to_string()));
+    }
+    let (transformer, encoded) =
+        encoded_text_columns(&["airport", "state", "size"], vec![airport, state, size]);
+    let found = links_over_seeds(&transformer, &encoded, 26.8, 10);
+    eprintln!("airports: {found:?}");
+    assert!(found.get(&(0, 1)).copied().unwrap_or(0) >= 9, "{found:?}");
+    assert!(
+        found.keys().all(|&(p, c)| p != 2 && c != 2),
+        "the independent column was linked: {found:?}"
+    );
+    assert!(!found.contains_key(&(1, 0)), "a state names no airport");
+
+    // Penguins' shape: 276 rows, where Gentoo live on Biscoe and Chinstrap on Dream only, but
+    // Adelie on all three islands (λ of island given species 0.44), at penguins' noise (std
+    // 23.9 per count). The loud cells alone look like a function; the whole table does not.
+    let (mut species, mut island) = (Vec::new(), Vec::new());
+    for i in 0..276 {
+        let (s, isl) = match i % 25 {
+            0..=10 => ("Adelie", ["Biscoe", "Dream", "Torgersen"][i % 3]),
+            11..=19 => ("Gentoo", "Biscoe"),
+            _ => ("Chinstrap", "Dream"),
+        };
+        species.push(Some(s.to_string()));
+        island.push(Some(isl.to_string()));
+    }
+    let (transformer, encoded) =
+        encoded_text_columns(&["species", "island"], vec![species, island]);
+    let found = links_over_seeds(&transformer, &encoded, 23.9, 20);
+    eprintln!("penguins: {found:?}");
+    assert!(
+        found.values().sum::<usize>() <= 2,
+        "island taken as a function of species: {found:?}"
+    );
 }

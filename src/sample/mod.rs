@@ -4,7 +4,10 @@
 //! calibrated ([`GeneratorSampler::calibrated`]): choices at their released shares, values
 //! mapped onto the released mixtures, and, where the file holds noisy pair tables, each
 //! generated row kept with a probability that follows raking's weight for it towards them
-//! (post-processing of the file: no privacy spent).
+//! (post-processing of the file: no privacy spent). A discrete column that a released table
+//! shows another one determines is drawn from that table ([`links`]).
+
+pub mod links;
 
 use burn::tensor::{Device, Tensor};
 use rand::{Rng, SeedableRng};
@@ -25,6 +28,7 @@ use crate::train::generator_config;
 use crate::train::tree_model::{rake_ratios, RakeFactors};
 use crate::transform::calibrate::{choice_bias, Calibration};
 use crate::transform::{ColumnStates, ContinuousEncoder, DataTransformer, Encoder, Span};
+use links::Links;
 
 /// Rows per independent random stream in [`GeneratorSampler::sample_stream`].
 pub const BLOCK_ROWS: usize = 256;
@@ -77,6 +81,9 @@ pub struct GeneratorSampler {
     /// Weights towards those marginals ([`GeneratorSampler::calibrated`]); `None`: every
     /// generated row is kept.
     pair_weights: Option<PairWeights>,
+    /// Discrete columns drawn from a released table given the column that determines them
+    /// ([`GeneratorSampler::calibrated`]); empty: none.
+    links: Links,
 }
 
 /// How [`GeneratorSampler::calibrated`] weighs a generated row towards the file's pair tables:
@@ -380,6 +387,7 @@ impl GeneratorSampler {
             pairs: model.header.pairs.clone(),
             training_rows: model.header.training_rows,
             pair_weights: None,
+            links: Links::default(),
         })
     }
 
@@ -403,6 +411,7 @@ impl GeneratorSampler {
         self.calibrations = Vec::new();
         self.choice_bias = Vec::new();
         self.pair_weights = None;
+        self.links = Links::default();
         let mut rng = ChaCha8Rng::seed_from_u64(PILOT_SEED);
         let (mut input, mut uniform) = (Vec::new(), Vec::new());
         self.draw_inputs(PILOT_ROWS, None, &mut rng, &mut input, &mut uniform);
@@ -423,9 +432,14 @@ impl GeneratorSampler {
             &self.choice_bias,
             &mut encoded,
         );
-        // Then the pair tables: the pilot's rows raked towards them give each cell's factor;
-        // the values are calibrated on the pilot rows that weighing keeps.
+        // Then the pair tables: determined columns drawn from them, and the pilot's rows raked
+        // towards them give each cell's factor; the values are calibrated on the pilot rows
+        // that weighing keeps.
         if pairs {
+            if let Some(noisy) = &self.pairs {
+                self.links = Links::find(noisy, &self.transformer, self.training_rows);
+                self.links.apply(&mut encoded, PILOT_ROWS, dim, &mut rng);
+            }
             self.pair_weights = self.pair_weights(&encoded, dim);
         }
         let kept = match &self.pair_weights {
@@ -585,6 +599,12 @@ impl GeneratorSampler {
         self.pair_weights
             .as_ref()
             .map(|w| (w.factors.pair_tables(), w.kept_share))
+    }
+
+    /// The discrete columns [`calibrated`](Self::calibrated) draws from a released table given
+    /// the column that determines them.
+    pub fn links(&self) -> &Links {
+        &self.links
     }
 
     /// How many continuous columns [`calibrated`](Self::calibrated) maps.
@@ -773,7 +793,10 @@ impl GeneratorSampler {
         let mut input = Vec::new();
         let mut uniform = Vec::new();
         self.draw_inputs(n, condition, rng, &mut input, &mut uniform);
-        self.generate(n, input, uniform, &self.bias_under(condition))
+        let mut encoded = self.generate(n, input, uniform, &self.bias_under(condition));
+        let dim = self.transformer.output_dim();
+        self.links.apply(&mut encoded, n, dim, rng);
+        encoded
     }
 
     /// Rows `first_row .. first_row + n` of the unconditional sample stream of `seed`. Each
@@ -892,13 +915,15 @@ impl GeneratorSampler {
             for (&ask, rng) in asks.iter().zip(rngs.iter_mut()) {
                 self.draw_inputs(ask, None, rng, &mut input, &mut uniform);
             }
-            let encoded = self.generate(n, input, uniform, &self.choice_bias);
+            let mut encoded = self.generate(n, input, uniform, &self.choice_bias);
             let mut start = 0;
             for (((&ask, rng), k), &(_, rows)) in
                 asks.iter().zip(rngs.iter_mut()).zip(&mut kept).zip(group)
             {
-                let slice = &encoded[start * dim..(start + ask) * dim];
+                let slice = &mut encoded[start * dim..(start + ask) * dim];
                 start += ask;
+                self.links.apply(slice, ask, dim, rng);
+                let slice = &*slice;
                 match &self.pair_weights {
                     None => k.extend_from_slice(slice),
                     Some(w) => {
