@@ -392,13 +392,27 @@ fn encoded_text_columns(
     names: &[&str],
     values: Vec<Vec<Option<String>>>,
 ) -> (DataTransformer, dpsynth::transform::EncodedTable) {
+    encoded_columns(
+        names,
+        values
+            .into_iter()
+            .map(dpsynth::read::Values::Text)
+            .collect(),
+    )
+}
+
+/// [`encoded_text_columns`] for columns of any type.
+fn encoded_columns(
+    names: &[&str],
+    values: Vec<dpsynth::read::Values>,
+) -> (DataTransformer, dpsynth::transform::EncodedTable) {
     let mut table = dpsynth::read::Table {
         columns: names
             .iter()
             .zip(values)
-            .map(|(name, v)| dpsynth::read::Column {
+            .map(|(name, values)| dpsynth::read::Column {
                 name: name.to_string(),
-                values: dpsynth::read::Values::Text(v),
+                values,
                 form: None,
             })
             .collect(),
@@ -775,6 +789,37 @@ fn a_column_another_determines_is_found_only_where_the_released_table_shows_it()
         "the independent column was linked: {found:?}"
     );
     assert!(!found.contains_key(&(1, 0)), "a state names no airport");
+
+    // Churn's shape: a count of voicemail messages, zero in 70% of 4,000 rows, and the plan,
+    // yes exactly where the count is not zero; minutes independent of both. The count's
+    // state (its zero or its body's modes) determines the plan.
+    let mut rng = DpRng::from_seed(9);
+    let (mut messages, mut plan, mut minutes) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..4000 {
+        let m = if rng.index(10) < 7 {
+            0.0
+        } else {
+            10.0 + rng.index(40) as f64
+        };
+        messages.push(Some(m));
+        plan.push(Some(if m > 0.0 { "yes" } else { "no" }.to_string()));
+        minutes.push(Some(100.0 + rng.index(200) as f64 + 0.5));
+    }
+    let (transformer, encoded) = encoded_columns(
+        &["messages", "plan", "minutes"],
+        vec![
+            dpsynth::read::Values::Float(messages),
+            dpsynth::read::Values::Text(plan),
+            dpsynth::read::Values::Float(minutes),
+        ],
+    );
+    let found = links_over_seeds(&transformer, &encoded, 26.8, 10);
+    eprintln!("messages: {found:?}");
+    assert!(found.get(&(0, 1)).copied().unwrap_or(0) >= 9, "{found:?}");
+    assert!(
+        found.keys().all(|&(p, c)| p != 2 && c != 2),
+        "the independent column was linked: {found:?}"
+    );
 
     // Penguins' shape: 276 rows, where Gentoo live on Biscoe and Chinstrap on Dream only, but
     // Adelie on all three islands (λ of island given species 0.44), at penguins' noise (std

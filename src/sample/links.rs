@@ -1,23 +1,26 @@
-//! Discrete columns that another discrete column determines (an airport's state, a species'
-//! size class, a product's category), found in a DP file's released pair tables and drawn
-//! from them at sampling.
+//! Columns that another column determines (an airport's state, a species' size class, a
+//! voicemail plan that is "yes" exactly where the count of messages is not zero), found in a
+//! DP file's released pair tables and drawn from them at sampling.
 //!
 //! A CTGAN generator draws each column from its own softmax, so a many-to-one map between two
 //! columns of tens of categories comes back close to independent: birdstrikes' airport and
 //! state scored 0.41 (SDMetrics' contingency similarity) where the released table itself scores
 //! 0.77 and MST 0.91, and the plain non-DP trainer 0.06 (docs/quality.md, stop 53). Where a
-//! released table says that one column predicts the other almost always (Goodman and
-//! Kruskal's λ at least [`DETERMINED_LAMBDA`]), sampling draws the determined column from
-//! the table's row for the determining column's generated state. Everything the determined
-//! column shares with a third column then follows through the determining one, which is what
-//! a function of it has.
+//! released table says that one column's state (a category; a continuous column's mixture
+//! mode, or null) predicts the other's almost always (Goodman and Kruskal's λ at least
+//! [`DETERMINED_LAMBDA`] on its loud cells and [`RAW_LAMBDA_MIN`] on the whole table),
+//! sampling draws the determined column's state from the table's row for the determining
+//! column's generated state. Everything the determined column shares with a third column then
+//! follows through the determining one, which is what a function of it has. A continuous
+//! column drawn so keeps the generator's value within its new mode (an exact mode's value is
+//! the mode's), and calibration then maps it as any other.
 //!
 //! Reads only the file's released tables: post-processing, no privacy spent.
 
 use rand::Rng;
 
 use crate::dp::marginals::NoisyPairs;
-use crate::transform::{ColumnStates, DataTransformer, Encoder};
+use crate::transform::{ColumnStates, DataTransformer};
 
 /// Goodman and Kruskal's λ (the share of the errors in guessing a column's most common state
 /// that knowing the other column's state removes) at or above which the other column is
@@ -39,7 +42,8 @@ pub const RAW_LAMBDA_MIN: f64 = 0.75;
 /// small table's counts under the noise leave a few loud cells that look like a function.
 pub const LOUD_MASS_MIN: f64 = 0.75;
 
-/// One determined column: drawn from its row of the released table given its parent's state.
+/// One determined column: its state drawn from its row of the released table given its
+/// parent's state.
 #[derive(Debug, Clone)]
 pub struct Link {
     /// The determining column (schema order).
@@ -85,12 +89,32 @@ pub fn lambdas(table: &[f64], cols: usize) -> (Option<f64>, Option<f64>) {
     (lambda(row_max, &col_sums), lambda(col_max, &row_sums))
 }
 
+/// Writes state `state` of `states` into the activated row `row`: the one-hot of its block,
+/// and for a continuous column that keeps nulls, its null span (`[present, null]`, the last
+/// state being null).
+fn set_state(states: &ColumnStates, row: &mut [f32], state: usize) {
+    if let Some(n) = states.null {
+        let null = state >= states.width;
+        row[n - 1] = if null { 0.0 } else { 1.0 };
+        row[n] = if null { 1.0 } else { 0.0 };
+        if null {
+            return;
+        }
+    }
+    if states.width == 0 {
+        return;
+    }
+    let out = &mut row[states.offset..states.offset + states.width];
+    out.iter_mut().for_each(|x| *x = 0.0);
+    out[state.min(states.width - 1)] = 1.0;
+}
+
 fn max_of(x: &[f64]) -> f64 {
     x.iter().copied().fold(0.0, f64::max)
 }
 
 impl Links {
-    /// The determined discrete columns of `pairs` (released with `transformer`, from
+    /// The determined columns of `pairs` (released with `transformer`, from
     /// `training_rows` rows). Each column gets at most one parent, the one of highest λ, and
     /// no chain of parents closes on itself (a one-to-one pair keeps one direction).
     pub fn find(pairs: &NoisyPairs, transformer: &DataTransformer, training_rows: usize) -> Links {
@@ -99,16 +123,11 @@ impl Links {
         if pairs.states.len() != k || pairs.tables.len() != pairs.pairs.len() {
             return Links::default();
         }
-        let discrete: Vec<bool> = transformer
-            .encoders
-            .iter()
-            .map(|e| matches!(e, Encoder::Discrete(_)))
-            .collect();
         let floor = CELL_DEVIATIONS * pairs.noise_std / training_rows.max(1) as f64;
-        // (λ, parent, child, loud table as [parent][child]).
+        // (λ, parent, child, loud table as [parent][child], child states).
         let mut candidates: Vec<(f64, usize, usize, Vec<f64>, usize)> = Vec::new();
         for (&(a, b), table) in pairs.pairs.iter().zip(&pairs.tables) {
-            if a >= k || b >= k || !discrete[a] || !discrete[b] {
+            if a >= k || b >= k {
                 continue;
             }
             let (sa, sb) = (pairs.states[a], pairs.states[b]);
@@ -234,7 +253,6 @@ impl Links {
     /// spans) from its parent's state, one uniform per link and row from `rng`, in order.
     pub fn apply(&self, encoded: &mut [f32], n: usize, dim: usize, rng: &mut impl Rng) {
         for link in &self.links {
-            let span = link.child_states.offset..link.child_states.offset + link.child_states.width;
             for row in encoded.chunks_exact_mut(dim.max(1)).take(n) {
                 let u: f64 = rng.random();
                 let parent = link.parent_states.state(row);
@@ -245,9 +263,7 @@ impl Links {
                     .iter()
                     .position(|&c| u < c)
                     .unwrap_or(cumulative.len() - 1);
-                let out = &mut row[span.clone()];
-                out.iter_mut().for_each(|x| *x = 0.0);
-                out[state.min(out.len() - 1)] = 1.0;
+                set_state(&link.child_states, row, state);
             }
         }
     }
@@ -256,6 +272,35 @@ impl Links {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_state_is_written_into_its_block_and_null_span() {
+        // A continuous column: value at 0, three modes at 1..4, null span [present, null] at
+        // 4..6 (its null entry 5); the last state (3) is null.
+        let states = ColumnStates {
+            offset: 1,
+            width: 3,
+            null: Some(5),
+        };
+        let mut row = [0.3, 1.0, 0.0, 0.0, 1.0, 0.0, 7.0];
+        set_state(&states, &mut row, 2);
+        assert_eq!(row, [0.3, 0.0, 0.0, 1.0, 1.0, 0.0, 7.0]);
+        assert_eq!(states.state(&row), 2);
+        set_state(&states, &mut row, 3);
+        assert_eq!(&row[4..6], &[0.0, 1.0]);
+        assert_eq!(states.state(&row), 3);
+        set_state(&states, &mut row, 0);
+        assert_eq!(row, [0.3, 1.0, 0.0, 0.0, 1.0, 0.0, 7.0]);
+        // A discrete column: its one-hot only.
+        let states = ColumnStates {
+            offset: 0,
+            width: 2,
+            null: None,
+        };
+        let mut row = [1.0, 0.0, 5.0];
+        set_state(&states, &mut row, 1);
+        assert_eq!(row, [0.0, 1.0, 5.0]);
+    }
 
     #[test]
     fn lambda_matches_hand_worked_tables() {

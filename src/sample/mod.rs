@@ -136,6 +136,9 @@ fn modes_drawn_at_shares(c: &ContinuousEncoder) -> bool {
     exact > 0.0 && exact >= 0.5 * all
 }
 
+/// Mixed into a seed for the streams [`links`] draws from (the pilot's and each block's).
+const LINKS_SEED: u64 = 0x6c69_6e6b_7300_0001;
+
 /// Raking passes over the pilot when weighing rows towards the file's pair tables (as the
 /// surrogate rows of `configs/dp-discover.toml`, `privacy.rake_rounds`).
 const PAIR_RAKE_ROUNDS: usize = 1;
@@ -438,7 +441,9 @@ impl GeneratorSampler {
         if pairs {
             if let Some(noisy) = &self.pairs {
                 self.links = Links::find(noisy, &self.transformer, self.training_rows);
-                self.links.apply(&mut encoded, PILOT_ROWS, dim, &mut rng);
+                let mut link_rng = ChaCha8Rng::seed_from_u64(PILOT_SEED ^ LINKS_SEED);
+                self.links
+                    .apply(&mut encoded, PILOT_ROWS, dim, &mut link_rng);
             }
             self.pair_weights = self.pair_weights(&encoded, dim);
         }
@@ -861,10 +866,17 @@ impl GeneratorSampler {
     /// The rows of `blocks` ((stream index, rows) pairs) of the sample stream of `seed`.
     fn sample_blocks(&self, seed: u64, blocks: &[(usize, usize)]) -> Table {
         let mut rngs = Self::block_rngs(seed, blocks);
+        // The determined columns' draws come from streams of their own, so that a file's
+        // other draws are the same with or without them.
+        let mut link_rngs = Self::block_rngs(seed ^ LINKS_SEED, blocks);
         let tile = self.net.blocks_per_call(blocks.len());
         let mut parts = Vec::with_capacity(blocks.len());
-        for (group, rngs) in blocks.chunks(tile).zip(rngs.chunks_mut(tile)) {
-            let kept = self.generate_kept(group, rngs);
+        for ((group, rngs), link_rngs) in blocks
+            .chunks(tile)
+            .zip(rngs.chunks_mut(tile))
+            .zip(link_rngs.chunks_mut(tile))
+        {
+            let kept = self.generate_kept(group, rngs, link_rngs);
             for ((&(_, rows), rng), encoded) in group.iter().zip(rngs.iter_mut()).zip(kept) {
                 parts.push(self.transformer.inverse_calibrated(
                     &encoded,
@@ -881,7 +893,12 @@ impl GeneratorSampler {
     /// generated together. With pair weights ([`calibrated`](Self::calibrated)) each block's
     /// rows are kept by [`PairWeights::keep`] and the block generates again, from its own
     /// stream, until it has its rows; the rows still depend only on the seed and the block.
-    fn generate_kept(&self, group: &[(usize, usize)], rngs: &mut [ChaCha8Rng]) -> Vec<Vec<f32>> {
+    fn generate_kept(
+        &self,
+        group: &[(usize, usize)],
+        rngs: &mut [ChaCha8Rng],
+        link_rngs: &mut [ChaCha8Rng],
+    ) -> Vec<Vec<f32>> {
         let dim = self.transformer.output_dim();
         let mut kept: Vec<Vec<f32>> = group
             .iter()
@@ -917,12 +934,16 @@ impl GeneratorSampler {
             }
             let mut encoded = self.generate(n, input, uniform, &self.choice_bias);
             let mut start = 0;
-            for (((&ask, rng), k), &(_, rows)) in
-                asks.iter().zip(rngs.iter_mut()).zip(&mut kept).zip(group)
+            for ((((&ask, rng), link_rng), k), &(_, rows)) in asks
+                .iter()
+                .zip(rngs.iter_mut())
+                .zip(link_rngs.iter_mut())
+                .zip(&mut kept)
+                .zip(group)
             {
                 let slice = &mut encoded[start * dim..(start + ask) * dim];
                 start += ask;
-                self.links.apply(slice, ask, dim, rng);
+                self.links.apply(slice, ask, dim, link_rng);
                 let slice = &*slice;
                 match &self.pair_weights {
                     None => k.extend_from_slice(slice),
