@@ -109,6 +109,10 @@ pub struct ModelHeader {
     /// runs without `privacy.pair_marginals`, and from files written before stop 48.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pairs: Option<crate::dp::marginals::NoisyPairs>,
+    /// A file without DP: the exact tables of the pairs where one column determines the other
+    /// (`train::links`), from which sampling draws the determined column. Never in a DP file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub determined: Option<crate::dp::marginals::NoisyPairs>,
     /// The tensors in the data section, in order.
     pub tensors: Vec<TensorEntry>,
 }
@@ -132,6 +136,7 @@ impl ModelFile {
         let mut config = config.clone();
         config.data.path = None;
         config.output.metrics = None;
+        let dp = trained.ledger.is_some();
         ModelFile {
             header: ModelHeader {
                 written_by: format!("dpsynth {}", env!("CARGO_PKG_VERSION")),
@@ -145,6 +150,8 @@ impl ModelFile {
                 epochs_run: trained.epochs_run,
                 selection: None,
                 pairs: trained.pairs,
+                // Exact counts never travel in a DP file.
+                determined: trained.determined.filter(|_| !dp),
                 tensors: Vec::new(),
             },
             tensors: trained.tensors,

@@ -707,12 +707,6 @@ fn sample(a: SampleArgs) -> Result<()> {
                 "calibrated {} continuous columns onto the released mixtures",
                 sampler.calibrated_columns()
             );
-            if !sampler.links().is_empty() {
-                eprintln!(
-                    "drawn from a released table given the column that determines them: {}",
-                    sampler.links().describe(&model.header.transformer)
-                );
-            }
             if let Some((tables, kept)) = sampler.pair_weighting() {
                 eprintln!(
                     "generated rows kept by their weight towards {tables} released pair tables: about {:.0}% of them (--calibrate margins: all)",
@@ -720,6 +714,12 @@ fn sample(a: SampleArgs) -> Result<()> {
                 );
             }
         }
+    }
+    if !a.quiet && !sampler.links().is_empty() {
+        eprintln!(
+            "drawn from a pair table given the column that determines them: {}",
+            sampler.links().describe(&model.header.transformer)
+        );
     }
     let condition = a
         .condition
@@ -793,9 +793,16 @@ fn inspect(a: InspectArgs) -> Result<()> {
             pairs.tables.len(),
             pairs.noise_std
         );
-        let links = dpsynth::sample::links::Links::find(pairs, &h.transformer, h.training_rows);
+        let links = dpsynth::train::links::Links::find(pairs, &h.transformer, h.training_rows);
         println!(
             "  drawn from a released table given the column that determines them: {}",
+            links.describe(&h.transformer)
+        );
+    }
+    if let Some(exact) = &h.determined {
+        let links = dpsynth::train::links::Links::find(exact, &h.transformer, h.training_rows);
+        println!(
+            "  drawn from the table's exact pair table given the column that determines them (no DP): {}",
             links.describe(&h.transformer)
         );
     }

@@ -752,7 +752,7 @@ fn links_over_seeds(
             std,
             &mut DpRng::from_seed(100 + seed),
         );
-        let links = dpsynth::sample::links::Links::find(&noisy, transformer, encoded.n_rows);
+        let links = dpsynth::train::links::Links::find(&noisy, transformer, encoded.n_rows);
         for l in &links.links {
             *found.entry((l.parent, l.child)).or_insert(0) += 1;
         }

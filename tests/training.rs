@@ -154,3 +154,74 @@ fn without_dp_the_exact_pair_tables_and_correlations_teach_two_continuous_column
         "r {correlated} with the exact correlations, {paired} with the pair tables alone"
     );
 }
+
+#[test]
+fn without_dp_a_column_another_determines_is_drawn_from_the_exact_table() {
+    // 3,000 rows: 30 airports of uneven size, each in one of 7 states, and a size class
+    // independent of both. A run without DP counts the exact pair tables, keeps the one where
+    // the airport determines the state, and sampling draws the state from it.
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(21);
+    let state_of = |a: usize| (a * 3) % 7;
+    let mut csv = String::from("airport,state,size\n");
+    for _ in 0..3_000 {
+        let a = (rand::Rng::random::<f64>(&mut rng).powi(2) * 30.0) as usize;
+        let size = ["small", "medium", "large"][rand::Rng::random_range(&mut rng, 0..3)];
+        csv += &format!("a{a},s{},{size}\n", state_of(a));
+    }
+    let dir = crate::util::tempdir();
+    let path = dir.path().join("airports.csv");
+    std::fs::write(&path, csv).unwrap();
+    let mut config = RunConfig::default();
+    config.train.epochs = 1;
+    config.train.seed = Some(3);
+    let table = dpsynth::read::read_training_table(&path, &config)
+        .unwrap()
+        .0;
+    let device = Device::flex();
+    let progress = Progress::new(1, true);
+    let trained = train(
+        table,
+        &config,
+        &device,
+        Reporting {
+            progress: &progress,
+            metrics: None,
+        },
+    )
+    .unwrap();
+    let file = ModelFile::from_training(trained, &config);
+    let exact = file
+        .header
+        .determined
+        .as_ref()
+        .expect("the determined pair");
+    assert_eq!(exact.pairs, vec![(0, 1)], "only airport and state");
+    assert_eq!(exact.noise_std, 0.0);
+    let file = ModelFile::from_bytes(&file.to_bytes().unwrap(), &path).unwrap();
+    let broken = |file: &ModelFile| {
+        let sampler = GeneratorSampler::new(file, &device, &path)
+            .unwrap()
+            .on_host();
+        let rows = sampler.sample_stream(1, 0, 3_000);
+        let (airport, state) = (keys(&rows, "airport"), keys(&rows, "state"));
+        airport
+            .iter()
+            .zip(&state)
+            .filter(|(a, s)| {
+                let a: usize = a.as_deref().unwrap()[1..].parse().unwrap();
+                s.as_deref() != Some(format!("s{}", state_of(a)).as_str())
+            })
+            .count() as f64
+            / 3_000.0
+    };
+    let with = broken(&file);
+    let mut plain = file.clone();
+    plain.header.determined = None;
+    let without = broken(&plain);
+    eprintln!("state not the airport's in {without:.3} of rows plain, {with:.3} drawn");
+    assert!(
+        without > 0.3,
+        "the one-epoch generator kept the map: {without}"
+    );
+    assert_eq!(with, 0.0);
+}

@@ -87,8 +87,16 @@ pub fn all_pairs(columns: usize) -> Vec<(usize, usize)> {
 /// Exact pair counts of `rows` (no noise): `[pairs][states[a] * states[b]]`, pairs in
 /// [`all_pairs`] order. Only [`measure_pairs`] may release them, with noise.
 pub fn pair_counts(layout: &[ColumnStates], rows: &SparseRows) -> Vec<Vec<f64>> {
+    pair_counts_of(layout, rows, &all_pairs(layout.len()))
+}
+
+/// [`pair_counts`] of the pairs `pairs` only, in their order.
+pub fn pair_counts_of(
+    layout: &[ColumnStates],
+    rows: &SparseRows,
+    pairs: &[(usize, usize)],
+) -> Vec<Vec<f64>> {
     let states: Vec<usize> = layout.iter().map(ColumnStates::count).collect();
-    let pairs = all_pairs(layout.len());
     let mut tables: Vec<Vec<f64>> = pairs
         .iter()
         .map(|&(a, b)| vec![0.0; states[a] * states[b]])
@@ -103,7 +111,7 @@ pub fn pair_counts(layout: &[ColumnStates], rows: &SparseRows) -> Vec<Vec<f64>> 
             for (s, l) in row_states.iter_mut().zip(layout) {
                 *s = l.state(row);
             }
-            for (table, &(a, b)) in tables.iter_mut().zip(&pairs) {
+            for (table, &(a, b)) in tables.iter_mut().zip(pairs) {
                 table[row_states[a] * states[b] + row_states[b]] += 1.0;
             }
         }
@@ -324,15 +332,12 @@ pub fn measure_pairs(
     rng: &mut DpRng,
 ) -> NoisyPairs {
     let states: Vec<usize> = layout.iter().map(ColumnStates::count).collect();
-    let every = all_pairs(layout.len());
-    let pairs = pairs.unwrap_or_else(|| every.clone());
+    // In table order, which is how the tables are counted, noised and listed.
+    let mut pairs = pairs.unwrap_or_else(|| all_pairs(layout.len()));
+    pairs.sort_unstable();
+    pairs.dedup();
     let total = rows.n_rows as f64;
-    let exact: Vec<Vec<f64>> = pair_counts(layout, rows)
-        .into_iter()
-        .zip(&every)
-        .filter(|(_, p)| pairs.contains(p))
-        .map(|(t, _)| t)
-        .collect();
+    let exact = pair_counts_of(layout, rows, &pairs);
     let tables = exact
         .into_iter()
         .map(|mut counts| {

@@ -8,6 +8,7 @@ pub mod host;
 pub mod pairs;
 pub mod progress;
 pub mod step;
+pub mod links;
 pub mod surrogate;
 pub mod tree_model;
 
@@ -68,6 +69,9 @@ pub struct TrainedGenerator {
     /// generator: they are outputs of the charged mechanism, and sampling weighs rows towards
     /// them).
     pub pairs: Option<NoisyPairs>,
+    /// A run without DP: the exact tables of the pairs where one column determines the other
+    /// ([`links::exact_determined`]), from which sampling draws the determined column.
+    pub determined: Option<NoisyPairs>,
 }
 
 /// Where training reports to.
@@ -83,6 +87,8 @@ pub struct Reporting<'a> {
 /// layer checkpoints and resumes it.
 pub struct Trainer {
     ctx: StepContext,
+    /// Without DP: [`TrainedGenerator::determined`].
+    determined: Option<NoisyPairs>,
     /// Both networks and their optimisers, on burn or the host engine.
     engine: Engine,
     rng: ChaCha8Rng,
@@ -723,10 +729,18 @@ impl Trainer {
             }
         }
         let pairs = pair_target(&train_device);
+        // Without DP, the exact tables of the pairs where one column determines the other
+        // (a non-DP run may count its rows); a DP run never counts them.
+        let determined = if dp_mode {
+            None
+        } else {
+            links::exact_determined(&transformer, &encoded.rows)
+        };
         let ctx = context(encoded.rows, conditions, rows_by_slot, dp_settings, pairs);
         let h = checkpoint.map(|c| &c.header);
         Ok(Trainer {
             ctx,
+            determined,
             engine,
             rng: h.map_or_else(|| ChaCha8Rng::seed_from_u64(seed), |h| h.rng.chacha8()),
             transformer,
@@ -1016,6 +1030,11 @@ impl Trainer {
         TrainedGenerator {
             ledger,
             pairs: self.dp.as_ref().and_then(|run| run.pairs.clone()),
+            determined: if self.dp.is_none() {
+                self.determined.clone()
+            } else {
+                None
+            },
             tensors: self.engine.generator_tensors(),
             training_rows: self.ctx.n_rows,
             epochs_run: self.epochs_done,

@@ -5,9 +5,7 @@
 //! mapped onto the released mixtures, and, where the file holds noisy pair tables, each
 //! generated row kept with a probability that follows raking's weight for it towards them
 //! (post-processing of the file: no privacy spent). A discrete column that a released table
-//! shows another one determines is drawn from that table ([`links`]).
-
-pub mod links;
+//! shows another one determines is drawn from that table ([`crate::train::links`]).
 
 use burn::tensor::{Device, Tensor};
 use rand::{Rng, SeedableRng};
@@ -25,10 +23,10 @@ use crate::read::Table;
 use crate::sampler::{ConditionSampler, Conditions};
 use crate::schema::ColumnKind;
 use crate::train::generator_config;
+use crate::train::links::Links;
 use crate::train::tree_model::{rake_ratios, RakeFactors};
 use crate::transform::calibrate::{choice_bias, Calibration};
 use crate::transform::{ColumnStates, ContinuousEncoder, DataTransformer, Encoder, Span};
-use links::Links;
 
 /// Rows per independent random stream in [`GeneratorSampler::sample_stream`].
 pub const BLOCK_ROWS: usize = 256;
@@ -81,9 +79,12 @@ pub struct GeneratorSampler {
     /// Weights towards those marginals ([`GeneratorSampler::calibrated`]); `None`: every
     /// generated row is kept.
     pair_weights: Option<PairWeights>,
-    /// Discrete columns drawn from a released table given the column that determines them
-    /// ([`GeneratorSampler::calibrated`]); empty: none.
+    /// Columns drawn from a released table given the column that determines them (a DP
+    /// file's, [`GeneratorSampler::calibrated`]; or a file without DP's exact tables); empty:
+    /// none.
     links: Links,
+    /// The links of a file without DP's exact tables (`ModelHeader::determined`).
+    exact_links: Links,
 }
 
 /// How [`GeneratorSampler::calibrated`] weighs a generated row towards the file's pair tables:
@@ -136,7 +137,7 @@ fn modes_drawn_at_shares(c: &ContinuousEncoder) -> bool {
     exact > 0.0 && exact >= 0.5 * all
 }
 
-/// Mixed into a seed for the streams [`links`] draws from (the pilot's and each block's).
+/// Mixed into a seed for the streams [`crate::train::links`] draws from (the pilot's and each block's).
 const LINKS_SEED: u64 = 0x6c69_6e6b_7300_0001;
 
 /// Raking passes over the pilot when weighing rows towards the file's pair tables (as the
@@ -375,6 +376,14 @@ impl GeneratorSampler {
     pub fn new(model: &ModelFile, device: &Device, path: &std::path::Path) -> Result<Self> {
         let transformer = model.header.transformer.clone();
         let config = generator_config(&model.header.config, &transformer);
+        // A file without DP holds the exact tables of its determined columns.
+        let exact_links = model
+            .header
+            .determined
+            .as_ref()
+            .map_or_else(Links::default, |d| {
+                Links::find(d, &transformer, model.header.training_rows)
+            });
         let generator = generator_from_tensors(&config, &model.tensors, device)
             .map_err(|m| Error::model_file(path, m))?;
         Ok(GeneratorSampler {
@@ -390,7 +399,8 @@ impl GeneratorSampler {
             pairs: model.header.pairs.clone(),
             training_rows: model.header.training_rows,
             pair_weights: None,
-            links: Links::default(),
+            links: exact_links.clone(),
+            exact_links,
         })
     }
 
@@ -414,7 +424,7 @@ impl GeneratorSampler {
         self.calibrations = Vec::new();
         self.choice_bias = Vec::new();
         self.pair_weights = None;
-        self.links = Links::default();
+        self.links = self.exact_links.clone();
         let mut rng = ChaCha8Rng::seed_from_u64(PILOT_SEED);
         let (mut input, mut uniform) = (Vec::new(), Vec::new());
         self.draw_inputs(PILOT_ROWS, None, &mut rng, &mut input, &mut uniform);
@@ -441,10 +451,12 @@ impl GeneratorSampler {
         if pairs {
             if let Some(noisy) = &self.pairs {
                 self.links = Links::find(noisy, &self.transformer, self.training_rows);
-                let mut link_rng = ChaCha8Rng::seed_from_u64(PILOT_SEED ^ LINKS_SEED);
-                self.links
-                    .apply(&mut encoded, PILOT_ROWS, dim, &mut link_rng);
             }
+        }
+        let mut link_rng = ChaCha8Rng::seed_from_u64(PILOT_SEED ^ LINKS_SEED);
+        self.links
+            .apply(&mut encoded, PILOT_ROWS, dim, &mut link_rng);
+        if pairs {
             self.pair_weights = self.pair_weights(&encoded, dim);
         }
         let kept = match &self.pair_weights {

@@ -19,8 +19,9 @@
 
 use rand::Rng;
 
-use crate::dp::marginals::NoisyPairs;
-use crate::transform::{ColumnStates, DataTransformer};
+use crate::dp::marginals::{all_pairs, measure_pairs, NoisyPairs};
+use crate::dp::DpRng;
+use crate::transform::{ColumnStates, DataTransformer, SparseRows};
 
 /// Goodman and Kruskal's λ (the share of the errors in guessing a column's most common state
 /// that knowing the other column's state removes) at or above which the other column is
@@ -63,6 +64,75 @@ pub struct Link {
 pub struct Links {
     /// In the order they are applied.
     pub links: Vec<Link>,
+}
+
+/// Most cells of one pair table that [`exact_determined`] counts.
+pub const EXACT_CELLS_MAX: usize = 1 << 20;
+
+/// Most cells of all the pair tables [`exact_determined`] counts together (the smallest
+/// tables first).
+pub const EXACT_CELLS_TOTAL: usize = 1 << 24;
+
+/// A run without DP (it may count its rows; nothing is noised or charged): the exact tables of
+/// the pairs where one column determines the other, by [`Links::find`]'s rule, holding those
+/// pairs only; `None` where there is none. Tables of more than [`EXACT_CELLS_MAX`] cells are
+/// not looked at, and the smallest tables are counted first up to [`EXACT_CELLS_TOTAL`] cells.
+/// Never for a DP run: its tables are the noisy ones it releases.
+pub fn exact_determined(transformer: &DataTransformer, rows: &SparseRows) -> Option<NoisyPairs> {
+    let layout = transformer.column_states();
+    let states: Vec<usize> = layout.iter().map(ColumnStates::count).collect();
+    let mut candidates: Vec<(usize, (usize, usize))> = all_pairs(layout.len())
+        .into_iter()
+        .map(|(a, b)| (states[a] * states[b], (a, b)))
+        .filter(|&(cells, (a, b))| states[a] >= 2 && states[b] >= 2 && cells <= EXACT_CELLS_MAX)
+        .collect();
+    candidates.sort_unstable();
+    let mut total = 0;
+    let pairs: Vec<(usize, usize)> = candidates
+        .into_iter()
+        .take_while(|&(cells, _)| {
+            total += cells;
+            total <= EXACT_CELLS_TOTAL
+        })
+        .map(|(_, p)| p)
+        .collect();
+    if pairs.is_empty() {
+        return None;
+    }
+    // At noise 0 the measurement leaves the counts as they are (normalised).
+    let exact = measure_pairs(&layout, rows, Some(pairs), 0.0, &mut DpRng::from_seed(0));
+    let links = Links::find(&exact, transformer, rows.n_rows);
+    let mut linked: Vec<(usize, usize)> = links
+        .links
+        .iter()
+        .map(|l| (l.parent.min(l.child), l.parent.max(l.child)))
+        .collect();
+    linked.sort_unstable();
+    let (pairs, tables) = exact
+        .pairs
+        .iter()
+        .zip(exact.tables)
+        .filter(|(p, _)| linked.binary_search(p).is_ok())
+        .map(|(&p, t)| (p, t))
+        .unzip();
+    let kept = NoisyPairs {
+        pairs,
+        tables,
+        ..exact_shell(exact.states)
+    };
+    (!kept.pairs.is_empty()).then_some(kept)
+}
+
+/// An empty set of tables over columns of `states` states, without noise.
+fn exact_shell(states: Vec<usize>) -> NoisyPairs {
+    NoisyPairs {
+        states,
+        pairs: Vec::new(),
+        tables: Vec::new(),
+        noise_std: 0.0,
+        copula: Vec::new(),
+        shifts: Vec::new(),
+    }
 }
 
 /// Goodman and Kruskal's λ for guessing the column of `table` (`rows` x `cols`, any total)
@@ -131,7 +201,12 @@ impl Links {
                 continue;
             }
             let (sa, sb) = (pairs.states[a], pairs.states[b]);
-            if sa < 2 || sb < 2 || table.len() != sa * sb {
+            if sa < 2
+                || sb < 2
+                || table.len() != sa * sb
+                || layout[a].count() != sa
+                || layout[b].count() != sb
+            {
                 continue;
             }
             let loud: Vec<f64> = table
