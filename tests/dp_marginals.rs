@@ -843,3 +843,29 @@ fn a_column_another_determines_is_found_only_where_the_released_table_shows_it()
         "island taken as a function of species: {found:?}"
     );
 }
+
+#[test]
+fn an_id_column_determines_nothing() {
+    // 300 rows: an id of one row each predicts every other column perfectly (λ 1) and says
+    // nothing; counted exactly (a run without DP), it must not become a parent, while the
+    // real map beside it (a code and its label) is found.
+    let mut rng = DpRng::from_seed(4);
+    let (mut id, mut code, mut label, mut noise) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for i in 0..300 {
+        let c = rng.index(4);
+        id.push(Some(format!("row{i}")));
+        code.push(Some(format!("c{c}")));
+        label.push(Some(["north", "south", "east", "west"][c].to_string()));
+        noise.push(Some(format!("n{}", rng.index(3))));
+    }
+    let (transformer, encoded) = encoded_text_columns(
+        &["id", "code", "label", "noise"],
+        vec![id, code, label, noise],
+    );
+    let exact = dpsynth::train::links::exact_determined(&transformer, &encoded.rows)
+        .expect("the code and its label");
+    let links = dpsynth::train::links::Links::find(&exact, &transformer, 300);
+    let found: Vec<(usize, usize)> = links.links.iter().map(|l| (l.parent, l.child)).collect();
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0] == (1, 2) || found[0] == (2, 1), "{found:?}");
+}

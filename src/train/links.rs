@@ -39,6 +39,10 @@ pub const CELL_DEVIATIONS: f64 = 2.0;
 /// noise of its 1,300 cells counted as errors.
 pub const RAW_LAMBDA_MIN: f64 = 0.75;
 
+/// Least rows per state, on average, of a determining column: an id column's states hold a
+/// row each.
+pub const PARENT_ROWS_MIN: f64 = 10.0;
+
 /// Least share of a table's mass its loud cells must hold before λ is read from them: a
 /// small table's counts under the noise leave a few loud cells that look like a function.
 pub const LOUD_MASS_MIN: f64 = 0.75;
@@ -234,6 +238,9 @@ impl Links {
                 candidates.push((l, b, a, t, sa));
             }
         }
+        // A parent of a few rows per state (an id column, every row its own category) predicts
+        // everything and says nothing: its links would copy rows.
+        candidates.retain(|c| training_rows as f64 >= PARENT_ROWS_MIN * layout[c.1].count() as f64);
         candidates.sort_by(|x, y| y.0.total_cmp(&x.0).then((x.1, x.2).cmp(&(y.1, y.2))));
         let mut parent_of: Vec<Option<usize>> = vec![None; k];
         let mut chosen = Vec::new();
