@@ -19,22 +19,31 @@ fn short_config() -> RunConfig {
     config
 }
 
-#[test]
-fn short_run_beats_untrained_generator() {
-    let real = credit();
-    let config = short_config();
-    let device = Device::ndarray();
+/// `train` with a quiet progress line and no metrics file.
+fn train_quietly(
+    table: dpsynth::read::Table,
+    config: &RunConfig,
+    device: &Device,
+) -> dpsynth::train::TrainedGenerator {
     let progress = Progress::new(config.train.epochs, true);
-    let trained = train(
-        real.clone(),
-        &config,
-        &device,
+    train(
+        table,
+        config,
+        device,
         Reporting {
             progress: &progress,
             metrics: None,
         },
     )
-    .unwrap();
+    .unwrap()
+}
+
+#[test]
+fn short_run_beats_untrained_generator() {
+    let real = credit();
+    let config = short_config();
+    let device = Device::ndarray();
+    let trained = train_quietly(real.clone(), &config, &device);
     let gen_config = generator_config(&config, &trained.transformer);
     let mut untrained = trained.clone();
     untrained.tensors = generator_tensors(&gen_config.init(&device));
@@ -178,17 +187,7 @@ fn without_dp_a_column_another_determines_is_drawn_from_the_exact_table() {
         .unwrap()
         .0;
     let device = Device::flex();
-    let progress = Progress::new(1, true);
-    let trained = train(
-        table,
-        &config,
-        &device,
-        Reporting {
-            progress: &progress,
-            metrics: None,
-        },
-    )
-    .unwrap();
+    let trained = train_quietly(table, &config, &device);
     let file = ModelFile::from_training(trained, &config);
     let exact = file
         .header
