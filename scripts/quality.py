@@ -81,6 +81,10 @@ TABLES = {
     # scripts/make_wide_factor_table.py (3,000 x 150: 100 numbers driven by one hidden factor,
     # 40 independent categories of 2 to 7 letters, 10 yes/no flags whose "yes" rises with the
     # factor; generated, seeded). The flag is a weak target (real AUC near 0.55).
+    # Added at stop 53: a generated retail table (scripts/make_retail_table.py) whose store
+    # decides its region and format and whose product decides its category and department.
+    "retail": (["store", "region", "store_format", "product", "category", "department",
+                "payment", "returned"], "returned", "yes"),
     "wide": ([f"k{j}" for j in range(40)] + [f"f{j}" for j in range(10)], "f0", "yes"),
     # Added at stop 52, never tuned for: palmerpenguins' penguins (pip; 344 x 8: three
     # species on three islands, four body measurements with 2 missing rows, a sex with 11

@@ -158,7 +158,16 @@ PY
     python3 scripts/make_wide_factor_table.py "$CSV"
     python3 -c "import random; print('\n'.join(map(str, sorted(random.Random(0).sample(range(3000), 600)))))" > "$ROWS"
     ;;
-  *) echo "unknown table $TABLE (adult, credit, churn, attrition, diamonds, ames, rwm5yr, epi, benefits, males, computers, hdma, treatment, ofp, flchain, schooling, baseball, car, chile, fair, randhie, digits, penguins, movies, birdstrikes or wide)" >&2; exit 2 ;;
+  retail)
+    # 12,000 x 13 retail transactions with store -> region and product -> category ->
+    # department hierarchies (scripts/make_retail_table.py, stop 53), a seeded 20% holdout.
+    mkdir -p target/quality/retail
+    CSV=target/quality/retail/source.csv
+    ROWS=target/quality/retail/holdout_rows.txt
+    python3 scripts/make_retail_table.py "$CSV"
+    python3 -c "import random; print('\n'.join(map(str, sorted(random.Random(0).sample(range(12000), 2400)))))" > "$ROWS"
+    ;;
+  *) echo "unknown table $TABLE (adult, credit, churn, attrition, diamonds, ames, rwm5yr, epi, benefits, males, computers, hdma, treatment, ofp, flchain, schooling, baseball, car, chile, fair, randhie, digits, penguins, movies, birdstrikes, retail or wide)" >&2; exit 2 ;;
 esac
 OUT=target/quality/$TABLE
 mkdir -p "$OUT"
