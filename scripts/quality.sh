@@ -51,6 +51,15 @@ from_package() {
   ROWS="target/quality/$1/${TABLE}_holdout_rows.txt"
   "$VENV/bin/python" -c "import $2" 2>/dev/null || "$VENV/bin/pip" install --quiet "$2"
 }
+# A table written by scripts/SCRIPT (ROWS_IN_ALL rows) into target/quality/$TABLE, with a
+# seeded 20% holdout: sets CSV and ROWS.
+generated() {
+  mkdir -p "target/quality/$TABLE"
+  CSV="target/quality/$TABLE/source.csv"
+  ROWS="target/quality/$TABLE/holdout_rows.txt"
+  python3 "scripts/$1" "$CSV"
+  python3 -c "import random; print('\n'.join(map(str, sorted(random.Random(0).sample(range($2), $2 // 5)))))" > "$ROWS"
+}
 case "$TABLE" in
   adult) CSV=../shared/datasets/adult.csv; ROWS=../shared/datasets/adult_holdout_rows.txt ;;
   credit) CSV=datasets/credit_data.csv; ROWS=../shared/datasets/credit_data_holdout_rows.txt ;;
@@ -152,20 +161,12 @@ PY
     ;;
   wide)
     # 3,000 x 150, one hidden factor (scripts/make_wide_factor_table.py), a seeded 20% holdout.
-    mkdir -p target/quality/wide
-    CSV=target/quality/wide/source.csv
-    ROWS=target/quality/wide/holdout_rows.txt
-    python3 scripts/make_wide_factor_table.py "$CSV"
-    python3 -c "import random; print('\n'.join(map(str, sorted(random.Random(0).sample(range(3000), 600)))))" > "$ROWS"
+    generated make_wide_factor_table.py 3000
     ;;
   retail)
     # 12,000 x 13 retail transactions with store -> region and product -> category ->
     # department hierarchies (scripts/make_retail_table.py, stop 53), a seeded 20% holdout.
-    mkdir -p target/quality/retail
-    CSV=target/quality/retail/source.csv
-    ROWS=target/quality/retail/holdout_rows.txt
-    python3 scripts/make_retail_table.py "$CSV"
-    python3 -c "import random; print('\n'.join(map(str, sorted(random.Random(0).sample(range(12000), 2400)))))" > "$ROWS"
+    generated make_retail_table.py 12000
     ;;
   *) echo "unknown table $TABLE (adult, credit, churn, attrition, diamonds, ames, rwm5yr, epi, benefits, males, computers, hdma, treatment, ofp, flchain, schooling, baseball, car, chile, fair, randhie, digits, penguins, movies, birdstrikes, retail or wide)" >&2; exit 2 ;;
 esac

@@ -4,8 +4,9 @@
 //! calibrated ([`GeneratorSampler::calibrated`]): choices at their released shares, values
 //! mapped onto the released mixtures, and, where the file holds noisy pair tables, each
 //! generated row kept with a probability that follows raking's weight for it towards them
-//! (post-processing of the file: no privacy spent). A discrete column that a released table
-//! shows another one determines is drawn from that table ([`crate::train::links`]).
+//! (post-processing of the file: no privacy spent). A column that a pair table of the file
+//! shows another one determines (the noisy tables of a DP file, the exact ones a file without
+//! DP keeps for this) is drawn from that table ([`crate::train::links`]).
 
 use burn::tensor::{Device, Tensor};
 use rand::{Rng, SeedableRng};
@@ -618,8 +619,8 @@ impl GeneratorSampler {
             .map(|w| (w.factors.pair_tables(), w.kept_share))
     }
 
-    /// The discrete columns [`calibrated`](Self::calibrated) draws from a released table given
-    /// the column that determines them.
+    /// The columns sampling draws from a pair table given the column that determines them (a
+    /// DP file's after [`calibrated`](Self::calibrated); a file without DP's from the start).
     pub fn links(&self) -> &Links {
         &self.links
     }

@@ -122,21 +122,9 @@ pub fn exact_determined(transformer: &DataTransformer, rows: &SparseRows) -> Opt
     let kept = NoisyPairs {
         pairs,
         tables,
-        ..exact_shell(exact.states)
+        ..exact
     };
     (!kept.pairs.is_empty()).then_some(kept)
-}
-
-/// An empty set of tables over columns of `states` states, without noise.
-fn exact_shell(states: Vec<usize>) -> NoisyPairs {
-    NoisyPairs {
-        states,
-        pairs: Vec::new(),
-        tables: Vec::new(),
-        noise_std: 0.0,
-        copula: Vec::new(),
-        shifts: Vec::new(),
-    }
 }
 
 /// Goodman and Kruskal's λ for guessing the column of `table` (`rows` x `cols`, any total)
