@@ -721,6 +721,18 @@ fn sample(a: SampleArgs) -> Result<()> {
             sampler.links().describe(&model.header.transformer)
         );
     }
+    let edges = sampler.dependence_edges();
+    if !a.quiet && !edges.is_empty() {
+        let names = &model.header.transformer.schema.columns;
+        let described: Vec<String> = edges
+            .iter()
+            .map(|&(p, c, _, _)| format!("{} with {}", names[c].name, names[p].name))
+            .collect();
+        eprintln!(
+            "continuous pairs moved to their released correlation: {} (--calibrate margins: none)",
+            described.join(", ")
+        );
+    }
     let condition = a
         .condition
         .as_deref()

@@ -6,7 +6,9 @@
 //! generated row kept with a probability that follows raking's weight for it towards them
 //! (post-processing of the file: no privacy spent). A column that a pair table of the file
 //! shows another one determines (the noisy tables of a DP file, the exact ones a file without
-//! DP keeps for this) is drawn from that table ([`crate::train::links`]).
+//! DP keeps for this) is drawn from that table ([`crate::train::links`]), and a continuous pair
+//! whose released normal-score correlation (`dp::copula`) the generator misses is moved to it
+//! ([`crate::transform::dependence`]).
 
 use burn::tensor::{Device, Tensor};
 use rand::{Rng, SeedableRng};
@@ -27,6 +29,7 @@ use crate::train::generator_config;
 use crate::train::links::Links;
 use crate::train::tree_model::{rake_ratios, RakeFactors};
 use crate::transform::calibrate::{choice_bias, Calibration};
+use crate::transform::dependence::{Dependence, DependenceTarget};
 use crate::transform::{ColumnStates, ContinuousEncoder, DataTransformer, Encoder, Span};
 
 /// Rows per independent random stream in [`GeneratorSampler::sample_stream`].
@@ -86,6 +89,9 @@ pub struct GeneratorSampler {
     links: Links,
     /// The links of a file without DP's exact tables (`ModelHeader::determined`).
     exact_links: Links,
+    /// Continuous pairs whose released correlation sampling sets (`transform::dependence`;
+    /// [`GeneratorSampler::calibrated`]); empty: none.
+    dependence: Dependence,
 }
 
 /// How [`GeneratorSampler::calibrated`] weighs a generated row towards the file's pair tables:
@@ -152,6 +158,24 @@ const PAIR_RAKE_ROUNDS: usize = 1;
 /// 200,000 rows: 9.4 s against 1.5 s unweighed); at 0.95, 30-45%, with the same figures
 /// within the classifier's spread (docs/quality.md, stop 48).
 const PAIR_CAP_QUANTILE: f64 = 0.95;
+
+/// Share of the pilot's kept rows in which both columns of a released continuous pair must
+/// take free values (not missing, not an exact point) for sampling to set its correlation
+/// ([`GeneratorSampler::calibrated`]): the released `ρ` scores every row, and where many are
+/// points or missing the free values' correlation is another quantity.
+const DEPENDENCE_FREE_SHARE: f64 = 0.9;
+
+/// Noise deviations of a released correlation by which the generator's own must miss it
+/// before sampling sets the pair.
+const DEPENDENCE_DEVIATIONS: f64 = 2.0;
+
+/// `E[min(g², B²)]` of a standard normal score `g` clipped at `B` = `dp::copula::SCORE_CLIP`
+/// (2): 0.92, rounded down (a column's sum of squared scores over `N` rows is about `0.9 N`).
+const CLIPPED_SCORE_SPREAD: f64 = 0.9;
+
+/// Mixed into the pilot's seed for the draws among tied values when fitting the pairs
+/// sampling sets.
+const DEPENDENCE_SEED: u64 = 0x6465_7065_6e64_0001;
 
 /// Passes that scale the one-way factors so that the capped weights keep each column's
 /// released shares ([`GeneratorSampler::calibrated`]).
@@ -402,6 +426,7 @@ impl GeneratorSampler {
             pair_weights: None,
             links: exact_links.clone(),
             exact_links,
+            dependence: Dependence::default(),
         })
     }
 
@@ -426,6 +451,7 @@ impl GeneratorSampler {
         self.choice_bias = Vec::new();
         self.pair_weights = None;
         self.links = self.exact_links.clone();
+        self.dependence = Dependence::default();
         let mut rng = ChaCha8Rng::seed_from_u64(PILOT_SEED);
         let (mut input, mut uniform) = (Vec::new(), Vec::new());
         self.draw_inputs(PILOT_ROWS, None, &mut rng, &mut input, &mut uniform);
@@ -487,7 +513,78 @@ impl GeneratorSampler {
             offset += width;
         }
         self.calibrations = calibrations;
+        if pairs {
+            self.dependence = self.dependence(&encoded, dim, &kept);
+        }
         self
+    }
+
+    /// The continuous pairs whose released normal-score correlation (`dp::copula`) sampling
+    /// sets, fitted on the pilot's kept rows (`encoded`, `dim` wide; `kept`): an edge where
+    /// both columns are calibrated and take free values together in at least
+    /// [`DEPENDENCE_FREE_SHARE`] of those rows, and the generator's correlation is more than
+    /// [`DEPENDENCE_DEVIATIONS`] of the release's noise from the released one.
+    fn dependence(&self, encoded: &[f32], dim: usize, kept: &[bool]) -> Dependence {
+        let Some(noisy) = &self.pairs else {
+            return Dependence::default();
+        };
+        if noisy.copula.is_empty() {
+            return Dependence::default();
+        }
+        // A released ρ is S_ab / √(S_aa S_bb) with each sum over the rows' clipped scores
+        // divided by B²: about N E[min(g², B²)] / B² for the spreads, so a sum's noise moves
+        // ρ by about std · B² / (N E[min(g², B²)]).
+        let clip = crate::dp::copula::SCORE_CLIP;
+        let rows = self.training_rows.max(1) as f64;
+        let rho_noise = noisy.noise_std * clip * clip / (rows * CLIPPED_SCORE_SPREAD);
+        let targets: Vec<DependenceTarget> = noisy
+            .copula
+            .iter()
+            .map(|&((a, b), rho)| DependenceTarget {
+                parent: a,
+                child: b,
+                rho,
+                tolerance: DEPENDENCE_DEVIATIONS * rho_noise,
+            })
+            .collect();
+        let kept_rows: Vec<usize> = (0..kept.len()).filter(|&r| kept[r]).collect();
+        let mut rng = ChaCha8Rng::seed_from_u64(PILOT_SEED ^ DEPENDENCE_SEED);
+        let mut probs: Vec<Option<Vec<Option<f64>>>> = vec![None; self.transformer.encoders.len()];
+        let mut offset = 0;
+        for (k, enc) in self.transformer.encoders.iter().enumerate() {
+            let width = match enc {
+                Encoder::Discrete(d) => d.width(),
+                Encoder::Continuous(c) => c.width(),
+            };
+            let on_edge = targets.iter().any(|t| t.parent == k || t.child == k);
+            if let (Encoder::Continuous(c), Some(Some(cal)), true) =
+                (enc, self.calibrations.get(k), on_edge)
+            {
+                probs[k] = Some(
+                    kept_rows
+                        .iter()
+                        .map(|&r| {
+                            c.decode_free(&encoded[r * dim + offset..r * dim + offset + width])
+                                .map(|x| cal.prob(x, &mut rng))
+                        })
+                        .collect(),
+                );
+            }
+            offset += width;
+        }
+        let min_rows = (DEPENDENCE_FREE_SHARE * kept_rows.len() as f64).ceil() as usize;
+        Dependence::fit(&targets, &mut probs, min_rows)
+    }
+
+    /// The continuous pairs sampling moves to their released correlation
+    /// ([`calibrated`](Self::calibrated)), parent first, with the weights of the child's own
+    /// score and its parent's.
+    pub fn dependence_edges(&self) -> Vec<(usize, usize, f64, f64)> {
+        self.dependence
+            .edges
+            .iter()
+            .map(|e| (e.parent, e.child, e.own, e.from_parent))
+            .collect()
     }
 
     /// Raking factors of the pilot's `encoded` rows (`dim` wide) towards the file's pair
@@ -896,6 +993,7 @@ impl GeneratorSampler {
                     rows,
                     rng,
                     &self.calibrations,
+                    &self.dependence,
                 ));
             }
         }
@@ -1006,9 +1104,13 @@ impl GeneratorSampler {
             }
             // Counted after weighing: `max_tries_factor` bounds the rows looked at.
             generated += drawn;
-            let table =
-                self.transformer
-                    .inverse_calibrated(&encoded, drawn, rng, &self.calibrations);
+            let table = self.transformer.inverse_calibrated(
+                &encoded,
+                drawn,
+                rng,
+                &self.calibrations,
+                &self.dependence,
+            );
             let column = &table.columns[cond.table_column].values;
             let rows: Vec<usize> = (0..drawn)
                 .filter(|&r| column.key(r).as_deref() == Some(cond.key.as_str()))

@@ -872,3 +872,108 @@ fn an_id_column_determines_nothing() {
     assert_eq!(found.len(), 1, "{found:?}");
     assert!(found[0] == (1, 2) || found[0] == (2, 1), "{found:?}");
 }
+
+#[test]
+fn sampling_sets_a_continuous_pairs_released_correlation() {
+    let _serial = crate::util::serial_flex();
+    // Churn's shape: 3,000 rows where `charge` is `minutes` times a rate (r 1.00), `calls` is
+    // independent of both, and a yes/no plan. One DP epoch of a small model draws each
+    // continuous column from its own output, so the pair comes back far weaker; the released
+    // normal-score correlation (`dp::copula`, in the charged mechanism) holds it, and
+    // sampling must move the charge to it while keeping the charge's own distribution and
+    // leaving the independent column alone.
+    let dir = crate::util::tempdir();
+    let path = dir.path().join("calls.csv");
+    let mut rng = ChaCha8Rng::seed_from_u64(11);
+    let mut csv = String::from("plan,minutes,charge,calls\n");
+    for _ in 0..3_000 {
+        let minutes: f64 = 180.0
+            + 50.0 * rand_distr::Distribution::<f64>::sample(&rand_distr::StandardNormal, &mut rng);
+        let minutes = minutes.clamp(0.0, 350.0);
+        let calls = rand::Rng::random_range(&mut rng, 40..160);
+        let plan = if rand::Rng::random_bool(&mut rng, 0.3) {
+            "yes"
+        } else {
+            "no"
+        };
+        csv += &format!("{plan},{minutes:.1},{:.2},{calls}\n", minutes * 0.17);
+    }
+    std::fs::write(&path, csv).unwrap();
+    let config = RunConfig::from_toml(
+        "[model]\nembedding_dim = 8\ngenerator_dims = [16]\ndiscriminator_dims = [16]\n\
+         [train]\nepochs = 1\nbatch_size = 500\nseed = 4\n\
+         [privacy]\nepsilon = 3.0\npair_marginals = true\npreprocess_share = 0.5\n\
+         copula = true\nwarm_start_epochs = 1\n\
+         [privacy.columns.plan]\ncategories = [\"no\", \"yes\"]\n\
+         [privacy.columns.minutes]\nmin = 0\nmax = 400\n\
+         [privacy.columns.charge]\nmin = 0\nmax = 70\n\
+         [privacy.columns.calls]\nmin = 0\nmax = 200\ninteger = true\n",
+        "test",
+    )
+    .unwrap();
+    let table = dpsynth::read::read_training_table(&path, &config)
+        .unwrap()
+        .0;
+    let trained = Trainer::new(table, &config, &Device::flex())
+        .unwrap()
+        .finish();
+    let file = dpsynth::export::ModelFile::from_training(trained, &config);
+    let file = dpsynth::export::ModelFile::from_bytes(&file.to_bytes().unwrap(), &path).unwrap();
+    let pairs = file.header.pairs.as_ref().expect("the noisy pair tables");
+    let released = pairs
+        .copula
+        .iter()
+        .find(|((a, b), _)| (*a, *b) == (1, 2))
+        .map(|&(_, rho)| rho)
+        .expect("minutes and charge measured on the tree");
+    assert!(released > 0.9, "released {released}");
+    let sample = |pairs: bool| {
+        let sampler = dpsynth::sample::GeneratorSampler::new(
+            &file,
+            &Device::flex(),
+            std::path::Path::new("memory"),
+        )
+        .unwrap()
+        .on_host()
+        .calibrated_with(pairs);
+        let edges: Vec<(usize, usize)> = sampler
+            .dependence_edges()
+            .iter()
+            .map(|&(p, c, _, _)| (p, c))
+            .collect();
+        let rows = sampler.sample_stream(1, 0, 6_000);
+        let column = |name: &str| -> Vec<f64> {
+            let c = rows.columns.iter().find(|c| c.name == name).unwrap();
+            (0..6_000).map(|r| c.values.number(r).unwrap()).collect()
+        };
+        (column("minutes"), column("charge"), column("calls"), edges)
+    };
+    let r = |a: &[f64], b: &[f64]| -> f64 {
+        let xy: Vec<(f64, f64)> = a.iter().copied().zip(b.iter().copied()).collect();
+        crate::util::pearson(&xy)
+    };
+    let (m0, c0, k0, none) = sample(false);
+    let (m1, c1, k1, edges) = sample(true);
+    let (before, after) = (r(&m0, &c0), r(&m1, &c1));
+    eprintln!(
+        "released {released:.3}; minutes-charge r {before:.3} at the margins, {after:.3} set; calls {:.3} / {:.3}",
+        r(&m0, &k0),
+        r(&m1, &k1)
+    );
+    assert!(none.is_empty());
+    // (An edge from minutes to calls may be set too, towards its released ρ near 0.)
+    assert!(edges.contains(&(1, 2)), "{edges:?}");
+    assert!(before < 0.8, "the one-epoch generator gave r {before}");
+    assert!(after > 0.9, "r {after} against the released {released}");
+    assert!(r(&m1, &k1).abs() < 0.1, "calls moved with minutes");
+    // The charge keeps its distribution: deciles of the two samples within 1.5% of the range.
+    let decile = |v: &[f64], q: f64| {
+        let mut s = v.to_vec();
+        s.sort_by(f64::total_cmp);
+        s[(q * (s.len() - 1) as f64) as usize]
+    };
+    for q in [0.1, 0.25, 0.5, 0.75, 0.9] {
+        let (a, b) = (decile(&c0, q), decile(&c1, q));
+        assert!((a - b).abs() < 1.5, "charge quantile {q}: {a} against {b}");
+    }
+}

@@ -22,7 +22,8 @@
 //!   lose when the column has few modes.
 //! - `ρ_ab = S_ab / √(S_aa S_bb)`, clamped to `[−`[`MAX_RHO`]`, MAX_RHO]`, is post-processing:
 //!   the surrogate rows of the warm start draw a continuous child's score from its parent's
-//!   through a Gaussian copula with that `ρ` (`train/surrogate.rs`).
+//!   through a Gaussian copula with that `ρ` (`train/surrogate.rs`), and sampling moves a
+//!   pair the generator misses to it (`transform/dependence.rs`).
 
 use serde::{Deserialize, Serialize};
 

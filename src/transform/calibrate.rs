@@ -136,11 +136,18 @@ impl Calibration {
     /// a straight line from it spread that cell's rows over values the mixture almost never
     /// takes (a flag sampled as -1). At a public bound the cell stays a straight line.
     pub fn map(&self, x: f64, rng: &mut impl Rng) -> f64 {
+        self.value_at(self.prob(x, rng))
+    }
+
+    /// `x`'s probability under the generator's distribution, the first half of
+    /// [`map`](Self::map): linear between the tabulated points, a uniform draw among the
+    /// probabilities of the points a tied value spans.
+    pub fn prob(&self, x: f64, rng: &mut impl Rng) -> f64 {
         let n = self.from.len();
         let last = (n - 1) as f64;
         let first_at = self.from.partition_point(|&v| v < x);
         let past = self.from.partition_point(|&v| v <= x);
-        let p = if past > first_at + 1 {
+        if past > first_at + 1 {
             // Tied over points first_at..past-1.
             let u: f64 = rng.random();
             (first_at as f64 + u * (past - 1 - first_at) as f64) / last
@@ -152,7 +159,14 @@ impl Calibration {
             let (a, b) = (self.from[first_at - 1], self.from[first_at]);
             let t = if b > a { (x - a) / (b - a) } else { 0.5 };
             ((first_at - 1) as f64 + t) / last
-        };
+        }
+    }
+
+    /// The mixture's value at probability `p`, the second half of [`map`](Self::map) (`p`
+    /// is first kept half a pilot value in from 0 and 1 at an estimated bound).
+    pub fn value_at(&self, p: f64) -> f64 {
+        let n = self.from.len();
+        let last = (n - 1) as f64;
         let (least, most) = p_range(self.half_step, self.public_ends);
         let p = p.clamp(least, most);
         let pos = p * last;

@@ -3,6 +3,7 @@
 
 pub mod calibrate;
 pub mod continuous;
+pub mod dependence;
 pub mod discrete;
 pub mod gmm;
 
@@ -566,20 +567,50 @@ impl DataTransformer {
     /// Decodes `n` encoded rows (row-major, `output_dim()` wide) back to a table with the
     /// input's column names and types.
     pub fn inverse(&self, data: &[f32], n: usize, rng: &mut impl Rng) -> Table {
-        self.inverse_calibrated(data, n, rng, &[])
+        self.inverse_calibrated(data, n, rng, &[], &dependence::Dependence::default())
     }
 
     /// [`inverse`](Self::inverse) with each continuous column `k`'s values mapped by
-    /// `calibrations[k]` where it is set (`transform::calibrate`; an empty slice: none).
+    /// `calibrations[k]` where it is set (`transform::calibrate`; an empty slice: none), and
+    /// the children of `dependence`'s edges moved towards their parents (`transform::dependence`;
+    /// its columns need calibrations).
     pub fn inverse_calibrated(
         &self,
         data: &[f32],
         n: usize,
         rng: &mut impl Rng,
         calibrations: &[Option<calibrate::Calibration>],
+        dependence: &dependence::Dependence,
     ) -> Table {
         let dim = self.output_dim();
         debug_assert_eq!(data.len(), n * dim);
+        // With edges: the probabilities of the edges' columns first (their free values under
+        // the generator's distribution), adjusted together; without, each value is mapped as
+        // it is decoded, the draws in the same order as always.
+        let mut probs: Vec<Option<Vec<Option<f64>>>> = vec![None; self.encoders.len()];
+        if !dependence.is_empty() {
+            let mut offset = 0;
+            for (k, enc) in self.encoders.iter().enumerate() {
+                let w = match enc {
+                    Encoder::Discrete(d) => d.width(),
+                    Encoder::Continuous(c) => c.width(),
+                };
+                if let (Encoder::Continuous(c), Some(Some(cal))) = (enc, calibrations.get(k)) {
+                    if dependence.involves(k) {
+                        probs[k] = Some(
+                            (0..n)
+                                .map(|r| {
+                                    let span = &data[r * dim + offset..r * dim + offset + w];
+                                    c.decode_free(span).map(|x| cal.prob(x, rng))
+                                })
+                                .collect(),
+                        );
+                    }
+                }
+                offset += w;
+            }
+            dependence.apply(&mut probs);
+        }
         let mut offset = 0;
         let mut columns = Vec::with_capacity(self.encoders.len());
         for (k, (enc, cs)) in self.encoders.iter().zip(&self.schema.columns).enumerate() {
@@ -596,12 +627,16 @@ impl DataTransformer {
                 Encoder::Continuous(c) => {
                     let w = c.width();
                     let (lo, hi) = c.sampled_range();
+                    let adjusted = probs[k].as_ref();
                     let numbers = (0..n)
                         .map(|r| {
                             let span = &data[r * dim + offset..r * dim + offset + w];
-                            let x = match calibration {
-                                Some(cal) => c.decode_value_with(span, |x| cal.map(x, rng)),
-                                None => c.decode_value(span),
+                            let x = match (calibration, adjusted) {
+                                (Some(cal), Some(p)) => c.decode_value_with(span, |x| {
+                                    p[r].map_or(x, |u| cal.value_at(u))
+                                }),
+                                (Some(cal), None) => c.decode_value_with(span, |x| cal.map(x, rng)),
+                                (None, _) => c.decode_value(span),
                             };
                             match cs.lattice {
                                 Some(l) => x.map(|x| l.round_within(x, lo, hi)),

@@ -1,0 +1,376 @@
+//! How two continuous columns move together, set at sampling: on an edge of released
+//! normal-score correlations (`dp::copula`'s `ρ`, an amount and its price, minutes and their
+//! charge), the child column's normal score is mixed with its parent's so that the pair's
+//! correlation is the released one, and the child keeps its own distribution.
+//!
+//! A generator draws each continuous column from its own mixture output, and the one-way
+//! calibration (`transform::calibrate`) keeps each column's ranks: churn's minutes and charge
+//! (r 1.00 in the rows, 0.99 released) came back at 0.56. Per edge `p -> c`, on the values
+//! both columns decode from non-exact modes, with `u = F(x)` each value's probability under the
+//! generator's own distribution ([`super::calibrate::Calibration::prob`]) and `z = Φ⁻¹(u)`:
+//!
+//! - `z_c' = a z_c + b z_p`, with `a = √((1 − ρ²) / (1 − ρ̂²))` and `b = ρ − a ρ̂`, `ρ̂` the
+//!   generator's own correlation of the two scores on the pilot and `ρ` the target: for
+//!   jointly normal scores `z_c'` is standard normal with correlation `ρ` to `z_p`;
+//! - `u_c' = H(z_c')`, `H` the pilot's own distribution of `z_c'`, so the child's probabilities
+//!   stay uniform (its released mixture is kept) whatever the scores' joint shape;
+//! - the child's relation to its other columns is kept in `a` and passed through its parent in
+//!   `b`; edges are applied parents first, so a chain carries its adjusted scores down.
+//!
+//! Post-processing of released parts only (the generator, the released correlations and
+//! mixtures): it reads no row and costs no privacy. Which edges to set and their targets are
+//! chosen by the sampler (`sample.rs`).
+
+use super::calibrate::CALIBRATION_POINTS;
+use super::continuous::normal_quantile;
+
+/// Probabilities are kept this far in from 0 and 1 before their normal score is taken.
+const PROB_CLAMP: f64 = 1e-4;
+
+/// One edge set at sampling: the child's score mixed with its parent's.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DependenceEdge {
+    /// The parent column (table column index).
+    pub parent: usize,
+    /// The child column.
+    pub child: usize,
+    /// Weight `a` of the child's own score.
+    pub own: f64,
+    /// Weight `b` of the parent's score.
+    pub from_parent: f64,
+    /// The pilot's mixed scores at the probabilities `i / (CALIBRATION_POINTS - 1)`,
+    /// ascending: `H`'s table.
+    mixed: Vec<f64>,
+}
+
+/// An edge asked for: parent, child, target correlation `ρ`, and how far `ρ̂` must be from it
+/// (its noise) before the edge is set.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DependenceTarget {
+    /// The parent column.
+    pub parent: usize,
+    /// The child column.
+    pub child: usize,
+    /// The released correlation of the two columns' normal scores.
+    pub rho: f64,
+    /// The edge is set only where the generator's own correlation is further than this from
+    /// `rho` (a few of the release's noise deviations).
+    pub tolerance: f64,
+}
+
+/// The edges set at sampling, parents first (module docs). Empty: sampling as before.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Dependence {
+    /// Edges in the order they are applied.
+    pub edges: Vec<DependenceEdge>,
+}
+
+/// The normal score of probability `u`.
+fn score(u: f64) -> f64 {
+    normal_quantile(u.clamp(PROB_CLAMP, 1.0 - PROB_CLAMP))
+}
+
+/// Pearson correlation of the pairs in `pairs`; `None` below three pairs or without spread.
+fn correlation(pairs: &[(f64, f64)]) -> Option<f64> {
+    let n = pairs.len() as f64;
+    if pairs.len() < 3 {
+        return None;
+    }
+    let (mx, my) = pairs
+        .iter()
+        .fold((0.0, 0.0), |(a, b), &(x, y)| (a + x / n, b + y / n));
+    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
+    for &(x, y) in pairs {
+        sxy += (x - mx) * (y - my);
+        sxx += (x - mx) * (x - mx);
+        syy += (y - my) * (y - my);
+    }
+    (sxx > 0.0 && syy > 0.0).then(|| sxy / (sxx * syy).sqrt())
+}
+
+impl DependenceEdge {
+    /// `H(z)`: the probability of mixed score `z` under the pilot's mixed scores.
+    fn prob_of_mixed(&self, z: f64) -> f64 {
+        let t = &self.mixed;
+        let last = (t.len() - 1) as f64;
+        let at = t.partition_point(|&v| v < z);
+        if at == 0 {
+            0.0
+        } else if at == t.len() {
+            1.0
+        } else {
+            let (a, b) = (t[at - 1], t[at]);
+            let w = if b > a { (z - a) / (b - a) } else { 0.5 };
+            ((at - 1) as f64 + w) / last
+        }
+    }
+
+    /// The child's new probability from its own `u_child` and its parent's `u_parent`.
+    fn child_prob(&self, u_child: f64, u_parent: f64) -> f64 {
+        self.prob_of_mixed(self.own * score(u_child) + self.from_parent * score(u_parent))
+    }
+}
+
+impl Dependence {
+    /// Fits the edges of `targets` on the pilot: `probs[k]`, where set, holds column `k`'s
+    /// probability ([`super::calibrate::Calibration::prob`]) per pilot row, `None` for a row
+    /// whose value is missing or exact. The targets form a forest; each tree is applied from
+    /// its lowest column down. An edge is set where at least `min_rows` pilot rows hold both
+    /// values, and the generator's correlation on them (after its parent's own edge) is
+    /// further than the target's tolerance from it. `probs` ends as the pilot's adjusted
+    /// probabilities.
+    pub fn fit(
+        targets: &[DependenceTarget],
+        probs: &mut [Option<Vec<Option<f64>>>],
+        min_rows: usize,
+    ) -> Dependence {
+        let mut edges = Vec::new();
+        for t in orient(targets) {
+            let (Some(Some(up)), Some(Some(uc))) = (
+                probs.get(t.parent).map(|p| p.as_ref()),
+                probs.get(t.child).map(|p| p.as_ref()),
+            ) else {
+                continue;
+            };
+            let rows: Vec<usize> = (0..uc.len())
+                .filter(|&r| up[r].is_some() && uc[r].is_some())
+                .collect();
+            if rows.len() < min_rows.max(CALIBRATION_POINTS) {
+                continue;
+            }
+            let z: Vec<(f64, f64)> = rows
+                .iter()
+                .map(|&r| (score(up[r].unwrap_or(0.5)), score(uc[r].unwrap_or(0.5))))
+                .collect();
+            let Some(own_rho) = correlation(&z) else {
+                continue;
+            };
+            let rho = t.rho.clamp(-0.999, 0.999);
+            if (rho - own_rho).abs() <= t.tolerance {
+                continue;
+            }
+            let own_rho = own_rho.clamp(-0.999, 0.999);
+            let own = ((1.0 - rho * rho) / (1.0 - own_rho * own_rho)).sqrt();
+            let from_parent = rho - own * own_rho;
+            let mut mixed: Vec<f64> = z.iter().map(|&(p, c)| own * c + from_parent * p).collect();
+            mixed.sort_by(f64::total_cmp);
+            let last = (CALIBRATION_POINTS - 1) as f64;
+            let table: Vec<f64> = (0..CALIBRATION_POINTS)
+                .map(|i| {
+                    let pos = i as f64 / last * (mixed.len() - 1) as f64;
+                    let (i, j) = (
+                        pos.floor() as usize,
+                        (pos.ceil() as usize).min(mixed.len() - 1),
+                    );
+                    mixed[i] + (mixed[j] - mixed[i]) * (pos - i as f64)
+                })
+                .collect();
+            let edge = DependenceEdge {
+                parent: t.parent,
+                child: t.child,
+                own,
+                from_parent,
+                mixed: table,
+            };
+            let new: Vec<(usize, f64)> = rows
+                .iter()
+                .map(|&r| {
+                    let (p, c) = (up[r].unwrap_or(0.5), uc[r].unwrap_or(0.5));
+                    (r, edge.child_prob(c, p))
+                })
+                .collect();
+            if let Some(Some(uc)) = probs.get_mut(t.child) {
+                for (r, u) in new {
+                    uc[r] = Some(u);
+                }
+            }
+            edges.push(edge);
+        }
+        Dependence { edges }
+    }
+
+    /// Whether no edge is set.
+    pub fn is_empty(&self) -> bool {
+        self.edges.is_empty()
+    }
+
+    /// Whether column `k` takes part in an edge.
+    pub fn involves(&self, k: usize) -> bool {
+        self.edges.iter().any(|e| e.parent == k || e.child == k)
+    }
+
+    /// Adjusts the children's probabilities in `probs` (per column, per row, as in
+    /// [`fit`](Self::fit)) in the fitted order: a row's child moves where both its values are
+    /// set.
+    pub fn apply(&self, probs: &mut [Option<Vec<Option<f64>>>]) {
+        for e in &self.edges {
+            let Some(Some(up)) = probs.get(e.parent).cloned() else {
+                continue;
+            };
+            let Some(Some(uc)) = probs.get_mut(e.child) else {
+                continue;
+            };
+            for (c, p) in uc.iter_mut().zip(&up) {
+                if let (Some(c), Some(p)) = (c.as_mut(), p) {
+                    *c = e.child_prob(*c, *p);
+                }
+            }
+        }
+    }
+}
+
+/// `targets` oriented and ordered parents first: each tree of the forest they form from its
+/// lowest column, breadth first; an edge that would close a cycle is dropped.
+fn orient(targets: &[DependenceTarget]) -> Vec<DependenceTarget> {
+    let mut columns: Vec<usize> = targets.iter().flat_map(|t| [t.parent, t.child]).collect();
+    columns.sort_unstable();
+    columns.dedup();
+    let mut seen: Vec<usize> = Vec::new();
+    let mut used = vec![false; targets.len()];
+    let mut out = Vec::new();
+    for &root in &columns {
+        if seen.contains(&root) {
+            continue;
+        }
+        seen.push(root);
+        let mut queue = std::collections::VecDeque::from([root]);
+        while let Some(at) = queue.pop_front() {
+            for (i, t) in targets.iter().enumerate() {
+                if used[i] {
+                    continue;
+                }
+                let other = if t.parent == at {
+                    t.child
+                } else if t.child == at {
+                    t.parent
+                } else {
+                    continue;
+                };
+                used[i] = true;
+                if seen.contains(&other) {
+                    continue;
+                }
+                seen.push(other);
+                queue.push_back(other);
+                out.push(DependenceTarget {
+                    parent: at,
+                    child: other,
+                    ..*t
+                });
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transform::continuous::normal_cdf;
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha8Rng;
+    use rand_distr::{Distribution, StandardNormal};
+
+    /// Probabilities of `n` rows of two independent standard normal columns and a third
+    /// that follows the first with correlation `r`.
+    fn pilot(n: usize, r: f64, seed: u64) -> Vec<Option<Vec<Option<f64>>>> {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let mut cols = vec![Vec::new(), Vec::new(), Vec::new()];
+        for _ in 0..n {
+            let a: f64 = StandardNormal.sample(&mut rng);
+            let b: f64 = StandardNormal.sample(&mut rng);
+            let e: f64 = StandardNormal.sample(&mut rng);
+            cols[0].push(Some(normal_cdf(a)));
+            cols[1].push(Some(normal_cdf(b)));
+            cols[2].push(Some(normal_cdf(r * a + (1.0 - r * r).sqrt() * e)));
+        }
+        cols.into_iter().map(Some).collect()
+    }
+
+    fn corr_of(probs: &[Option<Vec<Option<f64>>>], a: usize, b: usize) -> f64 {
+        let (pa, pb) = (probs[a].as_ref().unwrap(), probs[b].as_ref().unwrap());
+        let z: Vec<(f64, f64)> = pa
+            .iter()
+            .zip(pb)
+            .filter_map(|(x, y)| Some((score((*x)?), score((*y)?))))
+            .collect();
+        correlation(&z).unwrap()
+    }
+
+    #[test]
+    fn a_child_gets_the_target_correlation_and_keeps_uniform_probabilities() {
+        let target = DependenceTarget {
+            parent: 0,
+            child: 1,
+            rho: 0.9,
+            tolerance: 0.05,
+        };
+        let mut fit_probs = pilot(20_000, 0.5, 1);
+        let dep = Dependence::fit(&[target], &mut fit_probs, 1000);
+        assert_eq!(dep.edges.len(), 1);
+        assert!((corr_of(&fit_probs, 0, 1) - 0.9).abs() < 0.02);
+        // Fresh rows from the same generator, adjusted by the fitted edge.
+        let mut probs = pilot(20_000, 0.5, 2);
+        let before_02 = corr_of(&probs, 0, 2);
+        dep.apply(&mut probs);
+        let r = corr_of(&probs, 0, 1);
+        assert!((r - 0.9).abs() < 0.02, "correlation {r}");
+        // The child's probabilities stay uniform: deciles within a point of 10%.
+        let child = probs[1].as_ref().unwrap();
+        for d in 0..10 {
+            let lo = d as f64 / 10.0;
+            let share = child
+                .iter()
+                .filter(|u| u.is_some_and(|u| u >= lo && u < lo + 0.1))
+                .count() as f64
+                / child.len() as f64;
+            assert!((share - 0.1).abs() < 0.01, "decile {d}: {share}");
+        }
+        // Columns off the edge are untouched.
+        assert_eq!(corr_of(&probs, 0, 2), before_02);
+    }
+
+    #[test]
+    fn an_edge_within_its_tolerance_or_short_of_rows_is_not_set() {
+        let near = DependenceTarget {
+            parent: 0,
+            child: 2,
+            rho: 0.52,
+            tolerance: 0.05,
+        };
+        let mut probs = pilot(20_000, 0.5, 3);
+        assert!(Dependence::fit(&[near], &mut probs, 1000).is_empty());
+        let far = DependenceTarget { rho: 0.9, ..near };
+        let mut few = pilot(400, 0.5, 3);
+        assert!(Dependence::fit(&[far], &mut few, 1000).is_empty());
+    }
+
+    #[test]
+    fn a_chain_is_applied_parents_first_from_its_lowest_column() {
+        // Given child-first, 2 -> 1 and 1 -> 0: oriented 0 -> 1 -> 2.
+        let targets = [
+            DependenceTarget {
+                parent: 2,
+                child: 1,
+                rho: 0.8,
+                tolerance: 0.05,
+            },
+            DependenceTarget {
+                parent: 1,
+                child: 0,
+                rho: 0.8,
+                tolerance: 0.05,
+            },
+        ];
+        let order: Vec<(usize, usize)> = orient(&targets)
+            .iter()
+            .map(|t| (t.parent, t.child))
+            .collect();
+        assert_eq!(order, vec![(0, 1), (1, 2)]);
+        let mut probs = pilot(20_000, 0.0, 4);
+        let dep = Dependence::fit(&targets, &mut probs, 1000);
+        assert_eq!(dep.edges.len(), 2);
+        assert!((corr_of(&probs, 0, 1) - 0.8).abs() < 0.02);
+        assert!((corr_of(&probs, 1, 2) - 0.8).abs() < 0.02);
+    }
+}
