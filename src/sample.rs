@@ -537,9 +537,12 @@ impl GeneratorSampler {
         let clip = crate::dp::copula::SCORE_CLIP;
         let rows = self.training_rows.max(1) as f64;
         let rho_noise = noisy.noise_std * clip * clip / (rows * CLIPPED_SCORE_SPREAD);
+        // A pair whose spreads did not clear the noise was released as exactly 0
+        // (`dp::copula::measure_copula`): unknown, not independent, so it is not set.
         let targets: Vec<DependenceTarget> = noisy
             .copula
             .iter()
+            .filter(|&&(_, rho)| rho != 0.0)
             .map(|&((a, b), rho)| DependenceTarget {
                 parent: a,
                 child: b,
