@@ -204,17 +204,19 @@ impl Dependence {
     /// set.
     pub fn apply(&self, probs: &mut [Option<Vec<Option<f64>>>]) {
         for e in &self.edges {
-            let Some(Some(up)) = probs.get(e.parent).cloned() else {
+            if e.parent == e.child || e.parent >= probs.len() || e.child >= probs.len() {
                 continue;
-            };
-            let Some(Some(uc)) = probs.get_mut(e.child) else {
-                continue;
-            };
-            for (c, p) in uc.iter_mut().zip(&up) {
-                if let (Some(c), Some(p)) = (c.as_mut(), p) {
-                    *c = e.child_prob(*c, *p);
+            }
+            // The parent's probabilities are taken out while the child's change (no copy).
+            let parent = probs[e.parent].take();
+            if let (Some(up), Some(uc)) = (&parent, probs[e.child].as_mut()) {
+                for (c, p) in uc.iter_mut().zip(up) {
+                    if let (Some(c), Some(p)) = (c.as_mut(), p) {
+                        *c = e.child_prob(*c, *p);
+                    }
                 }
             }
+            probs[e.parent] = parent;
         }
     }
 }
