@@ -71,6 +71,15 @@ TABLES = {
     "car": (["choice", "college", "hsg2", "coml5"] + [f"{c}{i}" for c in ("type", "fuel")
                                                         for i in range(1, 7)], "college", "1"),
     "chile": (["region", "sex", "education", "vote"], "vote", "Y"),
+    # Added at stop 54, never tuned for: Ecdat::VietNamI (health care in Vietnam, 27,765 x 12:
+    # visit and sick-day counts, a log household expenditure, a commune code of 194 values;
+    # target: insured), Ecdat::DoctorAUS (doctor visits in Australia, 5,190 x 15: every column
+    # a small count or a coded value; target: the private "levyplus" insurance of four) and
+    # Ecdat::Workinghours (wives' hours and incomes, 3,382 x 12: skewed amounts with zeros,
+    # child counts, flags; target: owns the home).
+    "vietnami": (["sex", "married", "injury", "insurance", "commune"], "insurance", "1"),
+    "doctoraus": (["sex", "insurance", "chcond"], "insurance", "levyplus"),
+    "workinghours": (["nonwhite", "owned", "mortgage", "occupation"], "owned", "1"),
     # Added at stop 49, never tuned for (scripts/quality.sh reads them from statsmodels' and
     # scikit-learn's packages): fair (target: the marriage rated 5 of 5), randhie (target: an
     # individual deductible plan) and digits (target: the image is a 0).

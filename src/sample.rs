@@ -29,7 +29,7 @@ use crate::train::generator_config;
 use crate::train::links::Links;
 use crate::train::tree_model::{rake_ratios, RakeFactors};
 use crate::transform::calibrate::{choice_bias, Calibration};
-use crate::transform::dependence::{Dependence, DependenceTarget};
+use crate::transform::dependence::{attenuation, Dependence, DependenceTarget, PointScale};
 use crate::transform::{ColumnStates, ContinuousEncoder, DataTransformer, Encoder, Span};
 
 /// Rows per independent random stream in [`GeneratorSampler::sample_stream`].
@@ -164,6 +164,10 @@ const PAIR_CAP_QUANTILE: f64 = 0.95;
 /// ([`GeneratorSampler::calibrated`]): the released `ρ` scores every row, and where many are
 /// points or missing the free values' correlation is another quantity.
 const DEPENDENCE_FREE_SHARE: f64 = 0.9;
+
+/// Fewest exact points a column on points needs for sampling to move it with a released
+/// continuous pair ([`GeneratorSampler::calibrated`]; `transform::dependence::PointScale`).
+const POINTS_MIN: usize = 3;
 
 /// Noise deviations of a released correlation by which the generator's own must miss it
 /// before sampling sets the pair.
@@ -539,7 +543,7 @@ impl GeneratorSampler {
         let rho_noise = noisy.noise_std * clip * clip / (rows * CLIPPED_SCORE_SPREAD);
         // A pair whose spreads did not clear the noise was released as exactly 0
         // (`dp::copula::measure_copula`): unknown, not independent, so it is not set.
-        let targets: Vec<DependenceTarget> = noisy
+        let mut targets: Vec<DependenceTarget> = noisy
             .copula
             .iter()
             .filter(|&&(_, rho)| rho != 0.0)
@@ -552,7 +556,11 @@ impl GeneratorSampler {
             .collect();
         let kept_rows: Vec<usize> = (0..kept.len()).filter(|&r| kept[r]).collect();
         let mut rng = ChaCha8Rng::seed_from_u64(PILOT_SEED ^ DEPENDENCE_SEED);
-        let mut probs: Vec<Option<Vec<Option<f64>>>> = vec![None; self.transformer.encoders.len()];
+        let columns = self.transformer.encoders.len();
+        let mut probs: Vec<Option<Vec<Option<f64>>>> = vec![None; columns];
+        let mut points: Vec<Option<PointScale>> = vec![None; columns];
+        // Per column, how much drawing within points weakens its scores (1: no points).
+        let mut weakened = vec![1.0; columns];
         let mut offset = 0;
         for (k, enc) in self.transformer.encoders.iter().enumerate() {
             let width = match enc {
@@ -560,23 +568,55 @@ impl GeneratorSampler {
                 Encoder::Continuous(c) => c.width(),
             };
             let on_edge = targets.iter().any(|t| t.parent == k || t.child == k);
-            if let (Encoder::Continuous(c), Some(Some(cal)), true) =
-                (enc, self.calibrations.get(k), on_edge)
-            {
-                probs[k] = Some(
-                    kept_rows
-                        .iter()
-                        .map(|&r| {
-                            c.decode_free(&encoded[r * dim + offset..r * dim + offset + width])
-                                .map(|x| cal.prob(x, &mut rng))
-                        })
-                        .collect(),
-                );
+            let span = |r: usize| &encoded[r * dim + offset..r * dim + offset + width];
+            match (enc, self.calibrations.get(k), on_edge) {
+                (Encoder::Continuous(c), Some(Some(cal)), true) => {
+                    probs[k] = Some(
+                        kept_rows
+                            .iter()
+                            .map(|&r| c.decode_free(span(r)).map(|x| cal.prob(x, &mut rng)))
+                            .collect(),
+                    );
+                }
+                // A column all on exact points (a count, a code) has no calibration: its
+                // values' probabilities come from the pilot's own points. A flag of two
+                // points is left to the pair tables its rows are weighed towards (a target's
+                // yes/no moved after weighing undoes them).
+                (Encoder::Continuous(c), _, true)
+                    if c.modes.len() >= POINTS_MIN && c.modes.iter().all(|m| m.exact) =>
+                {
+                    let values: Vec<Option<f64>> =
+                        kept_rows.iter().map(|&r| c.decode_value(span(r))).collect();
+                    if let Some(scale) = PointScale::fit(values.iter().flatten().copied().collect())
+                    {
+                        let drawn: Vec<Option<f64>> = values
+                            .iter()
+                            .map(|x| x.map(|x| scale.prob(x, &mut rng)))
+                            .collect();
+                        weakened[k] = attenuation(&values, &drawn);
+                        probs[k] = Some(drawn);
+                        points[k] = Some(scale);
+                    }
+                }
+                _ => {}
             }
             offset += width;
         }
+        for t in &mut targets {
+            t.rho *= weakened[t.parent] * weakened[t.child];
+        }
         let min_rows = (DEPENDENCE_FREE_SHARE * kept_rows.len() as f64).ceil() as usize;
-        Dependence::fit(&targets, &mut probs, min_rows)
+        let mut dependence = Dependence::fit(&targets, &mut probs, min_rows);
+        // Only the scales of columns in a set edge are kept.
+        for (k, p) in points.iter_mut().enumerate() {
+            if !dependence.involves(k) {
+                *p = None;
+            }
+        }
+        if points.iter().any(Option::is_some) {
+            dependence.points = points;
+        }
+        dependence
     }
 
     /// The continuous pairs sampling moves to their released correlation

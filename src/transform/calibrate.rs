@@ -143,23 +143,7 @@ impl Calibration {
     /// [`map`](Self::map): linear between the tabulated points, a uniform draw among the
     /// probabilities of the points a tied value spans.
     pub fn prob(&self, x: f64, rng: &mut impl Rng) -> f64 {
-        let n = self.from.len();
-        let last = (n - 1) as f64;
-        let first_at = self.from.partition_point(|&v| v < x);
-        let past = self.from.partition_point(|&v| v <= x);
-        if past > first_at + 1 {
-            // Tied over points first_at..past-1.
-            let u: f64 = rng.random();
-            (first_at as f64 + u * (past - 1 - first_at) as f64) / last
-        } else if first_at == 0 {
-            0.0
-        } else if first_at == n {
-            1.0
-        } else {
-            let (a, b) = (self.from[first_at - 1], self.from[first_at]);
-            let t = if b > a { (x - a) / (b - a) } else { 0.5 };
-            ((first_at - 1) as f64 + t) / last
-        }
+        table_prob(&self.from, x, rng)
     }
 
     /// The mixture's value at probability `p`, the second half of [`map`](Self::map) (`p`
@@ -176,6 +160,29 @@ impl Calibration {
         let i = (pos.floor() as usize).min(n - 1);
         let j = (i + 1).min(n - 1);
         self.to[i] + (self.to[j] - self.to[i]) * (pos - i as f64)
+    }
+}
+
+/// The probability of `x` under the distribution tabulated by `table` (values at evenly spaced
+/// probabilities, ascending): linear between the tabulated points, a uniform draw among the
+/// probabilities of the points a tied value spans ([`Calibration::prob`]).
+pub fn table_prob(table: &[f64], x: f64, rng: &mut impl Rng) -> f64 {
+    let n = table.len();
+    let last = (n - 1) as f64;
+    let first_at = table.partition_point(|&v| v < x);
+    let past = table.partition_point(|&v| v <= x);
+    if past > first_at + 1 {
+        // Tied over points first_at..past-1.
+        let u: f64 = rng.random();
+        (first_at as f64 + u * (past - 1 - first_at) as f64) / last
+    } else if first_at == 0 {
+        0.0
+    } else if first_at == n {
+        1.0
+    } else {
+        let (a, b) = (table[first_at - 1], table[first_at]);
+        let t = if b > a { (x - a) / (b - a) } else { 0.5 };
+        ((first_at - 1) as f64 + t) / last
     }
 }
 

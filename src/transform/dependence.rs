@@ -17,6 +17,11 @@
 //! - the child's relation to its other columns is kept in `a` and passed through its parent in
 //!   `b`; edges are applied parents first, so a chain carries its adjusted scores down.
 //!
+//! A column whose values are all exact points (a count of cars, a code of rooms: no free mode,
+//! so no calibration) takes part through a [`PointScale`]: a value's probability is drawn
+//! within its point's share of the pilot, and a child's moved probability gives back the point
+//! that holds it, so each point keeps its share (Ames' cars with the garage's area).
+//!
 //! Post-processing of released parts only (the generator, the released correlations and
 //! mixtures): it reads no row and costs no privacy. Which edges to set and their targets are
 //! chosen by the sampler (`sample.rs`).
@@ -58,11 +63,79 @@ pub struct DependenceTarget {
     pub tolerance: f64,
 }
 
+/// The distribution of a column whose values are all exact points (counts, codes: no free
+/// mode, so no calibration), tabulated from the pilot: a value's probability is drawn within
+/// its point's share, and a probability gives back the point that holds it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PointScale {
+    /// The pilot's values at the probabilities `i / (CALIBRATION_POINTS - 1)`, ascending.
+    table: Vec<f64>,
+}
+
+impl PointScale {
+    /// The scale of the pilot's values `values` (exact points); `None` below
+    /// [`CALIBRATION_POINTS`] values.
+    pub fn fit(mut values: Vec<f64>) -> Option<PointScale> {
+        values.retain(|x| x.is_finite());
+        if values.len() < CALIBRATION_POINTS {
+            return None;
+        }
+        values.sort_by(f64::total_cmp);
+        let last = (CALIBRATION_POINTS - 1) as f64;
+        let table = (0..CALIBRATION_POINTS)
+            .map(|i| values[((i as f64 / last) * (values.len() - 1) as f64).round() as usize])
+            .collect();
+        Some(PointScale { table })
+    }
+
+    /// `x`'s probability: a uniform draw within its point's share.
+    pub fn prob(&self, x: f64, rng: &mut impl rand::Rng) -> f64 {
+        super::calibrate::table_prob(&self.table, x, rng)
+    }
+
+    /// The point at probability `u`.
+    pub fn value_at(&self, u: f64) -> f64 {
+        let last = (self.table.len() - 1) as f64;
+        self.table[(u.clamp(0.0, 1.0) * last).round() as usize]
+    }
+}
+
+/// How much drawing a probability within each point's share weakens a column's correlations:
+/// the correlation of the drawn normal scores with their mean per point (the score a point
+/// gets in a released correlation, `dp::copula`, up to how the mean is taken), from the
+/// pilot's `values` and their drawn probabilities `probs`. 1 for a column without ties; a
+/// released `ρ` is multiplied by it (per column on points) before it is set, so that the
+/// points' own correlation lands on `ρ` rather than past it.
+pub fn attenuation(values: &[Option<f64>], probs: &[Option<f64>]) -> f64 {
+    let mut groups: std::collections::BTreeMap<u64, (f64, usize)> = Default::default();
+    let scored: Vec<(u64, f64)> = values
+        .iter()
+        .zip(probs)
+        .filter_map(|(x, u)| Some(((*x)?.to_bits(), score((*u)?))))
+        .collect();
+    for &(key, z) in &scored {
+        let g = groups.entry(key).or_insert((0.0, 0));
+        g.0 += z;
+        g.1 += 1;
+    }
+    let pairs: Vec<(f64, f64)> = scored
+        .iter()
+        .map(|&(key, z)| {
+            let (sum, n) = groups[&key];
+            (z, sum / n as f64)
+        })
+        .collect();
+    correlation(&pairs).unwrap_or(1.0).clamp(0.0, 1.0)
+}
+
 /// The edges set at sampling, parents first (module docs). Empty: sampling as before.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Dependence {
     /// Edges in the order they are applied.
     pub edges: Vec<DependenceEdge>,
+    /// Per table column, the scale of a column on exact points taking part in an edge (its
+    /// values' probabilities come from here, not from a calibration); empty: none.
+    pub points: Vec<Option<PointScale>>,
 }
 
 /// The normal score of probability `u`.
@@ -186,7 +259,10 @@ impl Dependence {
             }
             edges.push(edge);
         }
-        Dependence { edges }
+        Dependence {
+            edges,
+            points: Vec::new(),
+        }
     }
 
     /// Whether no edge is set.
@@ -197,6 +273,11 @@ impl Dependence {
     /// Whether column `k` takes part in an edge.
     pub fn involves(&self, k: usize) -> bool {
         self.edges.iter().any(|e| e.parent == k || e.child == k)
+    }
+
+    /// The point scale of column `k`, where it is a column on exact points in an edge.
+    pub fn point_scale(&self, k: usize) -> Option<&PointScale> {
+        self.points.get(k).and_then(|p| p.as_ref())
     }
 
     /// Adjusts the children's probabilities in `probs` (per column, per row, as in
@@ -330,6 +411,95 @@ mod tests {
         }
         // Columns off the edge are untouched.
         assert_eq!(corr_of(&probs, 0, 2), before_02);
+    }
+
+    #[test]
+    fn a_count_column_moves_with_its_parent_and_keeps_its_shares() {
+        // Ames' garage: a parent amount (standard normal) and a child count of cars 0-3 at
+        // shares 10 / 30 / 50 / 10%, drawn independently of it; the released correlation is
+        // 0.8. The child's points must follow the parent, each point keeping its share.
+        let mut rng = ChaCha8Rng::seed_from_u64(7);
+        let shares = [0.1, 0.3, 0.5, 0.1];
+        let mut draw = |n: usize| -> (Vec<f64>, Vec<f64>) {
+            (0..n)
+                .map(|_| {
+                    let a: f64 = StandardNormal.sample(&mut rng);
+                    let u: f64 = rand::Rng::random(&mut rng);
+                    let mut cars = 0;
+                    let mut at = shares[0];
+                    while u > at && cars < 3 {
+                        cars += 1;
+                        at += shares[cars];
+                    }
+                    (a, cars as f64)
+                })
+                .unzip()
+        };
+        let scale = |a: &[f64], cars: &[f64], scale: &PointScale, rng: &mut ChaCha8Rng| {
+            vec![
+                Some(a.iter().map(|&a| Some(normal_cdf(a))).collect()),
+                Some(cars.iter().map(|&c| Some(scale.prob(c, rng))).collect()),
+            ]
+        };
+        let (a, cars) = draw(20_000);
+        let points = PointScale::fit(cars.clone()).unwrap();
+        let mut jitter = ChaCha8Rng::seed_from_u64(8);
+        let mut pilot = scale(&a, &cars, &points, &mut jitter);
+        let target = DependenceTarget {
+            parent: 0,
+            child: 1,
+            rho: 0.8,
+            tolerance: 0.05,
+        };
+        let dep = Dependence::fit(&[target], &mut pilot, 1000);
+        assert_eq!(dep.edges.len(), 1);
+        let (a, cars) = draw(20_000);
+        let mut probs = scale(&a, &cars, &points, &mut jitter);
+        dep.apply(&mut probs);
+        let moved: Vec<f64> = probs[1]
+            .as_ref()
+            .unwrap()
+            .iter()
+            .map(|u| points.value_at(u.unwrap()))
+            .collect();
+        let xy =
+            |c: &[f64]| -> Vec<(f64, f64)> { a.iter().copied().zip(c.iter().copied()).collect() };
+        let (before, after) = (
+            correlation(&xy(&cars)).unwrap(),
+            correlation(&xy(&moved)).unwrap(),
+        );
+        eprintln!("cars with the amount: r {before:.3} -> {after:.3}");
+        assert!(before.abs() < 0.03 && after > 0.6, "r {before} -> {after}");
+        for (v, share) in shares.iter().enumerate() {
+            let got = moved.iter().filter(|&&c| c == v as f64).count() as f64 / moved.len() as f64;
+            assert!(
+                (got - share).abs() < 0.01,
+                "{v} cars: {got} against {share}"
+            );
+        }
+    }
+
+    #[test]
+    fn drawing_within_points_weakens_scores_by_the_points_correlation_ratio() {
+        // A flag at 50/50: the drawn score's correlation with its point's mean score is
+        // √(Var E[z|point] / Var z) = E|z| = √(2/π) = 0.798 (each point's mean score is a
+        // half-normal's mean).
+        let mut rng = ChaCha8Rng::seed_from_u64(9);
+        let values: Vec<Option<f64>> = (0..20_000).map(|i| Some((i % 2) as f64)).collect();
+        let scale = PointScale::fit(values.iter().flatten().copied().collect()).unwrap();
+        let probs: Vec<Option<f64>> = values
+            .iter()
+            .map(|x| x.map(|x| scale.prob(x, &mut rng)))
+            .collect();
+        let att = attenuation(&values, &probs);
+        assert!(
+            (att - (2.0 / std::f64::consts::PI).sqrt()).abs() < 0.01,
+            "{att}"
+        );
+        // A column without ties is not weakened.
+        let free: Vec<Option<f64>> = (0..1000).map(|i| Some(i as f64)).collect();
+        let u: Vec<Option<f64>> = (0..1000).map(|i| Some((i as f64 + 0.5) / 1000.0)).collect();
+        assert!((attenuation(&free, &u) - 1.0).abs() < 1e-12);
     }
 
     #[test]

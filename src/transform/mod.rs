@@ -595,13 +595,23 @@ impl DataTransformer {
                     Encoder::Discrete(d) => d.width(),
                     Encoder::Continuous(c) => c.width(),
                 };
-                if let (Encoder::Continuous(c), Some(Some(cal))) = (enc, calibrations.get(k)) {
-                    if dependence.involves(k) {
+                if let (Encoder::Continuous(c), true) = (enc, dependence.involves(k)) {
+                    let cal = calibrations.get(k).and_then(|c| c.as_ref());
+                    let points = dependence.point_scale(k);
+                    if cal.is_some() || points.is_some() {
                         probs[k] = Some(
                             (0..n)
                                 .map(|r| {
                                     let span = &data[r * dim + offset..r * dim + offset + w];
-                                    c.decode_free(span).map(|x| cal.prob(x, rng))
+                                    match (cal, points) {
+                                        (Some(cal), _) => {
+                                            c.decode_free(span).map(|x| cal.prob(x, rng))
+                                        }
+                                        (None, Some(points)) => {
+                                            c.decode_value(span).map(|x| points.prob(x, rng))
+                                        }
+                                        (None, None) => None,
+                                    }
                                 })
                                 .collect(),
                         );
@@ -628,10 +638,23 @@ impl DataTransformer {
                     let w = c.width();
                     let (lo, hi) = c.sampled_range();
                     let adjusted = probs[k].as_ref();
+                    // Only a child's points move; a parent keeps its own (a rare point the
+                    // pilot's table skips would otherwise go to a neighbour).
+                    let points = dependence
+                        .point_scale(k)
+                        .filter(|_| dependence.edges.iter().any(|e| e.child == k));
                     let numbers = (0..n)
                         .map(|r| {
                             let span = &data[r * dim + offset..r * dim + offset + w];
                             let x = match (calibration, adjusted) {
+                                // A column on exact points in an edge: the point at its
+                                // (moved) probability.
+                                (None, Some(p)) if points.is_some() => {
+                                    c.decode_value(span).map(|x| match (p[r], points) {
+                                        (Some(u), Some(points)) => points.value_at(u),
+                                        _ => x,
+                                    })
+                                }
                                 (Some(cal), Some(p)) => c.decode_value_with(span, |x| {
                                     p[r].map_or(x, |u| cal.value_at(u))
                                 }),
