@@ -636,6 +636,29 @@ fn the_warm_start_shift_keeps_how_a_category_moves_an_amount() {
     );
 }
 
+/// The released file of a DP run of `config` on the CSV at `path` on burn-flex, as written
+/// and read back.
+fn released_file(path: &std::path::Path, config: &RunConfig) -> dpsynth::export::ModelFile {
+    let table = dpsynth::read::read_training_table(path, config).unwrap().0;
+    let trained = Trainer::new(table, config, &Device::flex())
+        .unwrap()
+        .finish();
+    let file = dpsynth::export::ModelFile::from_training(trained, config);
+    dpsynth::export::ModelFile::from_bytes(&file.to_bytes().unwrap(), path).unwrap()
+}
+
+/// `file`'s sampler on the host engine, calibrated, with the pair tables' weights where
+/// `pairs`.
+fn host_sampler(
+    file: &dpsynth::export::ModelFile,
+    pairs: bool,
+) -> dpsynth::sample::GeneratorSampler {
+    dpsynth::sample::GeneratorSampler::new(file, &Device::flex(), std::path::Path::new("memory"))
+        .unwrap()
+        .on_host()
+        .calibrated_with(pairs)
+}
+
 #[test]
 fn sampling_keeps_rows_by_their_weight_towards_the_released_pair_tables() {
     let _serial = crate::util::serial_flex();
@@ -663,29 +686,15 @@ fn sampling_keeps_rows_by_their_weight_towards_the_released_pair_tables() {
         "test",
     )
     .unwrap();
-    let table = dpsynth::read::read_training_table(&path, &config)
-        .unwrap()
-        .0;
-    let trained = Trainer::new(table, &config, &Device::flex())
-        .unwrap()
-        .finish();
-    let file = dpsynth::export::ModelFile::from_training(trained, &config);
+    let file = released_file(&path, &config);
     // The tables travel in the released file (outputs of the charged mechanism); exact
     // tables never do.
     let pairs = file.header.pairs.as_ref().expect("the noisy pair tables");
     assert!(file.header.determined.is_none());
     assert_eq!(pairs.pairs.len(), 6);
-    let file = dpsynth::export::ModelFile::from_bytes(&file.to_bytes().unwrap(), &path).unwrap();
     let mut conditional = Vec::new();
     let mut broken = |pair_weights: bool| -> (f64, Option<(usize, f64)>) {
-        let sampler = dpsynth::sample::GeneratorSampler::new(
-            &file,
-            &Device::flex(),
-            std::path::Path::new("memory"),
-        )
-        .unwrap()
-        .on_host()
-        .calibrated_with(pair_weights);
+        let sampler = host_sampler(&file, pair_weights);
         let rows = sampler.sample_stream(1, 0, 6_000);
         let (team, league) = (
             crate::util::keys(&rows, "team"),
@@ -911,14 +920,7 @@ fn sampling_sets_a_continuous_pairs_released_correlation() {
         "test",
     )
     .unwrap();
-    let table = dpsynth::read::read_training_table(&path, &config)
-        .unwrap()
-        .0;
-    let trained = Trainer::new(table, &config, &Device::flex())
-        .unwrap()
-        .finish();
-    let file = dpsynth::export::ModelFile::from_training(trained, &config);
-    let file = dpsynth::export::ModelFile::from_bytes(&file.to_bytes().unwrap(), &path).unwrap();
+    let file = released_file(&path, &config);
     let pairs = file.header.pairs.as_ref().expect("the noisy pair tables");
     let released = pairs
         .copula
@@ -928,14 +930,7 @@ fn sampling_sets_a_continuous_pairs_released_correlation() {
         .expect("minutes and charge measured on the tree");
     assert!(released > 0.9, "released {released}");
     let sample = |pairs: bool| {
-        let sampler = dpsynth::sample::GeneratorSampler::new(
-            &file,
-            &Device::flex(),
-            std::path::Path::new("memory"),
-        )
-        .unwrap()
-        .on_host()
-        .calibrated_with(pairs);
+        let sampler = host_sampler(&file, pairs);
         let edges: Vec<(usize, usize)> = sampler
             .dependence_edges()
             .iter()

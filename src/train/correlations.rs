@@ -409,23 +409,7 @@ fn normal_score(enc: &ContinuousEncoder, x: f64) -> (f64, f64) {
 
 /// Pearson correlation of `pairs` (0 when either side is constant or there are fewer than 2).
 fn pearson(pairs: &[(f64, f64)]) -> f64 {
-    let n = pairs.len() as f64;
-    if pairs.len() < 2 {
-        return 0.0;
-    }
-    let (ma, mb) = pairs
-        .iter()
-        .fold((0.0, 0.0), |(a, b), &(x, y)| (a + x / n, b + y / n));
-    let (mut sab, mut saa, mut sbb) = (0.0, 0.0, 0.0);
-    for &(x, y) in pairs {
-        sab += (x - ma) * (y - mb);
-        saa += (x - ma) * (x - ma);
-        sbb += (y - mb) * (y - mb);
-    }
-    if saa <= 0.0 || sbb <= 0.0 {
-        return 0.0;
-    }
-    (sab / (saa * sbb).sqrt()).clamp(-1.0, 1.0)
+    crate::transform::dependence::correlation(pairs).unwrap_or(0.0)
 }
 
 #[cfg(test)]

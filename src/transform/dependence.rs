@@ -143,10 +143,11 @@ fn score(u: f64) -> f64 {
     normal_quantile(u.clamp(PROB_CLAMP, 1.0 - PROB_CLAMP))
 }
 
-/// Pearson correlation of the pairs in `pairs`; `None` below three pairs or without spread.
-fn correlation(pairs: &[(f64, f64)]) -> Option<f64> {
+/// Pearson correlation of the pairs in `pairs`, within [-1, 1]; `None` below two pairs or
+/// where either side is constant.
+pub fn correlation(pairs: &[(f64, f64)]) -> Option<f64> {
     let n = pairs.len() as f64;
-    if pairs.len() < 3 {
+    if pairs.len() < 2 {
         return None;
     }
     let (mx, my) = pairs
@@ -158,7 +159,7 @@ fn correlation(pairs: &[(f64, f64)]) -> Option<f64> {
         sxx += (x - mx) * (x - mx);
         syy += (y - my) * (y - my);
     }
-    (sxx > 0.0 && syy > 0.0).then(|| sxy / (sxx * syy).sqrt())
+    (sxx > 0.0 && syy > 0.0).then(|| (sxy / (sxx * syy).sqrt()).clamp(-1.0, 1.0))
 }
 
 impl DependenceEdge {
@@ -370,6 +371,16 @@ mod tests {
         cols.into_iter().map(Some).collect()
     }
 
+    /// An edge asked for with a tolerance of 0.05.
+    fn target(parent: usize, child: usize, rho: f64) -> DependenceTarget {
+        DependenceTarget {
+            parent,
+            child,
+            rho,
+            tolerance: 0.05,
+        }
+    }
+
     fn corr_of(probs: &[Option<Vec<Option<f64>>>], a: usize, b: usize) -> f64 {
         let (pa, pb) = (probs[a].as_ref().unwrap(), probs[b].as_ref().unwrap());
         let z: Vec<(f64, f64)> = pa
@@ -382,12 +393,7 @@ mod tests {
 
     #[test]
     fn a_child_gets_the_target_correlation_and_keeps_uniform_probabilities() {
-        let target = DependenceTarget {
-            parent: 0,
-            child: 1,
-            rho: 0.9,
-            tolerance: 0.05,
-        };
+        let target = target(0, 1, 0.9);
         let mut fit_probs = pilot(20_000, 0.5, 1);
         let dep = Dependence::fit(&[target], &mut fit_probs, 1000);
         assert_eq!(dep.edges.len(), 1);
@@ -445,12 +451,7 @@ mod tests {
         let points = PointScale::fit(cars.clone()).unwrap();
         let mut jitter = ChaCha8Rng::seed_from_u64(8);
         let mut pilot = scale(&a, &cars, &points, &mut jitter);
-        let target = DependenceTarget {
-            parent: 0,
-            child: 1,
-            rho: 0.8,
-            tolerance: 0.05,
-        };
+        let target = target(0, 1, 0.8);
         let dep = Dependence::fit(&[target], &mut pilot, 1000);
         assert_eq!(dep.edges.len(), 1);
         let (a, cars) = draw(20_000);
@@ -504,12 +505,7 @@ mod tests {
 
     #[test]
     fn an_edge_within_its_tolerance_or_short_of_rows_is_not_set() {
-        let near = DependenceTarget {
-            parent: 0,
-            child: 2,
-            rho: 0.52,
-            tolerance: 0.05,
-        };
+        let near = target(0, 2, 0.52);
         let mut probs = pilot(20_000, 0.5, 3);
         assert!(Dependence::fit(&[near], &mut probs, 1000).is_empty());
         let far = DependenceTarget { rho: 0.9, ..near };
@@ -520,20 +516,7 @@ mod tests {
     #[test]
     fn a_chain_is_applied_parents_first_from_its_lowest_column() {
         // Given child-first, 2 -> 1 and 1 -> 0: oriented 0 -> 1 -> 2.
-        let targets = [
-            DependenceTarget {
-                parent: 2,
-                child: 1,
-                rho: 0.8,
-                tolerance: 0.05,
-            },
-            DependenceTarget {
-                parent: 1,
-                child: 0,
-                rho: 0.8,
-                tolerance: 0.05,
-            },
-        ];
+        let targets = [target(2, 1, 0.8), target(1, 0, 0.8)];
         let order: Vec<(usize, usize)> = orient(&targets)
             .iter()
             .map(|t| (t.parent, t.child))
