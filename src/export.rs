@@ -110,7 +110,9 @@ pub struct ModelHeader {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pairs: Option<crate::dp::marginals::NoisyPairs>,
     /// A file without DP: the exact tables of the pairs where one column determines the other
-    /// (`train::links`), from which sampling draws the determined column. Never in a DP file.
+    /// (`train::links`), from which sampling draws the determined column, and the exact
+    /// normal-score correlations of a forest of continuous pairs (`copula`;
+    /// `train::links::exact_correlations`), which sampling sets. Never in a DP file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub determined: Option<crate::dp::marginals::NoisyPairs>,
     /// The tensors in the data section, in order.

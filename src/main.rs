@@ -288,8 +288,9 @@ struct SampleArgs {
     /// Map each continuous column's values onto the file's released mixture, keeping their
     /// order, draw each choice at its released share, and keep generated rows by their
     /// weight towards the file's noisy pair tables where it has them (a pilot of 20,480 rows
-    /// first; no privacy spent). auto: for a DP file, whose mixtures are its noisy marginals;
-    /// margins: as on, without the pair tables' weights.
+    /// first; no privacy spent). auto: for a DP file, whose mixtures are its noisy marginals
+    /// (and, for a file without DP, only its exact correlations of continuous pairs); margins:
+    /// as on, without the pair tables' weights or the pairs' correlations; off: none of it.
     #[arg(long, value_enum, default_value = "auto")]
     calibrate: dpsynth::sample::Calibrate,
     /// Rows generated per chunk (bounds memory).
@@ -714,6 +715,9 @@ fn sample(a: SampleArgs) -> Result<()> {
                 );
             }
         }
+    } else if a.calibrate == dpsynth::sample::Calibrate::Auto {
+        // A file without DP: its exact correlations of continuous pairs, if it holds them.
+        sampler = sampler.with_exact_dependence();
     }
     if !a.quiet && !sampler.links().is_empty() {
         eprintln!(
@@ -729,7 +733,7 @@ fn sample(a: SampleArgs) -> Result<()> {
             .map(|&(p, c, _, _)| format!("{} with {}", names[c].name, names[p].name))
             .collect();
         eprintln!(
-            "continuous pairs moved to their released correlation: {} (--calibrate margins: none)",
+            "continuous pairs moved to the file's correlation (released under DP, exact without): {} (--calibrate off: none)",
             described.join(", ")
         );
     }

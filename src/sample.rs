@@ -89,6 +89,8 @@ pub struct GeneratorSampler {
     links: Links,
     /// The links of a file without DP's exact tables (`ModelHeader::determined`).
     exact_links: Links,
+    /// A file without DP's exact tables and correlations (`ModelHeader::determined`).
+    exact: Option<NoisyPairs>,
     /// Continuous pairs whose released correlation sampling sets (`transform::dependence`;
     /// [`GeneratorSampler::calibrated`]); empty: none.
     dependence: Dependence,
@@ -169,6 +171,11 @@ const DEPENDENCE_FREE_SHARE: f64 = 0.9;
 /// continuous pair ([`GeneratorSampler::calibrated`]; `transform::dependence::PointScale`).
 const POINTS_MIN: usize = 3;
 
+/// Least distance between the generator's correlation of a pair and its target for sampling
+/// to set it: about three of the pilot's own sampling deviations (a file without DP's exact
+/// correlations have no noise).
+const DEPENDENCE_TOLERANCE_MIN: f64 = 0.02;
+
 /// Noise deviations of a released correlation by which the generator's own must miss it
 /// before sampling sets the pair.
 const DEPENDENCE_DEVIATIONS: f64 = 2.0;
@@ -191,6 +198,8 @@ const PAIR_MARGIN_PASSES: usize = 4;
 pub enum Calibrate {
     /// For a DP file: its mixtures are the noisy marginals, which on small tables hold the
     /// columns' shapes better than a generator trained by few noisy steps (docs/quality.md).
+    /// For a file without DP: only its exact correlations of continuous pairs are set
+    /// ([`GeneratorSampler::with_exact_dependence`]).
     #[default]
     Auto,
     /// Always.
@@ -430,6 +439,7 @@ impl GeneratorSampler {
             pair_weights: None,
             links: exact_links.clone(),
             exact_links,
+            exact: model.header.determined.clone(),
             dependence: Dependence::default(),
         })
     }
@@ -523,15 +533,37 @@ impl GeneratorSampler {
         self
     }
 
+    /// A file without DP (not calibrated): sets its exact correlations of continuous pairs
+    /// (`ModelHeader::determined`'s, `train::links::exact_correlations`) the way
+    /// [`calibrated`](Self::calibrated) sets a DP file's released ones, fitted on a pilot of
+    /// [`PILOT_ROWS`] rows; nothing else changes. A file without them is left as it is.
+    pub fn with_exact_dependence(mut self) -> Self {
+        if self.pairs.is_some() || self.exact.as_ref().is_none_or(|e| e.copula.is_empty()) {
+            return self;
+        }
+        let mut rng = ChaCha8Rng::seed_from_u64(PILOT_SEED);
+        let (mut input, mut uniform) = (Vec::new(), Vec::new());
+        self.draw_inputs(PILOT_ROWS, None, &mut rng, &mut input, &mut uniform);
+        let mut encoded = self.generate(PILOT_ROWS, input, uniform, &[]);
+        let dim = self.transformer.output_dim();
+        let mut link_rng = ChaCha8Rng::seed_from_u64(PILOT_SEED ^ LINKS_SEED);
+        self.links
+            .apply(&mut encoded, PILOT_ROWS, dim, &mut link_rng);
+        self.dependence = self.dependence(&encoded, dim, &vec![true; PILOT_ROWS]);
+        self
+    }
+
     /// The continuous pairs whose released normal-score correlation (`dp::copula`) sampling
     /// sets, fitted on the pilot's kept rows (`encoded`, `dim` wide; `kept`): an edge where
     /// both columns are calibrated and take free values together in at least
     /// [`DEPENDENCE_FREE_SHARE`] of those rows, and the generator's correlation is more than
     /// [`DEPENDENCE_DEVIATIONS`] of the release's noise from the released one.
     fn dependence(&self, encoded: &[f32], dim: usize, kept: &[bool]) -> Dependence {
-        let Some(noisy) = &self.pairs else {
+        // A DP file's released correlations, or a file without DP's exact ones.
+        let Some(noisy) = self.pairs.as_ref().or(self.exact.as_ref()) else {
             return Dependence::default();
         };
+        let exact = self.pairs.is_none();
         if noisy.copula.is_empty() {
             return Dependence::default();
         }
@@ -551,7 +583,7 @@ impl GeneratorSampler {
                 parent: a,
                 child: b,
                 rho,
-                tolerance: DEPENDENCE_DEVIATIONS * rho_noise,
+                tolerance: (DEPENDENCE_DEVIATIONS * rho_noise).max(DEPENDENCE_TOLERANCE_MIN),
             })
             .collect();
         let kept_rows: Vec<usize> = (0..kept.len()).filter(|&r| kept[r]).collect();
@@ -595,6 +627,23 @@ impl GeneratorSampler {
                             .collect();
                         weakened[k] = attenuation(&values, &drawn);
                         probs[k] = Some(drawn);
+                        points[k] = Some(scale);
+                    }
+                }
+                // A file without DP is not calibrated: a column's probabilities come from
+                // the generator's own values on the pilot, its exact points among them.
+                (Encoder::Continuous(c), _, true) if exact => {
+                    let values: Vec<Option<f64>> =
+                        kept_rows.iter().map(|&r| c.decode_value(span(r))).collect();
+                    if let Some(scale) =
+                        PointScale::fit_free(values.iter().flatten().copied().collect())
+                    {
+                        probs[k] = Some(
+                            values
+                                .iter()
+                                .map(|x| x.map(|x| scale.prob(x, &mut rng)))
+                                .collect(),
+                        );
                         points[k] = Some(scale);
                     }
                 }

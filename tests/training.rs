@@ -143,14 +143,46 @@ fn without_dp_the_exact_pair_tables_and_correlations_teach_two_continuous_column
         ];
         let out = crate::util::dpsynth(dir.path(), &args);
         assert!(out.status.success(), "{}", crate::util::stderr(&out));
+        // The generator's own rows: sampling would otherwise set the file's exact
+        // correlation (checked below).
         let args = [
-            "sample", &model, "-n", "2000", "-o", "s.csv", "--seed", "1", "--quiet",
+            "sample",
+            &model,
+            "-n",
+            "2000",
+            "-o",
+            "s.csv",
+            "--seed",
+            "1",
+            "--quiet",
+            "--calibrate",
+            "off",
         ];
         let out = crate::util::dpsynth(dir.path(), &args);
         assert!(out.status.success(), "{}", crate::util::stderr(&out));
         first_pair_correlation(&std::fs::read_to_string(dir.path().join("s.csv")).unwrap())
     };
     let (plain, paired) = (correlation("0", "0"), correlation("3", "0"));
+    // Sampled as `dpsynth sample` does by default, the plain model's rows move together too:
+    // the file holds the pair's exact correlation (`transform::dependence`).
+    let args = [
+        "sample",
+        "m0-0.dpsynth",
+        "-n",
+        "2000",
+        "-o",
+        "d.csv",
+        "--seed",
+        "1",
+        "--quiet",
+    ];
+    let out = crate::util::dpsynth(dir.path(), &args);
+    assert!(out.status.success(), "{}", crate::util::stderr(&out));
+    let set = first_pair_correlation(&std::fs::read_to_string(dir.path().join("d.csv")).unwrap());
+    assert!(
+        set > 0.9,
+        "plain CTGAN's rows with the exact correlation set: r {set}"
+    );
     assert!(plain.abs() < 0.2, "plain CTGAN's r {plain}");
     assert!(
         paired > 0.3 && paired > plain + 0.2,
@@ -223,4 +255,64 @@ fn without_dp_a_column_another_determines_is_drawn_from_the_exact_table() {
         "the one-epoch generator kept the map: {without}"
     );
     assert_eq!(with, 0.0);
+}
+
+#[test]
+fn without_dp_a_continuous_pair_is_sampled_at_its_exact_correlation() {
+    // Churn's minutes and charge (r 1.00) beside an independent count of calls, 3,000 rows. A
+    // run without DP holds the exact normal-score correlations of a forest of continuous
+    // pairs, and sampling sets them (`transform::dependence`), leaving calls alone.
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(31);
+    let mut csv = String::from("minutes,charge,calls\n");
+    for _ in 0..3_000 {
+        let z: f64 = rand_distr::Distribution::sample(&rand_distr::StandardNormal, &mut rng);
+        let minutes = (180.0 + 50.0 * z).clamp(0.0, 350.0);
+        let calls = rand::Rng::random_range(&mut rng, 40..160);
+        csv += &format!("{minutes:.1},{:.2},{calls}\n", minutes * 0.17);
+    }
+    let dir = crate::util::tempdir();
+    let path = dir.path().join("calls.csv");
+    std::fs::write(&path, csv).unwrap();
+    let mut config = RunConfig::default();
+    config.train.epochs = 1;
+    config.train.seed = Some(3);
+    let table = dpsynth::read::read_training_table(&path, &config)
+        .unwrap()
+        .0;
+    let device = Device::flex();
+    let file = ModelFile::from_training(train_quietly(table, &config, &device), &config);
+    let exact = file
+        .header
+        .determined
+        .as_ref()
+        .expect("the exact correlations");
+    let forest: Vec<(usize, usize)> = exact.copula.iter().map(|&(p, _)| p).collect();
+    assert_eq!(forest.len(), 2, "a forest over three columns: {forest:?}");
+    let minutes_charge = exact.copula.iter().find(|(p, _)| *p == (0, 1)).unwrap().1;
+    assert!(minutes_charge > 0.95, "{minutes_charge}");
+    let file = ModelFile::from_bytes(&file.to_bytes().unwrap(), &path).unwrap();
+    let r = |set: bool| -> (f64, f64) {
+        let mut sampler = GeneratorSampler::new(&file, &device, &path)
+            .unwrap()
+            .on_host();
+        if set {
+            sampler = sampler.with_exact_dependence();
+        }
+        let rows = sampler.sample_stream(1, 0, 6_000);
+        let column = |name: &str| -> Vec<f64> {
+            let c = rows.columns.iter().find(|c| c.name == name).unwrap();
+            (0..6_000).map(|i| c.values.number(i).unwrap()).collect()
+        };
+        let (m, c, k) = (column("minutes"), column("charge"), column("calls"));
+        let pair = |a: &[f64], b: &[f64]| {
+            crate::util::pearson(&a.iter().copied().zip(b.iter().copied()).collect::<Vec<_>>())
+        };
+        (pair(&m, &c), pair(&m, &k))
+    };
+    let (plain, _) = r(false);
+    let (set, calls) = r(true);
+    eprintln!("minutes-charge r {plain:.3} plain, {set:.3} set; calls {calls:.3}");
+    assert!(plain < 0.8, "the one-epoch generator gave r {plain}");
+    assert!(set > 0.9, "r {set}");
+    assert!(calls.abs() < 0.1, "calls moved with minutes: {calls}");
 }

@@ -179,6 +179,8 @@ pub fn audit(
             GeneratorSampler::new(&model, device, std::path::Path::new("(audit run)"))?.on_host();
         if crate::sample::Calibrate::Auto.applies(&model) {
             sampler = sampler.calibrated();
+        } else {
+            sampler = sampler.with_exact_dependence();
         }
         let synthetic = sampler.sample_stream(7, 0, settings.samples);
         let aligned = select_columns(&canaries, &synthetic)?;

@@ -122,6 +122,8 @@ pub fn scoring_sample(
     let mut sampler = GeneratorSampler::new(model, device, Path::new("(the run's generator)"))?;
     if crate::sample::Calibrate::Auto.applies(model) {
         sampler = sampler.calibrated();
+    } else {
+        sampler = sampler.with_exact_dependence();
     }
     align_columns(like, sampler.sample_stream(SAMPLE_SEED, 0, rows), "sampled")
 }

@@ -127,6 +127,67 @@ pub fn exact_determined(transformer: &DataTransformer, rows: &SparseRows) -> Opt
     (!kept.pairs.is_empty()).then_some(kept)
 }
 
+/// Continuous columns a file without DP holds exact correlations for, at most: every pair of
+/// them is counted to choose the forest ([`exact_correlations`]).
+pub const EXACT_CORRELATION_COLUMNS_MAX: usize = 64;
+
+/// Without DP: the exact normal-score correlations (`dp::copula`'s statistic, counted without
+/// noise) of a maximum spanning forest of the continuous columns' pairs by |ρ|, for sampling to
+/// set (`transform::dependence`), as a DP file's released ones are. A non-DP run may read its
+/// rows; a DP run never calls this. Empty for fewer than two continuous columns or more than
+/// [`EXACT_CORRELATION_COLUMNS_MAX`].
+pub fn exact_correlations(
+    transformer: &DataTransformer,
+    rows: &SparseRows,
+) -> Vec<((usize, usize), f64)> {
+    let continuous: Vec<usize> = transformer
+        .encoders
+        .iter()
+        .enumerate()
+        .filter(
+            |(_, e)| matches!(e, crate::transform::Encoder::Continuous(c) if !c.modes.is_empty()),
+        )
+        .map(|(k, _)| k)
+        .collect();
+    if continuous.len() < 2 || continuous.len() > EXACT_CORRELATION_COLUMNS_MAX {
+        return Vec::new();
+    }
+    let pairs: Vec<(usize, usize)> = continuous
+        .iter()
+        .enumerate()
+        .flat_map(|(i, &a)| continuous[i + 1..].iter().map(move |&b| (a, b)))
+        .collect();
+    let score = super::surrogate::normal_scorer(transformer);
+    // At noise 0 the sums are the rows' own.
+    let mut all = crate::dp::copula::measure_copula(
+        rows,
+        &pairs,
+        pairs.len(),
+        &score,
+        0.0,
+        &mut DpRng::from_seed(0),
+    );
+    all.sort_by(|x, y| y.1.abs().total_cmp(&x.1.abs()).then(x.0.cmp(&y.0)));
+    let k = transformer.encoders.len();
+    let mut component: Vec<usize> = (0..k).collect();
+    fn find(c: &mut [usize], mut i: usize) -> usize {
+        while c[i] != i {
+            c[i] = c[c[i]];
+            i = c[i];
+        }
+        i
+    }
+    let mut forest = Vec::new();
+    for ((a, b), rho) in all {
+        let (ra, rb) = (find(&mut component, a), find(&mut component, b));
+        if ra != rb && rho != 0.0 {
+            component[ra] = rb;
+            forest.push(((a, b), rho));
+        }
+    }
+    forest
+}
+
 /// Goodman and Kruskal's λ for guessing the column of `table` (`rows` x `cols`, any total)
 /// from its row, and the reverse: `(λ(col | row), λ(row | col))`; `None` for a direction whose
 /// guessed column has one state carrying all the mass.

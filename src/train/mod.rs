@@ -734,7 +734,29 @@ impl Trainer {
         let determined = if dp_mode {
             None
         } else {
-            links::exact_determined(&transformer, &encoded.rows)
+            // And the exact correlations of a forest of continuous pairs, for sampling to
+            // set (a DP file's released ones play that part).
+            let correlations = links::exact_correlations(&transformer, &encoded.rows);
+            let found = links::exact_determined(&transformer, &encoded.rows);
+            match (found, correlations.is_empty()) {
+                (found, true) => found,
+                (Some(found), false) => Some(NoisyPairs {
+                    copula: correlations,
+                    ..found
+                }),
+                (None, false) => Some(NoisyPairs {
+                    states: transformer
+                        .column_states()
+                        .iter()
+                        .map(crate::transform::ColumnStates::count)
+                        .collect(),
+                    pairs: Vec::new(),
+                    tables: Vec::new(),
+                    noise_std: 0.0,
+                    copula: correlations,
+                    shifts: Vec::new(),
+                }),
+            }
         };
         let ctx = context(encoded.rows, conditions, rows_by_slot, dp_settings, pairs);
         let h = checkpoint.map(|c| &c.header);

@@ -63,13 +63,19 @@ pub struct DependenceTarget {
     pub tolerance: f64,
 }
 
-/// The distribution of a column whose values are all exact points (counts, codes: no free
-/// mode, so no calibration), tabulated from the pilot: a value's probability is drawn within
-/// its point's share, and a probability gives back the point that holds it.
+/// The distribution of a column without a calibration, tabulated from the pilot: a column
+/// whose values are all exact points (counts, codes: no free mode), where a value's
+/// probability is drawn within its point's share and a probability gives back the point that
+/// holds it; or, in a file without DP (not calibrated), the generator's own values (exact
+/// points among them), between which a probability's value is interpolated (a run of one
+/// point's ties gives that point).
 #[derive(Debug, Clone, PartialEq)]
 pub struct PointScale {
     /// The pilot's values at the probabilities `i / (CALIBRATION_POINTS - 1)`, ascending.
     table: Vec<f64>,
+    /// Whether values between the tabulated ones are interpolated (a file without DP's
+    /// columns), not only points.
+    pub free: bool,
 }
 
 impl PointScale {
@@ -85,7 +91,15 @@ impl PointScale {
         let table = (0..CALIBRATION_POINTS)
             .map(|i| values[((i as f64 / last) * (values.len() - 1) as f64).round() as usize])
             .collect();
-        Some(PointScale { table })
+        Some(PointScale { table, free: false })
+    }
+
+    /// The scale of the pilot's values `values` (a file without DP's generator's own, its
+    /// points among them); `None` below [`CALIBRATION_POINTS`] values.
+    pub fn fit_free(values: Vec<f64>) -> Option<PointScale> {
+        let mut scale = PointScale::fit(values)?;
+        scale.free = true;
+        Some(scale)
     }
 
     /// `x`'s probability: a uniform draw within its point's share.
@@ -93,10 +107,17 @@ impl PointScale {
         super::calibrate::table_prob(&self.table, x, rng)
     }
 
-    /// The point at probability `u`.
+    /// The point at probability `u`, or, where values between the tabulated ones are taken
+    /// ([`PointScale::fit_free`]), the value there (linear between the tabulated values).
     pub fn value_at(&self, u: f64) -> f64 {
         let last = (self.table.len() - 1) as f64;
-        self.table[(u.clamp(0.0, 1.0) * last).round() as usize]
+        let pos = u.clamp(0.0, 1.0) * last;
+        if !self.free {
+            return self.table[pos.round() as usize];
+        }
+        let i = pos.floor() as usize;
+        let j = (i + 1).min(self.table.len() - 1);
+        self.table[i] + (self.table[j] - self.table[i]) * (pos - i as f64)
     }
 }
 

@@ -647,8 +647,8 @@ impl DataTransformer {
                         .map(|r| {
                             let span = &data[r * dim + offset..r * dim + offset + w];
                             let x = match (calibration, adjusted) {
-                                // A column on exact points in an edge: the point at its
-                                // (moved) probability.
+                                // A column on exact points in an edge (or a file without
+                                // DP's column): the value at its (moved) probability.
                                 (None, Some(p)) if points.is_some() => {
                                     c.decode_value(span).map(|x| match (p[r], points) {
                                         (Some(u), Some(points)) => points.value_at(u),
