@@ -196,6 +196,27 @@ fn without_dp_the_exact_pair_tables_and_correlations_teach_two_continuous_column
     );
 }
 
+/// One seeded epoch without DP on `csv` (written as `name` in a fresh folder, returned with
+/// its path): the file as written and read back.
+fn one_plain_epoch(
+    name: &str,
+    csv: &str,
+    device: &Device,
+) -> (tempfile::TempDir, std::path::PathBuf, ModelFile) {
+    let dir = crate::util::tempdir();
+    let path = dir.path().join(name);
+    std::fs::write(&path, csv).unwrap();
+    let mut config = RunConfig::default();
+    config.train.epochs = 1;
+    config.train.seed = Some(3);
+    let table = dpsynth::read::read_training_table(&path, &config)
+        .unwrap()
+        .0;
+    let file = ModelFile::from_training(train_quietly(table, &config, device), &config);
+    let file = ModelFile::from_bytes(&file.to_bytes().unwrap(), &path).unwrap();
+    (dir, path, file)
+}
+
 #[test]
 fn without_dp_a_column_another_determines_is_drawn_from_the_exact_table() {
     // 3,000 rows: 30 airports of uneven size, each in one of 7 states, and a size class
@@ -209,18 +230,8 @@ fn without_dp_a_column_another_determines_is_drawn_from_the_exact_table() {
         let size = ["small", "medium", "large"][rand::Rng::random_range(&mut rng, 0..3)];
         csv += &format!("a{a},s{},{size}\n", state_of(a));
     }
-    let dir = crate::util::tempdir();
-    let path = dir.path().join("airports.csv");
-    std::fs::write(&path, csv).unwrap();
-    let mut config = RunConfig::default();
-    config.train.epochs = 1;
-    config.train.seed = Some(3);
-    let table = dpsynth::read::read_training_table(&path, &config)
-        .unwrap()
-        .0;
     let device = Device::flex();
-    let trained = train_quietly(table, &config, &device);
-    let file = ModelFile::from_training(trained, &config);
+    let (_dir, path, file) = one_plain_epoch("airports.csv", &csv, &device);
     let exact = file
         .header
         .determined
@@ -228,7 +239,6 @@ fn without_dp_a_column_another_determines_is_drawn_from_the_exact_table() {
         .expect("the determined pair");
     assert_eq!(exact.pairs, vec![(0, 1)], "only airport and state");
     assert_eq!(exact.noise_std, 0.0);
-    let file = ModelFile::from_bytes(&file.to_bytes().unwrap(), &path).unwrap();
     let broken = |file: &ModelFile| {
         let sampler = GeneratorSampler::new(file, &device, &path)
             .unwrap()
@@ -270,17 +280,8 @@ fn without_dp_a_continuous_pair_is_sampled_at_its_exact_correlation() {
         let calls = rand::Rng::random_range(&mut rng, 40..160);
         csv += &format!("{minutes:.1},{:.2},{calls}\n", minutes * 0.17);
     }
-    let dir = crate::util::tempdir();
-    let path = dir.path().join("calls.csv");
-    std::fs::write(&path, csv).unwrap();
-    let mut config = RunConfig::default();
-    config.train.epochs = 1;
-    config.train.seed = Some(3);
-    let table = dpsynth::read::read_training_table(&path, &config)
-        .unwrap()
-        .0;
     let device = Device::flex();
-    let file = ModelFile::from_training(train_quietly(table, &config, &device), &config);
+    let (_dir, path, file) = one_plain_epoch("calls.csv", &csv, &device);
     let exact = file
         .header
         .determined
@@ -290,7 +291,6 @@ fn without_dp_a_continuous_pair_is_sampled_at_its_exact_correlation() {
     assert_eq!(forest.len(), 2, "a forest over three columns: {forest:?}");
     let minutes_charge = exact.copula.iter().find(|(p, _)| *p == (0, 1)).unwrap().1;
     assert!(minutes_charge > 0.95, "{minutes_charge}");
-    let file = ModelFile::from_bytes(&file.to_bytes().unwrap(), &path).unwrap();
     let r = |set: bool| -> (f64, f64) {
         let mut sampler = GeneratorSampler::new(&file, &device, &path)
             .unwrap()
