@@ -814,6 +814,7 @@ fn inspect(a: InspectArgs) -> Result<()> {
             "  drawn from a released table given the column that determines them: {}",
             links.describe(&h.transformer)
         );
+        print_correlations("released", &pairs.copula, &h.transformer);
     }
     if let Some(exact) = &h.determined {
         let links = dpsynth::train::links::Links::find(exact, &h.transformer, h.training_rows);
@@ -821,6 +822,7 @@ fn inspect(a: InspectArgs) -> Result<()> {
             "  drawn from the table's exact pair table given the column that determines them (no DP): {}",
             links.describe(&h.transformer)
         );
+        print_correlations("exact (no DP)", &exact.copula, &h.transformer);
     }
     let weights: usize = model.tensors.iter().map(|t| t.data.len()).sum();
     println!(
@@ -1121,4 +1123,25 @@ fn evaluate(a: EvaluateArgs) -> Result<()> {
     }
     eprintln!("evaluated in {:.2} s", started.elapsed().as_secs_f64());
     Ok(())
+}
+
+/// `inspect`'s line of a file's normal-score correlations of continuous pairs (`kind`:
+/// released or exact), which sampling moves the pairs towards (`transform::dependence`).
+fn print_correlations(
+    kind: &str,
+    pairs: &[((usize, usize), f64)],
+    transformer: &dpsynth::transform::DataTransformer,
+) {
+    if pairs.is_empty() {
+        return;
+    }
+    let name = |c: usize| transformer.schema.columns[c].name.as_str();
+    let listed: Vec<String> = pairs
+        .iter()
+        .map(|&((a, b), rho)| format!("{}-{} {rho:.2}", name(a), name(b)))
+        .collect();
+    println!(
+        "  {kind} normal-score correlations of continuous pairs, which sampling sets where the generator misses them: {}",
+        listed.join(", ")
+    );
 }
