@@ -932,3 +932,35 @@ fn calibrated_sampling_follows_the_released_mixtures_and_keeps_the_seed() {
     }
     assert!(discrete >= 3, "only {discrete} discrete columns checked");
 }
+
+#[test]
+fn inspect_lists_a_files_exact_correlations_without_dp() {
+    // A charge that is its minutes times a rate (r 1.00) and an unrelated count: the file of a
+    // run without DP holds the pair's exact normal-score correlation, and inspect says so.
+    let dir = tempdir();
+    let d = dir.path();
+    let table = rows(
+        "minutes,charge,calls",
+        |i| {
+            let minutes = 60.0 + ((i * 37) % 241) as f64;
+            format!("{minutes:.1},{:.2},{}", minutes * 0.17, (i * 13) % 50)
+        },
+        600,
+    );
+    let trained = train_on(d, "t.csv", &table, &["--seed", "3"]);
+    assert!(trained.status.success(), "{}", stderr(&trained));
+    let out = dpsynth(d, &["inspect", "m.dpsynth"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let line = text
+        .lines()
+        .find(|l| l.contains("exact (no DP) normal-score correlations of continuous pairs"))
+        .unwrap_or_else(|| panic!("no correlations line: {text}"));
+    let rho: f64 = line
+        .split("minutes-charge ")
+        .nth(1)
+        .and_then(|rest| rest.split(',').next())
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no minutes-charge pair: {line}"));
+    assert!(rho > 0.95, "{line}");
+}
