@@ -554,10 +554,12 @@ impl GeneratorSampler {
     }
 
     /// The continuous pairs whose released normal-score correlation (`dp::copula`) sampling
-    /// sets, fitted on the pilot's kept rows (`encoded`, `dim` wide; `kept`): an edge where
-    /// both columns are calibrated and take free values together in at least
-    /// [`DEPENDENCE_FREE_SHARE`] of those rows, and the generator's correlation is more than
-    /// [`DEPENDENCE_DEVIATIONS`] of the release's noise from the released one.
+    /// sets (or a file without DP's exact ones), fitted on the pilot's kept rows (`encoded`,
+    /// `dim` wide; `kept`): an edge where both columns take values on their scale (a
+    /// calibrated column's free values, or the pilot's own values: [`PointScale`]) together
+    /// in at least [`DEPENDENCE_FREE_SHARE`] of those rows, and the generator's correlation is
+    /// more than [`DEPENDENCE_DEVIATIONS`] of the release's noise (and
+    /// [`DEPENDENCE_TOLERANCE_MIN`]) from the target.
     fn dependence(&self, encoded: &[f32], dim: usize, kept: &[bool]) -> Dependence {
         // A DP file's released correlations, or a file without DP's exact ones.
         let Some(noisy) = self.pairs.as_ref().or(self.exact.as_ref()) else {
@@ -610,40 +612,33 @@ impl GeneratorSampler {
                             .collect(),
                     );
                 }
-                // A column all on exact points (a count, a code) has no calibration: its
-                // values' probabilities come from the pilot's own points. A flag of two
-                // points is left to the pair tables its rows are weighed towards (a target's
-                // yes/no moved after weighing undoes them).
+                // Without a calibration, a column's probabilities come from the pilot's own
+                // values: a column all on exact points (a count, a code), or any column of a
+                // file without DP (not calibrated), its exact points among its values. A flag
+                // of two points is left to the pair tables its rows are weighed towards (a
+                // target's yes/no moved after weighing undoes them).
                 (Encoder::Continuous(c), _, true)
-                    if c.modes.len() >= POINTS_MIN && c.modes.iter().all(|m| m.exact) =>
+                    if exact
+                        || (c.modes.len() >= POINTS_MIN && c.modes.iter().all(|m| m.exact)) =>
                 {
+                    let on_points = c.modes.len() >= POINTS_MIN && c.modes.iter().all(|m| m.exact);
                     let values: Vec<Option<f64>> =
                         kept_rows.iter().map(|&r| c.decode_value(span(r))).collect();
-                    if let Some(scale) = PointScale::fit(values.iter().flatten().copied().collect())
-                    {
+                    let present: Vec<f64> = values.iter().flatten().copied().collect();
+                    let scale = if on_points {
+                        PointScale::fit(present)
+                    } else {
+                        PointScale::fit_free(present)
+                    };
+                    if let Some(scale) = scale {
                         let drawn: Vec<Option<f64>> = values
                             .iter()
                             .map(|x| x.map(|x| scale.prob(x, &mut rng)))
                             .collect();
-                        weakened[k] = attenuation(&values, &drawn);
+                        if on_points {
+                            weakened[k] = attenuation(&values, &drawn);
+                        }
                         probs[k] = Some(drawn);
-                        points[k] = Some(scale);
-                    }
-                }
-                // A file without DP is not calibrated: a column's probabilities come from
-                // the generator's own values on the pilot, its exact points among them.
-                (Encoder::Continuous(c), _, true) if exact => {
-                    let values: Vec<Option<f64>> =
-                        kept_rows.iter().map(|&r| c.decode_value(span(r))).collect();
-                    if let Some(scale) =
-                        PointScale::fit_free(values.iter().flatten().copied().collect())
-                    {
-                        probs[k] = Some(
-                            values
-                                .iter()
-                                .map(|x| x.map(|x| scale.prob(x, &mut rng)))
-                                .collect(),
-                        );
                         points[k] = Some(scale);
                     }
                 }

@@ -572,8 +572,9 @@ impl DataTransformer {
 
     /// [`inverse`](Self::inverse) with each continuous column `k`'s values mapped by
     /// `calibrations[k]` where it is set (`transform::calibrate`; an empty slice: none), and
-    /// the children of `dependence`'s edges moved towards their parents (`transform::dependence`;
-    /// its columns need calibrations).
+    /// the children of `dependence`'s edges moved towards their parents (`transform::dependence`:
+    /// each edge column's probability from its calibration, or from the edge's own
+    /// [`dependence::PointScale`] where it has no calibration).
     pub fn inverse_calibrated(
         &self,
         data: &[f32],
