@@ -161,10 +161,11 @@ const PAIR_RAKE_ROUNDS: usize = 1;
 /// within the classifier's spread (docs/quality.md, stop 48).
 const PAIR_CAP_QUANTILE: f64 = 0.95;
 
-/// Share of the pilot's kept rows in which both columns of a released continuous pair must
-/// take free values (not missing, not an exact point) for sampling to set its correlation
-/// ([`GeneratorSampler::calibrated`]): the released `ρ` scores every row, and where many are
-/// points or missing the free values' correlation is another quantity.
+/// Share of the pilot's kept rows holding both columns of a released continuous pair in which
+/// both take values on their scales (not an exact point of a calibrated column) for sampling
+/// to set its correlation ([`GeneratorSampler::calibrated`]): the released `ρ` scores every
+/// row, and where many are points the free values' correlation is another quantity. Missing
+/// values are left out of the share, and the released `ρ` is corrected for them.
 const DEPENDENCE_FREE_SHARE: f64 = 0.9;
 
 /// Fewest exact points a column on points needs for sampling to move it with a released
@@ -191,6 +192,33 @@ const DEPENDENCE_SEED: u64 = 0x6465_7065_6e64_0001;
 /// Passes that scale the one-way factors so that the capped weights keep each column's
 /// released shares ([`GeneratorSampler::calibrated`]).
 const PAIR_MARGIN_PASSES: usize = 4;
+
+/// How much a released correlation of two columns with missing values understates the
+/// correlation of the rows holding both (`dp::copula` scores a missing value 0), from the
+/// pilot's probabilities of each column (`None`: missing or not on the column's scale):
+/// `√(S_a S_b / (S_a' S_b'))`, `S` a column's sum of clipped squared normal scores over the
+/// rows holding its value and `S'` over the rows holding both; 1 where no row lacks one.
+fn missing_undo(ua: &[Option<f64>], ub: &[Option<f64>]) -> f64 {
+    let clip = crate::dp::copula::SCORE_CLIP;
+    let square = |u: f64| {
+        let z = crate::transform::continuous::normal_quantile(u.clamp(1e-4, 1.0 - 1e-4));
+        (z * z).min(clip * clip)
+    };
+    let (mut sa, mut sb, mut both_a, mut both_b) = (0.0, 0.0, 0.0, 0.0);
+    for (a, b) in ua.iter().zip(ub) {
+        let (qa, qb) = (a.map(square), b.map(square));
+        sa += qa.unwrap_or(0.0);
+        sb += qb.unwrap_or(0.0);
+        if let (Some(qa), Some(qb)) = (qa, qb) {
+            both_a += qa;
+            both_b += qb;
+        }
+    }
+    if both_a <= 0.0 || both_b <= 0.0 {
+        return 1.0;
+    }
+    (sa * sb / (both_a * both_b)).sqrt()
+}
 
 /// Whether sampling maps continuous columns onto the released mixtures
 /// ([`GeneratorSampler::calibrated`]; `dpsynth sample --calibrate`).
@@ -557,7 +585,8 @@ impl GeneratorSampler {
     /// sets (or a file without DP's exact ones), fitted on the pilot's kept rows (`encoded`,
     /// `dim` wide; `kept`): an edge where both columns take values on their scale (a
     /// calibrated column's free values, or the pilot's own values: [`PointScale`]) together
-    /// in at least [`DEPENDENCE_FREE_SHARE`] of those rows, and the generator's correlation is
+    /// in at least [`DEPENDENCE_FREE_SHARE`] of the rows holding both (the released `ρ`
+    /// corrected for the missing values it scored 0), and the generator's correlation is
     /// more than [`DEPENDENCE_DEVIATIONS`] of the release's noise (and
     /// [`DEPENDENCE_TOLERANCE_MIN`]) from the target.
     fn dependence(&self, encoded: &[f32], dim: usize, kept: &[bool]) -> Dependence {
@@ -586,6 +615,7 @@ impl GeneratorSampler {
                 child: b,
                 rho,
                 tolerance: (DEPENDENCE_DEVIATIONS * rho_noise).max(DEPENDENCE_TOLERANCE_MIN),
+                rows_needed: 0,
             })
             .collect();
         let kept_rows: Vec<usize> = (0..kept.len()).filter(|&r| kept[r]).collect();
@@ -595,6 +625,8 @@ impl GeneratorSampler {
         let mut points: Vec<Option<PointScale>> = vec![None; columns];
         // Per column, how much drawing within points weakens its scores (1: no points).
         let mut weakened = vec![1.0; columns];
+        // Per continuous column on an edge, which kept rows hold a value (not missing).
+        let mut present: Vec<Option<Vec<bool>>> = vec![None; columns];
         let mut offset = 0;
         for (k, enc) in self.transformer.encoders.iter().enumerate() {
             let width = match enc {
@@ -603,6 +635,14 @@ impl GeneratorSampler {
             };
             let on_edge = targets.iter().any(|t| t.parent == k || t.child == k);
             let span = |r: usize| &encoded[r * dim + offset..r * dim + offset + width];
+            if let (Encoder::Continuous(c), true) = (enc, on_edge) {
+                present[k] = Some(
+                    kept_rows
+                        .iter()
+                        .map(|&r| c.decode_value(span(r)).is_some())
+                        .collect(),
+                );
+            }
             match (enc, self.calibrations.get(k), on_edge) {
                 (Encoder::Continuous(c), Some(Some(cal)), true) => {
                     probs[k] = Some(
@@ -648,9 +688,28 @@ impl GeneratorSampler {
         }
         for t in &mut targets {
             t.rho *= weakened[t.parent] * weakened[t.child];
+            // A missing value scores 0 in a released ρ (`dp::copula`): ρ = S_ab / √(S_aa S_bb)
+            // with S_ab summed over the rows holding both values and each spread over the rows
+            // holding its own, so the rows holding both correlate by ρ √(S_aa S_bb) over
+            // √(S_aa' S_bb'), the spreads summed over those rows only. The pilot's clipped
+            // scores give that factor, and the edge is set on the rows holding both values.
+            let mut both = kept_rows.len();
+            if let (Some(pa), Some(pb)) = (&present[t.parent], &present[t.child]) {
+                both = pa.iter().zip(pb).filter(|&(&a, &b)| a && b).count();
+                if both > 0 && both < kept_rows.len() {
+                    if let (Some(Some(ua)), Some(Some(ub))) =
+                        (probs.get(t.parent), probs.get(t.child))
+                    {
+                        let undo = missing_undo(ua, ub);
+                        let max = crate::dp::copula::MAX_RHO;
+                        t.rho = (t.rho * undo).clamp(-max, max);
+                        t.tolerance *= undo;
+                    }
+                }
+            }
+            t.rows_needed = (DEPENDENCE_FREE_SHARE * both as f64).ceil() as usize;
         }
-        let min_rows = (DEPENDENCE_FREE_SHARE * kept_rows.len() as f64).ceil() as usize;
-        let mut dependence = Dependence::fit(&targets, &mut probs, min_rows);
+        let mut dependence = Dependence::fit(&targets, &mut probs);
         // Only the scales of columns in a set edge are kept.
         for (k, p) in points.iter_mut().enumerate() {
             if !dependence.involves(k) {

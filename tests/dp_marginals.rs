@@ -972,3 +972,127 @@ fn sampling_sets_a_continuous_pairs_released_correlation() {
         assert!((a - b).abs() < 1.5, "charge quantile {q}: {a} against {b}");
     }
 }
+
+#[test]
+fn a_continuous_pair_with_missing_values_is_set_on_the_rows_holding_both() {
+    let _serial = crate::util::serial_flex();
+    // SLID's shape: 3,000 rows where `wage` follows `age` (r about 0.9 where both are there)
+    // but is missing in about half the rows, mostly the youngest and oldest. A missing value
+    // scores 0 in the released correlation, which is then about half the rows' own: sampling
+    // must undo that, set the pair on the rows holding both (far under 90% of them), and
+    // leave the age of the rows without a wage where it was.
+    let dir = crate::util::tempdir();
+    let path = dir.path().join("wages.csv");
+    let mut rng = ChaCha8Rng::seed_from_u64(12);
+    let mut csv = String::from("sex,wage,age\n");
+    for _ in 0..3_000 {
+        let age: f64 = 20.0 + rand::Rng::random_range(&mut rng, 0.0..45.0);
+        let noise: f64 =
+            rand_distr::Distribution::<f64>::sample(&rand_distr::StandardNormal, &mut rng);
+        let wage = 5.0 + 0.4 * age + 2.0 * noise;
+        let missing_share = if !(28.0..55.0).contains(&age) {
+            0.85
+        } else {
+            0.3
+        };
+        let sex = if rand::Rng::random_bool(&mut rng, 0.5) {
+            "f"
+        } else {
+            "m"
+        };
+        if rand::Rng::random_bool(&mut rng, missing_share) {
+            csv += &format!("{sex},,{age:.1}\n");
+        } else {
+            csv += &format!("{sex},{wage:.2},{age:.1}\n");
+        }
+    }
+    std::fs::write(&path, csv).unwrap();
+    let config = RunConfig::from_toml(
+        "[model]\nembedding_dim = 8\ngenerator_dims = [16]\ndiscriminator_dims = [16]\n\
+         [train]\nepochs = 1\nbatch_size = 500\nseed = 4\n\
+         [privacy]\nepsilon = 3.0\npair_marginals = true\npreprocess_share = 0.5\n\
+         copula = true\nwarm_start_epochs = 1\n\
+         [privacy.columns.sex]\ncategories = [\"f\", \"m\"]\n\
+         [privacy.columns.wage]\nmin = 0\nmax = 60\nnullable = true\n\
+         [privacy.columns.age]\nmin = 15\nmax = 70\n",
+        "test",
+    )
+    .unwrap();
+    let file = released_file(&path, &config);
+    let pairs = file.header.pairs.as_ref().expect("the noisy pair tables");
+    let released = pairs
+        .copula
+        .iter()
+        .find(|((a, b), _)| (*a, *b) == (1, 2))
+        .map(|&(_, rho)| rho)
+        .expect("wage and age measured on the tree");
+    let sample = |pairs: bool| {
+        let sampler = host_sampler(&file, pairs);
+        let edges: Vec<(usize, usize)> = sampler
+            .dependence_edges()
+            .iter()
+            .map(|&(p, c, _, _)| (p, c))
+            .collect();
+        let rows = sampler.sample_stream(1, 0, 8_000);
+        let column = |name: &str| -> Vec<Option<f64>> {
+            let c = rows.columns.iter().find(|c| c.name == name).unwrap();
+            (0..8_000).map(|r| c.values.number(r)).collect()
+        };
+        (column("wage"), column("age"), edges)
+    };
+    let (w0, a0, none) = sample(false);
+    let (w1, a1, edges) = sample(true);
+    let both = |w: &[Option<f64>], a: &[Option<f64>]| -> Vec<(f64, f64)> {
+        w.iter()
+            .zip(a)
+            .filter_map(|(w, a)| Some(((*w)?, (*a)?)))
+            .collect()
+    };
+    let (before, after) = (
+        crate::util::pearson(&both(&w0, &a0)),
+        crate::util::pearson(&both(&w1, &a1)),
+    );
+    // The mean age of the rows without a wage, and of all rows.
+    let mean_age = |w: &[Option<f64>], a: &[Option<f64>], missing: bool| {
+        let ages: Vec<f64> = w
+            .iter()
+            .zip(a)
+            .filter(|(w, _)| w.is_none() == missing || !missing)
+            .filter_map(|(_, a)| *a)
+            .collect();
+        ages.iter().sum::<f64>() / ages.len() as f64
+    };
+    let missing = w1.iter().filter(|w| w.is_none()).count() as f64 / 8_000.0;
+    eprintln!(
+        "released {released:.3}; wage-age r {before:.3} at the margins, {after:.3} set; \
+         missing share {missing:.2}; age of rows without a wage {:.2} / {:.2}, of all {:.2} / {:.2}",
+        mean_age(&w0, &a0, true),
+        mean_age(&w1, &a1, true),
+        mean_age(&w0, &a0, false),
+        mean_age(&w1, &a1, false),
+    );
+    assert!(none.is_empty());
+    assert!(
+        missing > 0.3,
+        "the wage is missing in {missing:.2} of the rows"
+    );
+    assert!(
+        edges.contains(&(1, 2)) || edges.contains(&(2, 1)),
+        "{edges:?}"
+    );
+    assert!(
+        released < 0.7,
+        "released {released}: the missing rows score 0"
+    );
+    assert!(before < 0.6, "the one-epoch generator gave r {before}");
+    // The released ρ, over the rows holding both: about ρ / √(share holding a wage) where the
+    // generator keeps no relation between a missing wage and the age.
+    let expected = released / (1.0 - missing).sqrt();
+    assert!(
+        (after - expected).abs() < 0.1,
+        "r {after} against the released {released} ({expected:.3} on the rows holding both)"
+    );
+    // The age of the rows without a wage, and of all rows, stay where they were.
+    assert!((mean_age(&w0, &a0, true) - mean_age(&w1, &a1, true)).abs() < 1.0);
+    assert!((mean_age(&w0, &a0, false) - mean_age(&w1, &a1, false)).abs() < 0.5);
+}

@@ -46,6 +46,10 @@ pub struct DependenceEdge {
     /// The pilot's mixed scores at the probabilities `i / (CALIBRATION_POINTS - 1)`,
     /// ascending: `H`'s table.
     mixed: Vec<f64>,
+    /// The child's own probabilities on the rows the edge was fitted on, at the same
+    /// probabilities, ascending: `Q`'s table, so that those rows keep the child's distribution
+    /// there (a column's rows beside a missing parent may sit elsewhere in its range).
+    own_probs: Vec<f64>,
 }
 
 /// An edge asked for: parent, child, target correlation `ρ`, and how far `ρ̂` must be from it
@@ -61,6 +65,9 @@ pub struct DependenceTarget {
     /// The edge is set only where the generator's own correlation is further than this from
     /// `rho` (a few of the release's noise deviations).
     pub tolerance: f64,
+    /// Fewest pilot rows that must hold both columns' values on their scales (not missing,
+    /// not an exact point of a calibrated column) for the edge to be set.
+    pub rows_needed: usize,
 }
 
 /// The distribution of a column without a calibration, tabulated from the pilot: a column
@@ -159,6 +166,23 @@ pub struct Dependence {
     pub points: Vec<Option<PointScale>>,
 }
 
+/// `values` at the probabilities `i / (CALIBRATION_POINTS - 1)` (linear between order
+/// statistics), ascending; `values` must not be empty.
+fn quantiles(mut values: Vec<f64>) -> Vec<f64> {
+    values.sort_by(f64::total_cmp);
+    let last = (CALIBRATION_POINTS - 1) as f64;
+    (0..CALIBRATION_POINTS)
+        .map(|i| {
+            let pos = i as f64 / last * (values.len() - 1) as f64;
+            let (i, j) = (
+                pos.floor() as usize,
+                (pos.ceil() as usize).min(values.len() - 1),
+            );
+            values[i] + (values[j] - values[i]) * (pos - i as f64)
+        })
+        .collect()
+}
+
 /// The normal score of probability `u`.
 fn score(u: f64) -> f64 {
     normal_quantile(u.clamp(PROB_CLAMP, 1.0 - PROB_CLAMP))
@@ -184,19 +208,19 @@ pub fn correlation(pairs: &[(f64, f64)]) -> Option<f64> {
 }
 
 impl DependenceEdge {
-    /// `H(z)`: the probability of mixed score `z` under the pilot's mixed scores.
+    /// `Q(H(z))`: the child's probability at the rank of mixed score `z` among the pilot's
+    /// mixed scores (`H`), under the child's own probabilities on those rows (`Q`).
     fn prob_of_mixed(&self, z: f64) -> f64 {
-        let t = &self.mixed;
-        let last = (t.len() - 1) as f64;
+        let (t, q) = (&self.mixed, &self.own_probs);
         let at = t.partition_point(|&v| v < z);
         if at == 0 {
-            0.0
+            q[0]
         } else if at == t.len() {
-            1.0
+            q[q.len() - 1]
         } else {
             let (a, b) = (t[at - 1], t[at]);
             let w = if b > a { (z - a) / (b - a) } else { 0.5 };
-            ((at - 1) as f64 + w) / last
+            q[at - 1] + (q[at] - q[at - 1]) * w
         }
     }
 
@@ -210,15 +234,11 @@ impl Dependence {
     /// Fits the edges of `targets` on the pilot: `probs[k]`, where set, holds column `k`'s
     /// probability ([`super::calibrate::Calibration::prob`]) per pilot row, `None` for a row
     /// whose value is missing or exact. The targets form a forest; each tree is applied from
-    /// its lowest column down. An edge is set where at least `min_rows` pilot rows hold both
+    /// its lowest column down. An edge is set where at least its `rows_needed` pilot rows hold both
     /// values, and the generator's correlation on them (after its parent's own edge) is
     /// further than the target's tolerance from it. `probs` ends as the pilot's adjusted
     /// probabilities.
-    pub fn fit(
-        targets: &[DependenceTarget],
-        probs: &mut [Option<Vec<Option<f64>>>],
-        min_rows: usize,
-    ) -> Dependence {
+    pub fn fit(targets: &[DependenceTarget], probs: &mut [Option<Vec<Option<f64>>>]) -> Dependence {
         let mut edges = Vec::new();
         for t in orient(targets) {
             let (Some(Some(up)), Some(Some(uc))) = (
@@ -230,7 +250,7 @@ impl Dependence {
             let rows: Vec<usize> = (0..uc.len())
                 .filter(|&r| up[r].is_some() && uc[r].is_some())
                 .collect();
-            if rows.len() < min_rows.max(CALIBRATION_POINTS) {
+            if rows.len() < t.rows_needed.max(CALIBRATION_POINTS) {
                 continue;
             }
             let z: Vec<(f64, f64)> = rows
@@ -247,25 +267,15 @@ impl Dependence {
             let own_rho = own_rho.clamp(-0.999, 0.999);
             let own = ((1.0 - rho * rho) / (1.0 - own_rho * own_rho)).sqrt();
             let from_parent = rho - own * own_rho;
-            let mut mixed: Vec<f64> = z.iter().map(|&(p, c)| own * c + from_parent * p).collect();
-            mixed.sort_by(f64::total_cmp);
-            let last = (CALIBRATION_POINTS - 1) as f64;
-            let table: Vec<f64> = (0..CALIBRATION_POINTS)
-                .map(|i| {
-                    let pos = i as f64 / last * (mixed.len() - 1) as f64;
-                    let (i, j) = (
-                        pos.floor() as usize,
-                        (pos.ceil() as usize).min(mixed.len() - 1),
-                    );
-                    mixed[i] + (mixed[j] - mixed[i]) * (pos - i as f64)
-                })
-                .collect();
+            let mixed: Vec<f64> = z.iter().map(|&(p, c)| own * c + from_parent * p).collect();
+            let child: Vec<f64> = rows.iter().map(|&r| uc[r].unwrap_or(0.5)).collect();
             let edge = DependenceEdge {
                 parent: t.parent,
                 child: t.child,
                 own,
                 from_parent,
-                mixed: table,
+                mixed: quantiles(mixed),
+                own_probs: quantiles(child),
             };
             let new: Vec<(usize, f64)> = rows
                 .iter()
@@ -399,6 +409,7 @@ mod tests {
             child,
             rho,
             tolerance: 0.05,
+            rows_needed: 1000,
         }
     }
 
@@ -416,7 +427,7 @@ mod tests {
     fn a_child_gets_the_target_correlation_and_keeps_uniform_probabilities() {
         let target = target(0, 1, 0.9);
         let mut fit_probs = pilot(20_000, 0.5, 1);
-        let dep = Dependence::fit(&[target], &mut fit_probs, 1000);
+        let dep = Dependence::fit(&[target], &mut fit_probs);
         assert_eq!(dep.edges.len(), 1);
         assert!((corr_of(&fit_probs, 0, 1) - 0.9).abs() < 0.02);
         // Fresh rows from the same generator, adjusted by the fitted edge.
@@ -438,6 +449,40 @@ mod tests {
         }
         // Columns off the edge are untouched.
         assert_eq!(corr_of(&probs, 0, 2), before_02);
+    }
+
+    #[test]
+    fn the_rows_beside_a_present_parent_keep_the_childs_distribution_there() {
+        // The parent is missing wherever the child's probability is outside [0.25, 0.75]
+        // (SLID's wage, missing for the youngest and oldest): the rows the edge is fitted
+        // and applied on hold only the child's middle half, and must keep it, not spread
+        // over the child's whole range.
+        let mut probs = pilot(20_000, 0.0, 3);
+        let child: Vec<Option<f64>> = probs[1].clone().unwrap();
+        if let Some(parent) = probs[0].as_mut() {
+            for (p, c) in parent.iter_mut().zip(&child) {
+                if !c.is_some_and(|c| (0.25..=0.75).contains(&c)) {
+                    *p = None;
+                }
+            }
+        }
+        let dep = Dependence::fit(&[target(0, 1, 0.8)], &mut probs);
+        assert_eq!(dep.edges.len(), 1);
+        let moved: Vec<f64> = probs[0]
+            .as_ref()
+            .unwrap()
+            .iter()
+            .zip(probs[1].as_ref().unwrap())
+            .filter_map(|(p, c)| p.and(*c))
+            .collect();
+        let (lo, hi) = moved
+            .iter()
+            .fold((1.0f64, 0.0f64), |(lo, hi), &u| (lo.min(u), hi.max(u)));
+        let mean = moved.iter().sum::<f64>() / moved.len() as f64;
+        assert!(lo > 0.24 && hi < 0.76, "moved into [{lo}, {hi}]");
+        assert!((mean - 0.5).abs() < 0.01, "mean {mean}");
+        let r = corr_of(&probs, 0, 1);
+        assert!(r > 0.6, "correlation {r}");
     }
 
     #[test]
@@ -473,7 +518,7 @@ mod tests {
         let mut jitter = ChaCha8Rng::seed_from_u64(8);
         let mut pilot = scale(&a, &cars, &points, &mut jitter);
         let target = target(0, 1, 0.8);
-        let dep = Dependence::fit(&[target], &mut pilot, 1000);
+        let dep = Dependence::fit(&[target], &mut pilot);
         assert_eq!(dep.edges.len(), 1);
         let (a, cars) = draw(20_000);
         let mut probs = scale(&a, &cars, &points, &mut jitter);
@@ -528,10 +573,10 @@ mod tests {
     fn an_edge_within_its_tolerance_or_short_of_rows_is_not_set() {
         let near = target(0, 2, 0.52);
         let mut probs = pilot(20_000, 0.5, 3);
-        assert!(Dependence::fit(&[near], &mut probs, 1000).is_empty());
+        assert!(Dependence::fit(&[near], &mut probs).is_empty());
         let far = DependenceTarget { rho: 0.9, ..near };
         let mut few = pilot(400, 0.5, 3);
-        assert!(Dependence::fit(&[far], &mut few, 1000).is_empty());
+        assert!(Dependence::fit(&[far], &mut few).is_empty());
     }
 
     #[test]
@@ -544,7 +589,7 @@ mod tests {
             .collect();
         assert_eq!(order, vec![(0, 1), (1, 2)]);
         let mut probs = pilot(20_000, 0.0, 4);
-        let dep = Dependence::fit(&targets, &mut probs, 1000);
+        let dep = Dependence::fit(&targets, &mut probs);
         assert_eq!(dep.edges.len(), 2);
         assert!((corr_of(&probs, 0, 1) - 0.8).abs() < 0.02);
         assert!((corr_of(&probs, 1, 2) - 0.8).abs() < 0.02);
