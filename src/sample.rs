@@ -29,7 +29,9 @@ use crate::train::generator_config;
 use crate::train::links::Links;
 use crate::train::tree_model::{rake_ratios, RakeFactors};
 use crate::transform::calibrate::{choice_bias, Calibration};
-use crate::transform::dependence::{attenuation, Dependence, DependenceTarget, PointScale};
+use crate::transform::dependence::{
+    attenuation, Dependence, DependenceTarget, MixedScale, PointScale,
+};
 use crate::transform::{ColumnStates, ContinuousEncoder, DataTransformer, Encoder, Span};
 
 /// Rows per independent random stream in [`GeneratorSampler::sample_stream`].
@@ -625,6 +627,8 @@ impl GeneratorSampler {
         let mut points: Vec<Option<PointScale>> = vec![None; columns];
         // Per column, how much drawing within points weakens its scores (1: no points).
         let mut weakened = vec![1.0; columns];
+        // Per calibrated column with many exact points on an edge, its mixed scale.
+        let mut mixed: Vec<Option<MixedScale>> = vec![None; columns];
         // Per continuous column on an edge, which kept rows hold a value (not missing).
         let mut present: Vec<Option<Vec<bool>>> = vec![None; columns];
         let mut offset = 0;
@@ -645,12 +649,48 @@ impl GeneratorSampler {
             }
             match (enc, self.calibrations.get(k), on_edge) {
                 (Encoder::Continuous(c), Some(Some(cal)), true) => {
-                    probs[k] = Some(
-                        kept_rows
-                            .iter()
-                            .map(|&r| c.decode_free(span(r)).map(|x| cal.prob(x, &mut rng)))
-                            .collect(),
-                    );
+                    // Each kept row's free value, or its exact point.
+                    let decoded: Vec<(Option<f64>, Option<f64>)> = kept_rows
+                        .iter()
+                        .map(|&r| (c.decode_free(span(r)), c.decode_value(span(r))))
+                        .collect();
+                    let on_points: Vec<f64> = decoded
+                        .iter()
+                        .filter_map(|&(free, value)| if free.is_none() { value } else { None })
+                        .collect();
+                    let free_rows = decoded.iter().filter(|d| d.0.is_some()).count();
+                    // Points in more than the share the 90% rule leaves (a spending's zeros):
+                    // the column takes part through its mixed scale, points and all.
+                    let many = on_points.len() as f64
+                        > (1.0 - DEPENDENCE_FREE_SHARE) * (free_rows + on_points.len()) as f64;
+                    let scale = many
+                        .then(|| MixedScale::fit(on_points, free_rows, |u| cal.value_at(u)))
+                        .flatten();
+                    let Some(scale) = scale else {
+                        probs[k] = Some(
+                            decoded
+                                .iter()
+                                .map(|d| d.0.map(|x| cal.prob(x, &mut rng)))
+                                .collect(),
+                        );
+                        offset += width;
+                        continue;
+                    };
+                    let (values, drawn): (Vec<Option<f64>>, Vec<Option<f64>>) = decoded
+                        .iter()
+                        .map(|&(free, value)| match (free, value) {
+                            (Some(x), _) => {
+                                let u = cal.prob(x, &mut rng);
+                                let y = cal.value_at(u);
+                                (Some(c.snap(y)), Some(scale.prob_free(u, y)))
+                            }
+                            (None, Some(v)) => (Some(v), scale.prob_point(v, &mut rng)),
+                            (None, None) => (None, None),
+                        })
+                        .unzip();
+                    weakened[k] = attenuation(&values, &drawn);
+                    probs[k] = Some(drawn);
+                    mixed[k] = Some(scale);
                 }
                 // Without a calibration, a column's probabilities come from the pilot's own
                 // values: a column all on exact points (a count, a code), or any column of a
@@ -718,6 +758,14 @@ impl GeneratorSampler {
         }
         if points.iter().any(Option::is_some) {
             dependence.points = points;
+        }
+        for (k, m) in mixed.iter_mut().enumerate() {
+            if !dependence.involves(k) {
+                *m = None;
+            }
+        }
+        if mixed.iter().any(Option::is_some) {
+            dependence.mixed = mixed;
         }
         dependence
     }

@@ -128,6 +128,128 @@ impl PointScale {
     }
 }
 
+/// The distribution of a calibrated column that also takes exact points (a spending's zeros,
+/// a count's released values beside its free part), tabulated from the pilot: each point's
+/// share and where it sits among the free values, whose own probabilities are the
+/// calibration's. A point's value gets a uniform draw within its share, a free value the
+/// point shares below it plus the free share times its calibrated probability; a probability
+/// gives back the point whose share holds it, or a free probability.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MixedScale {
+    /// The points, ascending: `(value, start, share)`, the share starting at `start` on the
+    /// column's probability scale.
+    points: Vec<(f64, f64, f64)>,
+    /// The free values' share of the present values.
+    free: f64,
+}
+
+/// Where a probability lands on a [`MixedScale`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum MixedValue {
+    /// An exact point's value.
+    Point(f64),
+    /// A free value's probability under the calibration.
+    Free(f64),
+}
+
+impl MixedScale {
+    /// The scale of the pilot's present values: `points` the exact points' values (one per
+    /// row on a point), `free_rows` the rows with a free value, and `free_value_at` the
+    /// calibrated value at a free probability (ascending in it). `None` without points.
+    pub fn fit(
+        mut points: Vec<f64>,
+        free_rows: usize,
+        free_value_at: impl Fn(f64) -> f64,
+    ) -> Option<MixedScale> {
+        points.retain(|x| x.is_finite());
+        let total = (points.len() + free_rows) as f64;
+        if points.is_empty() {
+            return None;
+        }
+        points.sort_by(f64::total_cmp);
+        let free = free_rows as f64 / total;
+        // The free probability below value `x`: the calibration's value crosses it there.
+        let free_below = |x: f64| {
+            if free_rows == 0 {
+                return 0.0;
+            }
+            let (mut lo, mut hi) = (0.0f64, 1.0f64);
+            if free_value_at(lo) >= x {
+                return 0.0;
+            }
+            if free_value_at(hi) < x {
+                return 1.0;
+            }
+            for _ in 0..40 {
+                let mid = 0.5 * (lo + hi);
+                if free_value_at(mid) < x {
+                    lo = mid;
+                } else {
+                    hi = mid;
+                }
+            }
+            0.5 * (lo + hi)
+        };
+        let mut scale = Vec::new();
+        let mut below = 0.0;
+        let mut i = 0;
+        while i < points.len() {
+            let x = points[i];
+            let run = points[i..].iter().take_while(|&&y| y == x).count();
+            let share = run as f64 / total;
+            scale.push((x, below + free * free_below(x), share));
+            below += share;
+            i += run;
+        }
+        Some(MixedScale {
+            points: scale,
+            free,
+        })
+    }
+
+    /// The probability of a free value `x` (pre-snap, the calibration's value at `u`, its
+    /// free probability).
+    pub fn prob_free(&self, u: f64, x: f64) -> f64 {
+        let below: f64 = self
+            .points
+            .iter()
+            .take_while(|p| p.0 < x)
+            .map(|p| p.2)
+            .sum();
+        (below + self.free * u).clamp(0.0, 1.0)
+    }
+
+    /// The probability of point `x`: a uniform draw within its share; `None` for a value
+    /// that is not one of the pilot's points.
+    pub fn prob_point(&self, x: f64, rng: &mut impl rand::Rng) -> Option<f64> {
+        let &(_, start, share) = self.points.iter().find(|p| p.0 == x)?;
+        Some(start + share * rng.random::<f64>())
+    }
+
+    /// The point whose share holds probability `u`, or the free probability there.
+    pub fn value_at(&self, u: f64) -> MixedValue {
+        let u = u.clamp(0.0, 1.0);
+        let mut below = 0.0;
+        for &(x, start, share) in &self.points {
+            if u >= start && u < start + share {
+                return MixedValue::Point(x);
+            }
+            if start + share <= u {
+                below += share;
+            }
+        }
+        if self.free <= 0.0 {
+            // No free part: the nearest point (the last share's end is 1).
+            let nearest = self.points.iter().min_by(|a, b| {
+                let d = |p: &(f64, f64, f64)| (u - (p.1 + 0.5 * p.2)).abs();
+                d(a).total_cmp(&d(b))
+            });
+            return MixedValue::Point(nearest.map_or(0.0, |p| p.0));
+        }
+        MixedValue::Free(((u - below) / self.free).clamp(0.0, 1.0))
+    }
+}
+
 /// How much drawing a probability within each point's share weakens a column's correlations:
 /// the correlation of the drawn normal scores with their mean per point (the score a point
 /// gets in a released correlation, `dp::copula`, up to how the mean is taken), from the
@@ -164,6 +286,9 @@ pub struct Dependence {
     /// Per table column, the scale of a column on exact points taking part in an edge (its
     /// values' probabilities come from here, not from a calibration); empty: none.
     pub points: Vec<Option<PointScale>>,
+    /// Per table column, the scale of a calibrated column that also takes exact points in
+    /// an edge (its free values' probabilities still come from its calibration); empty: none.
+    pub mixed: Vec<Option<MixedScale>>,
 }
 
 /// `values` at the probabilities `i / (CALIBRATION_POINTS - 1)` (linear between order
@@ -294,6 +419,7 @@ impl Dependence {
         Dependence {
             edges,
             points: Vec::new(),
+            mixed: Vec::new(),
         }
     }
 
@@ -310,6 +436,12 @@ impl Dependence {
     /// The point scale of column `k`, where it is a column on exact points in an edge.
     pub fn point_scale(&self, k: usize) -> Option<&PointScale> {
         self.points.get(k).and_then(|p| p.as_ref())
+    }
+
+    /// The mixed scale of column `k`, where it is a calibrated column with exact points in an
+    /// edge.
+    pub fn mixed_scale(&self, k: usize) -> Option<&MixedScale> {
+        self.mixed.get(k).and_then(|p| p.as_ref())
     }
 
     /// Adjusts the children's probabilities in `probs` (per column, per row, as in
@@ -483,6 +615,52 @@ mod tests {
         assert!((mean - 0.5).abs() < 0.01, "mean {mean}");
         let r = corr_of(&probs, 0, 1);
         assert!(r > 0.6, "correlation {r}");
+    }
+
+    #[test]
+    fn a_mixed_scale_keeps_its_points_shares_and_gives_back_what_it_scored() {
+        // A spending: zeros in 40% of the rows, a round 50 in 20%, free values from 10 to
+        // 100 (the calibration's value at u is 10 + 90 u) in 40%.
+        let points: Vec<f64> = (0..400)
+            .map(|_| 0.0)
+            .chain((0..200).map(|_| 50.0))
+            .collect();
+        let value_at = |u: f64| 10.0 + 90.0 * u;
+        let scale = MixedScale::fit(points, 400, value_at).unwrap();
+        // The zeros hold [0, 0.4); 50 sits where the free values cross it (4/9 of them
+        // below): from 0.4 + 0.4 * 4/9.
+        let start_50 = 0.4 + 0.4 * 4.0 / 9.0;
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        for _ in 0..1000 {
+            let u = scale.prob_point(0.0, &mut rng).unwrap();
+            assert!((0.0..0.4).contains(&u), "{u}");
+            assert_eq!(scale.value_at(u), MixedValue::Point(0.0));
+            let u = scale.prob_point(50.0, &mut rng).unwrap();
+            assert!(u >= start_50 - 1e-9 && u < start_50 + 0.2 + 1e-9, "{u}");
+            assert_eq!(scale.value_at(u), MixedValue::Point(50.0));
+        }
+        assert!(scale.prob_point(7.0, &mut rng).is_none());
+        // Free values go back to their own probabilities.
+        for i in 0..100 {
+            let f = (i as f64 + 0.5) / 100.0;
+            let u = scale.prob_free(f, value_at(f));
+            match scale.value_at(u) {
+                MixedValue::Free(g) => assert!((g - f).abs() < 1e-6, "{f} -> {g}"),
+                other => panic!("free {f} came back as {other:?}"),
+            }
+        }
+        // Uniform probabilities give the shares back: 40% zeros, 20% fifties.
+        let n = 100_000;
+        let (mut zeros, mut fifties) = (0, 0);
+        for i in 0..n {
+            match scale.value_at((i as f64 + 0.5) / n as f64) {
+                MixedValue::Point(0.0) => zeros += 1,
+                MixedValue::Point(_) => fifties += 1,
+                MixedValue::Free(_) => {}
+            }
+        }
+        assert!((zeros as f64 / n as f64 - 0.4).abs() < 1e-3);
+        assert!((fifties as f64 / n as f64 - 0.2).abs() < 1e-3);
     }
 
     #[test]

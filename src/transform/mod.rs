@@ -599,12 +599,25 @@ impl DataTransformer {
                 if let (Encoder::Continuous(c), true) = (enc, dependence.involves(k)) {
                     let cal = calibrations.get(k).and_then(|c| c.as_ref());
                     let points = dependence.point_scale(k);
+                    let mixed = dependence.mixed_scale(k);
                     if cal.is_some() || points.is_some() {
                         probs[k] = Some(
                             (0..n)
                                 .map(|r| {
                                     let span = &data[r * dim + offset..r * dim + offset + w];
                                     match (cal, points) {
+                                        (Some(cal), _) if mixed.is_some() => {
+                                            let m = mixed?;
+                                            match c.decode_free(span) {
+                                                Some(x) => {
+                                                    let u = cal.prob(x, rng);
+                                                    Some(m.prob_free(u, cal.value_at(u)))
+                                                }
+                                                None => c
+                                                    .decode_value(span)
+                                                    .and_then(|x| m.prob_point(x, rng)),
+                                            }
+                                        }
                                         (Some(cal), _) => {
                                             c.decode_free(span).map(|x| cal.prob(x, rng))
                                         }
@@ -644,10 +657,20 @@ impl DataTransformer {
                     let points = dependence
                         .point_scale(k)
                         .filter(|_| dependence.edges.iter().any(|e| e.child == k));
+                    let mixed = dependence.mixed_scale(k);
                     let numbers = (0..n)
                         .map(|r| {
                             let span = &data[r * dim + offset..r * dim + offset + w];
                             let x = match (calibration, adjusted) {
+                                // A calibrated column with exact points in an edge: the
+                                // point or free value at its (moved) probability.
+                                (Some(cal), Some(p)) if mixed.is_some() => match (p[r], mixed) {
+                                    (Some(u), Some(m)) => Some(match m.value_at(u) {
+                                        dependence::MixedValue::Point(x) => x,
+                                        dependence::MixedValue::Free(u) => c.snap(cal.value_at(u)),
+                                    }),
+                                    _ => c.decode_value(span),
+                                },
                                 // A column on exact points in an edge (or a file without
                                 // DP's column): the value at its (moved) probability.
                                 (None, Some(p)) if points.is_some() => {
