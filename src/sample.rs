@@ -29,9 +29,7 @@ use crate::train::generator_config;
 use crate::train::links::Links;
 use crate::train::tree_model::{rake_ratios, RakeFactors};
 use crate::transform::calibrate::{choice_bias, Calibration};
-use crate::transform::dependence::{
-    attenuation, Dependence, DependenceTarget, MixedScale, PointScale,
-};
+use crate::transform::dependence::{Dependence, DependenceTarget, MixedScale, PointScale, Ties};
 use crate::transform::{ColumnStates, ContinuousEncoder, DataTransformer, Encoder, Span};
 
 /// Rows per independent random stream in [`GeneratorSampler::sample_stream`].
@@ -625,8 +623,8 @@ impl GeneratorSampler {
         let columns = self.transformer.encoders.len();
         let mut probs: Vec<Option<Vec<Option<f64>>>> = vec![None; columns];
         let mut points: Vec<Option<PointScale>> = vec![None; columns];
-        // Per column, how much drawing within points weakens its scores (1: no points).
-        let mut weakened = vec![1.0; columns];
+        // Per column, its exact points' shares on its probability scale (none: no ties).
+        let mut ties: Vec<Ties> = vec![Vec::new(); columns];
         // Per calibrated column with many exact points on an edge, its mixed scale.
         let mut mixed: Vec<Option<MixedScale>> = vec![None; columns];
         // Per continuous column on an edge, which kept rows hold a value (not missing).
@@ -676,19 +674,18 @@ impl GeneratorSampler {
                         offset += width;
                         continue;
                     };
-                    let (values, drawn): (Vec<Option<f64>>, Vec<Option<f64>>) = decoded
+                    let drawn: Vec<Option<f64>> = decoded
                         .iter()
                         .map(|&(free, value)| match (free, value) {
                             (Some(x), _) => {
                                 let u = cal.prob(x, &mut rng);
-                                let y = cal.value_at(u);
-                                (Some(c.snap(y)), Some(scale.prob_free(u, y)))
+                                Some(scale.prob_free(u, cal.value_at(u)))
                             }
-                            (None, Some(v)) => (Some(v), scale.prob_point(v, &mut rng)),
-                            (None, None) => (None, None),
+                            (None, Some(v)) => scale.prob_point(v, &mut rng),
+                            (None, None) => None,
                         })
-                        .unzip();
-                    weakened[k] = attenuation(&values, &drawn);
+                        .collect();
+                    ties[k] = scale.ties();
                     probs[k] = Some(drawn);
                     mixed[k] = Some(scale);
                 }
@@ -715,9 +712,7 @@ impl GeneratorSampler {
                             .iter()
                             .map(|x| x.map(|x| scale.prob(x, &mut rng)))
                             .collect();
-                        if on_points {
-                            weakened[k] = attenuation(&values, &drawn);
-                        }
+                        ties[k] = scale.ties();
                         probs[k] = Some(drawn);
                         points[k] = Some(scale);
                     }
@@ -727,7 +722,6 @@ impl GeneratorSampler {
             offset += width;
         }
         for t in &mut targets {
-            t.rho *= weakened[t.parent] * weakened[t.child];
             // A missing value scores 0 in a released ρ (`dp::copula`): ρ = S_ab / √(S_aa S_bb)
             // with S_ab summed over the rows holding both values and each spread over the rows
             // holding its own, so the rows holding both correlate by ρ √(S_aa S_bb) over
@@ -749,7 +743,7 @@ impl GeneratorSampler {
             }
             t.rows_needed = (DEPENDENCE_FREE_SHARE * both as f64).ceil() as usize;
         }
-        let mut dependence = Dependence::fit(&targets, &mut probs);
+        let mut dependence = Dependence::fit(&targets, &mut probs, &ties);
         // Only the scales of columns in a set edge are kept.
         for (k, p) in points.iter_mut().enumerate() {
             if !dependence.involves(k) {

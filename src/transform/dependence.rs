@@ -22,6 +22,12 @@
 //! within its point's share of the pilot, and a child's moved probability gives back the point
 //! that holds it, so each point keeps its share (Ames' cars with the garage's area).
 //!
+//! A calibrated column that also takes exact points in many rows (a spending's zeros) takes
+//! part through a [`MixedScale`]: its points' shares placed among its calibrated free values.
+//! Where either column has such ties, the pair is measured as the release measures it (a
+//! point scored at its share's middle) and the mixing's own target is searched for so that
+//! the pair lands on the released `ρ` there ([`Dependence::fit`]).
+//!
 //! Post-processing of released parts only (the generator, the released correlations and
 //! mixtures): it reads no row and costs no privacy. Which edges to set and their targets are
 //! chosen by the sampler (`sample.rs`).
@@ -107,6 +113,29 @@ impl PointScale {
         let mut scale = PointScale::fit(values)?;
         scale.free = true;
         Some(scale)
+    }
+
+    /// The shares of the values tied over several tabulated probabilities (the exact points),
+    /// on the probability scale: a run of one value over `i..=j` holds
+    /// `[(i - ½) / last, (j + ½) / last]`, the probabilities [`value_at`](Self::value_at)
+    /// gives it back at.
+    pub fn ties(&self) -> Ties {
+        let last = (self.table.len() - 1) as f64;
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < self.table.len() {
+            let run = self.table[i..]
+                .iter()
+                .take_while(|&&v| v == self.table[i])
+                .count();
+            if run > 1 {
+                let start = ((i as f64 - 0.5) / last).max(0.0);
+                let end = ((i + run - 1) as f64 + 0.5) / last;
+                out.push((start, end.min(1.0) - start));
+            }
+            i += run;
+        }
+        out
     }
 
     /// `x`'s probability: a uniform draw within its point's share.
@@ -207,6 +236,14 @@ impl MixedScale {
         })
     }
 
+    /// The points' shares on the probability scale, `(start, width)`, ascending.
+    pub fn ties(&self) -> Ties {
+        self.points
+            .iter()
+            .map(|&(_, start, share)| (start, share))
+            .collect()
+    }
+
     /// The probability of a free value `x` (pre-snap, the calibration's value at `u`, its
     /// free probability).
     pub fn prob_free(&self, u: f64, x: f64) -> f64 {
@@ -250,34 +287,6 @@ impl MixedScale {
     }
 }
 
-/// How much drawing a probability within each point's share weakens a column's correlations:
-/// the correlation of the drawn normal scores with their mean per point (the score a point
-/// gets in a released correlation, `dp::copula`, up to how the mean is taken), from the
-/// pilot's `values` and their drawn probabilities `probs`. 1 for a column without ties; a
-/// released `ρ` is multiplied by it (per column on points) before it is set, so that the
-/// points' own correlation lands on `ρ` rather than past it.
-pub fn attenuation(values: &[Option<f64>], probs: &[Option<f64>]) -> f64 {
-    let mut groups: std::collections::BTreeMap<u64, (f64, usize)> = Default::default();
-    let scored: Vec<(u64, f64)> = values
-        .iter()
-        .zip(probs)
-        .filter_map(|(x, u)| Some(((*x)?.to_bits(), score((*u)?))))
-        .collect();
-    for &(key, z) in &scored {
-        let g = groups.entry(key).or_insert((0.0, 0));
-        g.0 += z;
-        g.1 += 1;
-    }
-    let pairs: Vec<(f64, f64)> = scored
-        .iter()
-        .map(|&(key, z)| {
-            let (sum, n) = groups[&key];
-            (z, sum / n as f64)
-        })
-        .collect();
-    correlation(&pairs).unwrap_or(1.0).clamp(0.0, 1.0)
-}
-
 /// The edges set at sampling, parents first (module docs). Empty: sampling as before.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Dependence {
@@ -306,6 +315,47 @@ fn quantiles(mut values: Vec<f64>) -> Vec<f64> {
             values[i] + (values[j] - values[i]) * (pos - i as f64)
         })
         .collect()
+}
+
+/// Bisection steps of the search for the mixing's target on an edge with ties
+/// ([`Dependence::fit`]): 2⁻²⁰ of the interval, far below the release's noise.
+const TARGET_SEARCH_STEPS: usize = 20;
+
+/// A column's ties on its probability scale: each exact point's share as `(start, width)`,
+/// ascending; empty for a column without ties (its free values score as drawn).
+pub type Ties = Vec<(f64, f64)>;
+
+/// Column `k`'s ties in `ties`, empty where none are given.
+fn ties_of(ties: &[Ties], k: usize) -> &[(f64, f64)] {
+    ties.get(k).map_or(&[], |t| t.as_slice())
+}
+
+/// The score the release gives probability `u` (`dp::copula`: `Φ⁻¹` of the mixture's cdf,
+/// halfway through a point's share): a tie's middle, else `u`'s own, clipped to
+/// `±`[`crate::dp::copula::SCORE_CLIP`].
+fn released_score(ties: &[(f64, f64)], u: f64) -> f64 {
+    let at = ties.partition_point(|&(start, _)| start <= u);
+    let u = match at.checked_sub(1).map(|i| ties[i]) {
+        Some((start, width)) if u < start + width => start + 0.5 * width,
+        _ => u,
+    };
+    let clip = crate::dp::copula::SCORE_CLIP;
+    score(u).clamp(-clip, clip)
+}
+
+/// `Σ g_a g_b / √(Σ g_a² Σ g_b²)` of the score pairs, uncentred, as the release measures a
+/// pair (`dp::copula::measure_copula`); 0 where a side is all zero.
+fn released_correlation(pairs: impl Iterator<Item = (f64, f64)>) -> f64 {
+    let (mut ab, mut aa, mut bb) = (0.0, 0.0, 0.0);
+    for (a, b) in pairs {
+        ab += a * b;
+        aa += a * a;
+        bb += b * b;
+    }
+    if aa <= 0.0 || bb <= 0.0 {
+        return 0.0;
+    }
+    ab / (aa * bb).sqrt()
 }
 
 /// The normal score of probability `u`.
@@ -359,11 +409,17 @@ impl Dependence {
     /// Fits the edges of `targets` on the pilot: `probs[k]`, where set, holds column `k`'s
     /// probability ([`super::calibrate::Calibration::prob`]) per pilot row, `None` for a row
     /// whose value is missing or exact. The targets form a forest; each tree is applied from
-    /// its lowest column down. An edge is set where at least its `rows_needed` pilot rows hold both
-    /// values, and the generator's correlation on them (after its parent's own edge) is
-    /// further than the target's tolerance from it. `probs` ends as the pilot's adjusted
-    /// probabilities.
-    pub fn fit(targets: &[DependenceTarget], probs: &mut [Option<Vec<Option<f64>>>]) -> Dependence {
+    /// its lowest column down. An edge is set where at least its `rows_needed` pilot rows hold
+    /// both values, and the generator's correlation on them (after its parent's own edge) is
+    /// further than the target's tolerance from it. Where either column has `ties` (exact
+    /// points' shares on its probability scale), both the correlation and the target are taken
+    /// as the release scores the pair (a point at its share's middle), and the mixing's own
+    /// target is searched for. `probs` ends as the pilot's adjusted probabilities.
+    pub fn fit(
+        targets: &[DependenceTarget],
+        probs: &mut [Option<Vec<Option<f64>>>],
+        ties: &[Ties],
+    ) -> Dependence {
         let mut edges = Vec::new();
         for t in orient(targets) {
             let (Some(Some(up)), Some(Some(uc))) = (
@@ -386,21 +442,59 @@ impl Dependence {
                 continue;
             };
             let rho = t.rho.clamp(-0.999, 0.999);
-            if (rho - own_rho).abs() <= t.tolerance {
-                continue;
-            }
-            let own_rho = own_rho.clamp(-0.999, 0.999);
-            let own = ((1.0 - rho * rho) / (1.0 - own_rho * own_rho)).sqrt();
-            let from_parent = rho - own * own_rho;
-            let mixed: Vec<f64> = z.iter().map(|&(p, c)| own * c + from_parent * p).collect();
             let child: Vec<f64> = rows.iter().map(|&r| uc[r].unwrap_or(0.5)).collect();
-            let edge = DependenceEdge {
-                parent: t.parent,
-                child: t.child,
-                own,
-                from_parent,
-                mixed: quantiles(mixed),
-                own_probs: quantiles(child),
+            let own_probs = quantiles(child);
+            let clamped_own = own_rho.clamp(-0.999, 0.999);
+            // The edge that mixes the scores to correlation `target`.
+            let edge_for = |target: f64| {
+                let own = ((1.0 - target * target) / (1.0 - clamped_own * clamped_own)).sqrt();
+                let from_parent = target - own * clamped_own;
+                let mixed: Vec<f64> = z.iter().map(|&(p, c)| own * c + from_parent * p).collect();
+                DependenceEdge {
+                    parent: t.parent,
+                    child: t.child,
+                    own,
+                    from_parent,
+                    mixed: quantiles(mixed),
+                    own_probs: own_probs.clone(),
+                }
+            };
+            let (tp, tc) = (ties_of(ties, t.parent), ties_of(ties, t.child));
+            let edge = if tp.is_empty() && tc.is_empty() {
+                if (rho - own_rho).abs() <= t.tolerance {
+                    continue;
+                }
+                edge_for(rho)
+            } else {
+                // A column with ties is scored as the release scores it (a point at its
+                // share's middle), and the mixing's target is searched for so that the pair
+                // lands on `rho` there.
+                let released_like = |child: &dyn Fn(usize) -> f64| {
+                    released_correlation(rows.iter().map(|&r| {
+                        (
+                            released_score(tp, up[r].unwrap_or(0.5)),
+                            released_score(tc, child(r)),
+                        )
+                    }))
+                };
+                let now = released_like(&|r| uc[r].unwrap_or(0.5));
+                if (rho - now).abs() <= t.tolerance {
+                    continue;
+                }
+                let (mut lo, mut hi) = (-0.999f64, 0.999f64);
+                for _ in 0..TARGET_SEARCH_STEPS {
+                    let mid = 0.5 * (lo + hi);
+                    let e = edge_for(mid);
+                    let got = released_like(&|r| {
+                        e.child_prob(uc[r].unwrap_or(0.5), up[r].unwrap_or(0.5))
+                    });
+                    if got < rho {
+                        lo = mid;
+                    } else {
+                        hi = mid;
+                    }
+                }
+                edge_for(0.5 * (lo + hi))
             };
             let new: Vec<(usize, f64)> = rows
                 .iter()
@@ -559,7 +653,7 @@ mod tests {
     fn a_child_gets_the_target_correlation_and_keeps_uniform_probabilities() {
         let target = target(0, 1, 0.9);
         let mut fit_probs = pilot(20_000, 0.5, 1);
-        let dep = Dependence::fit(&[target], &mut fit_probs);
+        let dep = Dependence::fit(&[target], &mut fit_probs, &[]);
         assert_eq!(dep.edges.len(), 1);
         assert!((corr_of(&fit_probs, 0, 1) - 0.9).abs() < 0.02);
         // Fresh rows from the same generator, adjusted by the fitted edge.
@@ -598,7 +692,7 @@ mod tests {
                 }
             }
         }
-        let dep = Dependence::fit(&[target(0, 1, 0.8)], &mut probs);
+        let dep = Dependence::fit(&[target(0, 1, 0.8)], &mut probs, &[]);
         assert_eq!(dep.edges.len(), 1);
         let moved: Vec<f64> = probs[0]
             .as_ref()
@@ -696,7 +790,7 @@ mod tests {
         let mut jitter = ChaCha8Rng::seed_from_u64(8);
         let mut pilot = scale(&a, &cars, &points, &mut jitter);
         let target = target(0, 1, 0.8);
-        let dep = Dependence::fit(&[target], &mut pilot);
+        let dep = Dependence::fit(&[target], &mut pilot, &[Vec::new(), points.ties()]);
         assert_eq!(dep.edges.len(), 1);
         let (a, cars) = draw(20_000);
         let mut probs = scale(&a, &cars, &points, &mut jitter);
@@ -725,36 +819,51 @@ mod tests {
     }
 
     #[test]
-    fn drawing_within_points_weakens_scores_by_the_points_correlation_ratio() {
-        // A flag at 50/50: the drawn score's correlation with its point's mean score is
-        // √(Var E[z|point] / Var z) = E|z| = √(2/π) = 0.798 (each point's mean score is a
-        // half-normal's mean).
+    fn a_flags_edge_lands_on_the_released_correlation_where_it_is_scored_as_released() {
+        // A 50/50 flag as the child of a normal amount, released at 0.6: the release scores
+        // each half at its middle (Φ⁻¹(0.25), Φ⁻¹(0.75)), which a flag drawn uniformly
+        // within its half reaches only if the drawn scores correlate more (by 1/√(2/π)).
         let mut rng = ChaCha8Rng::seed_from_u64(9);
-        let values: Vec<Option<f64>> = (0..20_000).map(|i| Some((i % 2) as f64)).collect();
-        let scale = PointScale::fit(values.iter().flatten().copied().collect()).unwrap();
-        let probs: Vec<Option<f64>> = values
-            .iter()
-            .map(|x| x.map(|x| scale.prob(x, &mut rng)))
-            .collect();
-        let att = attenuation(&values, &probs);
-        assert!(
-            (att - (2.0 / std::f64::consts::PI).sqrt()).abs() < 0.01,
-            "{att}"
+        let flags: Vec<f64> = (0..20_000).map(|i| (i % 2) as f64).collect();
+        let scale = PointScale::fit(flags.clone()).unwrap();
+        let ties = vec![Vec::new(), scale.ties()];
+        assert_eq!(ties[1].len(), 2, "{:?}", ties[1]);
+        let mut probs = pilot(20_000, 0.0, 10);
+        probs[1] = Some(
+            flags
+                .iter()
+                .map(|&x| Some(scale.prob(x, &mut rng)))
+                .collect(),
         );
-        // A column without ties is not weakened.
-        let free: Vec<Option<f64>> = (0..1000).map(|i| Some(i as f64)).collect();
-        let u: Vec<Option<f64>> = (0..1000).map(|i| Some((i as f64 + 0.5) / 1000.0)).collect();
-        assert!((attenuation(&free, &u) - 1.0).abs() < 1e-12);
+        let dep = Dependence::fit(&[target(0, 1, 0.6)], &mut probs, &ties);
+        assert_eq!(dep.edges.len(), 1);
+        let (pa, pb) = (probs[0].as_ref().unwrap(), probs[1].as_ref().unwrap());
+        let got = released_correlation(pa.iter().zip(pb).map(|(a, b)| {
+            (
+                released_score(&[], a.unwrap()),
+                released_score(&ties[1], b.unwrap()),
+            )
+        }));
+        assert!((got - 0.6).abs() < 0.01, "released-style correlation {got}");
+        // The drawn scores' own correlation is past it (the mixing's target was raised).
+        let own = corr_of(&probs, 0, 1);
+        assert!(own > 0.65, "drawn scores {own}");
+        // The flag keeps its halves.
+        let ones = pb
+            .iter()
+            .filter(|u| scale.value_at(u.unwrap()) == 1.0)
+            .count();
+        assert!((ones as f64 / 20_000.0 - 0.5).abs() < 0.01, "{ones}");
     }
 
     #[test]
     fn an_edge_within_its_tolerance_or_short_of_rows_is_not_set() {
         let near = target(0, 2, 0.52);
         let mut probs = pilot(20_000, 0.5, 3);
-        assert!(Dependence::fit(&[near], &mut probs).is_empty());
+        assert!(Dependence::fit(&[near], &mut probs, &[]).is_empty());
         let far = DependenceTarget { rho: 0.9, ..near };
         let mut few = pilot(400, 0.5, 3);
-        assert!(Dependence::fit(&[far], &mut few).is_empty());
+        assert!(Dependence::fit(&[far], &mut few, &[]).is_empty());
     }
 
     #[test]
@@ -767,7 +876,7 @@ mod tests {
             .collect();
         assert_eq!(order, vec![(0, 1), (1, 2)]);
         let mut probs = pilot(20_000, 0.0, 4);
-        let dep = Dependence::fit(&targets, &mut probs);
+        let dep = Dependence::fit(&targets, &mut probs, &[]);
         assert_eq!(dep.edges.len(), 2);
         assert!((corr_of(&probs, 0, 1) - 0.8).abs() < 0.02);
         assert!((corr_of(&probs, 1, 2) - 0.8).abs() < 0.02);
