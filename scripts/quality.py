@@ -101,6 +101,12 @@ TABLES = {
              "5"),
     "randhie": (["idp", "hlthg", "hlthf", "hlthp"], "idp", "1"),
     "digits": (["target"], "target", "0"),
+    # Added at stop 55, never tuned for: scikit-learn's breast cancer table (569 x 31: thirty
+    # measurements, radius, perimeter and area nearly collinear; target: benign) and the
+    # vega-datasets' Seattle weather (1,461 days x 6: a date, rain in millimetres zero on
+    # most days, temperatures, wind; target: a rainy day).
+    "cancer": (["target"], "target", "1"),
+    "weather": (["weather"], "weather", "rain"),
     # scripts/make_wide_factor_table.py (3,000 x 150: 100 numbers driven by one hidden factor,
     # 40 independent categories of 2 to 7 letters, 10 yes/no flags whose "yes" rises with the
     # factor; generated, seeded). The flag is a weak target (real AUC near 0.55).

@@ -105,7 +105,7 @@ held = sorted(random.Random(0).sample(range(len(df)), len(df) // 5))
 open(rows, "w").write("\n".join(map(str, held)) + "\n")
 PY
     ;;
-  fair|randhie|digits)
+  fair|randhie|digits|cancer)
     # Tables from two more registries' packages, nobody tuned for (stop 49): statsmodels' fair
     # (Fair's 1978 affairs survey, 6,366 x 9: ratings 1-5, coded occupations, a zero-inflated
     # skewed rate in 72% zeros) and randhie (RAND health insurance experiment, 20,190 x 10:
@@ -119,6 +119,11 @@ table, csv, rows = sys.argv[1:]
 if table == "digits":
     from sklearn.datasets import load_digits
     df = load_digits(as_frame=True).frame.astype(int)
+    df.to_csv(csv, index=False)
+    n = len(df)
+elif table == "cancer":
+    from sklearn.datasets import load_breast_cancer
+    df = load_breast_cancer(as_frame=True).frame
     df.to_csv(csv, index=False)
     n = len(df)
 else:
@@ -142,9 +147,10 @@ n = sum(1 for _ in open(csv)) - 1
 open(rows, "w").write("\n".join(map(str, sorted(random.Random(0).sample(range(n), n // 5)))) + "\n")
 PY
     ;;
-  movies|birdstrikes)
-    # Two tables of the vega-datasets npm package 3.2.1, nobody tuned for (stop 52): movies
-    # (its JSON written as CSV, the unique titles left out as an identifier) and birdstrikes.
+  movies|birdstrikes|weather)
+    # Tables of the vega-datasets npm package 3.2.1, nobody tuned for: movies (its JSON written
+    # as CSV, the unique titles left out as an identifier) and birdstrikes (stop 52), and
+    # Seattle's daily weather 2012-2015 (stop 55).
     mkdir -p target/quality/npm
     CSV="target/quality/npm/$TABLE.csv"
     ROWS="target/quality/npm/${TABLE}_holdout_rows.txt"
@@ -159,6 +165,8 @@ table, csv, rows = sys.argv[1:]
 data = "target/quality/npm/package/data/"
 if table == "movies":
     df = pd.read_json(data + "movies.json", dtype=False).drop(columns=["Title"])
+elif table == "weather":
+    df = pd.read_csv(data + "seattle-weather.csv", dtype=str, keep_default_na=False)
 else:
     df = pd.read_csv(data + "birdstrikes.csv", dtype=str, keep_default_na=False)
 df.to_csv(csv, index=False)
@@ -174,7 +182,7 @@ PY
     # department hierarchies (scripts/make_retail_table.py, stop 53), a seeded 20% holdout.
     generated make_retail_table.py 12000
     ;;
-  *) echo "unknown table $TABLE (adult, credit, churn, attrition, diamonds, ames, rwm5yr, epi, benefits, males, computers, hdma, treatment, ofp, flchain, schooling, baseball, car, chile, vietnami, doctoraus, workinghours, slid, vietnamh, medexp, kakadu, hi, fair, randhie, digits, penguins, movies, birdstrikes, retail or wide)" >&2; exit 2 ;;
+  *) echo "unknown table $TABLE (adult, credit, churn, attrition, diamonds, ames, rwm5yr, epi, benefits, males, computers, hdma, treatment, ofp, flchain, schooling, baseball, car, chile, vietnami, doctoraus, workinghours, slid, vietnamh, medexp, kakadu, hi, fair, randhie, digits, cancer, penguins, movies, birdstrikes, weather, retail or wide)" >&2; exit 2 ;;
 esac
 OUT=target/quality/$TABLE
 mkdir -p "$OUT"
