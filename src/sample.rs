@@ -181,10 +181,6 @@ const DEPENDENCE_TOLERANCE_MIN: f64 = 0.02;
 /// before sampling sets the pair.
 const DEPENDENCE_DEVIATIONS: f64 = 2.0;
 
-/// `E[min(g², B²)]` of a standard normal score `g` clipped at `B` = `dp::copula::SCORE_CLIP`
-/// (2): 0.92, rounded down (a column's sum of squared scores over `N` rows is about `0.9 N`).
-const CLIPPED_SCORE_SPREAD: f64 = 0.9;
-
 /// Mixed into the pilot's seed for the draws among tied values when fitting the pairs
 /// sampling sets.
 const DEPENDENCE_SEED: u64 = 0x6465_7065_6e64_0001;
@@ -598,12 +594,9 @@ impl GeneratorSampler {
         if noisy.copula.is_empty() {
             return Dependence::default();
         }
-        // A released ρ is S_ab / √(S_aa S_bb) with each sum over the rows' clipped scores
-        // divided by B²: about N E[min(g², B²)] / B² for the spreads, so a sum's noise moves
-        // ρ by about std · B² / (N E[min(g², B²)]).
-        let clip = crate::dp::copula::SCORE_CLIP;
+        // How far a sum's noise moves a released ρ.
         let rows = self.training_rows.max(1) as f64;
-        let rho_noise = noisy.noise_std * clip * clip / (rows * CLIPPED_SCORE_SPREAD);
+        let rho_noise = crate::dp::copula::rho_noise(noisy.noise_std, rows);
         // A pair whose spreads did not clear the noise was released as exactly 0
         // (`dp::copula::measure_copula`): unknown, not independent, so it is not set.
         let mut targets: Vec<DependenceTarget> = noisy

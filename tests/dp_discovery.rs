@@ -2438,3 +2438,44 @@ fn a_small_tables_dates_spread_over_a_narrowed_part_stay_in_it() {
         "{outside:.3} of the sampled dates outside the data's span"
     );
 }
+
+#[test]
+fn correlation_sums_the_noise_would_drown_are_not_reserved() {
+    // Four correlated measurements: at 100 rows the plan's noise would swamp the columns'
+    // spreads, so every correlation would be released as 0 (penguins' 276 rows): no slot is
+    // reserved for one and the ledger says why; at 5,000 rows they are reserved.
+    let privacy = PrivacyConfig {
+        epsilon: Some(3.0),
+        discover: true,
+        pair_marginals: true,
+        copula: true,
+        warm_start_epochs: 1,
+        ..PrivacyConfig::default()
+    };
+    let table = |rows: usize| {
+        let mut rng = ChaCha8Rng::seed_from_u64(4);
+        let base: Vec<f64> = (0..rows)
+            .map(|_| Normal::new(50.0, 10.0).unwrap().sample(&mut rng))
+            .collect();
+        let columns = (0..4)
+            .map(|k| {
+                let v = base
+                    .iter()
+                    .map(|&b| b + Normal::new(0.0, 5.0).unwrap().sample(&mut rng) + 10.0 * k as f64)
+                    .collect();
+                numbers(&format!("m{k}"), v)
+            })
+            .collect();
+        Table { columns }
+    };
+    let (_, _, small) = fit_with(table(100), 1, privacy.clone(), 0.8);
+    assert_eq!(small.copula_sums, 0);
+    assert!(
+        small.copula_noise_skipped > dpsynth::dp::copula::MAX_RHO_NOISE,
+        "{}",
+        small.copula_noise_skipped
+    );
+    let (_, _, large) = fit_with(table(5000), 1, privacy, 0.8);
+    assert_eq!(large.copula_sums, 7, "three pairs and four spreads");
+    assert_eq!(large.copula_noise_skipped, 0.0);
+}

@@ -36,6 +36,28 @@ pub const SCORE_CLIP: f64 = 2.0;
 /// Largest correlation a pair is given.
 pub const MAX_RHO: f64 = 0.99;
 
+/// `E[min(g², B²)]` of a standard normal score `g` clipped at `B` = [`SCORE_CLIP`] (2): 0.92,
+/// rounded down (a column's sum of squared scores over `N` rows is about `0.9 N`).
+pub const CLIPPED_SCORE_SPREAD: f64 = 0.9;
+
+/// Largest expected noise of a released correlation ([`rho_noise`]) for which the plan
+/// reserves the correlation sums (`preprocess/`). At 0.34 a column's spread, about
+/// `0.23 N` in units of `B²`, is three of its noise deviations: above it the spreads mostly
+/// fail [`measure_copula`]'s rule and every `ρ` is released as 0 (penguins' 276 rows, 0.39),
+/// so the slots' share of the mechanism goes to the histograms and pair tables instead. Not
+/// lower: at 0.30 the breast-cancer table's strongest pairs still came through (mean area
+/// with the target: released -0.76, real -0.71), and without them one of two runs lost its
+/// classifier's AUC (0.99 -> 0.43-0.88 over three samples; docs/quality.md, stop 55).
+pub const MAX_RHO_NOISE: f64 = 0.34;
+
+/// About how far a sum's noise moves a released `ρ` on `rows` rows at noise std `noise_std`
+/// per sum: each sum is over the rows' clipped scores divided by `B²`, about
+/// `N E[min(g², B²)] / B²` for a spread, so `noise_std · B² / (N E[min(g², B²)])`. Public: the
+/// plan's noise and the row count.
+pub fn rho_noise(noise_std: f64, rows: f64) -> f64 {
+    noise_std * SCORE_CLIP * SCORE_CLIP / (rows * CLIPPED_SCORE_SPREAD)
+}
+
 /// Sums to reserve in the mechanism for `continuous` continuous columns: `c − 1` pairs and `c`
 /// spreads (none below two columns).
 pub fn reserved_sums(continuous: usize) -> usize {

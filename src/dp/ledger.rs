@@ -204,6 +204,11 @@ impl Ledger {
                                 ", with {} slots for normal-score correlation sums of continuous pairs",
                                 pre.copula_sums
                             )
+                        } else if pre.copula_noise_skipped > 0.0 {
+                            format!(
+                                ", without normal-score correlation sums of continuous pairs (at this noise and row count a released correlation would be within about ±{:.2}: their share went to the histograms and tables)",
+                                pre.copula_noise_skipped
+                            )
                         } else {
                             String::new()
                         } + &if pre.shift_slots > 0 {

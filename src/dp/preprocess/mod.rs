@@ -162,6 +162,11 @@ pub struct PreprocessLedger {
     /// (`privacy.copula`; `dp::copula`): each has sensitivity 1, like a count.
     #[serde(default)]
     pub copula_sums: usize,
+    /// Where `privacy.copula` asked for correlation sums but the plan left them out: the
+    /// noise a released correlation would have had (`dp::copula::rho_noise`), over
+    /// `dp::copula::MAX_RHO_NOISE`; 0 otherwise.
+    #[serde(default)]
+    pub copula_noise_skipped: f64,
     /// Slots for the per-state score sums of discrete-continuous edges reserved in the same
     /// mechanism (`privacy.copula`; `dp::copula::measure_shifts`): each edge's vector has
     /// sensitivity 1, like a count table.
@@ -600,6 +605,7 @@ pub fn fit_private_transformer(
         key_threshold: 0.0,
         trimmed_bounds: Vec::new(),
         copula_sums: 0,
+        copula_noise_skipped: 0.0,
         shift_slots: 0,
         extra_pairs: 0,
     };
@@ -713,17 +719,31 @@ pub fn fit_private_transformer(
     // small part of the range, a second histogram over that part (`NARROW_SPAN`).
     let bound_measures =
         2 * ledger.estimated_bounds.len() + typed_unbounded.iter().filter(|&&b| b).count();
-    let tables =
-        plans.len() - discovering + ledger.pair_tables + ledger.copula_sums + ledger.shift_slots;
-    let weights = budget_weights(
-        privacy,
-        discovering,
-        bound_measures,
-        tables,
-        ledger.selection_rounds,
-        n_rows,
-        settings.noise_multiplier,
-    );
+    let weights_with = |copula_sums: usize| {
+        let tables =
+            plans.len() - discovering + ledger.pair_tables + copula_sums + ledger.shift_slots;
+        budget_weights(
+            privacy,
+            discovering,
+            bound_measures,
+            tables,
+            ledger.selection_rounds,
+            n_rows,
+            settings.noise_multiplier,
+        )
+    };
+    let mut weights = weights_with(ledger.copula_sums);
+    // Correlation sums that the plan's noise would drown (a few hundred rows: penguins'
+    // released every ρ as 0, its spreads under three deviations) are not reserved, and their
+    // share goes to the histograms and tables. Public: the plan's noise and the row count.
+    if let (Some(z), true) = (settings.noise_multiplier, ledger.copula_sums > 0) {
+        let noise = super::copula::rho_noise(z / weights.table.sqrt(), n_rows);
+        if noise > super::copula::MAX_RHO_NOISE {
+            ledger.copula_sums = 0;
+            ledger.copula_noise_skipped = noise;
+            weights = weights_with(0);
+        }
+    }
     // A selection round of weight w is the exponential mechanism at ε = 2√w / z, whose RDP
     // α ε²/8 equals a Gaussian measurement's α w / (2z²) (`marginals.rs`).
     ledger.selection_epsilon = match settings.noise_multiplier {
