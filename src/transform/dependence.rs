@@ -319,7 +319,7 @@ fn quantiles(mut values: Vec<f64>) -> Vec<f64> {
 
 /// Bisection steps of the search for the mixing's target on an edge with ties
 /// ([`Dependence::fit`]): 2⁻²⁰ of the interval, far below the release's noise.
-const TARGET_SEARCH_STEPS: usize = 20;
+const TARGET_SEARCH_STEPS: usize = 12;
 
 /// A column's ties on its probability scale: each exact point's share as `(start, width)`,
 /// ascending; empty for a column without ties (its free values score as drawn).
