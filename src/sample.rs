@@ -736,7 +736,8 @@ impl GeneratorSampler {
             }
             t.rows_needed = (DEPENDENCE_FREE_SHARE * both as f64).ceil() as usize;
         }
-        let mut dependence = Dependence::fit(&targets, &mut probs, &ties);
+        let mut dependence =
+            Dependence::fit(&targets, &mut probs, &ties, crate::dp::copula::SCORE_CLIP);
         // Only the scales of columns in a set edge are kept.
         for (k, p) in points.iter_mut().enumerate() {
             if !dependence.involves(k) {

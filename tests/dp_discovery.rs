@@ -743,19 +743,29 @@ fn a_column_too_sparse_for_a_range_is_sampled_as_missing_and_the_ledger_says_so(
 /// Trains on `t.csv` in `dir` with `config` (written to `c.toml`), samples `rows` rows with
 /// sampling seed `seed`, and returns the sampled CSV's text.
 fn train_and_sample(dir: &std::path::Path, config: &str, rows: &str, seed: &str) -> String {
+    train_and_sample_with(dir, config, &[], rows, seed)
+}
+
+/// [`train_and_sample`] with `flags` added to the training command (`--discover`).
+fn train_and_sample_with(
+    dir: &std::path::Path,
+    config: &str,
+    flags: &[&str],
+    rows: &str,
+    seed: &str,
+) -> String {
     std::fs::write(dir.join("c.toml"), config).unwrap();
-    let out = dpsynth(
-        dir,
-        &[
-            "train",
-            "t.csv",
-            "--config",
-            "c.toml",
-            "--out",
-            "m.dpsynth",
-            "--quiet",
-        ],
-    );
+    let mut args = vec![
+        "train",
+        "t.csv",
+        "--config",
+        "c.toml",
+        "--out",
+        "m.dpsynth",
+        "--quiet",
+    ];
+    args.extend_from_slice(flags);
+    let out = dpsynth(dir, &args);
     assert!(out.status.success(), "{}", crate::util::stderr(&out));
     let out = dpsynth(
         dir,
@@ -2387,42 +2397,9 @@ fn a_small_tables_dates_spread_over_a_narrowed_part_stay_in_it() {
         csv += &format!("{date},{temp:.1},{word}\n");
     }
     std::fs::write(dir.path().join("t.csv"), csv).unwrap();
-    std::fs::write(
-        dir.path().join("c.toml"),
-        "[model]\nembedding_dim = 16\ngenerator_dims = [32]\ndiscriminator_dims = [32]\n\
-         [train]\nepochs = 1\nseed = 3\n[privacy]\nepsilon = 3.0\nwarm_start_epochs = 1\n",
-    )
-    .unwrap();
-    let out = dpsynth(
-        dir.path(),
-        &[
-            "train",
-            "t.csv",
-            "--discover",
-            "--config",
-            "c.toml",
-            "--out",
-            "m.dpsynth",
-            "--quiet",
-        ],
-    );
-    assert!(out.status.success(), "{}", crate::util::stderr(&out));
-    let out = dpsynth(
-        dir.path(),
-        &[
-            "sample",
-            "m.dpsynth",
-            "-n",
-            "4000",
-            "-o",
-            "s.csv",
-            "--seed",
-            "1",
-            "--quiet",
-        ],
-    );
-    assert!(out.status.success(), "{}", crate::util::stderr(&out));
-    let text = std::fs::read_to_string(dir.path().join("s.csv")).unwrap();
+    let config = "[model]\nembedding_dim = 16\ngenerator_dims = [32]\ndiscriminator_dims = [32]\n\
+                  [train]\nepochs = 1\nseed = 3\n[privacy]\nepsilon = 3.0\nwarm_start_epochs = 1\n";
+    let text = train_and_sample_with(dir.path(), config, &["--discover"], "4000", "1");
     let last = chrono::NaiveDate::from_ymd_opt(2016, 2, 1).unwrap();
     let first = chrono::NaiveDate::from_ymd_opt(2011, 12, 1).unwrap();
     let dates: Vec<chrono::NaiveDate> = text

@@ -662,6 +662,45 @@ fn host_sampler(
         .calibrated_with(pairs)
 }
 
+/// The released normal-score correlation of columns `a < b` in `file` (`dp::copula`).
+fn released_rho(file: &dpsynth::export::ModelFile, a: usize, b: usize) -> Option<f64> {
+    let pairs = file.header.pairs.as_ref()?;
+    pairs
+        .copula
+        .iter()
+        .find(|((x, y), _)| (*x, *y) == (a, b))
+        .map(|&(_, rho)| rho)
+}
+
+/// Sampled columns (missing as `None`) and the continuous pairs sampling set (parent, child).
+type SampledColumns = (Vec<Vec<Option<f64>>>, Vec<(usize, usize)>);
+
+/// `rows` rows of the columns `names` (missing as `None`) sampled from `file` on the host,
+/// calibrated, with the pair tables' weights where `pairs`; and the continuous pairs sampling
+/// set (parent, child).
+fn sample_columns(
+    file: &dpsynth::export::ModelFile,
+    pairs: bool,
+    rows: usize,
+    names: &[&str],
+) -> SampledColumns {
+    let sampler = host_sampler(file, pairs);
+    let edges = sampler
+        .dependence_edges()
+        .iter()
+        .map(|&(p, c, _, _)| (p, c))
+        .collect();
+    let table = sampler.sample_stream(1, 0, rows);
+    let columns = names
+        .iter()
+        .map(|name| {
+            let c = table.columns.iter().find(|c| c.name == *name).unwrap();
+            (0..rows).map(|r| c.values.number(r)).collect()
+        })
+        .collect();
+    (columns, edges)
+}
+
 #[test]
 fn sampling_keeps_rows_by_their_weight_towards_the_released_pair_tables() {
     let _serial = crate::util::serial_flex();
@@ -924,27 +963,12 @@ fn sampling_sets_a_continuous_pairs_released_correlation() {
     )
     .unwrap();
     let file = released_file(&path, &config);
-    let pairs = file.header.pairs.as_ref().expect("the noisy pair tables");
-    let released = pairs
-        .copula
-        .iter()
-        .find(|((a, b), _)| (*a, *b) == (1, 2))
-        .map(|&(_, rho)| rho)
-        .expect("minutes and charge measured on the tree");
+    let released = released_rho(&file, 1, 2).expect("minutes and charge measured on the tree");
     assert!(released > 0.9, "released {released}");
     let sample = |pairs: bool| {
-        let sampler = host_sampler(&file, pairs);
-        let edges: Vec<(usize, usize)> = sampler
-            .dependence_edges()
-            .iter()
-            .map(|&(p, c, _, _)| (p, c))
-            .collect();
-        let rows = sampler.sample_stream(1, 0, 6_000);
-        let column = |name: &str| -> Vec<f64> {
-            let c = rows.columns.iter().find(|c| c.name == name).unwrap();
-            (0..6_000).map(|r| c.values.number(r).unwrap()).collect()
-        };
-        (column("minutes"), column("charge"), column("calls"), edges)
+        let (mut c, edges) = sample_columns(&file, pairs, 6_000, &["minutes", "charge", "calls"]);
+        let mut take = || -> Vec<f64> { c.remove(0).into_iter().map(Option::unwrap).collect() };
+        (take(), take(), take(), edges)
     };
     let r = |a: &[f64], b: &[f64]| -> f64 {
         let xy: Vec<(f64, f64)> = a.iter().copied().zip(b.iter().copied()).collect();
@@ -1022,26 +1046,11 @@ fn a_continuous_pair_with_missing_values_is_set_on_the_rows_holding_both() {
     )
     .unwrap();
     let file = released_file(&path, &config);
-    let pairs = file.header.pairs.as_ref().expect("the noisy pair tables");
-    let released = pairs
-        .copula
-        .iter()
-        .find(|((a, b), _)| (*a, *b) == (1, 2))
-        .map(|&(_, rho)| rho)
-        .expect("wage and age measured on the tree");
+    let released = released_rho(&file, 1, 2).expect("wage and age measured on the tree");
     let sample = |pairs: bool| {
-        let sampler = host_sampler(&file, pairs);
-        let edges: Vec<(usize, usize)> = sampler
-            .dependence_edges()
-            .iter()
-            .map(|&(p, c, _, _)| (p, c))
-            .collect();
-        let rows = sampler.sample_stream(1, 0, 8_000);
-        let column = |name: &str| -> Vec<Option<f64>> {
-            let c = rows.columns.iter().find(|c| c.name == name).unwrap();
-            (0..8_000).map(|r| c.values.number(r)).collect()
-        };
-        (column("wage"), column("age"), edges)
+        let (mut c, edges) = sample_columns(&file, pairs, 8_000, &["wage", "age"]);
+        let age = c.pop().unwrap();
+        (c.pop().unwrap(), age, edges)
     };
     let (w0, a0, none) = sample(false);
     let (w1, a1, edges) = sample(true);
@@ -1138,26 +1147,13 @@ fn a_pair_of_amounts_with_many_zeros_is_set_points_and_all() {
     .unwrap();
     let config = RunConfig::discover_preset(Some(&overlay)).unwrap();
     let file = released_file(&path, &config);
-    let pairs = file.header.pairs.as_ref().expect("the noisy pair tables");
-    let released = pairs
-        .copula
-        .iter()
-        .find(|((a, b), _)| (*a, *b) == (1, 2))
-        .map(|&(_, rho)| rho)
-        .expect("the two years measured on the tree");
+    let released = released_rho(&file, 1, 2).expect("the two years measured on the tree");
     let sample = |pairs: bool| {
-        let sampler = host_sampler(&file, pairs);
-        let edges: Vec<(usize, usize)> = sampler
-            .dependence_edges()
-            .iter()
-            .map(|&(p, c, _, _)| (p, c))
-            .collect();
-        let rows = sampler.sample_stream(1, 0, 8_000);
-        let column = |name: &str| -> Vec<f64> {
-            let c = rows.columns.iter().find(|c| c.name == name).unwrap();
-            (0..8_000).map(|r| c.values.number(r).unwrap()).collect()
-        };
-        (column("earn74"), column("earn75"), edges)
+        let (c, edges) = sample_columns(&file, pairs, 8_000, &["earn74", "earn75"]);
+        let mut c = c
+            .into_iter()
+            .map(|v| v.into_iter().map(Option::unwrap).collect::<Vec<f64>>());
+        (c.next().unwrap(), c.next().unwrap(), edges)
     };
     // Ranks, ties at their mean rank.
     let ranks = |v: &[f64]| -> Vec<f64> {

@@ -331,15 +331,14 @@ fn ties_of(ties: &[Ties], k: usize) -> &[(f64, f64)] {
 }
 
 /// The score the release gives probability `u` (`dp::copula`: `Φ⁻¹` of the mixture's cdf,
-/// halfway through a point's share): a tie's middle, else `u`'s own, clipped to
-/// `±`[`crate::dp::copula::SCORE_CLIP`].
-fn released_score(ties: &[(f64, f64)], u: f64) -> f64 {
+/// halfway through a point's share): a tie's middle, else `u`'s own, clipped to `±clip` (the
+/// release's score clip, given by the caller).
+fn released_score(ties: &[(f64, f64)], u: f64, clip: f64) -> f64 {
     let at = ties.partition_point(|&(start, _)| start <= u);
     let u = match at.checked_sub(1).map(|i| ties[i]) {
         Some((start, width)) if u < start + width => start + 0.5 * width,
         _ => u,
     };
-    let clip = crate::dp::copula::SCORE_CLIP;
     score(u).clamp(-clip, clip)
 }
 
@@ -414,11 +413,13 @@ impl Dependence {
     /// further than the target's tolerance from it. Where either column has `ties` (exact
     /// points' shares on its probability scale), both the correlation and the target are taken
     /// as the release scores the pair (a point at its share's middle), and the mixing's own
-    /// target is searched for. `probs` ends as the pilot's adjusted probabilities.
+    /// target is searched for; the release clips its scores at `±score_clip`. `probs` ends as
+    /// the pilot's adjusted probabilities.
     pub fn fit(
         targets: &[DependenceTarget],
         probs: &mut [Option<Vec<Option<f64>>>],
         ties: &[Ties],
+        score_clip: f64,
     ) -> Dependence {
         let mut edges = Vec::new();
         for t in orient(targets) {
@@ -472,8 +473,8 @@ impl Dependence {
                 let released_like = |child: &dyn Fn(usize) -> f64| {
                     released_correlation(rows.iter().map(|&r| {
                         (
-                            released_score(tp, up[r].unwrap_or(0.5)),
-                            released_score(tc, child(r)),
+                            released_score(tp, up[r].unwrap_or(0.5), score_clip),
+                            released_score(tc, child(r), score_clip),
                         )
                     }))
                 };
@@ -612,6 +613,9 @@ mod tests {
     use rand_chacha::ChaCha8Rng;
     use rand_distr::{Distribution, StandardNormal};
 
+    /// The release's score clip (`dp::copula::SCORE_CLIP`).
+    const CLIP: f64 = 2.0;
+
     /// Probabilities of `n` rows of two independent standard normal columns and a third
     /// that follows the first with correlation `r`.
     fn pilot(n: usize, r: f64, seed: u64) -> Vec<Option<Vec<Option<f64>>>> {
@@ -653,7 +657,7 @@ mod tests {
     fn a_child_gets_the_target_correlation_and_keeps_uniform_probabilities() {
         let target = target(0, 1, 0.9);
         let mut fit_probs = pilot(20_000, 0.5, 1);
-        let dep = Dependence::fit(&[target], &mut fit_probs, &[]);
+        let dep = Dependence::fit(&[target], &mut fit_probs, &[], CLIP);
         assert_eq!(dep.edges.len(), 1);
         assert!((corr_of(&fit_probs, 0, 1) - 0.9).abs() < 0.02);
         // Fresh rows from the same generator, adjusted by the fitted edge.
@@ -692,7 +696,7 @@ mod tests {
                 }
             }
         }
-        let dep = Dependence::fit(&[target(0, 1, 0.8)], &mut probs, &[]);
+        let dep = Dependence::fit(&[target(0, 1, 0.8)], &mut probs, &[], CLIP);
         assert_eq!(dep.edges.len(), 1);
         let moved: Vec<f64> = probs[0]
             .as_ref()
@@ -790,7 +794,7 @@ mod tests {
         let mut jitter = ChaCha8Rng::seed_from_u64(8);
         let mut pilot = scale(&a, &cars, &points, &mut jitter);
         let target = target(0, 1, 0.8);
-        let dep = Dependence::fit(&[target], &mut pilot, &[Vec::new(), points.ties()]);
+        let dep = Dependence::fit(&[target], &mut pilot, &[Vec::new(), points.ties()], CLIP);
         assert_eq!(dep.edges.len(), 1);
         let (a, cars) = draw(20_000);
         let mut probs = scale(&a, &cars, &points, &mut jitter);
@@ -835,13 +839,13 @@ mod tests {
                 .map(|&x| Some(scale.prob(x, &mut rng)))
                 .collect(),
         );
-        let dep = Dependence::fit(&[target(0, 1, 0.6)], &mut probs, &ties);
+        let dep = Dependence::fit(&[target(0, 1, 0.6)], &mut probs, &ties, CLIP);
         assert_eq!(dep.edges.len(), 1);
         let (pa, pb) = (probs[0].as_ref().unwrap(), probs[1].as_ref().unwrap());
         let got = released_correlation(pa.iter().zip(pb).map(|(a, b)| {
             (
-                released_score(&[], a.unwrap()),
-                released_score(&ties[1], b.unwrap()),
+                released_score(&[], a.unwrap(), CLIP),
+                released_score(&ties[1], b.unwrap(), CLIP),
             )
         }));
         assert!((got - 0.6).abs() < 0.01, "released-style correlation {got}");
@@ -860,10 +864,10 @@ mod tests {
     fn an_edge_within_its_tolerance_or_short_of_rows_is_not_set() {
         let near = target(0, 2, 0.52);
         let mut probs = pilot(20_000, 0.5, 3);
-        assert!(Dependence::fit(&[near], &mut probs, &[]).is_empty());
+        assert!(Dependence::fit(&[near], &mut probs, &[], CLIP).is_empty());
         let far = DependenceTarget { rho: 0.9, ..near };
         let mut few = pilot(400, 0.5, 3);
-        assert!(Dependence::fit(&[far], &mut few, &[]).is_empty());
+        assert!(Dependence::fit(&[far], &mut few, &[], CLIP).is_empty());
     }
 
     #[test]
@@ -876,7 +880,7 @@ mod tests {
             .collect();
         assert_eq!(order, vec![(0, 1), (1, 2)]);
         let mut probs = pilot(20_000, 0.0, 4);
-        let dep = Dependence::fit(&targets, &mut probs, &[]);
+        let dep = Dependence::fit(&targets, &mut probs, &[], CLIP);
         assert_eq!(dep.edges.len(), 2);
         assert!((corr_of(&probs, 0, 1) - 0.8).abs() < 0.02);
         assert!((corr_of(&probs, 1, 2) - 0.8).abs() < 0.02);
