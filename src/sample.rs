@@ -29,7 +29,9 @@ use crate::train::generator_config;
 use crate::train::links::Links;
 use crate::train::tree_model::{rake_ratios, RakeFactors};
 use crate::transform::calibrate::{choice_bias, Calibration};
-use crate::transform::dependence::{Dependence, DependenceTarget, MixedScale, PointScale, Ties};
+use crate::transform::dependence::{
+    missing_undo, Dependence, DependenceTarget, MixedScale, PointScale, Ties,
+};
 use crate::transform::{ColumnStates, ContinuousEncoder, DataTransformer, Encoder, Span};
 
 /// Rows per independent random stream in [`GeneratorSampler::sample_stream`].
@@ -188,33 +190,6 @@ const DEPENDENCE_SEED: u64 = 0x6465_7065_6e64_0001;
 /// Passes that scale the one-way factors so that the capped weights keep each column's
 /// released shares ([`GeneratorSampler::calibrated`]).
 const PAIR_MARGIN_PASSES: usize = 4;
-
-/// How much a released correlation of two columns with missing values understates the
-/// correlation of the rows holding both (`dp::copula` scores a missing value 0), from the
-/// pilot's probabilities of each column (`None`: missing or not on the column's scale):
-/// `√(S_a S_b / (S_a' S_b'))`, `S` a column's sum of clipped squared normal scores over the
-/// rows holding its value and `S'` over the rows holding both; 1 where no row lacks one.
-fn missing_undo(ua: &[Option<f64>], ub: &[Option<f64>]) -> f64 {
-    let clip = crate::dp::copula::SCORE_CLIP;
-    let square = |u: f64| {
-        let z = crate::transform::continuous::normal_quantile(u.clamp(1e-4, 1.0 - 1e-4));
-        (z * z).min(clip * clip)
-    };
-    let (mut sa, mut sb, mut both_a, mut both_b) = (0.0, 0.0, 0.0, 0.0);
-    for (a, b) in ua.iter().zip(ub) {
-        let (qa, qb) = (a.map(square), b.map(square));
-        sa += qa.unwrap_or(0.0);
-        sb += qb.unwrap_or(0.0);
-        if let (Some(qa), Some(qb)) = (qa, qb) {
-            both_a += qa;
-            both_b += qb;
-        }
-    }
-    if both_a <= 0.0 || both_b <= 0.0 {
-        return 1.0;
-    }
-    (sa * sb / (both_a * both_b)).sqrt()
-}
 
 /// Whether sampling maps continuous columns onto the released mixtures
 /// ([`GeneratorSampler::calibrated`]; `dpsynth sample --calibrate`).
@@ -630,20 +605,23 @@ impl GeneratorSampler {
             };
             let on_edge = targets.iter().any(|t| t.parent == k || t.child == k);
             let span = |r: usize| &encoded[r * dim + offset..r * dim + offset + width];
-            if let (Encoder::Continuous(c), true) = (enc, on_edge) {
-                present[k] = Some(
-                    kept_rows
-                        .iter()
-                        .map(|&r| c.decode_value(span(r)).is_some())
-                        .collect(),
-                );
+            // Each kept row's value (points and free values; missing: `None`), decoded once.
+            let values: Vec<Option<f64>> = match (enc, on_edge) {
+                (Encoder::Continuous(c), true) => {
+                    kept_rows.iter().map(|&r| c.decode_value(span(r))).collect()
+                }
+                _ => Vec::new(),
+            };
+            if !values.is_empty() {
+                present[k] = Some(values.iter().map(Option::is_some).collect());
             }
             match (enc, self.calibrations.get(k), on_edge) {
                 (Encoder::Continuous(c), Some(Some(cal)), true) => {
                     // Each kept row's free value, or its exact point.
                     let decoded: Vec<(Option<f64>, Option<f64>)> = kept_rows
                         .iter()
-                        .map(|&r| (c.decode_free(span(r)), c.decode_value(span(r))))
+                        .zip(&values)
+                        .map(|(&r, &value)| (c.decode_free(span(r)), value))
                         .collect();
                     let on_points: Vec<f64> = decoded
                         .iter()
@@ -657,30 +635,32 @@ impl GeneratorSampler {
                     let scale = many
                         .then(|| MixedScale::fit(on_points, free_rows, |u| cal.value_at(u)))
                         .flatten();
-                    let Some(scale) = scale else {
-                        probs[k] = Some(
-                            decoded
+                    match scale {
+                        None => {
+                            probs[k] = Some(
+                                decoded
+                                    .iter()
+                                    .map(|d| d.0.map(|x| cal.prob(x, &mut rng)))
+                                    .collect(),
+                            );
+                        }
+                        Some(scale) => {
+                            let drawn: Vec<Option<f64>> = decoded
                                 .iter()
-                                .map(|d| d.0.map(|x| cal.prob(x, &mut rng)))
-                                .collect(),
-                        );
-                        offset += width;
-                        continue;
-                    };
-                    let drawn: Vec<Option<f64>> = decoded
-                        .iter()
-                        .map(|&(free, value)| match (free, value) {
-                            (Some(x), _) => {
-                                let u = cal.prob(x, &mut rng);
-                                Some(scale.prob_free(u, cal.value_at(u)))
-                            }
-                            (None, Some(v)) => scale.prob_point(v, &mut rng),
-                            (None, None) => None,
-                        })
-                        .collect();
-                    ties[k] = scale.ties();
-                    probs[k] = Some(drawn);
-                    mixed[k] = Some(scale);
+                                .map(|&(free, value)| match (free, value) {
+                                    (Some(x), _) => {
+                                        let u = cal.prob(x, &mut rng);
+                                        Some(scale.prob_free(u, cal.value_at(u)))
+                                    }
+                                    (None, Some(v)) => scale.prob_point(v, &mut rng),
+                                    (None, None) => None,
+                                })
+                                .collect();
+                            ties[k] = scale.ties();
+                            probs[k] = Some(drawn);
+                            mixed[k] = Some(scale);
+                        }
+                    }
                 }
                 // Without a calibration, a column's probabilities come from the pilot's own
                 // values: a column all on exact points (a count, a code), or any column of a
@@ -692,8 +672,6 @@ impl GeneratorSampler {
                         || (c.modes.len() >= POINTS_MIN && c.modes.iter().all(|m| m.exact)) =>
                 {
                     let on_points = c.modes.len() >= POINTS_MIN && c.modes.iter().all(|m| m.exact);
-                    let values: Vec<Option<f64>> =
-                        kept_rows.iter().map(|&r| c.decode_value(span(r))).collect();
                     let present: Vec<f64> = values.iter().flatten().copied().collect();
                     let scale = if on_points {
                         PointScale::fit(present)
@@ -727,7 +705,7 @@ impl GeneratorSampler {
                     if let (Some(Some(ua)), Some(Some(ub))) =
                         (probs.get(t.parent), probs.get(t.child))
                     {
-                        let undo = missing_undo(ua, ub);
+                        let undo = missing_undo(ua, ub, crate::dp::copula::SCORE_CLIP);
                         let max = crate::dp::copula::MAX_RHO;
                         t.rho = (t.rho * undo).clamp(-max, max);
                         t.tolerance *= undo;

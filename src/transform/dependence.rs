@@ -342,6 +342,33 @@ fn released_score(ties: &[(f64, f64)], u: f64, clip: f64) -> f64 {
     score(u).clamp(-clip, clip)
 }
 
+/// How much a released correlation of two columns with missing values understates the
+/// correlation of the rows holding both (`dp::copula` scores a missing value 0), from the
+/// pilot's probabilities of each column (`None`: missing or not on the column's scale):
+/// `√(S_a S_b / (S_a' S_b'))`, `S` a column's sum of squared normal scores (clipped at `±clip`,
+/// the release's) over the rows holding its value and `S'` over the rows holding both; 1
+/// where no row holds both.
+pub fn missing_undo(ua: &[Option<f64>], ub: &[Option<f64>], clip: f64) -> f64 {
+    let square = |u: f64| {
+        let z = score(u);
+        (z * z).min(clip * clip)
+    };
+    let (mut sa, mut sb, mut both_a, mut both_b) = (0.0, 0.0, 0.0, 0.0);
+    for (a, b) in ua.iter().zip(ub) {
+        let (qa, qb) = (a.map(square), b.map(square));
+        sa += qa.unwrap_or(0.0);
+        sb += qb.unwrap_or(0.0);
+        if let (Some(qa), Some(qb)) = (qa, qb) {
+            both_a += qa;
+            both_b += qb;
+        }
+    }
+    if both_a <= 0.0 || both_b <= 0.0 {
+        return 1.0;
+    }
+    (sa * sb / (both_a * both_b)).sqrt()
+}
+
 /// `Σ g_a g_b / √(Σ g_a² Σ g_b²)` of the score pairs, uncentred, as the release measures a
 /// pair (`dp::copula::measure_copula`); 0 where a side is all zero.
 fn released_correlation(pairs: impl Iterator<Item = (f64, f64)>) -> f64 {
@@ -713,6 +740,21 @@ mod tests {
         assert!((mean - 0.5).abs() < 0.01, "mean {mean}");
         let r = corr_of(&probs, 0, 1);
         assert!(r > 0.6, "correlation {r}");
+    }
+
+    #[test]
+    fn a_correlation_over_rows_half_missing_is_undone_by_the_square_root_of_two() {
+        // The child missing in every other row: its spread and the pair's sum cover half the
+        // parent's rows, so the released ρ is the rows' own times √½.
+        let u: Vec<Option<f64>> = (0..10_000).map(|i| Some((i as f64 + 0.5) / 1e4)).collect();
+        let half: Vec<Option<f64>> = u
+            .iter()
+            .enumerate()
+            .map(|(i, &x)| if i % 2 == 0 { x } else { None })
+            .collect();
+        let undo = missing_undo(&u, &half, CLIP);
+        assert!((undo - 2f64.sqrt()).abs() < 0.01, "{undo}");
+        assert_eq!(missing_undo(&u, &u, CLIP), 1.0);
     }
 
     #[test]
