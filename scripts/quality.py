@@ -94,6 +94,14 @@ TABLES = {
     "medexp": (["idp", "physlim", "health", "sex", "child", "black"], "idp", "yes"),
     "kakadu": (["answer", "envcon", "vparks", "conservation", "sex", "major"], "envcon", "yes"),
     "hi": (["hhi", "whi", "hhi2", "education", "race", "hispanic", "region"], "whi", "yes"),
+    # Added at stop 56, never tuned for: MASS's Aids2 (2,843 x 7: diagnosis and death as day
+    # numbers, death after diagnosis; target: died), Ecdat's Star (5,748 x 8: test scores,
+    # class types, a school id of 79 values; target: free lunch) and Housing (546 x 12: prices,
+    # lot sizes, small counts, yes/no amenities; target: air conditioning).
+    "aids2": (["state", "sex", "status", "T.categ"], "status", "D"),
+    "star": (["classk", "sex", "freelunk", "race"], "freelunk", "yes"),
+    "housing": (["driveway", "recroom", "fullbase", "gashw", "airco", "prefarea"], "airco",
+                "yes"),
     # Added at stop 49, never tuned for (scripts/quality.sh reads them from statsmodels' and
     # scikit-learn's packages): fair (target: the marriage rated 5 of 5), randhie (target: an
     # individual deductible plan) and digits (target: the image is a 0).
