@@ -365,6 +365,12 @@ pub struct PrivacyConfig {
     pub max_grad_norm: f64,
     /// Share of ε spent on the noisy histograms of preprocessing. Default 0.1.
     pub preprocess_share: f64,
+    /// Share of ε spent on preprocessing at a target ε of 1 and below, where DP-SGD's part
+    /// is too noisy to teach the generator much; from ε 1 to 3 the share moves linearly from
+    /// this to `preprocess_share`, which holds from ε 3 up ([`Self::preprocess_share_at`]).
+    /// Default none: `preprocess_share` at every ε. `configs/dp-discover.toml` sets 0.95
+    /// (docs/quality.md, stop 56: quality +0.04 at ε 1 on four tables, eight runs of eight).
+    pub low_epsilon_share: Option<f64>,
     /// A fixed DP-SGD noise multiplier σ instead of one calibrated to `epsilon`.
     pub noise_multiplier: Option<f64>,
     /// A fixed noise multiplier for the joint preprocessing histograms instead of one derived
@@ -457,6 +463,7 @@ impl Default for PrivacyConfig {
             delta: 1e-6,
             max_grad_norm: 1.0,
             preprocess_share: 0.1,
+            low_epsilon_share: None,
             noise_multiplier: None,
             histogram_noise_multiplier: None,
             discover: false,
@@ -484,6 +491,19 @@ impl PrivacyConfig {
     /// Whether the run is differentially private.
     pub fn enabled(&self) -> bool {
         self.epsilon.is_some() || self.noise_multiplier.is_some()
+    }
+
+    /// The share of ε preprocessing spends at the target `epsilon`: `low_epsilon_share` at
+    /// ε 1 and below, `preprocess_share` from ε 3 up, linear in ε between them; without
+    /// `low_epsilon_share` or a target ε, `preprocess_share`. Public: it reads the config only.
+    pub fn preprocess_share_at(&self, epsilon: Option<f64>) -> f64 {
+        match (self.low_epsilon_share, epsilon) {
+            (Some(low), Some(eps)) => {
+                let t = ((eps - 1.0) / 2.0).clamp(0.0, 1.0);
+                low + t * (self.preprocess_share - low)
+            }
+            _ => self.preprocess_share,
+        }
     }
 
     /// The columns a DP run reads cell by cell from their public metadata instead of from
@@ -643,6 +663,17 @@ impl RunConfig {
                 let origin = path.display().to_string();
                 let file: toml::Table =
                     toml::from_str(&text).map_err(|e| Error::config(&origin, e.to_string()))?;
+                // A file that sets its own preprocessing share means it at every ε.
+                let sets = |key: &str| {
+                    file.get("privacy")
+                        .and_then(toml::Value::as_table)
+                        .is_some_and(|p| p.contains_key(key))
+                };
+                if sets("preprocess_share") && !sets("low_epsilon_share") {
+                    if let Some(toml::Value::Table(p)) = root.get_mut("privacy") {
+                        p.remove("low_epsilon_share");
+                    }
+                }
                 lay_over(&mut root, file);
                 format!("{origin} over {preset}")
             }
@@ -837,6 +868,11 @@ impl RunConfig {
         }
         if !(0.0..1.0).contains(&p.preprocess_share) {
             return bad("privacy.preprocess_share", "must be in [0, 1)".into());
+        }
+        if let Some(low) = p.low_epsilon_share {
+            if !(0.0..1.0).contains(&low) {
+                return bad("privacy.low_epsilon_share", "must be in [0, 1)".into());
+            }
         }
         for (key, share) in [
             ("privacy.discovery_share", p.discovery_share),
@@ -1035,7 +1071,7 @@ impl RunConfig {
                 .ok_or_else(|| bad("its parent is not a table".into()))?
                 .insert(parts[parts.len() - 1].to_string(), value.clone());
         }
-        let changed: RunConfig = root.try_into().map_err(|e: toml::de::Error| {
+        let mut changed: RunConfig = root.try_into().map_err(|e: toml::de::Error| {
             Error::config(
                 origin,
                 format!(
@@ -1045,6 +1081,11 @@ impl RunConfig {
                 ),
             )
         })?;
+        // A preprocessing share set on its own is meant at every ε.
+        let set = |key: &str| overrides.iter().any(|(k, _)| k == key);
+        if set("privacy.preprocess_share") && !set("privacy.low_epsilon_share") {
+            changed.privacy.low_epsilon_share = None;
+        }
         changed.validate(&format!("{origin} ({})", describe_overrides(overrides)))?;
         Ok(changed)
     }
@@ -1070,6 +1111,40 @@ mod tests {
         assert_eq!(laid.train.batch_size, preset.train.batch_size);
         assert_eq!(laid.privacy.anchor_steps, preset.privacy.anchor_steps);
         assert!(laid.privacy.discover && laid.privacy.copula);
+    }
+
+    #[test]
+    fn the_preprocessing_share_rises_at_low_epsilon_unless_a_share_is_set() {
+        let preset = RunConfig::discover_preset(None).unwrap();
+        let p = &preset.privacy;
+        assert_eq!(p.low_epsilon_share, Some(0.95));
+        for (eps, share) in [
+            (0.5, 0.95),
+            (1.0, 0.95),
+            (2.0, 0.875),
+            (3.0, 0.8),
+            (8.0, 0.8),
+        ] {
+            let at = p.preprocess_share_at(Some(eps));
+            assert!((at - share).abs() < 1e-12, "epsilon {eps}: {at}");
+        }
+        // A share set on the command line or in a file laid over the preset holds at every ε.
+        let set = vec![(
+            "privacy.preprocess_share".to_string(),
+            toml::Value::Float(0.7),
+        )];
+        let changed = preset.with_overrides("--set", &set).unwrap();
+        assert_eq!(changed.privacy.preprocess_share_at(Some(1.0)), 0.7);
+        let path = std::env::temp_dir().join(format!("dpsynth-share-{}.toml", std::process::id()));
+        std::fs::write(&path, "[privacy]\npreprocess_share = 0.6\n").unwrap();
+        let laid = RunConfig::discover_preset(Some(&path));
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(laid.unwrap().privacy.preprocess_share_at(Some(1.0)), 0.6);
+        // Without the key (every config but the preset), the share is the same at every ε.
+        let plain = RunConfig::from_toml("[privacy]\nepsilon = 1.0\n", "t").unwrap();
+        assert_eq!(plain.privacy.preprocess_share_at(Some(1.0)), 0.1);
+        let bad = RunConfig::from_toml("[privacy]\nlow_epsilon_share = 1.5\n", "t.toml");
+        assert!(bad.unwrap_err().to_string().contains("low_epsilon_share"));
     }
 
     #[test]

@@ -275,7 +275,7 @@ impl Trainer {
                 batch: t.batch_size,
                 epochs: t.epochs,
                 discriminator_steps: t.discriminator_steps,
-                preprocess_share: privacy.preprocess_share,
+                preprocess_share: privacy.preprocess_share_at(privacy.epsilon),
                 noise_multiplier: privacy.noise_multiplier,
                 histogram_noise_multiplier: privacy.histogram_noise_multiplier,
                 discovery: privacy.discover,
