@@ -2456,3 +2456,63 @@ fn correlation_sums_the_noise_would_drown_are_not_reserved() {
     assert_eq!(large.copula_sums, 7, "three pairs and four spreads");
     assert_eq!(large.copula_noise_skipped, 0.0);
 }
+
+/// `train --discover` spends 95% of ε on the measurements at ε 1 and 80% at ε 3
+/// (`privacy.low_epsilon_share` in `configs/dp-discover.toml`), a share given with `--set` holds
+/// at ε 1 too, and the ledger's total stays the target: read back from the released files.
+#[test]
+fn the_discovery_preset_gives_the_measurements_more_of_a_small_epsilon() {
+    let dir = tempdir();
+    let mut csv = String::from("kind,amount\n");
+    for i in 0..600 {
+        csv.push_str(&format!(
+            "{},{}\n",
+            ["a", "b", "c"][i % 3],
+            10 + (i * 37) % 500
+        ));
+    }
+    std::fs::write(dir.path().join("t.csv"), csv).unwrap();
+    let spent = |epsilon: &str, extra: &[&str]| -> (f64, f64) {
+        let mut args = vec![
+            "train",
+            "t.csv",
+            "--discover",
+            "--epsilon",
+            epsilon,
+            "--epochs",
+            "1",
+            "--seed",
+            "5",
+            "--set",
+            "privacy.warm_start_epochs=1",
+            "--out",
+            "m.dpsynth",
+            "--quiet",
+        ];
+        args.extend_from_slice(extra);
+        let out = dpsynth(dir.path(), &args);
+        assert!(out.status.success(), "{}", crate::util::stderr(&out));
+        let out = dpsynth(dir.path(), &["inspect", "--json", "m.dpsynth"]);
+        assert!(out.status.success(), "{}", crate::util::stderr(&out));
+        let header: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let privacy = &header["privacy"];
+        (
+            privacy["epsilon_preprocess"].as_f64().unwrap(),
+            privacy["epsilon"].as_f64().unwrap(),
+        )
+    };
+    for (epsilon, extra, share) in [
+        ("1", &[][..], 0.95),
+        ("3", &[][..], 0.8),
+        ("2", &[][..], 0.875),
+        ("1", &["--set", "privacy.preprocess_share=0.8"][..], 0.8),
+    ] {
+        let target: f64 = epsilon.parse().unwrap();
+        let (preprocess, total) = spent(epsilon, extra);
+        assert!(
+            (preprocess - share * target).abs() < 1e-3 * target,
+            "epsilon {epsilon} {extra:?}: preprocessing alone spent {preprocess}, expected {share} of it"
+        );
+        assert!(total <= target + 1e-6, "epsilon {epsilon}: total {total}");
+    }
+}
