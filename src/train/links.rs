@@ -330,7 +330,17 @@ impl Links {
         // A parent of a few rows per state (an id column, every row its own category) predicts
         // everything and says nothing: its links would copy rows.
         candidates.retain(|c| training_rows as f64 >= PARENT_ROWS_MIN * layout[c.1].count() as f64);
-        candidates.sort_by(|x, y| y.0.total_cmp(&x.0).then((x.1, x.2).cmp(&(y.1, y.2))));
+        // Highest λ (to two places) first, and of parents equal there the one of fewest
+        // states: each of its rows of the table holds more rows, so less of it is noise. A
+        // retail department is drawn from its category, not from one of 200 products.
+        let states = |c: usize| layout[c].count();
+        candidates.sort_by(|x, y| {
+            let (lx, ly) = ((x.0 * 100.0).round(), (y.0 * 100.0).round());
+            ly.total_cmp(&lx)
+                .then(states(x.1).cmp(&states(y.1)))
+                .then(y.0.total_cmp(&x.0))
+                .then((x.1, x.2).cmp(&(y.1, y.2)))
+        });
         let mut parent_of: Vec<Option<usize>> = vec![None; k];
         let mut chosen = Vec::new();
         for (lambda, parent, child, table, cols) in candidates {
