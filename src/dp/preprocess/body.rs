@@ -110,6 +110,27 @@ pub(super) fn body_bin(x: f64, lo: f64, width: f64, bins: usize, edges: Option<&
     bin.min(bins - 1)
 }
 
+/// Per bin over uneven `edges` (bins even in log scale), the one integer it can hold where it
+/// holds exactly one strictly between the bounds, placed as [`body_bin`] places a value (a bin
+/// holds `[edge, next edge)`); `None` for a bin of none or several. An integer column's rows in
+/// such a bin all sit on that integer. Post-processing of public edges.
+pub(super) fn single_integer_bins(edges: &[f64]) -> Vec<Option<f64>> {
+    let bins = edges.len().saturating_sub(1);
+    if bins == 0 {
+        return Vec::new();
+    }
+    let (lo, hi) = (edges[0], edges[bins]);
+    (0..bins)
+        .map(|b| {
+            // The integers k with edges[b] <= k < edges[b + 1], strictly inside (lo, hi).
+            let first = edges[b].ceil().max(lo.floor() + 1.0);
+            let last = (edges[b + 1].ceil() - 1.0).min(hi.ceil() - 1.0);
+            // `+ 0.0` writes a bin holding zero from below as 0, not -0.
+            (first == last && first.is_finite()).then_some(first + 0.0)
+        })
+        .collect()
+}
+
 /// Most integers a range may hold for [`live_bins`] to look for the bins without one.
 pub(super) const LIVE_INTEGERS: f64 = 4096.0;
 

@@ -6,8 +6,9 @@ use std::collections::HashMap;
 
 use super::body::{
     body_bin, cumulative_shares, even_edges, integer_support, live_bins, log_scale_edges,
-    loud_part, narrowed, spread_over_integers, Evidence, NARROW_OUTSIDE, NARROW_POINTS_MAX,
-    PART_OUTSIDE_DEVIATIONS, SPREAD_INTEGERS, SPREAD_SPAN, SUPPORT_SHARE, TRIM_SEED,
+    loud_part, narrowed, single_integer_bins, spread_over_integers, Evidence, NARROW_OUTSIDE,
+    NARROW_POINTS_MAX, PART_OUTSIDE_DEVIATIONS, SPREAD_INTEGERS, SPREAD_SPAN, SUPPORT_SHARE,
+    TRIM_SEED,
 };
 use super::points::{
     clear_quiet, loud_points, refit_on_points, rest_beyond, spread_rest, widen_modes_by_bins,
@@ -428,6 +429,22 @@ pub(super) fn fit(
             above,
         }
     });
+    // An integer column over log-scale bins: a bin too narrow to hold more than one integer
+    // holds its rows on that integer, so a loud one holding a spike is an exact mode there.
+    // Bank marketing's `pdays`, -1 (never called) in 82% of 6,000 rows and 1-871 otherwise,
+    // had its -1s in the bin [-1.12, -0.86] of a range [-5, 1778], which the mixture fitted as
+    // one mode of std 2.9 with the noise of its neighbours: sampled as -3 to 0 (-1 in 15% of
+    // rows, KS 0.45).
+    if integer {
+        if let Some(e) = &edges {
+            for (b, k) in single_integer_bins(e).into_iter().enumerate() {
+                if let Some(k) = k.filter(|_| body[b] >= SINGLE_INTEGER_SHARE * present) {
+                    atoms.push((k, body[b]));
+                    body[b] = 0.0;
+                }
+            }
+        }
+    }
     let range = trim.map_or((lo, hi), |t| (t.lo, t.hi));
     let atoms_weight: f64 = atoms.iter().map(|a| a.1).sum();
     if body.iter().sum::<f64>() <= 0.0 && atoms_weight <= 0.0 {
@@ -652,6 +669,11 @@ pub(super) fn fit(
 /// to count as spread over the part (its second histogram then takes no more bins than its
 /// noise allows: [`narrowed_bins`]).
 const SPREAD_BINS: usize = 3;
+
+/// Share of the present rows a log-scale bin holding a single integer must hold for the bin to
+/// become an exact mode at that integer (`fit`): a spike, not the few rows of a count's 1s,
+/// which the body's modes keep (atoms take modes from the body).
+const SINGLE_INTEGER_SHARE: f64 = 0.05;
 
 /// Bins of a narrowed part's second histogram (measured with `std`, the bounds share's
 /// noise): at most `most`, and no more than leave an average bin two deviations of its noise

@@ -609,3 +609,23 @@ fn a_narrowed_integer_part_spread_thin_gets_fewer_bins() {
         64
     );
 }
+
+#[test]
+fn a_log_scale_bin_holds_one_integer_only_where_one_fits() {
+    // Bins [-5, -2.2), [-2.2, -0.9), [-0.9, 0.5), [0.5, 1.5), [1.5, 3.5), [3.5, 10].
+    let edges = [-5.0, -2.2, -0.9, 0.5, 1.5, 3.5, 10.0];
+    // -4, -3 | -2, -1 | 0 | 1 | 2, 3 | 4..9: bins 2 and 3 hold one each.
+    assert_eq!(
+        single_integer_bins(&edges),
+        vec![None, None, Some(0.0), Some(1.0), None, None]
+    );
+    // An edge on an integer belongs to the bin above it ([edge, next)); the bounds hold no
+    // body integer (their rows have their own counts).
+    let edges = [-1.0, 1.0, 2.0, 2.5, 3.0];
+    assert_eq!(
+        single_integer_bins(&edges),
+        vec![Some(0.0), Some(1.0), Some(2.0), None]
+    );
+    // A bin between two integers holds none.
+    assert_eq!(single_integer_bins(&[0.2, 0.4, 0.9]), vec![None, None]);
+}
