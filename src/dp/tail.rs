@@ -71,6 +71,24 @@ pub fn non_increasing_fit(counts: &[f64]) -> Vec<(f64, usize)> {
 /// would pile the rest onto whatever block noise left standing. A bin loud enough
 /// ([`TAIL_SPIKE`]) keeps at least its own count.
 pub fn falling_tails(sides: [&[f64]; 2], std: f64, mass: f64) -> [Vec<f64>; 2] {
+    tails_beside_clusters(sides, std, mass, [false, false])
+}
+
+/// [`falling_tails`], where a side marked in `clusters` may hold a population of its own
+/// rather than a tail falling from the part: the other sign of a column binned in log scale on
+/// both sides of zero (a balance negative in a tenth of its rows, the part holding the
+/// positive ones). Where such a side's noisy counts hold clearly more rows than its fit
+/// ([`loud_sides`]), it takes its share of the rest where its counts have it
+/// ([`spread_by_blocks`]). Not for a side of one sign: on vega's movies the votes' tail above
+/// a part of [563, 62,008] (real 12% of rows, falling to 519,541) was spread evenly up to
+/// 562,341 by its blocks of noise, 6% of the rows sampled near 460,000 (real 0.3% above
+/// 300,000).
+pub fn tails_beside_clusters(
+    sides: [&[f64]; 2],
+    std: f64,
+    mass: f64,
+    clusters: [bool; 2],
+) -> [Vec<f64>; 2] {
     // The fit's blocks moving away from the part; the first (next to the part) always counts,
     // and the tail ends at the first later block whose rows do not clear [`TAIL_BLOCK`]
     // deviations of its noise (`std √k`).
@@ -95,6 +113,22 @@ pub fn falling_tails(sides: [&[f64]; 2], std: f64, mass: f64) -> [Vec<f64>; 2] {
     if total >= mass {
         let scale = if total > 0.0 { mass / total } else { 0.0 };
         fits.iter_mut().flatten().for_each(|w| *w *= scale);
+    } else if let Some(weights) = loud_sides(sides, std, held, clusters) {
+        // A side whose noisy counts hold clearly more rows than its fit (a cluster of values
+        // beyond a gap, not a tail falling from the part) takes its share of the rest where
+        // its counts have it, block by block ([`spread_by_blocks`]); a quiet side takes its
+        // share as below, over the bins its fit reaches.
+        let all = weights[0] + weights[1];
+        for (s, fit) in fits.iter_mut().enumerate() {
+            let rest = (mass - total) * weights[s] / all;
+            if held[s] < weights[s] {
+                spread_by_blocks(fit, sides[s], rest);
+            } else {
+                let reach = fit.iter().rposition(|&w| w > 0.0).map_or(0, |i| i + 1);
+                let each = rest / reach.max(1) as f64;
+                fit.iter_mut().take(reach).for_each(|w| *w += each);
+            }
+        }
     } else {
         // The rest goes over the bins each side's fit reaches, shared as the fits hold rows;
         // where neither holds any, over the nearest quarter of each side's bins, shared by
@@ -126,6 +160,55 @@ pub fn falling_tails(sides: [&[f64]; 2], std: f64, mass: f64) -> [Vec<f64>; 2] {
         }
     }
     fits
+}
+
+/// Where a side marked in `clusters` has noisy counts (`sides`, noise std `std` each) holding more rows beyond its fit
+/// (`held`) than [`TAIL_BLOCK`] deviations of their sum's noise, the weights the rest left out
+/// is shared by: such a side's rows beyond its fit, a quiet side's fit. `None` where neither
+/// side is loud. A bank balance negative in 8% of 6,000 rows, spread over 30 log-scale bins
+/// at about 16 rows each (noise std 24.8), fitted only its first bin next to the part (20
+/// rows) against the other side's 42 of pure noise, so 68% of the rest went to the top bin:
+/// a mode at 32,000 holding 8% of the rows (real 1% above 20,000), and no negative value.
+fn loud_sides(
+    sides: [&[f64]; 2],
+    std: f64,
+    held: [f64; 2],
+    clusters: [bool; 2],
+) -> Option<[f64; 2]> {
+    let beyond = [0, 1].map(|s| (sides[s].iter().sum::<f64>() - held[s]).max(0.0));
+    let loud = [0, 1]
+        .map(|s| clusters[s] && beyond[s] > TAIL_BLOCK * std * (sides[s].len() as f64).sqrt());
+    (loud[0] || loud[1]).then(|| [0, 1].map(|s| if loud[s] { beyond[s] } else { held[s] }))
+}
+
+/// Adds `rest` rows to `fit` where `counts` hold more than it: the side's bins in blocks of
+/// about √k of its `k` bins, each block's share its residual sum (counts less fit), clamped
+/// at zero, spread evenly over the block. The blocks pool the noise of single bins (a cluster
+/// of 16 rows a bin under noise of 24.8 sums to about 100 rows in a block of seven).
+fn spread_by_blocks(fit: &mut [f64], counts: &[f64], rest: f64) {
+    let k = fit.len().min(counts.len());
+    if k == 0 {
+        return;
+    }
+    let size = (k as f64).sqrt().ceil() as usize;
+    let sums: Vec<f64> = (0..k)
+        .step_by(size)
+        .map(|a| {
+            (a..(a + size).min(k))
+                .map(|b| counts[b] - fit[b])
+                .sum::<f64>()
+                .max(0.0)
+        })
+        .collect();
+    let all: f64 = sums.iter().sum();
+    if all <= 0.0 {
+        return;
+    }
+    for (i, sum) in sums.into_iter().enumerate() {
+        let (a, z) = (i * size, ((i + 1) * size).min(k));
+        let each = rest * sum / all / (z - a) as f64;
+        fit[a..z].iter_mut().for_each(|w| *w += each);
+    }
 }
 
 #[cfg(test)]
@@ -172,6 +255,41 @@ mod tests {
         // Nothing left out: no tail.
         let [_, a] = falling_tails([&[], &above], 28.0, -40.0);
         assert!(a.iter().all(|&w| w == 0.0), "{a:?}");
+    }
+
+    #[test]
+    fn a_cluster_beyond_a_gap_takes_the_rows_its_counts_hold() {
+        // A bank balance of 6,000 rows (seeded run, noise std 24.8): the part holds the
+        // positive amounts from 18 up; below it 41 log-scale bins (moving away from the part:
+        // 18 down to 0, then -0.6 down to -17,782), where the real rows are 523, 470 of them
+        // in the 20 farthest bins (the negative balances), and above it 2 bins holding 37 real
+        // rows. 650 rows are left out (the part's check). These are the run's noisy counts.
+        let mut below = vec![
+            29.0, 13.0, -2.0, 17.0, -17.0, 7.0, 6.0, 47.0, 17.0, 36.0, 49.0, 12.0, 45.0, 102.0,
+            10.0, -5.0, -6.0, -45.0, 1.0, 29.0, -46.0, 16.0, -9.0, -14.0, 11.0, 34.0, 14.0, -18.0,
+            -14.0, 35.0, 21.0, 16.0, 11.0, 1.0, -12.0, 10.0, 8.0, -18.0, 22.0, 9.0, 20.0,
+        ];
+        below.reverse();
+        let above = [42.0, 1.0];
+        let [b, a] = tails_beside_clusters([&below, &above], 24.8, 650.0, [true, false]);
+        let (sb, sa): (f64, f64) = (b.iter().sum(), a.iter().sum());
+        assert!((sb + sa - 650.0).abs() < 1e-6 + 102.0, "{sb} + {sa}");
+        // Most rows below (real 523 of 560), and most of those far out (real 470 of 523);
+        // the fit alone held 20 rows in the first bin below and 42 above, and shared the rest
+        // 32% / 68%.
+        assert!(sb > 0.8 * (sa + sb), "below {sb}, above {sa}");
+        let far: f64 = b[21..].iter().sum();
+        assert!(far > 0.6 * sb, "far {far} of {sb}");
+        // Unmarked, the side is a falling tail: the rest goes next to the part as before.
+        let [b, _] = falling_tails([&below, &above], 24.8, 650.0);
+        assert!(
+            b[21..].iter().sum::<f64>() < 0.5 * b.iter().sum::<f64>(),
+            "{b:?}"
+        );
+        // A side of pure noise next to it keeps the old sharing (a quiet side, by its fit).
+        let [_, w] = tails_beside_clusters([&[], &[42.0, 1.0, -5.0]], 24.8, 100.0, [true; 2]);
+        assert!((w.iter().sum::<f64>() - 100.0).abs() < 1e-9, "{w:?}");
+        assert!(w[0] >= w[1] && w[1] >= w[2], "{w:?}");
     }
 
     #[test]
