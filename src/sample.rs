@@ -28,7 +28,7 @@ use crate::schema::ColumnKind;
 use crate::train::generator_config;
 use crate::train::links::Links;
 use crate::train::tree_model::{rake_ratios, RakeFactors};
-use crate::transform::calibrate::{choice_bias, Calibration};
+use crate::transform::calibrate::{choice_bias_given, Calibration};
 use crate::transform::dependence::{
     missing_undo, Dependence, DependenceTarget, MixedScale, PointScale, Ties,
 };
@@ -475,7 +475,8 @@ impl GeneratorSampler {
             .raw((PILOT_ROWS, width, dim), input, self.batch_statistics);
         // The choices first: each one-hot span drawn at its released shares.
         let gumbel: Vec<f32> = uniform.iter().map(|&u| gumbel_noise(u)).collect();
-        self.choice_bias = choice_bias(&raw, &gumbel, dim, &self.choice_targets());
+        let (spans, given) = self.choice_targets();
+        self.choice_bias = choice_bias_given(&raw, &gumbel, dim, &spans, &given);
         // Then the continuous values, decoded from the pilot drawn with those offsets.
         let mut encoded = vec![0.0; PILOT_ROWS * dim];
         activate_for_sampling(
@@ -836,14 +837,18 @@ impl GeneratorSampler {
     /// Each one-hot span's offset in the encoded row and the shares the released file gives
     /// its slots: a discrete column's category counts, the mode weights of a continuous column
     /// whose exact modes hold at least half its weight, and a continuous column's present and
-    /// missing shares.
-    fn choice_targets(&self) -> Vec<(usize, Vec<f64>)> {
+    /// missing shares; beside them, for each span, the offset of the present-or-missing span
+    /// its shares hold among the present rows of (a nullable continuous column's modes).
+    #[allow(clippy::type_complexity)]
+    fn choice_targets(&self) -> (Vec<(usize, Vec<f64>)>, Vec<Option<usize>>) {
         let mut targets = Vec::new();
+        let mut given = Vec::new();
         let mut offset = 0;
         for enc in &self.transformer.encoders {
             match enc {
                 Encoder::Discrete(d) => {
                     targets.push((offset, d.counts.clone()));
+                    given.push(None);
                     offset += d.width();
                 }
                 Encoder::Continuous(c) => {
@@ -854,18 +859,20 @@ impl GeneratorSampler {
                     // pair trends), where the value map below keeps each column's order. A
                     // coded rate with a small body (hdma's `uria`: seven exact values, 92% of
                     // the weight) was drawn by one generator at 3% on its 39% value.
+                    let present = c.has_null.then(|| offset + c.width() - 2);
                     if modes_drawn_at_shares(c) {
                         targets.push((offset + 1, c.modes.iter().map(|m| m.weight).collect()));
+                        given.push(present);
                     }
-                    if c.has_null {
-                        targets
-                            .push((offset + c.width() - 2, vec![1.0 - c.null_rate, c.null_rate]));
+                    if let Some(at) = present {
+                        targets.push((at, vec![1.0 - c.null_rate, c.null_rate]));
+                        given.push(None);
                     }
                     offset += c.width();
                 }
             }
         }
-        targets
+        (targets, given)
     }
 
     /// Whether [`calibrated`](Self::calibrated) weighs rows towards the file's pair tables:
