@@ -110,6 +110,8 @@ pub fn tails_beside_clusters(
     let held = [0, 1].map(|s| fits[s].iter().sum::<f64>());
     let total = held[0] + held[1];
     let mass = mass.max(0.0);
+    // How many bins from the part a side's fit reaches (its last positive bin).
+    let reach = |fit: &[f64]| fit.iter().rposition(|&w| w > 0.0).map_or(0, |i| i + 1);
     if total >= mass {
         let scale = if total > 0.0 { mass / total } else { 0.0 };
         fits.iter_mut().flatten().for_each(|w| *w *= scale);
@@ -124,7 +126,7 @@ pub fn tails_beside_clusters(
             if held[s] < weights[s] {
                 spread_by_blocks(fit, sides[s], rest);
             } else {
-                let reach = fit.iter().rposition(|&w| w > 0.0).map_or(0, |i| i + 1);
+                let reach = reach(fit);
                 let each = rest / reach.max(1) as f64;
                 fit.iter_mut().take(reach).for_each(|w| *w += each);
             }
@@ -133,7 +135,6 @@ pub fn tails_beside_clusters(
         // The rest goes over the bins each side's fit reaches, shared as the fits hold rows;
         // where neither holds any, over the nearest quarter of each side's bins, shared by
         // bins: a falling tail's rows sit near its part.
-        let reach = |fit: &[f64]| fit.iter().rposition(|&w| w > 0.0).map_or(0, |i| i + 1);
         let near = |fit: &[f64]| fit.len().div_ceil(4);
         let spans: [usize; 2] = if total > 0.0 {
             [reach(&fits[0]), reach(&fits[1])]
@@ -162,10 +163,10 @@ pub fn tails_beside_clusters(
     fits
 }
 
-/// Where a side marked in `clusters` has noisy counts (`sides`, noise std `std` each) holding more rows beyond its fit
-/// (`held`) than [`TAIL_BLOCK`] deviations of their sum's noise, the weights the rest left out
-/// is shared by: such a side's rows beyond its fit, a quiet side's fit. `None` where neither
-/// side is loud. A bank balance negative in 8% of 6,000 rows, spread over 30 log-scale bins
+/// Where a side marked in `clusters` has noisy counts (`sides`, noise std `std` each) holding
+/// more rows beyond its fit (`held`) than [`TAIL_BLOCK`] deviations of their sum's noise, the
+/// weights the rest left out is shared by: such a side's rows beyond its fit, a quiet side's
+/// fit. `None` where neither side is loud. A bank balance negative in 8% of 6,000 rows, spread over 30 log-scale bins
 /// at about 16 rows each (noise std 24.8), fitted only its first bin next to the part (20
 /// rows) against the other side's 42 of pure noise, so 68% of the rest went to the top bin:
 /// a mode at 32,000 holding 8% of the rows (real 1% above 20,000), and no negative value.

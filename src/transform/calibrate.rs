@@ -238,10 +238,11 @@ pub fn choice_bias_given(
     if rows == 0 {
         return bias;
     }
+    let condition = |i: usize| given.get(i).copied().flatten();
     // The spans without a condition first: a condition's draw uses its fitted offsets.
     let order: Vec<usize> = (0..spans.len())
-        .filter(|&i| given.get(i).copied().flatten().is_none())
-        .chain((0..spans.len()).filter(|&i| given.get(i).copied().flatten().is_some()))
+        .filter(|&i| condition(i).is_none())
+        .chain((0..spans.len()).filter(|&i| condition(i).is_some()))
         .collect();
     for i in order {
         let (offset, targets) = (&spans[i].0, &spans[i].1);
@@ -253,7 +254,7 @@ pub fn choice_bias_given(
         let target: Vec<f64> = targets.iter().map(|t| t.max(0.0) / total).collect();
         // The rows the span's shares hold among: those drawn present where it has a
         // condition, every row otherwise.
-        let kept: Vec<usize> = match given.get(i).copied().flatten() {
+        let kept: Vec<usize> = match condition(i) {
             Some(present) => (0..rows)
                 .filter(|&r| {
                     let at = r * dim + present;

@@ -292,15 +292,17 @@ pub(super) fn fit(
     // population, whatever the check says: a balance negative in 8% of 6,000 rows, its part
     // over the positive ones estimated to leave out 207 rows (real 480) within the check's
     // noise, was sampled without a negative value. Post-processing.
+    // Over bins even in log scale on both sides of zero, which side of a part (below, above)
+    // lies across zero from it and holds the other sign's rows.
+    let signed = edges.is_some() && lo < 0.0 && hi > 0.0;
+    let across_zero = |p: &super::body::LoudPart| [signed && p.lo >= 0.0, signed && p.hi <= 0.0];
     let other_sign_loud = |p: &super::body::LoudPart, e: &[f64]| -> bool {
-        if edges.is_none() || lo >= 0.0 || hi <= 0.0 {
-            return false;
-        }
+        let [below, above] = across_zero(p);
         let other: Vec<usize> = (0..bins)
-            .filter(|&b| (p.lo >= 0.0 && e[b + 1] <= 0.0) || (p.hi <= 0.0 && e[b] >= 0.0))
+            .filter(|&b| (below && e[b + 1] <= 0.0) || (above && e[b] >= 0.0))
             .collect();
         let sum: f64 = other.iter().map(|&b| counts[b]).sum();
-        sum > tail::TAIL_BLOCK * (floor / 2.0) * (other.len() as f64).sqrt() && !other.is_empty()
+        sum > tail::TAIL_BLOCK * (floor / 2.0) * (other.len() as f64).sqrt()
     };
     // A part that leaves out more than the check allows is not sampled in; its
     // tails are then read as falling away from it (`failed`, below).
@@ -387,15 +389,13 @@ pub(super) fn fit(
         let below: Vec<usize> = (0..p.first).rev().filter(|&b| live[b]).collect();
         let above: Vec<usize> = (p.last + 1..bins).filter(|&b| live[b]).collect();
         let noisy = |of: &[usize]| -> Vec<f64> { of.iter().map(|&b| counts[b]).collect() };
-        // Over bins even in log scale on both sides of zero, the side across zero from the part
-        // holds the other sign's rows: a population of its own, not a tail (`dp::tail`).
-        let signed = edges.is_some() && lo < 0.0 && hi > 0.0;
-        let clusters = [signed && p.lo >= 0.0, signed && p.hi <= 0.0];
+        // The side across zero from the part holds the other sign's rows: a population of its
+        // own, not a tail (`dp::tail`).
         let fits = tail::tails_beside_clusters(
             [&noisy(&below), &noisy(&above)],
             floor / 2.0,
             p.outside,
-            clusters,
+            across_zero(p),
         );
         for (of, fit) in [&below, &above].into_iter().zip(&fits) {
             for (&b, &w) in of.iter().zip(fit) {
