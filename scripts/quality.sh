@@ -150,10 +150,11 @@ n = sum(1 for _ in open(csv)) - 1
 open(rows, "w").write("\n".join(map(str, sorted(random.Random(0).sample(range(n), n // 5)))) + "\n")
 PY
     ;;
-  movies|birdstrikes|weather|flights|football)
+  movies|birdstrikes|weather|flights|football|zipcodes)
     # Tables of the vega-datasets npm package 3.2.1, nobody tuned for: movies (its JSON written
     # as CSV, the unique titles left out as an identifier) and birdstrikes (stop 52),
-    # Seattle's daily weather 2012-2015 (stop 55), and flights-10k and football (stop 57).
+    # Seattle's daily weather 2012-2015 (stop 55), flights-10k and football (stop 57), and
+    # zipcodes (stop 58: 42,049 US zip codes with their places; the codes keep their text).
     mkdir -p target/quality/npm
     CSV="target/quality/npm/$TABLE.csv"
     ROWS="target/quality/npm/${TABLE}_holdout_rows.txt"
@@ -173,6 +174,8 @@ elif table == "weather":
 elif table in ("flights", "football"):
     source = {"flights": "flights-10k.json", "football": "football.json"}[table]
     df = pd.read_json(data + source, dtype=False, convert_dates=False)
+elif table == "zipcodes":
+    df = pd.read_csv(data + "zipcodes.csv", dtype=str, keep_default_na=False)
 else:
     df = pd.read_csv(data + "birdstrikes.csv", dtype=str, keep_default_na=False)
 df.to_csv(csv, index=False)
@@ -188,7 +191,7 @@ PY
     # department hierarchies (scripts/make_retail_table.py, stop 53), a seeded 20% holdout.
     generated make_retail_table.py 12000
     ;;
-  *) echo "unknown table $TABLE (adult, credit, churn, attrition, diamonds, ames, rwm5yr, epi, benefits, males, computers, hdma, treatment, ofp, flchain, schooling, baseball, car, chile, vietnami, doctoraus, workinghours, slid, vietnamh, medexp, kakadu, hi, aids2, star, housing, msq, psid, fair, randhie, digits, cancer, penguins, movies, birdstrikes, weather, flights, football, retail or wide)" >&2; exit 2 ;;
+  *) echo "unknown table $TABLE (adult, credit, churn, attrition, diamonds, ames, rwm5yr, epi, benefits, males, computers, hdma, treatment, ofp, flchain, schooling, baseball, car, chile, vietnami, doctoraus, workinghours, slid, vietnamh, medexp, kakadu, hi, aids2, star, housing, msq, psid, fair, randhie, digits, cancer, penguins, movies, birdstrikes, weather, flights, football, zipcodes, retail or wide)" >&2; exit 2 ;;
 esac
 OUT=target/quality/$TABLE
 mkdir -p "$OUT"

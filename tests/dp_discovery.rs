@@ -2564,6 +2564,80 @@ fn a_spike_off_zero_in_a_log_scale_bin_is_an_exact_mode() {
 }
 
 #[test]
+fn a_top_code_and_a_lone_code_are_exact_modes_beside_a_continuum() {
+    // A house value top-coded at 500,001 (about 5% of 6,000 rows, the California housing
+    // table's shape) among values spread from 45,000 up, and hours per week with 99 for
+    // "unknown" in 3% of rows beside empty 90s. The house value has too many integers for its
+    // points to be counted, so its values are measured as a thresholded histogram; the hours'
+    // points are counted, but 99 alone holds neither three quarters of the rows nor a share
+    // that snaps. Before, both were spread over a wide mode (500,001 never sampled, 99 in
+    // 0.2% of rows, sampled 90-103).
+    for seed in [1, 2, 3] {
+        let mut rng = ChaCha8Rng::seed_from_u64(80 + seed);
+        let spread: LogNormal<f64> = LogNormal::new(12.2, 0.55).unwrap();
+        let working: Normal<f64> = Normal::new(40.0, 9.0).unwrap();
+        let house: Vec<f64> = (0..6000)
+            .map(|_| spread.sample(&mut rng).round().min(500_001.0))
+            .collect();
+        let hours: Vec<f64> = (0..6000)
+            .map(|_| {
+                if rng.random::<f64>() < 0.03 {
+                    99.0
+                } else {
+                    working.sample(&mut rng).round().clamp(1.0, 80.0)
+                }
+            })
+            .collect();
+        let share = |v: &[f64], x: f64| v.iter().filter(|&&y| y == x).count() as f64 / 6000.0;
+        let (top, unknown) = (share(&house, 500_001.0), share(&hours, 99.0));
+        let table = Table {
+            columns: vec![numbers("house_value", house), numbers("hours", hours)],
+        };
+        // The shipped preset's share at ε 3 (configs/dp-discover.toml).
+        let privacy = PrivacyConfig {
+            epsilon: Some(3.0),
+            discover: true,
+            ..PrivacyConfig::default()
+        };
+        let (_, transformer, ledger) = fit_with(table, seed, privacy, 0.8);
+        assert!(
+            ledger.keys_measured.contains(&"house_value".to_string()),
+            "seed {seed}: {:?}",
+            ledger.keys_measured
+        );
+        for (j, value, real) in [(0, 500_001.0, top), (1, 99.0, unknown)] {
+            let Encoder::Continuous(c) = &transformer.encoders[j] else {
+                panic!("column {j} is continuous")
+            };
+            // An exact mode, or (where the hours' loud points hold 90% of the rows) a point
+            // values are put on at its noisy share.
+            let exact = c.modes.iter().find(|m| m.exact && m.mean == value);
+            let on_support =
+                c.support.iter().position(|&x| x == value).map(|i| {
+                    c.support_shares[i] - if i == 0 { 0.0 } else { c.support_shares[i - 1] }
+                });
+            let weight = exact.map(|m| m.weight).or(on_support).unwrap_or_else(|| {
+                panic!(
+                    "seed {seed}: {value} ({real} of the rows, threshold {}) is neither an \
+                     exact mode nor a point: {:?}, support {:?}",
+                    ledger.key_threshold, c.modes, c.support
+                )
+            });
+            assert!(
+                (weight - real).abs() < 0.015,
+                "seed {seed}: {value} weighs {weight} against {real}"
+            );
+            // The continuum keeps its modes.
+            assert!(
+                c.modes.iter().filter(|m| !m.exact).count() >= 5,
+                "{:?}",
+                c.modes
+            );
+        }
+    }
+}
+
+#[test]
 fn a_mixed_sign_amounts_other_sign_keeps_its_rows() {
     // A bank balance: negative in 8% of 6,000 rows (down to tens of thousands), positive and
     // skewed otherwise, at the shipped preset's share. The bank-shaped table of

@@ -267,7 +267,7 @@ impl Ledger {
                 list(&pre.on_points),
             ),
             (
-                "float values measured by a thresholded histogram",
+                "values measured by a thresholded histogram",
                 if pre.keys_measured.is_empty() {
                     "-".into()
                 } else {

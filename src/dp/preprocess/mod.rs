@@ -149,9 +149,10 @@ pub struct PreprocessLedger {
     /// whether or not its points held the rows.
     #[serde(default)]
     pub points_measured: Vec<String>,
-    /// Float columns whose own values were measured, in the slot a narrowing would use, by a
+    /// Columns whose own values were measured, in the slot a narrowing would use, by a
     /// thresholded histogram (a value held by one row is released with probability at most
-    /// its share of `δ_threshold`): coded values off any lattice (`fit_private_transformer`,
+    /// its share of `δ_threshold`): coded floats off any lattice, and spikes (a top code) of
+    /// integer columns too wide for their points to be counted (`fit_private_transformer`,
     /// where the slot is still free).
     #[serde(default)]
     pub keys_measured: Vec<String>,
@@ -759,16 +760,19 @@ pub fn fit_private_transformer(
         std_of(weights.discovery),
         std_of(weights.bounds),
     );
-    // Float columns without bounds may have their values measured by a thresholded histogram
-    // in their second slot (below, where it is still free): δ_threshold is split over them and the
-    // discovering columns alike, decided before any row is read.
+    // Float and integer columns without bounds may have their values measured by a
+    // thresholded histogram in their second slot (below, where it is still free): δ_threshold
+    // is split over them and the discovering columns alike, decided before any row is read.
     let key_candidates = plans
         .iter()
         .zip(&table.columns)
         .filter(|(plan, col)| {
             matches!(
                 (plan, &col.values),
-                (Plan::Continuous { bounds: None }, Values::Float(_))
+                (
+                    Plan::Continuous { bounds: None },
+                    Values::Float(_) | Values::Int(_)
+                )
             )
         })
         .count();
