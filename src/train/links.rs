@@ -17,6 +17,11 @@
 //! categories too rare to release, together) predicts no single state: λ is read from the
 //! named states' rows, and the generator's state is kept where the parent is "other".
 //!
+//! A child has one parent, but a second column may determine it as well (football's league,
+//! a function of the home team and of the away team): such a discrete column in no link is a
+//! [`CoParent`], drawn again from the released table given the child's drawn state wherever
+//! the two share no loud cell, so that both parents agree with the child.
+//!
 //! Reads only the file's released tables: post-processing, no privacy spent.
 
 use rand::Rng;
@@ -69,11 +74,34 @@ pub struct Link {
     cumulative: Vec<Vec<f64>>,
 }
 
+/// A second column that determines a linked child as well (football's home team, beside the
+/// away team the league is drawn from): where its generated state and the child's drawn state
+/// share no loud cell of their released table, its state is drawn again from that table's
+/// column for the child's state, so that both parents agree with the child.
+#[derive(Debug, Clone)]
+pub struct CoParent {
+    /// The second determining column (schema order): a discrete column in no link.
+    pub parent: usize,
+    /// The linked child (schema order).
+    pub child: usize,
+    /// Goodman and Kruskal's λ of the released table's loud cells, this parent to the child.
+    pub lambda: f64,
+    parent_states: ColumnStates,
+    child_states: ColumnStates,
+    /// The loud named cells of the released table, as `[parent][child]`.
+    table: Vec<f64>,
+    /// Per child state, the parent's cumulative shares over the loud named cells (empty: the
+    /// generator's state is kept).
+    cumulative: Vec<Vec<f64>>,
+}
+
 /// The determined columns of a file, parents before their children.
 #[derive(Debug, Clone, Default)]
 pub struct Links {
     /// In the order they are applied.
     pub links: Vec<Link>,
+    /// Second parents of linked children, applied after every link.
+    pub co_parents: Vec<CoParent>,
 }
 
 /// Most cells of one pair table that [`exact_determined`] counts.
@@ -343,8 +371,11 @@ impl Links {
         });
         let mut parent_of: Vec<Option<usize>> = vec![None; k];
         let mut chosen = Vec::new();
+        // Candidates whose child had a parent already: second parents, perhaps.
+        let mut seconds = Vec::new();
         for (lambda, parent, child, table, cols) in candidates {
             if parent_of[child].is_some() {
+                seconds.push((lambda, parent, child, table, cols));
                 continue;
             }
             // Would the parent's chain of parents reach the child?
@@ -395,7 +426,11 @@ impl Links {
             d
         };
         chosen.sort_by_key(|l| (depth(l.child), l.child));
-        Links { links: chosen }
+        let co_parents = co_parents(seconds, &chosen, transformer, &layout);
+        Links {
+            links: chosen,
+            co_parents,
+        }
     }
 
     /// The links as `child from parent (λ 0.97)`, joined by `; ` (`-` for none), with the
@@ -421,13 +456,21 @@ impl Links {
                     l.lambda
                 )
             })
+            .chain(self.co_parents.iter().map(|c| {
+                format!(
+                    "{} kept with {} (λ {:.2})",
+                    name(c.parent),
+                    name(c.child),
+                    c.lambda
+                )
+            }))
             .collect::<Vec<_>>()
             .join("; ")
     }
 
     /// Whether there is nothing to draw.
     pub fn is_empty(&self) -> bool {
-        self.links.is_empty()
+        self.links.is_empty() && self.co_parents.is_empty()
     }
 
     /// Draws every determined column of the `n` activated rows of `encoded` (`dim` wide, one-hot
@@ -447,7 +490,84 @@ impl Links {
                 set_state(&link.child_states, row, state);
             }
         }
+        for co in &self.co_parents {
+            let cols = co.child_states.count();
+            for row in encoded.chunks_exact_mut(dim.max(1)).take(n) {
+                let u: f64 = rng.random();
+                let (parent, child) = (co.parent_states.state(row), co.child_states.state(row));
+                // A parent state with no loud cell ("other") says nothing; one with a loud
+                // cell at the child's state agrees with it.
+                let Some(cells) = co.table.get(parent * cols..(parent + 1) * cols) else {
+                    continue;
+                };
+                if cells[child.min(cols - 1)] > 0.0 || cells.iter().all(|&p| p <= 0.0) {
+                    continue;
+                }
+                let Some(cumulative) = co.cumulative.get(child).filter(|c| !c.is_empty()) else {
+                    continue;
+                };
+                let state = cumulative
+                    .iter()
+                    .position(|&c| u < c)
+                    .unwrap_or(cumulative.len() - 1);
+                set_state(&co.parent_states, row, state);
+            }
+        }
     }
+}
+
+/// The second parents among `seconds` (candidates `(λ, parent, child, loud named table as
+/// [parent][child], child states)` whose child was linked already, highest λ first): a
+/// discrete parent in no link of `chosen` and no other second parent's, whose child is
+/// `chosen`'s. Its "other" slot's row is empty in the table, so a row whose parent is "other"
+/// keeps its state, and no row is drawn into "other".
+fn co_parents(
+    seconds: Vec<(f64, usize, usize, Vec<f64>, usize)>,
+    chosen: &[Link],
+    transformer: &DataTransformer,
+    layout: &[ColumnStates],
+) -> Vec<CoParent> {
+    let linked = |c: usize| chosen.iter().any(|l| l.parent == c || l.child == c);
+    let mut taken: Vec<usize> = Vec::new();
+    let mut out = Vec::new();
+    for (lambda, parent, child, table, cols) in seconds {
+        let discrete = matches!(transformer.encoders.get(parent), Some(Encoder::Discrete(_)));
+        if !discrete
+            || linked(parent)
+            || taken.contains(&parent)
+            || !chosen
+                .iter()
+                .any(|l| l.child == child && l.parent != parent)
+        {
+            continue;
+        }
+        taken.push(parent);
+        let rows = table.len() / cols.max(1);
+        let cumulative = (0..cols)
+            .map(|j| {
+                let total: f64 = (0..rows).map(|i| table[i * cols + j]).sum();
+                if total <= 0.0 {
+                    return Vec::new();
+                }
+                (0..rows)
+                    .scan(0.0, |acc, i| {
+                        *acc += table[i * cols + j] / total;
+                        Some(*acc)
+                    })
+                    .collect()
+            })
+            .collect();
+        out.push(CoParent {
+            parent,
+            child,
+            lambda,
+            parent_states: layout[parent],
+            child_states: layout[child],
+            table,
+            cumulative,
+        });
+    }
+    out
 }
 
 #[cfg(test)]
