@@ -2638,6 +2638,42 @@ fn a_top_code_and_a_lone_code_are_exact_modes_beside_a_continuum() {
 }
 
 #[test]
+fn zip_codes_of_a_fixed_width_come_back_with_that_many_digits() {
+    // Zip codes written with five digits (`00501` to `99950`) and a state: the range is
+    // estimated on a log-scale grid and sampled within the part the rows fill, whose last bin
+    // reached past 99,999 (vega's zipcodes: 0.7% of sampled codes had six digits). The form's
+    // fixed width ends the sampled part at 99,999.
+    let dir = tempdir();
+    let mut rng = ChaCha8Rng::seed_from_u64(17);
+    let mut csv = String::from("zip,state\n");
+    for _ in 0..3000 {
+        // More codes near the top, as the west's are.
+        let zip = (99_950.0 * rng.random::<f64>().sqrt()).max(501.0) as u32;
+        csv.push_str(&format!("{zip:05},s{}\n", zip / 20_000));
+    }
+    std::fs::write(dir.path().join("t.csv"), csv).unwrap();
+    let text = train_and_sample(dir.path(), &small_config(true), "4000", "3");
+    let zips: Vec<&str> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
+    assert_eq!(zips.len(), 4000);
+    let long: Vec<&&str> = zips.iter().filter(|z| z.len() != 5).collect();
+    assert!(
+        long.is_empty(),
+        "{} codes not of five digits: {:?}",
+        long.len(),
+        &long[..long.len().min(5)]
+    );
+    // Leading zeros kept where the code is under 10,000.
+    assert!(
+        zips.iter().any(|z| z.starts_with('0')),
+        "no code under 10,000"
+    );
+}
+
+#[test]
 fn a_mixed_sign_amounts_other_sign_keeps_its_rows() {
     // A bank balance: negative in 8% of 6,000 rows (down to tens of thousands), positive and
     // skewed otherwise, at the shipped preset's share. The bank-shaped table of

@@ -30,6 +30,10 @@ pub struct NumberForm {
     /// Digits the integer part is padded to with leading zeros (zip code `00501`: 5).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub width: Option<u32>,
+    /// Whether every value was written with exactly [`NumberForm::width`] digits: a code
+    /// (a zip code), which no value of more digits can be ([`NumberForm::most`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub fixed_width: bool,
     /// The text the column writes for a missing value (`?`, `N/A`), when not an empty cell.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub missing: Option<String>,
@@ -121,6 +125,17 @@ pub enum Parsed {
 }
 
 impl NumberForm {
+    /// The largest value the form can write: `10^width - 1` for a code of a fixed width
+    /// ([`NumberForm::fixed_width`]); `None` otherwise.
+    pub fn most(&self) -> Option<f64> {
+        match self.width {
+            Some(w) if self.fixed_width && self.places.is_none_or(|p| p == 0) => {
+                Some(10f64.powi(w as i32) - 1.0)
+            }
+            _ => None,
+        }
+    }
+
     /// The number `cell` writes in this form, or `None` if it is not in this form (a missing
     /// marker is not a number either).
     pub fn parse(&self, cell: &str) -> Option<Parsed> {
@@ -251,6 +266,7 @@ impl Default for NumberForm {
             decimal_mark: '.',
             places: None,
             width: None,
+            fixed_width: false,
             missing: None,
             parens: false,
             words_as_missing: false,
@@ -302,6 +318,8 @@ pub fn detect(cells: &[&str]) -> Option<NumberForm> {
     for &(grouping, decimal_mark) in SEPARATORS {
         let mut places: Option<Option<u32>> = None;
         let mut width = None;
+        // The fewest and most digits of any cell's integer part.
+        let (mut fewest, mut most) = (u32::MAX, 0);
         let mut ok = true;
         for cell in cells().filter(|c| !MISSING_MARKERS.contains(c)) {
             let Some(parts) = split(cell) else {
@@ -320,6 +338,7 @@ pub fn detect(cells: &[&str]) -> Option<NumberForm> {
                 Some(_) => places = Some(None),
             }
             let digits = int_part.chars().filter(|&c| Some(c) != grouping).count() as u32;
+            (fewest, most) = (fewest.min(digits), most.max(digits));
             if int_part.starts_with('0') && digits > 1 {
                 width = Some(width.map_or(digits, |w: u32| w.max(digits)));
             }
@@ -334,6 +353,7 @@ pub fn detect(cells: &[&str]) -> Option<NumberForm> {
             decimal_mark,
             places: places.flatten(),
             width,
+            fixed_width: width.is_some_and(|w| fewest == w && most == w),
             missing: missing.clone(),
             parens,
             words_as_missing: false,
@@ -564,7 +584,13 @@ mod tests {
         let f = roundtrip(&["1.234,5", "12,25", "-7,5"]);
         assert_eq!((f.grouping, f.decimal_mark), (Some('.'), ','));
         let f = roundtrip(&["00501", "12345", "09999"]);
-        assert_eq!(f.width, Some(5));
+        assert_eq!(
+            (f.width, f.fixed_width, f.most()),
+            (Some(5), true, Some(99_999.0))
+        );
+        // Padded ids beside longer ones: no fixed width, no largest value.
+        let f = roundtrip(&["007", "123", "4567"]);
+        assert_eq!((f.width, f.fixed_width, f.most()), (Some(3), false, None));
         let f = roundtrip(&["7", "?", "12", "?"]);
         assert_eq!(f.missing.as_deref(), Some("?"));
         let f = roundtrip(&["4,995", "579,769", "861"]);

@@ -692,6 +692,28 @@ pub(super) fn fit(
             &released,
         );
     }
+    // A code of a fixed width (zip codes written `00501`: the schema's text form) has no
+    // value of more digits, so its sampled part ends at the largest the form writes (the
+    // zipcodes table's part reached 102,831: 0.7% of its sampled codes had six digits).
+    // Values beyond fold back into the last bin's width below it.
+    let most = cs
+        .form
+        .as_ref()
+        .and_then(|f| f.number())
+        .and_then(|f| f.most());
+    if let Some(most) = most.filter(|&m| m > encoder.min) {
+        let t = encoder.trim.get_or_insert(Trim {
+            lo: encoder.min,
+            hi: encoder.max,
+            below: 0.0,
+            above: 0.0,
+        });
+        if t.hi > most {
+            t.hi = most;
+            t.lo = t.lo.min(most);
+            t.above = if t.above > 0.0 { t.above } else { width }.min(most - t.lo);
+        }
+    }
     Encoder::Continuous(encoder)
 }
 
