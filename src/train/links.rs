@@ -266,6 +266,14 @@ fn set_state(states: &ColumnStates, row: &mut [f32], state: usize) {
     out[state.min(states.width - 1)] = 1.0;
 }
 
+/// The state whose cumulative share first exceeds the uniform `u` (the last for rounding).
+fn draw(cumulative: &[f64], u: f64) -> usize {
+    cumulative
+        .iter()
+        .position(|&c| u < c)
+        .unwrap_or(cumulative.len().saturating_sub(1))
+}
+
 /// Per column of `transformer`, the state of its "other" slot (a discrete column that folds
 /// rare categories), `None` for every other column. Public: the slots are released in the file.
 fn other_states(transformer: &DataTransformer) -> Vec<Option<usize>> {
@@ -474,7 +482,9 @@ impl Links {
     }
 
     /// Draws every determined column of the `n` activated rows of `encoded` (`dim` wide, one-hot
-    /// spans) from its parent's state, one uniform per link and row from `rng`, in order.
+    /// spans) from its parent's state, then each second parent that disagrees with its child
+    /// from the child's state: one uniform per link or second parent and row from `rng`, in
+    /// order.
     pub fn apply(&self, encoded: &mut [f32], n: usize, dim: usize, rng: &mut impl Rng) {
         for link in &self.links {
             for row in encoded.chunks_exact_mut(dim.max(1)).take(n) {
@@ -483,11 +493,7 @@ impl Links {
                 let Some(cumulative) = link.cumulative.get(parent).filter(|c| !c.is_empty()) else {
                     continue;
                 };
-                let state = cumulative
-                    .iter()
-                    .position(|&c| u < c)
-                    .unwrap_or(cumulative.len() - 1);
-                set_state(&link.child_states, row, state);
+                set_state(&link.child_states, row, draw(cumulative, u));
             }
         }
         for co in &self.co_parents {
@@ -506,11 +512,7 @@ impl Links {
                 let Some(cumulative) = co.cumulative.get(child).filter(|c| !c.is_empty()) else {
                     continue;
                 };
-                let state = cumulative
-                    .iter()
-                    .position(|&c| u < c)
-                    .unwrap_or(cumulative.len() - 1);
-                set_state(&co.parent_states, row, state);
+                set_state(&co.parent_states, row, draw(cumulative, u));
             }
         }
     }
