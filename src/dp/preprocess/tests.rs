@@ -629,3 +629,39 @@ fn a_log_scale_bin_holds_one_integer_only_where_one_fits() {
     // A bin between two integers holds none.
     assert_eq!(single_integer_bins(&[0.2, 0.4, 0.9]), vec![None, None]);
 }
+
+#[test]
+fn a_lone_spike_is_found_and_noise_among_many_points_is_not() {
+    // Churn's account length: 243 integers of about 40 rows each, at a points' noise of std 40.
+    // Every point over three deviations is a candidate; without the noise test one column in
+    // three had a point of noise standing alone (4σ among 243 points). A code of 300 rows
+    // among empty neighbours is found.
+    let (k, std, inside) = (243, 40.0, 4000.0);
+    let candidates = |points: &[f64]| -> Vec<(f64, f64)> {
+        points
+            .iter()
+            .enumerate()
+            .filter(|(_, &c)| c > 3.0 * std)
+            .map(|(j, &c)| (j as f64, c))
+            .collect()
+    };
+    let (mut false_spikes, mut found) = (0, 0);
+    for seed in 0..50 {
+        let mut rng = DpRng::from_seed(300 + seed);
+        let noise = rng.gaussian(k, std);
+        let mut points: Vec<f64> = noise.iter().map(|e| 40.0 + e).collect();
+        let spikes = lone_spikes(&candidates(&points), &points, (0.0, 1.0), inside, std);
+        false_spikes += usize::from(!spikes.is_empty());
+        for j in 190..=210 {
+            points[j] = noise[j];
+        }
+        points[200] = 300.0 + noise[200];
+        let spikes = lone_spikes(&candidates(&points), &points, (0.0, 1.0), inside, std);
+        found += usize::from(spikes.iter().any(|p| p.0 == 200.0));
+    }
+    assert_eq!(
+        false_spikes, 0,
+        "noise stood alone in {false_spikes} of 50 columns"
+    );
+    assert!(found >= 49, "the code was found in {found} of 50");
+}
