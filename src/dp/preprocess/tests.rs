@@ -652,9 +652,7 @@ fn a_lone_spike_is_found_and_noise_among_many_points_is_not() {
         let mut points: Vec<f64> = noise.iter().map(|e| 40.0 + e).collect();
         let spikes = lone_spikes(&candidates(&points), &points, (0.0, 1.0), inside, std);
         false_spikes += usize::from(!spikes.is_empty());
-        for j in 190..=210 {
-            points[j] = noise[j];
-        }
+        points[190..=210].copy_from_slice(&noise[190..=210]);
         points[200] = 300.0 + noise[200];
         let spikes = lone_spikes(&candidates(&points), &points, (0.0, 1.0), inside, std);
         found += usize::from(spikes.iter().any(|p| p.0 == 200.0));
