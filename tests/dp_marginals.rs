@@ -987,19 +987,8 @@ fn a_second_team_is_kept_in_the_league_drawn_from_the_first() {
         away.push(Some(format!("team{a}")));
         league.push(Some(format!("league{}", h / 6)));
     }
-    let mut table = dpsynth::read::Table {
-        columns: [("home", home), ("away", away), ("league", league)]
-            .into_iter()
-            .map(|(name, values)| dpsynth::read::Column {
-                name: name.to_string(),
-                values: dpsynth::read::Values::Text(values),
-                form: None,
-            })
-            .collect(),
-    };
-    let schema = Schema::infer(&mut table, &RunConfig::default()).unwrap();
-    let transformer = DataTransformer::fit(&table, &schema, &TransformConfig::default()).unwrap();
-    let encoded = transformer.transform(&table, &mut ChaCha8Rng::seed_from_u64(3));
+    let (transformer, encoded) =
+        encoded_text_columns(&["home", "away", "league"], vec![home, away, league]);
     let layout = transformer.column_states();
     // The state of a team and of a league, by name.
     let state = |col: usize, name: &str| -> usize {

@@ -266,6 +266,22 @@ fn set_state(states: &ColumnStates, row: &mut [f32], state: usize) {
     out[state.min(states.width - 1)] = 1.0;
 }
 
+/// The running shares of `cells` (each up to and including it, of their sum), for [`draw`];
+/// empty where the cells hold nothing.
+fn cumulative_shares(cells: &[f64]) -> Vec<f64> {
+    let total: f64 = cells.iter().sum();
+    if total <= 0.0 {
+        return Vec::new();
+    }
+    cells
+        .iter()
+        .scan(0.0, |acc, &p| {
+            *acc += p / total;
+            Some(*acc)
+        })
+        .collect()
+}
+
 /// The state whose cumulative share first exceeds the uniform `u` (the last for rounding).
 fn draw(cumulative: &[f64], u: f64) -> usize {
     cumulative
@@ -400,21 +416,7 @@ impl Links {
                 continue;
             }
             parent_of[child] = Some(parent);
-            let cumulative = table
-                .chunks_exact(cols)
-                .map(|row| {
-                    let total: f64 = row.iter().sum();
-                    if total <= 0.0 {
-                        return Vec::new();
-                    }
-                    row.iter()
-                        .scan(0.0, |acc, &p| {
-                            *acc += p / total;
-                            Some(*acc)
-                        })
-                        .collect()
-                })
-                .collect();
+            let cumulative = table.chunks_exact(cols).map(cumulative_shares).collect();
             chosen.push(Link {
                 parent,
                 child,
@@ -547,16 +549,8 @@ fn co_parents(
         let rows = table.len() / cols.max(1);
         let cumulative = (0..cols)
             .map(|j| {
-                let total: f64 = (0..rows).map(|i| table[i * cols + j]).sum();
-                if total <= 0.0 {
-                    return Vec::new();
-                }
-                (0..rows)
-                    .scan(0.0, |acc, i| {
-                        *acc += table[i * cols + j] / total;
-                        Some(*acc)
-                    })
-                    .collect()
+                let column: Vec<f64> = (0..rows).map(|i| table[i * cols + j]).collect();
+                cumulative_shares(&column)
             })
             .collect();
         out.push(CoParent {
