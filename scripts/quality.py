@@ -165,6 +165,15 @@ TABLES = {
     "wages": (["bluecol", "south", "smsa", "married", "sex", "union", "black"], "union", "yes"),
     "bfi": (["gender", "education"], "gender", "2"),
     "forbes": (["name", "country", "category"], "country", "United States"),
+    # Added at stop 59, never tuned for: a table shaped like UCI's covertype
+    # (scripts/make_covertype_like.py; 50,000 x 55: ten skewed integer measurements, four
+    # wilderness and forty soil 0/1 indicators, the cover type 1-7; target: lodgepole pine).
+    "covertype": ([f"Wilderness_Area{j + 1}" for j in range(4)]
+                  + [f"Soil_Type{j + 1}" for j in range(40)] + ["Cover_Type"], "Cover_Type", "2"),
+    # Added at stop 59, never tuned for: a table shaped like the card-fraud benchmark
+    # (scripts/make_fraud_like.py; 100,000 x 30: a time over two days, 28 heavy-tailed
+    # components, a skewed amount; target: fraud in 0.2% of rows).
+    "fraud": (["Class"], "Class", "1"),
 }
 DISCRETE, TARGET, POSITIVE = TABLES["adult"]
 

