@@ -809,7 +809,10 @@ fn inspect(a: InspectArgs) -> Result<()> {
             pairs.tables.len(),
             pairs.noise_std
         );
-        let links = dpsynth::train::links::Links::find(pairs, &h.transformer, h.training_rows);
+        let indicators =
+            dpsynth::sample::indicator_groups(&h.transformer, Some(pairs), h.training_rows);
+        let links = dpsynth::train::links::Links::find(pairs, &h.transformer, h.training_rows)
+            .sparing(|c| indicators.holds(c));
         println!(
             "  drawn from a released table given the column that determines them: {}",
             links.describe(&h.transformer)
@@ -817,13 +820,20 @@ fn inspect(a: InspectArgs) -> Result<()> {
         print_correlations("released", &pairs.copula, &h.transformer);
     }
     if let Some(exact) = &h.determined {
-        let links = dpsynth::train::links::Links::find(exact, &h.transformer, h.training_rows);
+        let indicators = dpsynth::sample::indicator_groups(&h.transformer, None, h.training_rows);
+        let links = dpsynth::train::links::Links::find(exact, &h.transformer, h.training_rows)
+            .sparing(|c| indicators.holds(c));
         println!(
             "  drawn from the table's exact pair table given the column that determines them (no DP): {}",
             links.describe(&h.transformer)
         );
         print_correlations("exact (no DP)", &exact.copula, &h.transformer);
     }
+    println!(
+        "  indicator columns drawn one per row (names of one stem whose released shares of 1 sum to 1): {}",
+        dpsynth::sample::indicator_groups(&h.transformer, h.pairs.as_ref(), h.training_rows)
+            .describe(&h.transformer)
+    );
     let weights: usize = model.tensors.iter().map(|t| t.data.len()).sum();
     println!(
         "  file size {} bytes; generator {} tensors, {} weights",

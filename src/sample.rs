@@ -32,6 +32,7 @@ use crate::transform::calibrate::{choice_bias_given, Calibration};
 use crate::transform::dependence::{
     missing_undo, Dependence, DependenceTarget, MixedScale, PointScale, Ties,
 };
+use crate::transform::indicators::IndicatorGroups;
 use crate::transform::{ColumnStates, ContinuousEncoder, DataTransformer, Encoder, Span};
 
 /// Rows per independent random stream in [`GeneratorSampler::sample_stream`].
@@ -96,6 +97,8 @@ pub struct GeneratorSampler {
     /// Continuous pairs whose released correlation sampling sets (`transform::dependence`;
     /// [`GeneratorSampler::calibrated`]); empty: none.
     dependence: Dependence,
+    /// Indicator columns drawn one per row (`transform::indicators`); empty: none.
+    indicators: IndicatorGroups,
 }
 
 /// How [`GeneratorSampler::calibrated`] weighs a generated row towards the file's pair tables:
@@ -242,11 +245,12 @@ impl SamplingNet {
     /// Encoded rows `[n, dim]` (row-major) from generator inputs `input` `[n, width]` and
     /// Gumbel uniforms `uniform` `[n, dim]`: the generator in inference mode, then the output
     /// activations with Gumbel-max draws for the one-hot spans (CTGAN's sampling; the
-    /// temperature does not change the argmax). With `batch_statistics`, BatchNorm normalises
+    /// temperature does not change the argmax), each indicator group's members then drawn
+    /// together (`transform::indicators`). With `batch_statistics`, BatchNorm normalises
     /// each block of [`BLOCK_ROWS`] rows with the block's own statistics.
     fn generate(
         &self,
-        spans: &[Span],
+        (spans, indicators): (&[Span], &IndicatorGroups),
         (n, width, dim): (usize, usize, usize),
         input: Vec<f32>,
         uniform: Vec<f32>,
@@ -259,24 +263,27 @@ impl SamplingNet {
                 if !bias.is_empty() {
                     raw = raw + matrix(bias.to_vec(), 1, dim, device).repeat_dim(0, n);
                 }
+                // The indicator groups draw from the raw outputs (offsets added above).
+                let host =
+                    (!indicators.is_empty()).then(|| (to_host(raw.clone()), uniform.clone()));
                 let gumbel = Gumbel {
                     tau: 1.0,
                     uniform: matrix(uniform, n, dim, device),
                 };
-                to_host(activate(raw, spans, &gumbel))
+                let mut out = to_host(activate(raw, spans, &gumbel));
+                if let Some((raw, uniform)) = host {
+                    indicators.draw(&raw, &uniform, &[], &mut out, dim);
+                }
+                out
             }
             SamplingNet::Host(generator) => {
                 let mut out = Vec::with_capacity(n * dim);
                 host_tiles(generator, width, &input, batch_statistics, |rows, raw| {
                     let base = out.len();
                     out.resize(base + rows.len() * dim, 0.0);
-                    activate_for_sampling(
-                        &raw,
-                        spans,
-                        &uniform[rows.start * dim..rows.end * dim],
-                        bias,
-                        &mut out[base..],
-                    );
+                    let uniform = &uniform[rows.start * dim..rows.end * dim];
+                    activate_for_sampling(&raw, spans, uniform, bias, &mut out[base..]);
+                    indicators.draw(&raw.data, uniform, bias, &mut out[base..], dim);
                 });
                 out
             }
@@ -408,11 +415,45 @@ fn public_ends(model: &ModelFile) -> Vec<(bool, bool)> {
         .collect()
 }
 
+/// Sigmas of a released pair table's noise above which a cell shows two indicators set in the
+/// same rows.
+const OVERLAP_DEVIATIONS: f64 = 3.0;
+
+/// The indicator groups of a file's columns (`transform::indicators`), less any group two of
+/// whose members a released pair table shows set together in more rows than
+/// [`OVERLAP_DEVIATIONS`] of its noise (a file's `pairs`, trained on `rows` rows).
+pub fn indicator_groups(
+    transformer: &DataTransformer,
+    pairs: Option<&NoisyPairs>,
+    rows: usize,
+) -> IndicatorGroups {
+    let Some(pairs) = pairs else {
+        return IndicatorGroups::find(transformer, 0.0);
+    };
+    // Each share's noise taken at the pair tables' (at least the one-way tables').
+    let groups = IndicatorGroups::find(transformer, pairs.noise_std / rows.max(1) as f64);
+    groups.without_overlaps(|(a, one_a), (b, one_b)| {
+        pairs
+            .pairs
+            .iter()
+            .position(|&p| p == (a, b))
+            .is_some_and(|t| {
+                let count = pairs.tables[t][one_a * pairs.states[b] + one_b] * rows as f64;
+                count > OVERLAP_DEVIATIONS * pairs.noise_std
+            })
+    })
+}
+
 impl GeneratorSampler {
     /// Loads the generator from a model file onto `device`.
     pub fn new(model: &ModelFile, device: &Device, path: &std::path::Path) -> Result<Self> {
         let transformer = model.header.transformer.clone();
         let config = generator_config(&model.header.config, &transformer);
+        let indicators = indicator_groups(
+            &transformer,
+            model.header.pairs.as_ref(),
+            model.header.training_rows,
+        );
         // A file without DP holds the exact tables of its determined columns.
         let exact_links = model
             .header
@@ -420,6 +461,7 @@ impl GeneratorSampler {
             .as_ref()
             .map_or_else(Links::default, |d| {
                 Links::find(d, &transformer, model.header.training_rows)
+                    .sparing(|c| indicators.holds(c))
             });
         let generator = generator_from_tensors(&config, &model.tensors, device)
             .map_err(|m| Error::model_file(path, m))?;
@@ -440,6 +482,7 @@ impl GeneratorSampler {
             exact_links,
             exact: model.header.determined.clone(),
             dependence: Dependence::default(),
+            indicators,
         })
     }
 
@@ -477,21 +520,22 @@ impl GeneratorSampler {
         let gumbel: Vec<f32> = uniform.iter().map(|&u| gumbel_noise(u)).collect();
         let (spans, given) = self.choice_targets();
         self.choice_bias = choice_bias_given(&raw, &gumbel, dim, &spans, &given);
+        // The indicator groups' members drawn together at their released shares.
+        self.indicators
+            .fit_shares(&raw, &uniform, &mut self.choice_bias, dim);
         // Then the continuous values, decoded from the pilot drawn with those offsets.
         let mut encoded = vec![0.0; PILOT_ROWS * dim];
-        activate_for_sampling(
-            &Mat::from_vec(PILOT_ROWS, dim, raw),
-            &self.spans,
-            &uniform,
-            &self.choice_bias,
-            &mut encoded,
-        );
+        let raw = Mat::from_vec(PILOT_ROWS, dim, raw);
+        activate_for_sampling(&raw, &self.spans, &uniform, &self.choice_bias, &mut encoded);
+        self.indicators
+            .draw(&raw.data, &uniform, &self.choice_bias, &mut encoded, dim);
         // Then the pair tables: determined columns drawn from them, and the pilot's rows raked
         // towards them give each cell's factor; the values are calibrated on the pilot rows
         // that weighing keeps.
         if pairs {
             if let Some(noisy) = &self.pairs {
-                self.links = Links::find(noisy, &self.transformer, self.training_rows);
+                self.links = Links::find(noisy, &self.transformer, self.training_rows)
+                    .sparing(|c| self.indicators.holds(c));
             }
         }
         let mut link_rng = ChaCha8Rng::seed_from_u64(PILOT_SEED ^ LINKS_SEED);
@@ -579,6 +623,8 @@ impl GeneratorSampler {
             .copula
             .iter()
             .filter(|&&(_, rho)| rho != 0.0)
+            // An indicator group's columns are drawn together (`transform::indicators`).
+            .filter(|&&((a, b), _)| !self.indicators.holds(a) && !self.indicators.holds(b))
             .map(|&((a, b), rho)| DependenceTarget {
                 parent: a,
                 child: b,
@@ -1037,7 +1083,7 @@ impl GeneratorSampler {
         let width = self.embedding_dim + self.conditions.dim();
         let dim = self.transformer.output_dim();
         self.net.generate(
-            &self.spans,
+            (&self.spans, &self.indicators),
             (n, width, dim),
             input,
             uniform,

@@ -2835,3 +2835,76 @@ fn a_coded_column_of_more_loud_values_than_modes_keeps_its_heaviest_as_exact_mod
         );
     }
 }
+
+#[test]
+fn an_indicator_group_keeps_one_set_per_row_and_independent_flags_stay_apart() {
+    // Covertype's shape: four 0/1 columns `area1`..`area4` with exactly one set per row (at
+    // 0.4, 0.3, 0.2 and 0.1, leaning on the elevation), written as integers. Each was drawn
+    // on its own: a covertype-like table had a single soil type in 44% of sampled rows
+    // (docs/quality.md, stop 59). Three flags `flag_a`..`flag_c` set at random in a third of
+    // the rows each also have shares summing to 1, but the released pair tables show them set
+    // together, so they stay independent columns.
+    let dir = tempdir();
+    let mut rng = ChaCha8Rng::seed_from_u64(29);
+    let mut csv = String::from("elevation,area1,area2,area3,area4,flag_a,flag_b,flag_c\n");
+    for _ in 0..4000 {
+        let u: f64 = rng.random();
+        let area = [0.4, 0.7, 0.9, 1.0].iter().position(|&c| u < c).unwrap();
+        let elevation = 2000 + 300 * area as i64 + rng.random_range(0..250);
+        let mut row = format!("{elevation}");
+        for a in 0..4 {
+            row.push_str(if a == area { ",1" } else { ",0" });
+        }
+        for _ in 0..3 {
+            row.push_str(if rng.random::<f64>() < 1.0 / 3.0 {
+                ",1"
+            } else {
+                ",0"
+            });
+        }
+        csv.push_str(&row);
+        csv.push('\n');
+    }
+    std::fs::write(dir.path().join("t.csv"), csv).unwrap();
+    let config = format!("{}pair_marginals = true\n", small_config(true));
+    let text = train_and_sample(dir.path(), &config, "3000", "3");
+    let rows: Vec<Vec<i64>> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').map(|v| v.parse().unwrap()).collect())
+        .collect();
+    assert_eq!(rows.len(), 3000);
+    let not_one = rows
+        .iter()
+        .filter(|r| r[1..5].iter().sum::<i64>() != 1)
+        .count();
+    assert_eq!(
+        not_one, 0,
+        "{not_one} of 3000 rows without exactly one area"
+    );
+    // Each area near its share (the joint draw is fitted to the released shares).
+    for (a, share) in [0.4, 0.3, 0.2, 0.1].iter().enumerate() {
+        let got = rows.iter().filter(|r| r[1 + a] == 1).count() as f64 / 3000.0;
+        assert!(
+            (got - share).abs() < 0.06,
+            "area{}: {got} against {share}",
+            a + 1
+        );
+    }
+    // The flags are not a group: rows with two or none set, as in the table.
+    let flags_not_one = rows
+        .iter()
+        .filter(|r| r[5..8].iter().sum::<i64>() != 1)
+        .count() as f64
+        / 3000.0;
+    assert!(
+        flags_not_one > 0.3,
+        "only {flags_not_one} of rows with other than one flag"
+    );
+    let out = dpsynth(dir.path(), &["inspect", "m.dpsynth"]);
+    let inspect = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        inspect.contains("drawn one per row (names of one stem whose released shares of 1 sum to 1): area1 .. area4 (4 columns)\n"),
+        "{inspect}"
+    );
+}

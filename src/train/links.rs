@@ -104,6 +104,21 @@ pub struct Links {
     pub co_parents: Vec<CoParent>,
 }
 
+impl Links {
+    /// These links less every one that would draw a column `held` says is drawn otherwise
+    /// (an indicator group's member, `transform::indicators`): links to such a child, and
+    /// second parents that are such a column or whose child is one.
+    pub fn sparing(mut self, held: impl Fn(usize) -> bool) -> Self {
+        self.links.retain(|l| !held(l.child));
+        self.co_parents
+            .retain(|c| !held(c.parent) && !held(c.child));
+        // A second parent needs its child's link.
+        let linked: Vec<usize> = self.links.iter().map(|l| l.child).collect();
+        self.co_parents.retain(|c| linked.contains(&c.child));
+        self
+    }
+}
+
 /// Most cells of one pair table that [`exact_determined`] counts.
 pub const EXACT_CELLS_MAX: usize = 1 << 20;
 

@@ -6,6 +6,7 @@ pub mod continuous;
 pub mod dependence;
 pub mod discrete;
 pub mod gmm;
+pub mod indicators;
 
 use rand::Rng;
 use serde::{Deserialize, Serialize};
