@@ -820,9 +820,7 @@ fn inspect(a: InspectArgs) -> Result<()> {
         print_correlations("released", &pairs.copula, &h.transformer);
     }
     if let Some(exact) = &h.determined {
-        let indicators = dpsynth::sample::indicator_groups(&h.transformer, None, h.training_rows);
-        let links = dpsynth::train::links::Links::find(exact, &h.transformer, h.training_rows)
-            .sparing(|c| indicators.holds(c));
+        let links = dpsynth::train::links::Links::find(exact, &h.transformer, h.training_rows);
         println!(
             "  drawn from the table's exact pair table given the column that determines them (no DP): {}",
             links.describe(&h.transformer)

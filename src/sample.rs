@@ -421,14 +421,17 @@ const OVERLAP_DEVIATIONS: f64 = 3.0;
 
 /// The indicator groups of a file's columns (`transform::indicators`), less any group two of
 /// whose members a released pair table shows set together in more rows than
-/// [`OVERLAP_DEVIATIONS`] of its noise (a file's `pairs`, trained on `rows` rows).
+/// [`OVERLAP_DEVIATIONS`] of its noise (a file's `pairs`, trained on `rows` rows); none
+/// without pair tables.
 pub fn indicator_groups(
     transformer: &DataTransformer,
     pairs: Option<&NoisyPairs>,
     rows: usize,
 ) -> IndicatorGroups {
+    // Without released pair tables nothing would show independent flags set together, so
+    // no group is taken (a file without DP models 0/1 columns as categories anyway).
     let Some(pairs) = pairs else {
-        return IndicatorGroups::find(transformer, 0.0);
+        return IndicatorGroups::default();
     };
     // Each share's noise taken at the pair tables' (at least the one-way tables').
     let groups = IndicatorGroups::find(transformer, pairs.noise_std / rows.max(1) as f64);
