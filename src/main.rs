@@ -803,14 +803,14 @@ fn inspect(a: InspectArgs) -> Result<()> {
     if let Some(selection) = &h.selection {
         println!("  released epoch: {selection}");
     }
+    let indicators =
+        dpsynth::sample::indicator_groups(&h.transformer, h.pairs.as_ref(), h.training_rows);
     if let Some(pairs) = &h.pairs {
         println!(
             "  released with the generator: {} noisy two-way marginal tables (noise std {:.1} per count; outputs of the charged preprocessing mechanism), towards which sampling weighs rows",
             pairs.tables.len(),
             pairs.noise_std
         );
-        let indicators =
-            dpsynth::sample::indicator_groups(&h.transformer, Some(pairs), h.training_rows);
         let links = dpsynth::train::links::Links::find(pairs, &h.transformer, h.training_rows)
             .sparing(|c| indicators.holds(c));
         println!(
@@ -829,8 +829,7 @@ fn inspect(a: InspectArgs) -> Result<()> {
     }
     println!(
         "  indicator columns drawn one per row (names of one stem whose released shares of 1 sum to 1): {}",
-        dpsynth::sample::indicator_groups(&h.transformer, h.pairs.as_ref(), h.training_rows)
-            .describe(&h.transformer)
+        indicators.describe(&h.transformer)
     );
     let weights: usize = model.tensors.iter().map(|t| t.data.len()).sum();
     println!(

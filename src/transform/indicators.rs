@@ -7,9 +7,10 @@
 //! (31% none, up to six), a row no table has. A group here is at least [`GROUP_MIN`] columns
 //! whose names differ only in a trailing number (`Soil_Type7`) or in the word after their last
 //! `_` or `.` (`color_red`), every one decoding only to 0 or 1 from exact modes, never
-//! missing, whose released shares of 1 sum to 1 within [`SHARE_TOLERANCE`]: together they
-//! hold one 1 per row (independent flags of one stem sum to 1 only by chance, and three or
-//! more rarely do).
+//! missing, whose released shares of 1 sum to 1 within the release's noise (at least
+//! [`SHARE_TOLERANCE`]): together they hold one 1 per row. Independent flags of one stem sum
+//! to 1 only by chance; the sampler also drops a group two of whose members a released pair
+//! table shows set together (`sample::indicator_groups`).
 //!
 //! Drawing: for member `j`, `l_j` is the generator's log-odds of its 1-mode against its other
 //! modes (with the sampler's choice offsets). Given that exactly one of independent draws is
@@ -81,11 +82,6 @@ impl IndicatorGroup {
         }
         best.map(|(_, i)| i)
     }
-
-    /// The group's table columns, in table order.
-    pub fn columns(&self) -> Vec<usize> {
-        self.members.iter().map(|m| m.column).collect()
-    }
 }
 
 /// Every indicator group of a file's columns (none: sampling as before).
@@ -110,8 +106,8 @@ impl IndicatorGroups {
     /// std of the noise on one released share (0 for exact shares): a group of `k` columns
     /// sums to 1 within [`SHARE_DEVIATIONS`] `√k share_noise`, at least [`SHARE_TOLERANCE`].
     pub fn find(transformer: &DataTransformer, share_noise: f64) -> Self {
-        let mut by_stem: BTreeMap<&str, Vec<(Member, f64)>> = BTreeMap::new();
-        let mut offset = 0;
+        let mut by_stem: BTreeMap<&str, Vec<Member>> = BTreeMap::new();
+        let states = transformer.column_states();
         for (k, (column, encoder)) in transformer
             .schema
             .columns
@@ -119,49 +115,40 @@ impl IndicatorGroups {
             .zip(&transformer.encoders)
             .enumerate()
         {
-            let width = match encoder {
-                Encoder::Discrete(d) => d.width(),
-                Encoder::Continuous(c) => c.width(),
+            let (Encoder::Continuous(c), Some(stem)) = (encoder, stem(&column.name)) else {
+                continue;
             };
-            if let (Encoder::Continuous(c), Some(stem)) = (encoder, stem(&column.name)) {
-                let binary = !c.has_null
-                    && !c.modes.is_empty()
-                    && c.modes
-                        .iter()
-                        .all(|m| m.exact && (m.mean == 0.0 || m.mean == 1.0))
-                    && c.support.iter().all(|&v| v == 0.0 || v == 1.0);
-                let zero = c.modes.iter().position(|m| m.mean == 0.0);
-                let one = c.modes.iter().position(|m| m.mean == 1.0);
-                let ones = c.modes.iter().filter(|m| m.mean == 1.0).count();
-                if let (true, Some(zero), true) = (binary, zero, ones <= 1) {
-                    let modes_start = offset + 1;
-                    let share = one.map_or(0.0, |i| c.modes[i].weight);
-                    by_stem.entry(stem).or_default().push((
-                        Member {
-                            column: k,
-                            modes_start,
-                            modes: c.modes.len(),
-                            one: one.map(|i| modes_start + i),
-                            zero: modes_start + zero,
-                            share,
-                        },
-                        share,
-                    ));
-                }
+            let binary = !c.has_null
+                && !c.modes.is_empty()
+                && c.modes
+                    .iter()
+                    .all(|m| m.exact && (m.mean == 0.0 || m.mean == 1.0))
+                && c.support.iter().all(|&v| v == 0.0 || v == 1.0);
+            let zero = c.modes.iter().position(|m| m.mean == 0.0);
+            let one = c.modes.iter().position(|m| m.mean == 1.0);
+            let ones = c.modes.iter().filter(|m| m.mean == 1.0).count();
+            if let (true, Some(zero), true) = (binary, zero, ones <= 1) {
+                // A continuous column with modes and no nulls: its states are its modes.
+                let modes_start = states[k].offset;
+                by_stem.entry(stem).or_default().push(Member {
+                    column: k,
+                    modes_start,
+                    modes: states[k].width,
+                    one: one.map(|i| modes_start + i),
+                    zero: modes_start + zero,
+                    share: one.map_or(0.0, |i| c.modes[i].weight),
+                });
             }
-            offset += width;
         }
         let mut groups: Vec<IndicatorGroup> = by_stem
             .into_values()
             .filter(|members| {
-                let total: f64 = members.iter().map(|(_, s)| s).sum();
+                let total: f64 = members.iter().map(|m| m.share).sum();
                 let k = members.len() as f64;
                 let tolerance = (SHARE_DEVIATIONS * k.sqrt() * share_noise).max(SHARE_TOLERANCE);
                 members.len() >= GROUP_MIN && (total - 1.0).abs() <= tolerance
             })
-            .map(|members| IndicatorGroup {
-                members: members.into_iter().map(|(m, _)| m).collect(),
-            })
+            .map(|members| IndicatorGroup { members })
             .collect();
         groups.sort_by_key(|g| g.members[0].column);
         IndicatorGroups { groups }
@@ -191,11 +178,6 @@ impl IndicatorGroups {
     /// Whether there is no group.
     pub fn is_empty(&self) -> bool {
         self.groups.is_empty()
-    }
-
-    /// The groups found.
-    pub fn groups(&self) -> &[IndicatorGroup] {
-        &self.groups
     }
 
     /// Whether table column `column` is in a group.
