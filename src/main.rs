@@ -725,6 +725,12 @@ fn sample(a: SampleArgs) -> Result<()> {
             sampler.links().describe(&model.header.transformer)
         );
     }
+    if !a.quiet && !sampler.redraws().is_empty() {
+        eprintln!(
+            "drawn again from the released pair tables given their neighbours: {}",
+            sampler.redraws().describe(&model.header.transformer)
+        );
+    }
     let edges = sampler.dependence_edges();
     if !a.quiet && !edges.is_empty() {
         let names = &model.header.transformer.schema.columns;

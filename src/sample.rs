@@ -27,6 +27,7 @@ use crate::sampler::{ConditionSampler, Conditions};
 use crate::schema::ColumnKind;
 use crate::train::generator_config;
 use crate::train::links::Links;
+use crate::train::redraw::Redraws;
 use crate::train::tree_model::{rake_ratios, RakeFactors};
 use crate::transform::calibrate::{choice_bias_given, Calibration};
 use crate::transform::dependence::{
@@ -99,6 +100,10 @@ pub struct GeneratorSampler {
     dependence: Dependence,
     /// Indicator columns drawn one per row (`transform::indicators`); empty: none.
     indicators: IndicatorGroups,
+    /// Columns drawn again from their released pair tables given their neighbours, where the
+    /// generator misses those tables (`train::redraw`; [`GeneratorSampler::calibrated`]);
+    /// empty: none.
+    redraws: Redraws,
 }
 
 /// How [`GeneratorSampler::calibrated`] weighs a generated row towards the file's pair tables:
@@ -486,6 +491,7 @@ impl GeneratorSampler {
             exact: model.header.determined.clone(),
             dependence: Dependence::default(),
             indicators,
+            redraws: Redraws::default(),
         })
     }
 
@@ -510,6 +516,7 @@ impl GeneratorSampler {
         self.choice_bias = Vec::new();
         self.pair_weights = None;
         self.links = self.exact_links.clone();
+        self.redraws = Redraws::default();
         self.dependence = Dependence::default();
         let mut rng = ChaCha8Rng::seed_from_u64(PILOT_SEED);
         let (mut input, mut uniform) = (Vec::new(), Vec::new());
@@ -545,6 +552,32 @@ impl GeneratorSampler {
         self.links
             .apply(&mut encoded, PILOT_ROWS, dim, &mut link_rng);
         if pairs {
+            if let Some(noisy) = &self.pairs {
+                // Columns whose released tables the generator misses, drawn again from them
+                // (the pilot's rows too), leaving links' and indicator groups' columns alone.
+                let links = &self.links;
+                let indicators = &self.indicators;
+                let linked = |c: usize| {
+                    indicators.holds(c)
+                        || links.links.iter().any(|l| l.parent == c || l.child == c)
+                        || links
+                            .co_parents
+                            .iter()
+                            .any(|l| l.parent == c || l.child == c)
+                };
+                self.redraws = Redraws::fit(
+                    noisy,
+                    &self.transformer,
+                    self.training_rows,
+                    &mut encoded,
+                    PILOT_ROWS,
+                    dim,
+                    &self.states_drawn_at_shares(),
+                    &self.public_ends,
+                    linked,
+                    &mut link_rng,
+                );
+            }
             self.pair_weights = self.pair_weights(&encoded, dim);
         }
         let kept = match &self.pair_weights {
@@ -938,6 +971,12 @@ impl GeneratorSampler {
         &self.links
     }
 
+    /// The columns sampling draws again from their released pair tables given their
+    /// neighbours (`train::redraw`; after [`calibrated`](Self::calibrated)).
+    pub fn redraws(&self) -> &Redraws {
+        &self.redraws
+    }
+
     /// How many continuous columns [`calibrated`](Self::calibrated) maps.
     pub fn calibrated_columns(&self) -> usize {
         self.calibrations.iter().flatten().count()
@@ -1127,6 +1166,7 @@ impl GeneratorSampler {
         let mut encoded = self.generate(n, input, uniform, &self.bias_under(condition));
         let dim = self.transformer.output_dim();
         self.links.apply(&mut encoded, n, dim, rng);
+        self.redraws.apply(&mut encoded, n, dim, rng);
         encoded
     }
 
@@ -1271,6 +1311,7 @@ impl GeneratorSampler {
                 let slice = &mut encoded[start * dim..(start + ask) * dim];
                 start += ask;
                 self.links.apply(slice, ask, dim, link_rng);
+                self.redraws.apply(slice, ask, dim, link_rng);
                 let slice = &*slice;
                 match &self.pair_weights {
                     None => k.extend_from_slice(slice),

@@ -1404,3 +1404,132 @@ fn a_pair_of_amounts_with_many_zeros_is_set_points_and_all() {
     assert!((zeros(&a0) - zeros(&a1)).abs() < 0.02);
     assert!((zeros(&b0) - zeros(&b1)).abs() < 0.02);
 }
+
+/// A table where a rare flag follows a grade (yes in half the rows of grade D, in 1% of the
+/// others) beside an independent column, its exact pair tables, and a generator's rows that
+/// miss the flag's dependence (every column drawn on its own at its one-way shares).
+fn flag_and_grade() -> (DataTransformer, NoisyPairs, Vec<f32>, Vec<f32>, usize) {
+    use dpsynth::read::{Column, Table, Values};
+    use rand::Rng;
+    let n = 20_000;
+    let mut rng = ChaCha8Rng::seed_from_u64(11);
+    let (mut grade, mut flag, mut other) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..n {
+        let g = rng.random_range(0..4usize);
+        let p = if g == 3 { 0.5 } else { 0.01 };
+        grade.push(Some(["A", "B", "C", "D"][g].to_string()));
+        flag.push(Some(
+            if rng.random::<f64>() < p { "yes" } else { "no" }.to_string(),
+        ));
+        other.push(Some(
+            ["x", "y", "z"][rng.random_range(0..3usize)].to_string(),
+        ));
+    }
+    let mut table = Table {
+        columns: vec![
+            Column::new("grade", Values::Text(grade)),
+            Column::new("flag", Values::Text(flag)),
+            Column::new("other", Values::Text(other)),
+        ],
+    };
+    let schema = Schema::infer(&mut table, &RunConfig::default()).unwrap();
+    let transformer = DataTransformer::fit(&table, &schema, &TransformConfig::default()).unwrap();
+    let encoded = transformer.transform(&table, &mut ChaCha8Rng::seed_from_u64(3));
+    let layout = transformer.column_states();
+    // Exact tables (noise 0) of every pair.
+    let pairs = measure_pairs(&layout, &encoded.rows, None, 0.0, &mut DpRng::from_seed(0));
+    let real = encoded.rows.to_dense();
+    let independent = transformer
+        .sample_independent(n, &mut ChaCha8Rng::seed_from_u64(5))
+        .rows
+        .to_dense();
+    (transformer, pairs, real, independent, n)
+}
+
+/// Share of rows with `flag` yes among the rows of each grade, read from encoded rows.
+fn flag_share_by_grade(transformer: &DataTransformer, rows: &[f32], n: usize) -> Vec<f64> {
+    let layout = transformer.column_states();
+    let dim = transformer.output_dim();
+    let slot = |c: usize, key: &str| match &transformer.encoders[c] {
+        Encoder::Discrete(d) => d.slot_of(key).unwrap(),
+        Encoder::Continuous(_) => unreachable!(),
+    };
+    let yes = slot(1, "yes");
+    ["A", "B", "C", "D"]
+        .iter()
+        .map(|g| {
+            let g = slot(0, g);
+            let (mut all, mut hits) = (0.0, 0.0);
+            for row in rows.chunks_exact(dim).take(n) {
+                if layout[0].state(row) == g {
+                    all += 1.0;
+                    if layout[1].state(row) == yes {
+                        hits += 1.0;
+                    }
+                }
+            }
+            hits / all
+        })
+        .collect()
+}
+
+#[test]
+fn a_column_the_generator_misses_is_drawn_again_from_its_released_tables() {
+    use dpsynth::train::redraw::Redraws;
+    let (transformer, pairs, real, mut independent, n) = flag_and_grade();
+    let dim = transformer.output_dim();
+    let k = transformer.encoders.len();
+    let fit = |rows: &mut [f32]| {
+        Redraws::fit(
+            &pairs,
+            &transformer,
+            n,
+            rows,
+            n,
+            dim,
+            &vec![true; k],
+            &vec![(false, false); k],
+            |_| false,
+            &mut ChaCha8Rng::seed_from_u64(7),
+        )
+    };
+    // Rows that hold the tables already (the table's own) keep every column.
+    let mut own = real.clone();
+    assert!(fit(&mut own).is_empty());
+    assert_eq!(own, real);
+    // Rows whose flag ignores the grade: the flag (or the grade, from the flag) is drawn
+    // again, never `other`, whose tables the independent rows hold.
+    let before = flag_share_by_grade(&transformer, &independent, n);
+    assert!(
+        before.iter().all(|&s| (s - 0.13).abs() < 0.03),
+        "{before:?}"
+    );
+    let redraws = fit(&mut independent);
+    let drawn: Vec<usize> = redraws.redraws.iter().map(|r| r.column).collect();
+    assert_eq!(drawn.len(), 1, "{}", redraws.describe(&transformer));
+    assert!(drawn[0] == 0 || drawn[0] == 1);
+    // The flag now follows the grade as in the table that generated the rows (0.5 in D,
+    // 0.01 elsewhere), within sampling error.
+    let after = flag_share_by_grade(&transformer, &independent, n);
+    for (g, &s) in after.iter().enumerate() {
+        let want = if g == 3 { 0.5 } else { 0.01 };
+        assert!(
+            (s - want).abs() < 0.03,
+            "grade {g}: {s} against {want}: {after:?}"
+        );
+    }
+    // And the rows drawn at sampling from the same fit do the same.
+    let mut fresh = transformer
+        .sample_independent(n, &mut ChaCha8Rng::seed_from_u64(9))
+        .rows
+        .to_dense();
+    redraws.apply(&mut fresh, n, dim, &mut ChaCha8Rng::seed_from_u64(13));
+    let sampled = flag_share_by_grade(&transformer, &fresh, n);
+    for (g, &s) in sampled.iter().enumerate() {
+        let want = if g == 3 { 0.5 } else { 0.01 };
+        assert!(
+            (s - want).abs() < 0.03,
+            "grade {g}: {s} against {want}: {sampled:?}"
+        );
+    }
+}

@@ -7,6 +7,7 @@ pub mod engine;
 pub mod host;
 pub mod pairs;
 pub mod progress;
+pub mod redraw;
 pub mod step;
 pub mod links;
 pub mod surrogate;
