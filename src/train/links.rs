@@ -264,7 +264,7 @@ pub fn lambdas(table: &[f64], cols: usize) -> (Option<f64>, Option<f64>) {
 /// Writes state `state` of `states` into the activated row `row`: the one-hot of its block,
 /// and for a continuous column that keeps nulls, its null span (`[present, null]`, the last
 /// state being null).
-fn set_state(states: &ColumnStates, row: &mut [f32], state: usize) {
+pub(crate) fn set_state(states: &ColumnStates, row: &mut [f32], state: usize) {
     if let Some(n) = states.null {
         let null = state >= states.width;
         row[n - 1] = if null { 0.0 } else { 1.0 };
