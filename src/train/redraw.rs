@@ -1,12 +1,14 @@
 //! Columns drawn again at sampling from their released pair tables, given their neighbours'
-//! generated states, where the generator misses those tables (a rare target above all).
+//! generated states, where the generator misses those tables by more than their noise.
 //!
 //! A DP generator sees a column of 0.2% fraud rows through clipped, noised gradients: on the
 //! fraud-like table (docs/quality.md, stop 59) it sampled fraud in 0.13% of rows, each with
 //! ordinary component means, while the released table of the tree's pair `V14 & Class` put a
 //! quarter of the rows of `V14`'s lowest mode in fraud. Raking cannot move them: the weight of a
 //! cell the generator never fills is capped. MST keeps such a signal because it draws each
-//! column of its tree from the measured tables given its neighbours.
+//! column of its tree from the measured tables given its neighbours. (Fraud's `Class` itself
+//! is not drawn: its one neighbour's sampled tail is too thin for the gain to clear the
+//! noise. Covertype's seven-valued `Cover_Type` is, from `Elevation`: AUC 0.794 -> 0.814.)
 //!
 //! For a column `X` whose states sampling draws at the released shares (a category; an exact
 //! value of a coded column) this draws `X` again given the states `y₁ … yₘ` of the columns it
