@@ -557,14 +557,7 @@ impl GeneratorSampler {
                 // (the pilot's rows too), leaving links' and indicator groups' columns alone.
                 let links = &self.links;
                 let indicators = &self.indicators;
-                let linked = |c: usize| {
-                    indicators.holds(c)
-                        || links.links.iter().any(|l| l.parent == c || l.child == c)
-                        || links
-                            .co_parents
-                            .iter()
-                            .any(|l| l.parent == c || l.child == c)
-                };
+                let linked = |c: usize| indicators.holds(c) || links.involves(c);
                 self.redraws = Redraws::fit(
                     noisy,
                     &self.transformer,

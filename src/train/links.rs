@@ -105,6 +105,15 @@ pub struct Links {
 }
 
 impl Links {
+    /// Whether column `c` is a parent or a child of a link or a second parent's pair.
+    pub fn involves(&self, c: usize) -> bool {
+        self.links.iter().any(|l| l.parent == c || l.child == c)
+            || self
+                .co_parents
+                .iter()
+                .any(|l| l.parent == c || l.child == c)
+    }
+
     /// These links less every one that would draw a column `held` says is drawn otherwise
     /// (an indicator group's member, `transform::indicators`): links to such a child, and
     /// second parents that are such a column or whose child is one.
@@ -464,13 +473,7 @@ impl Links {
         if self.links.is_empty() {
             return "-".to_string();
         }
-        let name = |c: usize| {
-            transformer
-                .schema
-                .columns
-                .get(c)
-                .map_or_else(|| format!("#{c}"), |col| col.name.clone())
-        };
+        let name = |c: usize| transformer.column_name(c);
         self.links
             .iter()
             .map(|l| {

@@ -121,7 +121,7 @@ pub struct Redraw {
     neighbours: Vec<Neighbour>,
     /// The pilot's squared distance from the released tables (shares): the generator's, the
     /// draw's, and the tables' summed noise variance, each over the column's tables.
-    pub divergence: (f64, f64, f64),
+    pub distance: (f64, f64, f64),
 }
 
 impl Redraw {
@@ -349,7 +349,7 @@ impl Redraws {
                     states: layout[x],
                     log_prior,
                     neighbours,
-                    divergence: (0.0, 0.0, 0.0),
+                    distance: (0.0, 0.0, 0.0),
                 },
                 released,
             ));
@@ -379,14 +379,14 @@ impl Redraws {
             let mut copy = pilot[..n * dim].to_vec();
             redraw.apply(&mut copy, n, dim, rng);
             let after = score(&copy);
-            redraw.divergence = (before, after, noise_floor);
+            redraw.distance = (before, after, noise_floor);
             if before - after > GAIN_FLOORS * noise_floor + pilot_floor {
                 scored.push(redraw);
             }
         }
         // The greatest gain first; a column next to one already drawn is left as it is.
         scored.sort_by(|a, b| {
-            let gain = |r: &Redraw| r.divergence.0 - r.divergence.1;
+            let gain = |r: &Redraw| r.distance.0 - r.distance.1;
             gain(b).total_cmp(&gain(a)).then(a.column.cmp(&b.column))
         });
         let mut touched = vec![false; k];
@@ -425,13 +425,7 @@ impl Redraws {
         if self.redraws.is_empty() {
             return "-".to_string();
         }
-        let name = |c: usize| {
-            transformer
-                .schema
-                .columns
-                .get(c)
-                .map_or_else(|| format!("#{c}"), |col| col.name.clone())
-        };
+        let name = |c: usize| transformer.column_name(c);
         self.redraws
             .iter()
             .map(|r| {
@@ -440,9 +434,9 @@ impl Redraws {
                     "{} given {} (pilot's squared distance from the released tables {:.2e} -> {:.2e}, their noise {:.2e})",
                     name(r.column),
                     given.join(", "),
-                    r.divergence.0,
-                    r.divergence.1,
-                    r.divergence.2
+                    r.distance.0,
+                    r.distance.1,
+                    r.distance.2
                 )
             })
             .collect::<Vec<_>>()

@@ -383,6 +383,14 @@ impl DataTransformer {
             .collect()
     }
 
+    /// Column `c`'s name in the schema (`#c` for an index past its columns).
+    pub fn column_name(&self, c: usize) -> String {
+        self.schema
+            .columns
+            .get(c)
+            .map_or_else(|| format!("#{c}"), |col| col.name.clone())
+    }
+
     /// Width of an encoded row.
     pub fn output_dim(&self) -> usize {
         self.encoders
