@@ -251,6 +251,12 @@ pub enum DeviceChoice {
 pub struct TrainConfig {
     /// Passes over the table. Default 300.
     pub epochs: usize,
+    /// Most critic steps (batches read from the table, times `discriminator_steps`) a run
+    /// takes: where `epochs` would take more, training stops after the most whole epochs
+    /// within the cap (at least one), and the terminal and a DP file's ledger say so. Unset:
+    /// no cap. A tall table's epochs are many steps each; at a fixed ε fewer steps get less
+    /// noise each (docs/quality.md, "Tall tables at half the DP steps").
+    pub max_steps: Option<usize>,
     /// Rows per step; must be a multiple of `model.pac`. Default 500.
     pub batch_size: usize,
     /// Generator learning rate. Default 2e-4.
@@ -332,6 +338,7 @@ impl Default for TrainConfig {
     fn default() -> Self {
         TrainConfig {
             epochs: 300,
+            max_steps: None,
             batch_size: 500,
             generator_lr: 2e-4,
             discriminator_lr: 2e-4,
@@ -739,6 +746,12 @@ impl RunConfig {
         let t = &self.train;
         if t.epochs == 0 {
             return bad("train.epochs", "must be at least 1");
+        }
+        if t.max_steps == Some(0) {
+            return bad(
+                "train.max_steps",
+                "must be at least 1 (leave it out for no cap)",
+            );
         }
         if t.batch_size == 0 || !t.batch_size.is_multiple_of(self.pac()) {
             return bad(

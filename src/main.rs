@@ -165,6 +165,10 @@ struct PrivacyArgs {
     /// Discriminator steps per generator step.
     #[arg(long, default_value_t = 1)]
     discriminator_steps: usize,
+    /// Most critic steps (`train.max_steps`): fewer epochs are planned where --epochs
+    /// would take more.
+    #[arg(long)]
+    max_steps: Option<usize>,
     /// Share of epsilon for the preprocessing histograms.
     #[arg(long, default_value_t = 0.1)]
     preprocess_share: f64,
@@ -980,7 +984,24 @@ fn audit(a: AuditArgs) -> Result<()> {
 }
 
 fn privacy(a: PrivacyArgs) -> Result<()> {
+    use dpsynth::dp::accountant::{epochs_within, steps_per_epoch};
     use dpsynth::dp::{Accountant, PlanRequest, PrivacyPlan};
+    if a.max_steps == Some(0) {
+        bail!("--max-steps must be at least 1 (leave it out for no cap)");
+    }
+    let epochs = epochs_within(
+        a.epochs,
+        steps_per_epoch(a.rows, a.batch) * a.discriminator_steps as u64,
+        a.max_steps,
+    );
+    if epochs < a.epochs && !a.json {
+        println!(
+            "--max-steps {} cuts the {} epochs to {epochs}",
+            a.max_steps.unwrap_or(0),
+            a.epochs
+        );
+    }
+    let a = PrivacyArgs { epochs, ..a };
     let plan = PrivacyPlan::new(&PlanRequest {
         epsilon: a.epsilon,
         delta: a.delta,
@@ -1009,6 +1030,7 @@ fn privacy(a: PrivacyArgs) -> Result<()> {
         let value = serde_json::json!({
             "noise_multiplier": plan.noise_multiplier,
             "sample_rate": plan.sample_rate,
+            "epochs": a.epochs,
             "steps": plan.planned_steps,
             "epsilon": spent.epsilon,
             "epsilon_sgd": spent.epsilon_sgd,

@@ -117,3 +117,18 @@ fn bad_privacy_requests_are_refused_with_reasons() {
     assert!(msg.contains("delta") && msg.contains("1 / rows"), "{msg}");
     assert!(err(request(1.0, 1000, 2000, 1, 1e-6)).contains("batch"));
 }
+
+/// `train.max_steps` leaves the most whole epochs within the cap, never fewer than one and
+/// never more than asked.
+#[test]
+fn a_step_cap_leaves_the_most_whole_epochs_within_it() {
+    use dpsynth::dp::accountant::epochs_within;
+    // Covertype in configs/dp-discover.toml: 40 steps per epoch, 20 epochs, cap 500.
+    assert_eq!(epochs_within(20, 40, Some(500)), 12);
+    assert_eq!(epochs_within(20, 40, Some(800)), 20);
+    assert_eq!(epochs_within(20, 40, Some(799)), 19);
+    assert_eq!(epochs_within(20, 40, None), 20);
+    // One epoch longer than the cap still trains one epoch.
+    assert_eq!(epochs_within(20, 1_000, Some(500)), 1);
+    assert_eq!(epochs_within(3, 10, Some(1_000)), 3);
+}

@@ -544,3 +544,121 @@ fn dp_schema_takes_text_forms_only_from_metadata() {
     let public = dpsynth::dp::preprocess::public_schema(inferred, &config.privacy);
     assert_eq!(income(&public).decimals, Some(2));
 }
+
+/// `train.max_steps` cuts the epochs before the plan is made: the noise is calibrated for the
+/// steps taken (the spent ε reaches the target, with less noise than the uncut plan's), and the
+/// terminal, the ledger, `dpsynth privacy` and a run folder's status all count the cut epochs.
+#[test]
+fn a_step_cap_cuts_the_epochs_and_the_noise_is_planned_for_the_steps_taken() {
+    let dir = tempdir();
+    // 5 epochs of round(4,454 / 500) = 9 steps would be 45; a cap of 20 leaves 2 epochs.
+    let toml = format!("{SMALL}\n[privacy]\n{}", credit_domains())
+        .replace("epochs = 1", "epochs = 5\nmax_steps = 20");
+    std::fs::write(dir.path().join("capped.toml"), &toml).unwrap();
+    let data = crate::util::root().join("datasets/credit_data.csv");
+    let data = data.to_str().unwrap();
+    let common = [
+        "--config",
+        "capped.toml",
+        "--epsilon",
+        "2",
+        "--delta",
+        "1e-6",
+    ];
+    let mut args = vec!["train", data, "--out", "m.dpsynth"];
+    args.extend_from_slice(&common);
+    let out = dpsynth(dir.path(), &args);
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("train.max_steps = 20 cut the configured 5 epochs to 2 (9 critic steps each, 18 in all)"),
+        "{err}"
+    );
+    assert!(err.contains("epoch 2/2"), "{err}");
+    assert!(!err.contains("epoch 3/"), "{err}");
+
+    let model = ModelFile::read(&dir.path().join("m.dpsynth")).unwrap();
+    assert_eq!(model.header.epochs_run, 2);
+    let PrivacySection::Dp(ledger) = &model.header.privacy else {
+        panic!("a DP run has a ledger")
+    };
+    assert_eq!(ledger.steps, 18);
+    assert_eq!(ledger.plan.planned_steps, 18);
+    assert!(ledger
+        .epochs_cut
+        .as_deref()
+        .is_some_and(|c| c.contains("to 2")));
+    // Calibrated for 18 steps, the run spends its target; the uncut plan (45 steps) would have
+    // needed more noise per step.
+    assert!(
+        ledger.epsilon > 0.97 * 2.0 && ledger.epsilon <= 2.0,
+        "{}",
+        ledger.epsilon
+    );
+    let share = model.header.config.privacy.preprocess_share_at(Some(2.0));
+    let again = dpsynth::dp::PrivacyPlan::new(&plan_request(&ledger.plan, share)).unwrap();
+    assert_eq!(&again, &ledger.plan);
+    let uncut = dpsynth::dp::PrivacyPlan::new(&dpsynth::dp::PlanRequest {
+        epochs: 5,
+        ..plan_request(&ledger.plan, share)
+    })
+    .unwrap();
+    assert_eq!(uncut.planned_steps, 45);
+    assert!(uncut.noise_multiplier > ledger.plan.noise_multiplier * 1.1);
+    let inspect = dpsynth(dir.path(), &["inspect", "m.dpsynth"]);
+    assert!(
+        String::from_utf8_lossy(&inspect.stdout).contains("cut the configured 5 epochs to 2"),
+        "{}",
+        String::from_utf8_lossy(&inspect.stdout)
+    );
+
+    // The planning command counts the same epochs and steps.
+    let plan = dpsynth(
+        dir.path(),
+        &[
+            "privacy",
+            "--rows",
+            "4454",
+            "--batch",
+            "500",
+            "--epochs",
+            "5",
+            "--max-steps",
+            "20",
+            "--epsilon",
+            "2",
+            "--json",
+        ],
+    );
+    assert!(plan.status.success(), "{}", stderr(&plan));
+    let json: serde_json::Value = serde_json::from_slice(&plan.stdout).unwrap();
+    assert_eq!(json["epochs"], 2);
+    assert_eq!(json["steps"], 18);
+
+    // A run folder's status and its finish message count the cut epochs too.
+    let mut args = vec!["train", data, "--run", "run", "--quiet"];
+    args.extend_from_slice(&common);
+    let out = dpsynth(dir.path(), &args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let status = dpsynth::run::RunFolder::new(dir.path().join("run"))
+        .status()
+        .unwrap();
+    assert_eq!((status.epoch, status.epochs), (2, 2));
+    assert_eq!(status.state, dpsynth::run::RunState::Finished);
+}
+
+/// The request that reproduces `plan` (public domains: no discovery).
+fn plan_request(plan: &dpsynth::dp::PrivacyPlan, share: f64) -> dpsynth::dp::PlanRequest {
+    dpsynth::dp::PlanRequest {
+        epsilon: plan.target_epsilon,
+        delta: plan.target_delta,
+        rows: plan.rows,
+        batch: plan.batch,
+        epochs: 2,
+        discriminator_steps: 1,
+        preprocess_share: share,
+        discovery: false,
+        noise_multiplier: None,
+        histogram_noise_multiplier: None,
+    }
+}

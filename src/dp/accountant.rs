@@ -32,6 +32,23 @@ pub fn steps_per_epoch(rows: usize, batch: usize) -> u64 {
     ((rows as f64 / batch.max(1) as f64).round() as u64).max(1)
 }
 
+/// Epochs a run takes when its critic steps are capped at `max_steps`: `epochs`, or where
+/// `epochs` epochs of `critic_steps_per_epoch` would pass the cap, the most whole epochs
+/// within it (at least one). The plan, the training loops and `dpsynth privacy` all count
+/// epochs with this, so the noise is calibrated for the steps that are taken.
+pub fn epochs_within(
+    epochs: usize,
+    critic_steps_per_epoch: u64,
+    max_steps: Option<usize>,
+) -> usize {
+    match max_steps {
+        Some(cap) if epochs as u64 * critic_steps_per_epoch > cap as u64 => {
+            ((cap as u64 / critic_steps_per_epoch.max(1)) as usize).clamp(1, epochs)
+        }
+        _ => epochs,
+    }
+}
+
 /// Share of δ reserved for thresholded category discovery when discovery may run.
 pub const THRESHOLD_DELTA_SHARE: f64 = 0.1;
 

@@ -50,6 +50,10 @@ pub struct Ledger {
     /// trained on. It reads no row, so it costs nothing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub warm_start: Option<String>,
+    /// Set when `train.max_steps` cut the configured epochs: how many were planned, trained
+    /// and why. The plan's noise was calibrated for the steps of the epochs trained.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epochs_cut: Option<String>,
 }
 
 impl Ledger {
@@ -103,6 +107,7 @@ impl Ledger {
             selection: None,
             tuning: None,
             warm_start: None,
+            epochs_cut: None,
         }
     }
 
@@ -318,6 +323,12 @@ impl Ledger {
             (
                 "warm start",
                 self.warm_start.clone().unwrap_or_else(|| "none".into()),
+            ),
+            (
+                "epochs",
+                self.epochs_cut
+                    .clone()
+                    .unwrap_or_else(|| "as configured (train.epochs)".into()),
             ),
             ("accountant", self.accountant.clone()),
             (

@@ -150,10 +150,14 @@ pub fn audit(
     let training_rows = training.n_rows();
 
     let mut trainer = Trainer::new(training, config, device)?;
+    for note in trainer.fit_notes(config) {
+        progress.note(&note);
+    }
     if dp && settings.gradient_canaries > 0 {
         trainer.attach_canaries(settings.gradient_canaries, settings.switches)?;
     }
-    for _ in 0..config.train.epochs {
+    let planned = trainer.epochs();
+    for _ in 0..planned {
         if !trainer.budget_allows_epoch() {
             progress.note("stopping early: another epoch would pass the target epsilon");
             break;
@@ -161,7 +165,7 @@ pub fn audit(
         let m = trainer
             .epoch_until(&|| false, Some(progress))?
             .expect("an epoch that is never asked to stop finishes");
-        progress.epoch(&m, config.train.epochs);
+        progress.epoch(&m, planned);
     }
     let delta = if dp { config.privacy.delta } else { 0.0 };
     let white_box = trainer.canaries().map(|c| {

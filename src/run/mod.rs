@@ -146,9 +146,10 @@ pub fn start(
             return Err(e);
         }
     };
-    if let Some(note) = trainer.batch_note(config) {
+    for note in trainer.fit_notes(config) {
         progress.note(&note);
     }
+    status.epochs = trainer.epochs();
     // Before the first step: a crash in epoch 1 resumes here instead of refitting (which in DP
     // mode would spend the preprocessing budget a second time).
     write_checkpoint(folder, &trainer, options)?;
@@ -159,7 +160,8 @@ pub fn start(
 }
 
 /// Continues the run in `folder` from its newest valid checkpoint; `epochs` raises the epoch
-/// count (in DP mode the budget still stops the run at the target ε).
+/// count (in DP mode the budget still stops the run at the target ε; `train.max_steps` still
+/// caps it, as [`Trainer::epochs`] counts).
 pub fn resume(
     folder: &RunFolder,
     epochs: Option<usize>,
@@ -226,7 +228,7 @@ pub fn resume(
     ));
     let metrics = MetricsLog::resume(&folder.metrics(), trainer.epochs_done())?;
     status.state = RunState::Running;
-    status.epochs = config.train.epochs;
+    status.epochs = trainer.epochs();
     status.pid = std::process::id();
     status.message = None;
     folder.write_status(&status)?;
@@ -258,7 +260,7 @@ fn drive(
 ) -> Result<Outcome> {
     let started = Instant::now();
     let mut last_checkpoint = Instant::now();
-    let epochs = trainer.config().train.epochs;
+    let epochs = trainer.epochs();
     let out_of_time = || options.max_time.is_some_and(|t| started.elapsed() >= t);
     let should_stop = || stop.load(Ordering::SeqCst) || out_of_time();
     let (state, message) = loop {

@@ -175,6 +175,27 @@ fn batch_for_small_table(config: &RunConfig, rows: usize) -> Option<RunConfig> {
     Some(fitted)
 }
 
+/// Generator steps in one epoch on `rows` rows with batches of `batch`: in DP mode the
+/// accountant's `round(rows / batch)`, otherwise the whole batches in the table.
+fn steps_per_epoch(dp: bool, rows: usize, batch: usize) -> usize {
+    if dp {
+        crate::dp::accountant::steps_per_epoch(rows, batch) as usize
+    } else {
+        (rows / batch.max(1)).max(1)
+    }
+}
+
+/// Epochs a run of `config` takes on `rows` rows: `train.epochs`, or fewer where
+/// `train.max_steps` caps the critic steps (`dp::accountant::epochs_within`). `config` is the
+/// one training uses (its batch fitted to a small table). The row count is public, so this
+/// reads nothing private; the DP plan calibrates its noise for these epochs.
+pub fn planned_epochs(config: &RunConfig, rows: usize) -> usize {
+    let t = &config.train;
+    let per_epoch =
+        steps_per_epoch(config.privacy.enabled(), rows, t.batch_size) * t.discriminator_steps;
+    crate::dp::accountant::epochs_within(t.epochs, per_epoch as u64, t.max_steps)
+}
+
 /// The device generator's seed for generator step `step`: reseeding every step makes a run
 /// resumable at any step (burn's device generators cannot be saved).
 fn step_seed(seed: u64, step: u64) -> u64 {
@@ -274,7 +295,7 @@ impl Trainer {
                 delta: privacy.delta,
                 rows: n_rows,
                 batch: t.batch_size,
-                epochs: t.epochs,
+                epochs: planned_epochs(config, n_rows),
                 discriminator_steps: t.discriminator_steps,
                 preprocess_share: privacy.preprocess_share_at(privacy.epsilon),
                 noise_multiplier: privacy.noise_multiplier,
@@ -770,11 +791,7 @@ impl Trainer {
             config: config.clone(),
             seed,
             // DP mode: the accountant counts round(rows / batch) steps per epoch.
-            steps_per_epoch: if dp.is_some() {
-                crate::dp::accountant::steps_per_epoch(n_rows, t.batch_size) as usize
-            } else {
-                (n_rows / t.batch_size).max(1)
-            },
+            steps_per_epoch: steps_per_epoch(dp.is_some(), n_rows, t.batch_size),
             epochs_done: h.map_or(0, |h| h.epochs_done),
             step_in_epoch: h.map_or(0, |h| h.step_in_epoch),
             partial_losses: h.map_or((0.0, 0.0), |h| h.partial_losses),
@@ -956,7 +973,7 @@ impl Trainer {
             if let Some(progress) = progress {
                 progress.step(&progress::StepProgress {
                     epoch: self.epochs_done + 1,
-                    epochs: self.config.train.epochs,
+                    epochs: self.epochs(),
                     step: self.step_in_epoch,
                     steps: self.steps_per_epoch,
                     rows: (self.step_in_epoch - first) * self.ctx.batch,
@@ -1048,6 +1065,7 @@ impl Trainer {
                     "{warm} epochs of non-private training on {rows} rows {how} (post-processing of the preprocessing measurements: no privacy spent)"
                 ));
             }
+            ledger.epochs_cut = self.epochs_cut();
             ledger
         });
         TrainedGenerator {
@@ -1065,15 +1083,37 @@ impl Trainer {
         }
     }
 
-    /// What to tell the user when the batch differs from `config`'s (a DP batch fitted to a
-    /// small table, `batch_for_small_table`).
-    pub fn batch_note(&self, config: &RunConfig) -> Option<String> {
-        (self.ctx.batch != config.train.batch_size).then(|| {
+    /// Epochs this run trains: `train.epochs`, or fewer where `train.max_steps` cuts them
+    /// ([`planned_epochs`]).
+    pub fn epochs(&self) -> usize {
+        planned_epochs(&self.config, self.ctx.n_rows)
+    }
+
+    /// What `train.max_steps` cut, in words; `None` when the run trains every configured epoch.
+    fn epochs_cut(&self) -> Option<String> {
+        let (configured, epochs) = (self.config.train.epochs, self.epochs());
+        (epochs < configured).then(|| {
+            let per = self.steps_per_epoch * self.ctx.discriminator_steps;
             format!(
-                "train.batch_size = {} is more than the table's {} rows: training with batches of {}; set train.batch_size to choose another",
-                config.train.batch_size, self.ctx.n_rows, self.ctx.batch
+                "train.max_steps = {} cut the configured {configured} epochs to {epochs} ({per} critic steps each, {} in all); raise it (--set train.max_steps=N) to train more",
+                self.config.train.max_steps.unwrap_or(0),
+                per * epochs
             )
         })
+    }
+
+    /// What to tell the user where training differs from `config` as written: a DP batch
+    /// fitted to a small table (`batch_for_small_table`), epochs cut by `train.max_steps`.
+    pub fn fit_notes(&self, config: &RunConfig) -> Vec<String> {
+        let mut notes = Vec::new();
+        if self.ctx.batch != config.train.batch_size {
+            notes.push(format!(
+                "train.batch_size = {} is more than the table's {} rows: training with batches of {}; set train.batch_size to choose another",
+                config.train.batch_size, self.ctx.n_rows, self.ctx.batch
+            ));
+        }
+        notes.extend(self.epochs_cut());
+        notes
     }
 
     /// Ends training: the generator goes to the host, the critic is dropped.
@@ -1082,7 +1122,8 @@ impl Trainer {
     }
 }
 
-/// Trains on `table` with `config` on `device` for `config.train.epochs` epochs and returns the
+/// Trains on `table` with `config` on `device` for `config.train.epochs` epochs (fewer where
+/// `train.max_steps` cuts them, [`Trainer::epochs`]) and returns the
 /// trained generator (the critic is dropped here).
 pub fn train(
     table: Table,
@@ -1092,7 +1133,7 @@ pub fn train(
 ) -> Result<TrainedGenerator> {
     let started = Instant::now();
     let mut trainer = Trainer::with_progress(table, config, device, Some(reporting.progress))?;
-    if let Some(note) = trainer.batch_note(config) {
+    for note in trainer.fit_notes(config) {
         reporting.progress.note(&note);
     }
     let warm = trainer.warm_start.map_or(0.0, |(_, secs)| secs);
@@ -1122,7 +1163,8 @@ pub fn train(
             Notice::Note(line) => reporting.progress.note(&line),
         }
     }
-    for _ in 0..config.train.epochs {
+    let epochs = trainer.epochs();
+    for _ in 0..epochs {
         if !trainer.budget_allows_epoch() {
             reporting.progress.note(
                 "stopping early: another epoch would pass the target epsilon; the generator so far is written",
@@ -1132,7 +1174,7 @@ pub fn train(
         let m = trainer
             .epoch_until(&|| false, Some(reporting.progress))?
             .expect("an epoch that is never asked to stop finishes");
-        reporting.progress.epoch(&m, config.train.epochs);
+        reporting.progress.epoch(&m, epochs);
         if let Some(log) = reporting.metrics.as_deref_mut() {
             log.write(&m)?;
         }

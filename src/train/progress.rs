@@ -38,8 +38,9 @@ pub enum Progress {
     Bar {
         /// The bar (its length becomes epochs x steps at the first step).
         bar: ProgressBar,
-        /// Epochs of the run.
-        epochs: usize,
+        /// Epochs of the run (those the trainer plans replace the configured ones at the
+        /// first step: `train.max_steps` may cut them).
+        epochs: Cell<usize>,
         /// Steps per epoch, once known (0 before the first step).
         steps: Cell<usize>,
     },
@@ -89,7 +90,7 @@ impl Progress {
             );
             Progress::Bar {
                 bar,
-                epochs,
+                epochs: Cell::new(epochs),
                 steps: Cell::new(0),
             }
         } else {
@@ -107,9 +108,10 @@ impl Progress {
             / p.steps_timed.max(1) as f64;
         match self {
             Progress::Bar { bar, epochs, steps } => {
-                if steps.get() != p.steps {
+                if steps.get() != p.steps || epochs.get() != p.epochs {
                     steps.set(p.steps);
-                    bar.set_length((epochs * p.steps) as u64);
+                    epochs.set(p.epochs);
+                    bar.set_length((p.epochs * p.steps) as u64);
                 }
                 bar.set_position(((p.epoch - 1) * p.steps + p.step) as u64);
                 bar.set_message(format!(
