@@ -255,7 +255,7 @@ pub struct TrainConfig {
     /// takes: where `epochs` would take more, training stops after the most whole epochs
     /// within the cap (at least one), and the terminal and a DP file's ledger say so. Unset:
     /// no cap. A tall table's epochs are many steps each; at a fixed ε fewer steps get less
-    /// noise each (docs/quality.md, "Tall tables at half the DP steps").
+    /// noise each (`configs/dp-discover.toml` caps them at 800: docs/quality.md, stop 61).
     pub max_steps: Option<usize>,
     /// Rows per step; must be a multiple of `model.pac`. Default 500.
     pub batch_size: usize,
