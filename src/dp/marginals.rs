@@ -24,17 +24,20 @@
 //!   (McKenna, Miklau & Sheldon 2021): Kruskal's algorithm where each round picks, among the
 //!   pairs that join two components, one by the exponential mechanism on the score
 //!   `‖T − r cᵀ / N‖₁` (the table's distance from the product of its own margins: how far the
-//!   two columns are from independent) less what independent columns score by chance in a
-//!   table of that shape ([`chance_offset`]: the shape and the public row count only). One
+//!   two columns are from independent) less what independent columns with the columns'
+//!   released state shares score by chance, its mean and one deviation
+//!   ([`chance_offset_shares`]: released shares and the public row count only; where a column
+//!   has no shares of its states' shape, the uniform table's bound [`chance_offset`]). One
 //!   row moves the table by 1 and the product by less than 3 (`r cᵀ / N` with one more row:
 //!   `(r + eᵢ)(c + eⱼ)ᵀ / (N + 1)`) and the offset not at all (it reads the row count, which
-//!   the ledger takes as public), so the score's sensitivity is below
+//!   the ledger takes as public, and shares released before the selection: adaptive
+//!   composition), so the score's sensitivity is below
 //!   [`SELECTION_SENSITIVITY`] = 4. Where a column of the pair is discrete, its one-way
 //!   shares were already released by preprocessing's histograms (noisy counts: public once
 //!   released, adaptive composition), and the score is `‖T − r q̂ᵀ‖₁` instead, `r` the other
 //!   column's exact counts and `q̂` the released shares ([`released_margin_score`]; the
-//!   column whose release adds less noise, [`ReleasedMargin::noise_offset`], which is also
-//!   subtracted): one row moves `T` by 1 and `r q̂ᵀ` by `q̂`, which adds up to 1, so its
+//!   column whose chance offset and release noise, [`ReleasedMargin::noise_offset`], which is
+//!   also subtracted, add up to less): one row moves `T` by 1 and `r q̂ᵀ` by `q̂`, which adds up to 1, so its
 //!   sensitivity is [`RELEASED_MARGIN_SENSITIVITY`] = 2, and the same round's ε tells real
 //!   dependences from chance twice as well (churn's target joined to its four real
 //!   predictors in three seeds of three, docs/quality.md, stop 51). Each candidate's
@@ -159,6 +162,53 @@ pub fn chance_offset(cells: usize, rows: f64) -> f64 {
     (2.0 / std::f64::consts::PI * rows * cells as f64).sqrt()
 }
 
+/// Which margin a pair's score measures the table against: its own (`Own`,
+/// [`dependence_score`]) or column b's or a's released shares ([`released_margin_score`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScoredAgainst {
+    /// The table's own margins.
+    Own,
+    /// Column b's released shares.
+    ReleasedB,
+    /// Column a's released shares.
+    ReleasedA,
+}
+
+/// [`chance_offset`] for columns whose states have the public shares `p` (column a) and `q`
+/// (column b), as preprocessing released them: the expected L1 distance that sampling alone
+/// gives two independent columns over `rows` rows, cell by cell. Against the table's own
+/// margins a cell's count moves around `N pᵢ qⱼ` with variance `N pᵢ qⱼ (1 − pᵢ)(1 − qⱼ)`;
+/// against b's released shares, given a's exact counts, with variance `N pᵢ qⱼ (1 − qⱼ)`
+/// (a's alike). Each cell adds `√(2/π)` standard deviations.
+///
+/// [`chance_offset`] bounds this by the uniform table's, which a skewed column never reaches: a
+/// 0.2% fraud flag against a ten-mode amount over 80,000 rows is offset by 1,009 there and by
+/// about 60 here, while the fraud rows' real dependence scores about 300, so the flag could
+/// never join a neighbour. The shares are outputs of the charged one-way release (public, as
+/// [`ReleasedMargin`]'s), so the score's sensitivity is unchanged.
+pub fn chance_offset_shares(p: &[f64], q: &[f64], rows: f64, against: ScoredAgainst) -> f64 {
+    let mut sum = 0.0;
+    let mut var_sum = 0.0;
+    for &pi in p {
+        for &qj in q {
+            let var = match against {
+                ScoredAgainst::Own => pi * qj * (1.0 - pi) * (1.0 - qj),
+                ScoredAgainst::ReleasedB => pi * qj * (1.0 - qj),
+                ScoredAgainst::ReleasedA => pi * qj * (1.0 - pi),
+            };
+            sum += var.max(0.0).sqrt();
+            var_sum += var.max(0.0);
+        }
+    }
+    let mean = (2.0 / std::f64::consts::PI * rows).sqrt() * sum;
+    let spread = ((1.0 - 2.0 / std::f64::consts::PI) * rows * var_sum).sqrt();
+    mean + CHANCE_SPREADS * spread
+}
+
+/// How many standard deviations of the chance distance [`chance_offset_shares`] adds to its
+/// mean.
+pub const CHANCE_SPREADS: f64 = 1.0;
+
 /// Bound on how much one row moves a [`released_margin_score`] (module note).
 pub const RELEASED_MARGIN_SENSITIVITY: f64 = 2.0;
 
@@ -218,18 +268,24 @@ pub fn released_margin_score(
 
 /// Chooses `k − 1` pairs forming a spanning tree of the `k` columns: Kruskal's rounds, each
 /// picking among the pairs that join two components by the exponential mechanism at
-/// `epsilon_round` on [`dependence_score`] less [`chance_offset`], or where a column of the
+/// `epsilon_round` on [`dependence_score`] less the chance offset, or where a column of the
 /// pair has a `released` margin (one per column; an empty slice: none) on
-/// [`released_margin_score`] less both offsets, each over its sensitivity (Gumbel-max, draws
-/// from the secure generator); then `extra` more rounds at the same `epsilon_round`, each among the
-/// pairs not yet chosen (`privacy.extra_pairs`: dependences the tree leaves out, such as a
-/// target's with more than one column).
+/// [`released_margin_score`] less the chance offset and the margin's noise offset, each over
+/// its sensitivity (Gumbel-max, draws from the secure generator); then `extra` more rounds at
+/// the same `epsilon_round`, each among the pairs not yet chosen (`privacy.extra_pairs`:
+/// dependences the tree leaves out, such as a target's with more than one column).
+///
+/// The chance offset is [`chance_offset_shares`] of the columns' `shares` (each column's
+/// states' released shares, in [`ColumnStates`] order; public), or [`chance_offset`] where a
+/// column has none of its states' shape. Where both columns have a released margin, the score
+/// is taken against the one whose offsets add up to less (public numbers only).
 pub fn select_tree(
     layout: &[ColumnStates],
     rows: &SparseRows,
     epsilon_round: f64,
     extra: usize,
     released: &[Option<ReleasedMargin>],
+    shares: &[Vec<f64>],
     rng: &mut DpRng,
 ) -> Vec<(usize, usize)> {
     let k = layout.len();
@@ -243,6 +299,7 @@ pub fn select_tree(
             .and_then(Option::as_ref)
             .filter(|m| m.shares.len() == states[c])
     };
+    let shares_of = |c: usize| shares.get(c).filter(|s| s.len() == states[c]);
     // Each score in units of its own sensitivity (so the mechanism's utility moves by at most
     // 1): against the released margin whose noise adds the least where a column of the pair
     // has one, against the table's own margins otherwise.
@@ -250,22 +307,30 @@ pub fn select_tree(
         .iter()
         .zip(&pairs)
         .map(|(t, &(a, b))| {
-            let chance = chance_offset(states[a] * states[b], n);
-            // (whether the released side is b, its margin)
-            let side = match (released_of(a), released_of(b)) {
-                (Some(ma), Some(mb)) if mb.noise_offset() < ma.noise_offset() => Some((true, mb)),
-                (Some(ma), _) => Some((false, ma)),
-                (None, Some(mb)) => Some((true, mb)),
+            let chance = |against| match (shares_of(a), shares_of(b)) {
+                (Some(p), Some(q)) => chance_offset_shares(p, q, n, against),
+                _ => chance_offset(states[a] * states[b], n),
+            };
+            let offset_b =
+                released_of(b).map(|m| chance(ScoredAgainst::ReleasedB) + m.noise_offset());
+            let offset_a =
+                released_of(a).map(|m| chance(ScoredAgainst::ReleasedA) + m.noise_offset());
+            // (whether the released side is b, its margin, the offsets)
+            let side = match (offset_a, offset_b) {
+                (Some(oa), Some(ob)) if ob < oa => released_of(b).map(|m| (true, m, ob)),
+                (Some(oa), _) => released_of(a).map(|m| (false, m, oa)),
+                (None, Some(ob)) => released_of(b).map(|m| (true, m, ob)),
                 (None, None) => None,
             };
             match side {
-                Some((is_b, m)) => {
-                    (released_margin_score(t, states[b], &m.shares, is_b)
-                        - chance
-                        - m.noise_offset())
+                Some((is_b, m, offset)) => {
+                    (released_margin_score(t, states[b], &m.shares, is_b) - offset)
                         / RELEASED_MARGIN_SENSITIVITY
                 }
-                None => (dependence_score(t, states[b]) - chance) / SELECTION_SENSITIVITY,
+                None => {
+                    (dependence_score(t, states[b]) - chance(ScoredAgainst::Own))
+                        / SELECTION_SENSITIVITY
+                }
             }
         })
         .collect();

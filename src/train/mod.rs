@@ -458,6 +458,7 @@ impl Trainer {
                         run.preprocessing.selection_epsilon,
                         run.preprocessing.extra_pairs,
                         &released_margins,
+                        &transformer.state_margins(),
                         &mut run.rng,
                     )
                 });
