@@ -37,7 +37,8 @@
 //!   released, adaptive composition), and the score is `‖T − r q̂ᵀ‖₁` instead, `r` the other
 //!   column's exact counts and `q̂` the released shares ([`released_margin_score`]; the
 //!   column whose chance offset and release noise, [`ReleasedMargin::noise_offset`], which is
-//!   also subtracted, add up to less): one row moves `T` by 1 and `r q̂ᵀ` by `q̂`, which adds up to 1, so its
+//!   also subtracted, add up to less): one row moves `T` by 1 and `r q̂ᵀ` by `q̂`, which adds
+//!   up to 1, so its
 //!   sensitivity is [`RELEASED_MARGIN_SENSITIVITY`] = 2, and the same round's ε tells real
 //!   dependences from chance twice as well (churn's target joined to its four real
 //!   predictors in three seeds of three, docs/quality.md, stop 51). Each candidate's
@@ -183,7 +184,7 @@ pub enum ScoredAgainst {
 ///
 /// [`chance_offset`] bounds this by the uniform table's, which a skewed column never reaches: a
 /// 0.2% fraud flag against a ten-mode amount over 80,000 rows is offset by 1,009 there and by
-/// about 60 here, while the fraud rows' real dependence scores about 300, so the flag could
+/// about 70 here (mean and one deviation), while the fraud rows' real dependence scores about 300, so the flag could
 /// never join a neighbour. The shares are outputs of the charged one-way release (public, as
 /// [`ReleasedMargin`]'s), so the score's sensitivity is unchanged.
 pub fn chance_offset_shares(p: &[f64], q: &[f64], rows: f64, against: ScoredAgainst) -> f64 {
