@@ -150,7 +150,8 @@ pub fn dependence_score(table: &[f64], rb: usize) -> f64 {
 }
 
 /// What a pair table of `cells` cells scores by chance, subtracted from its
-/// [`dependence_score`] before selection: an upper bound on the expected distance from
+/// [`dependence_score`] before selection where a column has no released shares of its
+/// states' shape ([`chance_offset_shares`] otherwise): an upper bound on the expected distance from
 /// independence that sampling alone gives two independent columns over `rows` rows,
 /// `Σ √(2 N pᵢ qⱼ / π) ≤ √(2 N cells / π)` (each cell's count is about normal around
 /// `N pᵢ qⱼ`). It depends only on the table's shape and the public row count, so the score's

@@ -436,9 +436,10 @@ impl Trainer {
                 // A tree of pairs is chosen under DP first (its rounds are in the same budget).
                 let chosen = (run.preprocessing.selection_rounds > 0).then(|| {
                     // The discrete columns' released shares, with the noise on their counts.
-                    let released_margins: Vec<Option<ReleasedMargin>> = transformer
-                        .state_margins()
-                        .into_iter()
+                    let shares = transformer.state_margins();
+                    let released_margins: Vec<Option<ReleasedMargin>> = shares
+                        .iter()
+                        .cloned()
                         .zip(&transformer.encoders)
                         .zip(&transformer.schema.columns)
                         .map(|((shares, encoder), column)| {
@@ -458,7 +459,7 @@ impl Trainer {
                         run.preprocessing.selection_epsilon,
                         run.preprocessing.extra_pairs,
                         &released_margins,
-                        &transformer.state_margins(),
+                        &shares,
                         &mut run.rng,
                     )
                 });

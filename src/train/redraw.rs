@@ -7,8 +7,9 @@
 //! quarter of the rows of `V14`'s lowest mode in fraud. Raking cannot move them: the weight of a
 //! cell the generator never fills is capped. MST keeps such a signal because it draws each
 //! column of its tree from the measured tables given its neighbours. (Fraud's `Class` itself
-//! is not drawn: its one neighbour's sampled tail is too thin for the gain to clear the
-//! noise. Covertype's seven-valued `Cover_Type` is, from `Elevation`: AUC 0.794 -> 0.814.)
+//! is not drawn: even beside five components the draw moves the pilot further from its
+//! tables, whose coarse modes mix the fraud rows with the ordinary tail, docs/quality.md, stop
+//! 61. Covertype's seven-valued `Cover_Type` is, from `Elevation`: AUC 0.794 -> 0.814.)
 //!
 //! For a column `X` whose states sampling draws at the released shares (a category; an exact
 //! value of a coded column) this draws `X` again given the states `y₁ … yₘ` of the columns it
