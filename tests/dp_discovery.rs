@@ -2908,3 +2908,53 @@ fn an_indicator_group_keeps_one_set_per_row_and_independent_flags_stay_apart() {
         "{inspect}"
     );
 }
+
+/// A 0/1 flag and a small count read from the rows as integers are continuous columns on exact
+/// values: their released mode weights are their values' released shares, which the tree's
+/// selection may score their pairs against (sensitivity 2); a skewed amount's mixture modes are
+/// a fit, not a release of counts, and get none.
+#[test]
+fn exact_valued_columns_offer_their_released_shares_to_the_selection() {
+    let rows = 8_000;
+    let mut rng = ChaCha8Rng::seed_from_u64(8);
+    let lognormal: LogNormal<f64> = LogNormal::new(4.0, 1.2).unwrap();
+    let flag: Vec<Option<i64>> = (0..rows)
+        .map(|_| Some(i64::from(rng.random::<f64>() < 0.1)))
+        .collect();
+    let calls: Vec<Option<i64>> = (0..rows).map(|_| Some(rng.random_range(0..4))).collect();
+    let amount: Vec<f64> = (0..rows).map(|_| lognormal.sample(&mut rng)).collect();
+    let ones = flag.iter().filter(|f| **f == Some(1)).count() as f64 / rows as f64;
+    let table = Table {
+        columns: vec![
+            Column::new("flag", Values::Int(flag)),
+            Column::new("calls", Values::Int(calls)),
+            numbers("amount", amount),
+        ],
+    };
+    let (_, transformer, ledger) = fit(table, 3);
+    let margins =
+        dpsynth::train::released_margins(&transformer, &ledger, &transformer.state_margins());
+    let flag = margins[0]
+        .as_ref()
+        .expect("the 0/1 flag has released shares");
+    assert_eq!(flag.shares.len(), 2, "{:?}", flag.shares);
+    assert!(
+        (flag.shares[1] - ones).abs() < 0.02,
+        "{:?} against {ones}",
+        flag.shares
+    );
+    assert_eq!(flag.noise_std, ledger.count_noise_std);
+    let calls = margins[1]
+        .as_ref()
+        .expect("the 0-3 count has released shares");
+    assert_eq!(calls.shares.len(), 4, "{:?}", calls.shares);
+    assert!(
+        calls.shares.iter().all(|s| (s - 0.25).abs() < 0.03),
+        "{:?}",
+        calls.shares
+    );
+    assert!(
+        margins[2].is_none(),
+        "the amount's mixture modes are not released counts"
+    );
+}

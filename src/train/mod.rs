@@ -196,6 +196,42 @@ pub fn planned_epochs(config: &RunConfig, rows: usize) -> usize {
     crate::dp::accountant::epochs_within(t.epochs, per_epoch as u64, t.max_steps)
 }
 
+/// The released shares of every column whose states are released points, with the noise std
+/// on the counts they were drawn from, for the tree's selection (`dp::marginals::select_tree`
+/// scores such a column's pairs against them at sensitivity 2, half the table-margin score's):
+/// a category column, or a continuous column whose modes are all exact values (codes, small
+/// counts, 0/1 flags), whose mode weights are its values' released shares. `None` for a
+/// mixture column (its modes' weights are a fit, not a release of its states' counts).
+/// `shares` is `transformer.state_margins()`. Public: outputs of the charged one-way release.
+pub fn released_margins(
+    transformer: &DataTransformer,
+    preprocessing: &PreprocessLedger,
+    shares: &[Vec<f64>],
+) -> Vec<Option<ReleasedMargin>> {
+    shares
+        .iter()
+        .zip(&transformer.encoders)
+        .zip(&transformer.schema.columns)
+        .map(|((shares, encoder), column)| {
+            let noise_std = if preprocessing.discovered_categories.contains(&column.name) {
+                preprocessing.discovery_noise_std
+            } else {
+                preprocessing.count_noise_std
+            };
+            let on_points = match encoder {
+                crate::transform::Encoder::Discrete(_) => true,
+                crate::transform::Encoder::Continuous(c) => {
+                    c.modes.len() >= 2 && c.modes.iter().all(|m| m.exact)
+                }
+            };
+            on_points.then(|| ReleasedMargin {
+                shares: shares.clone(),
+                noise_std,
+            })
+        })
+        .collect()
+}
+
 /// The device generator's seed for generator step `step`: reseeding every step makes a run
 /// resumable at any step (burn's device generators cannot be saved).
 fn step_seed(seed: u64, step: u64) -> u64 {
@@ -435,24 +471,9 @@ impl Trainer {
                 let layout = transformer.column_states();
                 // A tree of pairs is chosen under DP first (its rounds are in the same budget).
                 let chosen = (run.preprocessing.selection_rounds > 0).then(|| {
-                    // The discrete columns' released shares, with the noise on their counts.
                     let shares = transformer.state_margins();
-                    let released_margins: Vec<Option<ReleasedMargin>> = shares
-                        .iter()
-                        .cloned()
-                        .zip(&transformer.encoders)
-                        .zip(&transformer.schema.columns)
-                        .map(|((shares, encoder), column)| {
-                            let p = &run.preprocessing;
-                            let noise_std = if p.discovered_categories.contains(&column.name) {
-                                p.discovery_noise_std
-                            } else {
-                                p.count_noise_std
-                            };
-                            matches!(encoder, crate::transform::Encoder::Discrete(_))
-                                .then_some(ReleasedMargin { shares, noise_std })
-                        })
-                        .collect();
+                    let released_margins =
+                        released_margins(&transformer, &run.preprocessing, &shares);
                     crate::dp::marginals::select_tree(
                         &layout,
                         &encoded.rows,
