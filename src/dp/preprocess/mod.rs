@@ -666,13 +666,11 @@ pub fn fit_private_transformer(
         )));
     }
 
-    if privacy.pair_marginals {
-        if settings.noise_multiplier.is_none() {
-            return Err(Error::config(
-                "privacy.pair_marginals",
-                "two-way marginals need a measurement budget: set privacy.preprocess_share above 0 (or privacy.histogram_noise_multiplier)",
-            ));
-        }
+    if privacy.pair_marginals && settings.noise_multiplier.is_none() {
+        return Err(Error::config(
+            "privacy.pair_marginals",
+            "two-way marginals need a measurement budget: set privacy.preprocess_share above 0 (or privacy.histogram_noise_multiplier)",
+        ));
     }
     if privacy.pair_marginals && privacy.copula && privacy.warm_start_epochs > 0 {
         let continuous = plans
