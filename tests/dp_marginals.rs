@@ -217,9 +217,10 @@ fn the_generator_loss_reads_the_layout_the_counts_use() {
     );
 }
 
-#[test]
-fn pair_marginals_share_the_histograms_mechanism() {
-    let _serial = crate::util::serial_flex();
+/// A small model on credit with its public domains, seeded, with the shipped DP configs'
+/// preprocessing share (at the default the copula's sums would be left out as drowned: a
+/// released correlation's noise over `dp::copula::MAX_RHO_NOISE`); ε is left to the test.
+fn small_credit_config() -> RunConfig {
     let domains = RunConfig::from_toml(&crate::util::credit_domains(), "credit-dp.toml").unwrap();
     let mut config = RunConfig::from_toml(
         "[model]\nembedding_dim = 8\ngenerator_dims = [16]\ndiscriminator_dims = [16]\n[train]\nepochs = 1\nbatch_size = 500\n",
@@ -227,11 +228,16 @@ fn pair_marginals_share_the_histograms_mechanism() {
     )
     .unwrap();
     config.train.seed = Some(9);
-    config.privacy.epsilon = Some(1.0);
-    // The shipped configs' share: at the default the copula's sums would be left out as
-    // drowned (a released correlation's noise over dp::copula::MAX_RHO_NOISE).
     config.privacy.preprocess_share = 0.8;
     config.privacy.columns = domains.privacy.columns;
+    config
+}
+
+#[test]
+fn pair_marginals_share_the_histograms_mechanism() {
+    let _serial = crate::util::serial_flex();
+    let mut config = small_credit_config();
+    config.privacy.epsilon = Some(1.0);
     // Every pair (at ε 1 "auto" would measure a tree and extra pairs here: the next test).
     config.privacy.pair_selection = PairSelection::All;
     let plain = Trainer::new(credit(), &config, &Device::flex())
@@ -292,15 +298,7 @@ fn pair_marginals_share_the_histograms_mechanism() {
 #[test]
 fn auto_measures_a_tree_and_extra_pairs_where_every_pairs_noise_is_large() {
     let _serial = crate::util::serial_flex();
-    let domains = RunConfig::from_toml(&crate::util::credit_domains(), "credit-dp.toml").unwrap();
-    let mut config = RunConfig::from_toml(
-        "[model]\nembedding_dim = 8\ngenerator_dims = [16]\ndiscriminator_dims = [16]\n[train]\nepochs = 1\nbatch_size = 500\n",
-        "test",
-    )
-    .unwrap();
-    config.train.seed = Some(9);
-    config.privacy.preprocess_share = 0.8;
-    config.privacy.columns = domains.privacy.columns;
+    let mut config = small_credit_config();
     config.privacy.pair_marginals = true;
     let rows = credit().n_rows() as f64;
     let mut ledger = |epsilon: f64, selection: PairSelection| {
