@@ -1138,10 +1138,11 @@ impl RunConfig {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
 
     #[test]
     fn auto_pair_selection_follows_width_and_noise() {
-        use super::PairSelection::{All, Auto, Tree};
+        use PairSelection::{All, Auto, Tree};
         assert_eq!(All.tree_extra(14, 3, 5.0), None);
         assert_eq!(Tree.tree_extra(14, 3, 0.0), Some(3));
         // Wider than 16 columns: a tree and the configured extra pairs, whatever the noise.
@@ -1159,7 +1160,6 @@ mod tests {
         // Fewer than 9 columns: every pair (a tree and k extra pairs would be over half of them).
         assert_eq!(Auto.tree_extra(8, 0, 3.0), None);
     }
-    use super::*;
 
     #[test]
     fn a_file_laid_over_the_discovery_preset_changes_only_its_keys() {

@@ -203,6 +203,10 @@ pub fn planned_epochs(config: &RunConfig, rows: usize) -> usize {
 /// counts, 0/1 flags), whose mode weights are its values' released shares. `None` for a
 /// mixture column (its modes' weights are a fit, not a release of its states' counts).
 /// `shares` is `transformer.state_margins()`. Public: outputs of the charged one-way release.
+/// The noise std is the one-way counts'; an integer column narrowed and counted again, or a
+/// column whose values were measured in the bounds slot, had the bounds share's larger noise,
+/// so its chance offset is a little low there (utility only: the selection's sensitivity does
+/// not depend on it).
 pub fn released_margins(
     transformer: &DataTransformer,
     preprocessing: &PreprocessLedger,
