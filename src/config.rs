@@ -440,15 +440,13 @@ pub struct PrivacyConfig {
     pub category_shifts: bool,
     /// Which two-way marginals `pair_marginals` measures: `"all"` (every pair), `"tree"` (a
     /// maximum spanning tree of `k − 1` pairs chosen under DP, MST-style, with
-    /// `selection_share` of preprocessing's budget), or `"auto"` (every pair up to 16 columns,
-    /// except where every pair's noise is large against the rows: there, from 9 columns, a
-    /// tree and as many extra pairs as columns; a tree alone for wider tables, where more
-    /// pairs drown every count in noise: [`PairSelection::tree_extra`]). Default "auto".
+    /// `selection_share` of preprocessing's budget), or `"auto"` (all pairs up to 120 of them,
+    /// i.e. 16 columns; a tree for wider tables, where all pairs drown every count in noise).
+    /// Default "auto".
     pub pair_selection: PairSelection,
     /// With a tree of pairs: this many more pairs chosen after the tree, each by one more round
     /// of the exponential mechanism among the pairs not yet chosen, and measured with the tree's
-    /// (dependences the tree leaves out; the surrogate's raking uses them). Default 0 (`auto`
-    /// may choose more: [`PairSelection::tree_extra`]).
+    /// (dependences the tree leaves out; the surrogate's raking uses them). Default 0.
     pub extra_pairs: usize,
     /// Share of preprocessing's budget for choosing the tree's pairs (exponential mechanism,
     /// one round per pair). Default 0.1.
@@ -599,9 +597,7 @@ impl PublicColumn {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PairSelection {
-    /// Every pair up to 16 columns, unless their noise is large against the rows (then a
-    /// tree and as many extra pairs as columns); a tree beyond
-    /// ([`PairSelection::tree_extra`]).
+    /// All pairs up to 120 of them, else a tree.
     Auto,
     /// Every pair of columns.
     All,
@@ -610,40 +606,12 @@ pub enum PairSelection {
 }
 
 impl PairSelection {
-    /// Fewest columns for which `auto` may measure a tree and extra pairs rather than every
-    /// pair: from 9 columns on, `2k − 1` tables are at most half of the `k(k − 1)/2` pairs.
-    pub const AUTO_TREE_COLUMNS: usize = 9;
-
-    /// Most pairs (16 columns) for which `auto` may measure every pair; wider tables get a
-    /// tree alone, where even `2k − 1` tables drown their counts.
-    pub const AUTO_ALL_PAIRS_MAX: usize = 120;
-
-    /// Noise std per count of every pair's table, over the square root of the row count,
-    /// above which `auto` measures a tree and extra pairs instead (docs/quality.md, stop 62:
-    /// at 0.71-1.40, six tables at ε 1 scored 0.019 more quality and 0.023 more AUC on
-    /// average with them; at 0.40 and 0.59, two at ε 3 were level; stop 53: Adult at 0.50
-    /// kept its AUC only with every pair).
-    pub const AUTO_NOISE_RATIO: f64 = 0.6;
-
-    /// How `columns` columns' pairs are measured: `None` for every pair, `Some(extra)` for a
-    /// tree and `extra` more pairs chosen after it (`configured` is `privacy.extra_pairs`).
-    /// `auto`: a tree alone (and `configured`) beyond [`Self::AUTO_ALL_PAIRS_MAX`] pairs;
-    /// below that, a tree and as many extra pairs as columns where there are at least
-    /// [`Self::AUTO_TREE_COLUMNS`] columns and `noise_ratio` (every pair's noise std per
-    /// count over √rows) passes [`Self::AUTO_NOISE_RATIO`]; else every pair. From the plan,
-    /// the schema, the config and the row count only.
-    pub fn tree_extra(self, columns: usize, configured: usize, noise_ratio: f64) -> Option<usize> {
-        let pairs = columns * columns.saturating_sub(1) / 2;
+    /// Whether `columns` columns get a tree rather than every pair.
+    pub fn tree_for(self, columns: usize) -> bool {
         match self {
-            PairSelection::All => None,
-            PairSelection::Tree => Some(configured),
-            PairSelection::Auto if pairs > Self::AUTO_ALL_PAIRS_MAX => Some(configured),
-            PairSelection::Auto
-                if columns >= Self::AUTO_TREE_COLUMNS && noise_ratio > Self::AUTO_NOISE_RATIO =>
-            {
-                Some(configured.max(columns))
-            }
-            PairSelection::Auto => None,
+            PairSelection::All => false,
+            PairSelection::Tree => true,
+            PairSelection::Auto => columns * columns.saturating_sub(1) / 2 > 120,
         }
     }
 }
@@ -1139,27 +1107,6 @@ impl RunConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn auto_pair_selection_follows_width_and_noise() {
-        use PairSelection::{All, Auto, Tree};
-        assert_eq!(All.tree_extra(14, 3, 5.0), None);
-        assert_eq!(Tree.tree_extra(14, 3, 0.0), Some(3));
-        // Wider than 16 columns: a tree and the configured extra pairs, whatever the noise.
-        assert_eq!(Auto.tree_extra(17, 0, 0.1), Some(0));
-        assert_eq!(Auto.tree_extra(17, 2, 9.0), Some(2));
-        // 9 to 16 columns: a tree and as many extra pairs as columns where every pair's noise
-        // passes the ratio, every pair where it does not.
-        assert_eq!(Auto.tree_extra(14, 0, 0.7), Some(14));
-        assert_eq!(Auto.tree_extra(16, 20, 0.7), Some(20));
-        assert_eq!(Auto.tree_extra(9, 0, 1.5), Some(9));
-        assert_eq!(
-            Auto.tree_extra(14, 0, PairSelection::AUTO_NOISE_RATIO),
-            None
-        );
-        // Fewer than 9 columns: every pair (a tree and k extra pairs would be over half of them).
-        assert_eq!(Auto.tree_extra(8, 0, 3.0), None);
-    }
 
     #[test]
     fn a_file_laid_over_the_discovery_preset_changes_only_its_keys() {

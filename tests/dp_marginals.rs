@@ -4,7 +4,7 @@
 //! reads the same layout, and nothing planted escapes.
 
 use burn::tensor::{Device, Tensor, TensorData};
-use dpsynth::config::{PairSelection, RunConfig, TransformConfig};
+use dpsynth::config::{RunConfig, TransformConfig};
 use dpsynth::dp::marginals::{
     all_pairs, measure_pairs, pair_count, pair_counts, select_tree, NoisyPairs, ReleasedMargin,
 };
@@ -217,10 +217,9 @@ fn the_generator_loss_reads_the_layout_the_counts_use() {
     );
 }
 
-/// A small model on credit with its public domains, seeded, with the shipped DP configs'
-/// preprocessing share (at the default the copula's sums would be left out as drowned: a
-/// released correlation's noise over `dp::copula::MAX_RHO_NOISE`); ε is left to the test.
-fn small_credit_config() -> RunConfig {
+#[test]
+fn pair_marginals_share_the_histograms_mechanism() {
+    let _serial = crate::util::serial_flex();
     let domains = RunConfig::from_toml(&crate::util::credit_domains(), "credit-dp.toml").unwrap();
     let mut config = RunConfig::from_toml(
         "[model]\nembedding_dim = 8\ngenerator_dims = [16]\ndiscriminator_dims = [16]\n[train]\nepochs = 1\nbatch_size = 500\n",
@@ -228,18 +227,11 @@ fn small_credit_config() -> RunConfig {
     )
     .unwrap();
     config.train.seed = Some(9);
+    config.privacy.epsilon = Some(1.0);
+    // The shipped configs' share: at the default the copula's sums would be left out as
+    // drowned (a released correlation's noise over dp::copula::MAX_RHO_NOISE).
     config.privacy.preprocess_share = 0.8;
     config.privacy.columns = domains.privacy.columns;
-    config
-}
-
-#[test]
-fn pair_marginals_share_the_histograms_mechanism() {
-    let _serial = crate::util::serial_flex();
-    let mut config = small_credit_config();
-    config.privacy.epsilon = Some(1.0);
-    // Every pair (at ε 1 "auto" would measure a tree and extra pairs here: the next test).
-    config.privacy.pair_selection = PairSelection::All;
     let plain = Trainer::new(credit(), &config, &Device::flex())
         .unwrap()
         .finish();
@@ -289,57 +281,6 @@ fn pair_marginals_share_the_histograms_mechanism() {
         "{shown}"
     );
     assert!(shown.contains("linked by a Gaussian copula"), "{shown}");
-}
-
-/// `pair_selection = "auto"` on credit's 14 columns: where every pair's noise per count would
-/// be large against the rows (ε 1: its std over √rows above `AUTO_NOISE_RATIO`, read from a
-/// run that measures every pair), a tree and 14 extra pairs, each chosen by one round and
-/// measured (27 of the 91 tables), with less noise on each count; at ε 8 every pair.
-#[test]
-fn auto_measures_a_tree_and_extra_pairs_where_every_pairs_noise_is_large() {
-    let _serial = crate::util::serial_flex();
-    let mut config = small_credit_config();
-    config.privacy.pair_marginals = true;
-    let rows = credit().n_rows() as f64;
-    let mut ledger = |epsilon: f64, selection: PairSelection| {
-        config.privacy.epsilon = Some(epsilon);
-        config.privacy.pair_selection = selection;
-        let ledger = Trainer::new(credit(), &config, &Device::flex())
-            .unwrap()
-            .finish()
-            .ledger
-            .unwrap();
-        ledger.preprocessing
-    };
-    let (all_1, auto_1) = (
-        ledger(1.0, PairSelection::All),
-        ledger(1.0, PairSelection::Auto),
-    );
-    let (all_8, auto_8) = (
-        ledger(8.0, PairSelection::All),
-        ledger(8.0, PairSelection::Auto),
-    );
-    assert_eq!(all_1.pair_tables, pair_count(14));
-    assert!(all_1.count_noise_std / rows.sqrt() > PairSelection::AUTO_NOISE_RATIO);
-    assert_eq!(
-        (
-            auto_1.pair_tables,
-            auto_1.selection_rounds,
-            auto_1.extra_pairs
-        ),
-        (27, 27, 14)
-    );
-    assert!(auto_1.count_noise_std < 0.8 * all_1.count_noise_std);
-    assert!(all_8.count_noise_std / rows.sqrt() <= PairSelection::AUTO_NOISE_RATIO);
-    assert_eq!(
-        (
-            auto_8.pair_tables,
-            auto_8.selection_rounds,
-            auto_8.extra_pairs
-        ),
-        (pair_count(14), 0, 0)
-    );
-    assert_eq!(auto_8.count_noise_std, all_8.count_noise_std);
 }
 
 #[test]

@@ -175,7 +175,7 @@ fn planted_row_appears_nowhere_with_pair_marginals() {
     // The two-way marginals are measured from the clipped, encoded rows: the planted category
     // is "other" and the planted amount sits at the public bound, so neither reaches them.
     let toml = format!(
-        "{SMALL}\n[privacy]\npair_marginals = true\npair_selection = \"all\"\npreprocess_share = 0.3\n\n{}",
+        "{SMALL}\n[privacy]\npair_marginals = true\npreprocess_share = 0.3\n\n{}",
         credit_domains()
     );
     let shown = check_planted_row_is_absent(&toml, &[], 5000.0);

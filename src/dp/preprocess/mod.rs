@@ -666,11 +666,24 @@ pub fn fit_private_transformer(
         )));
     }
 
-    if privacy.pair_marginals && settings.noise_multiplier.is_none() {
-        return Err(Error::config(
-            "privacy.pair_marginals",
-            "two-way marginals need a measurement budget: set privacy.preprocess_share above 0 (or privacy.histogram_noise_multiplier)",
-        ));
+    if privacy.pair_marginals {
+        if settings.noise_multiplier.is_none() {
+            return Err(Error::config(
+                "privacy.pair_marginals",
+                "two-way marginals need a measurement budget: set privacy.preprocess_share above 0 (or privacy.histogram_noise_multiplier)",
+            ));
+        }
+        ledger.pair_tables = if privacy.pair_selection.tree_for(plans.len()) {
+            let k = plans.len();
+            let extra = privacy
+                .extra_pairs
+                .min(super::marginals::pair_count(k) - k.saturating_sub(1));
+            ledger.extra_pairs = extra;
+            ledger.selection_rounds = k.saturating_sub(1) + extra;
+            ledger.selection_rounds
+        } else {
+            super::marginals::pair_count(plans.len())
+        };
     }
     if privacy.pair_marginals && privacy.copula && privacy.warm_start_epochs > 0 {
         let continuous = plans
@@ -707,40 +720,6 @@ pub fn fit_private_transformer(
     // small part of the range, a second histogram over that part (`NARROW_SPAN`).
     let bound_measures =
         2 * ledger.estimated_bounds.len() + typed_unbounded.iter().filter(|&&b| b).count();
-    // Which pairs are measured (`PairSelection::tree_extra`), from the noise every pair
-    // would get against the rows' own sampling error. Public: the plan's noise multiplier,
-    // the schema, the config and the row count.
-    if privacy.pair_marginals {
-        let k = plans.len();
-        let all_pairs = super::marginals::pair_count(k);
-        let all_pairs_noise = settings.noise_multiplier.map_or(0.0, |z| {
-            let tables = k - discovering + all_pairs + ledger.copula_sums + ledger.shift_slots;
-            let w = budget_weights(
-                privacy,
-                discovering,
-                bound_measures,
-                tables,
-                0,
-                n_rows,
-                Some(z),
-            );
-            z / w.table.sqrt()
-        });
-        let noise_ratio = all_pairs_noise / n_rows.max(1.0).sqrt();
-        ledger.pair_tables =
-            match privacy
-                .pair_selection
-                .tree_extra(k, privacy.extra_pairs, noise_ratio)
-            {
-                Some(extra) => {
-                    let extra = extra.min(all_pairs - k.saturating_sub(1));
-                    ledger.extra_pairs = extra;
-                    ledger.selection_rounds = k.saturating_sub(1) + extra;
-                    ledger.selection_rounds
-                }
-                None => all_pairs,
-            };
-    }
     let weights_with = |copula_sums: usize| {
         let tables =
             plans.len() - discovering + ledger.pair_tables + copula_sums + ledger.shift_slots;
