@@ -32,8 +32,8 @@
 //!   `(r + eᵢ)(c + eⱼ)ᵀ / (N + 1)`) and the offset not at all (it reads the row count, which
 //!   the ledger takes as public, and shares released before the selection: adaptive
 //!   composition), so the score's sensitivity is below
-//!   [`SELECTION_SENSITIVITY`] = 4. Where a column of the pair is discrete, its one-way
-//!   shares were already released by preprocessing's histograms (noisy counts: public once
+//!   [`SELECTION_SENSITIVITY`] = 4. Where a column of the pair is discrete (or continuous
+//!   on exact values only: codes, counts, flags), its one-way shares were already released by preprocessing's histograms (noisy counts: public once
 //!   released, adaptive composition), and the score is `‖T − r q̂ᵀ‖₁` instead, `r` the other
 //!   column's exact counts and `q̂` the released shares ([`released_margin_score`]; the
 //!   column whose chance offset and release noise, [`ReleasedMargin::noise_offset`], which is
@@ -214,9 +214,10 @@ pub const CHANCE_SPREADS: f64 = 1.0;
 /// Bound on how much one row moves a [`released_margin_score`] (module note).
 pub const RELEASED_MARGIN_SENSITIVITY: f64 = 2.0;
 
-/// A discrete column's one-way shares as preprocessing released them (noisy counts,
-/// normalised: an output of the charged mechanism, so public), with the noise std on each
-/// count.
+/// A column's one-way shares as preprocessing released them (noisy counts, normalised: an
+/// output of the charged mechanism, so public), with the noise std on each count: a discrete
+/// column's, or a continuous column's whose modes are all exact values
+/// (`train::released_margins`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReleasedMargin {
     /// The shares of the column's states, in [`ColumnStates`] order, adding up to 1.
