@@ -441,9 +441,18 @@ pub struct PrivacyConfig {
     /// Which two-way marginals `pair_marginals` measures: `"all"` (every pair), `"tree"` (a
     /// maximum spanning tree of `k − 1` pairs chosen under DP, MST-style, with
     /// `selection_share` of preprocessing's budget), or `"auto"` (all pairs up to 120 of them,
-    /// i.e. 16 columns; a tree for wider tables, where all pairs drown every count in noise).
-    /// Default "auto".
+    /// i.e. 16 columns; a tree for wider tables, where all pairs drown every count in noise;
+    /// with `targets` named, also a tree where every pair's noise is large against the rows:
+    /// [`PairSelection::tree_for`]). Default "auto".
     pub pair_selection: PairSelection,
+    /// Columns the released rows will be used to predict (names; public, like the schema).
+    /// Every pair with a target column is measured, whatever `pair_selection` chooses, and a
+    /// tree is chosen over the other columns only, so a classifier trained on the synthetic
+    /// rows keeps the target's dependence on every column. With `auto`, naming a target also
+    /// lets a table whose every pair would be noisy (9-16 columns, every pair's noise std per
+    /// count above [`PairSelection::AUTO_NOISE_RATIO`] √rows) measure that tree and the
+    /// target's pairs instead of every pair. `--target NAME` on the command line. Default none.
+    pub targets: Vec<String>,
     /// With a tree of pairs: this many more pairs chosen after the tree, each by one more round
     /// of the exponential mechanism among the pairs not yet chosen, and measured with the tree's
     /// (dependences the tree leaves out; the surrogate's raking uses them). Default 0.
@@ -485,6 +494,7 @@ impl Default for PrivacyConfig {
             copula: false,
             category_shifts: false,
             pair_selection: PairSelection::Auto,
+            targets: Vec::new(),
             selection_share: 0.1,
             extra_pairs: 0,
             pair_weight: 1.0,
@@ -597,21 +607,47 @@ impl PublicColumn {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PairSelection {
-    /// All pairs up to 120 of them, else a tree.
+    /// All pairs up to 120 of them, else a tree; with targets named, also a tree where every
+    /// pair's noise is large against the rows ([`PairSelection::tree_for`]).
     Auto,
     /// Every pair of columns.
     All,
-    /// `k − 1` pairs forming a maximum spanning tree, chosen under DP.
+    /// `k − 1` pairs forming a maximum spanning tree, chosen under DP (over the columns that
+    /// are not targets, with every target's pairs beside it).
     Tree,
 }
 
 impl PairSelection {
-    /// Whether `columns` columns get a tree rather than every pair.
-    pub fn tree_for(self, columns: usize) -> bool {
+    /// Most pairs (16 columns) for which `auto` may measure every pair.
+    pub const AUTO_ALL_PAIRS_MAX: usize = 120;
+
+    /// Fewest columns for which `auto` with a named target may measure a tree and the
+    /// target's pairs rather than every pair: from 9 columns on, the `2k − 3` tables are at
+    /// most 45% of the `k(k − 1)/2` pairs.
+    pub const AUTO_TREE_COLUMNS: usize = 9;
+
+    /// Every pair's noise std per count over √rows above which `auto` with a named target
+    /// measures a tree and the target's pairs (docs/quality.md, stop 62: at 0.71-1.40 on six
+    /// tables at ε 1 a tree scored 0.031 more quality than every pair but lost AUC where the
+    /// target kept one or two of its pairs; at 0.40-0.59 every pair and a tree were level).
+    pub const AUTO_NOISE_RATIO: f64 = 0.6;
+
+    /// Whether `columns` columns, `targets` of them named targets, get a tree (over the
+    /// columns that are not targets, with every target's pairs) rather than every pair.
+    /// `noise_ratio` is every pair's noise std per count over √rows. `auto`: a tree beyond
+    /// [`Self::AUTO_ALL_PAIRS_MAX`] pairs; below, only with a target, from
+    /// [`Self::AUTO_TREE_COLUMNS`] columns, where `noise_ratio` passes
+    /// [`Self::AUTO_NOISE_RATIO`]. Public: the schema, the config, the plan and the row count.
+    pub fn tree_for(self, columns: usize, targets: usize, noise_ratio: f64) -> bool {
         match self {
             PairSelection::All => false,
             PairSelection::Tree => true,
-            PairSelection::Auto => columns * columns.saturating_sub(1) / 2 > 120,
+            PairSelection::Auto => {
+                columns * columns.saturating_sub(1) / 2 > Self::AUTO_ALL_PAIRS_MAX
+                    || (targets > 0
+                        && columns >= Self::AUTO_TREE_COLUMNS
+                        && noise_ratio > Self::AUTO_NOISE_RATIO)
+            }
         }
     }
 }
@@ -913,6 +949,15 @@ impl RunConfig {
                 ),
             );
         }
+        if !p.targets.is_empty() && p.enabled() && !p.pair_marginals {
+            return bad(
+                "privacy.targets",
+                "a target only changes which pair tables are measured: set privacy.pair_marginals = true (as configs/dp-discover.toml and --discover do), or drop the target".into(),
+            );
+        }
+        if let Some(empty) = p.targets.iter().find(|t| t.trim().is_empty()) {
+            return bad("privacy.targets", format!("'{empty}' is not a column name"));
+        }
         if p.category_shifts && !p.copula {
             return bad(
                 "privacy.category_shifts",
@@ -1107,6 +1152,42 @@ impl RunConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn auto_pair_selection_follows_width_targets_and_noise() {
+        use PairSelection::{All, Auto, Tree};
+        assert!(!All.tree_for(30, 1, 9.0));
+        assert!(Tree.tree_for(5, 0, 0.0));
+        // Wider than 16 columns: a tree, target or not, whatever the noise.
+        assert!(Auto.tree_for(17, 0, 0.1));
+        // 9 to 16 columns: a tree only with a target, and only where every pair is noisy.
+        assert!(!Auto.tree_for(14, 0, 5.0));
+        assert!(Auto.tree_for(14, 1, 0.7));
+        assert!(Auto.tree_for(9, 2, 1.5));
+        assert!(!Auto.tree_for(14, 1, PairSelection::AUTO_NOISE_RATIO));
+        // Fewer than 9 columns: every pair (a tree and the target's pairs would be most of them).
+        assert!(!Auto.tree_for(8, 1, 3.0));
+    }
+
+    #[test]
+    fn a_target_without_pair_tables_is_refused_by_key() {
+        let err = RunConfig::from_toml(
+            "[privacy]\nepsilon = 1.0\ntargets = [\"income\"]\n",
+            "t.toml",
+        )
+        .expect_err("a target changes only the pair tables");
+        assert!(
+            err.to_string().contains("privacy.targets")
+                && err.to_string().contains("pair_marginals"),
+            "{err}"
+        );
+        let ok = RunConfig::from_toml(
+            "[privacy]\nepsilon = 1.0\npair_marginals = true\ntargets = [\"income\"]\n",
+            "t.toml",
+        )
+        .unwrap();
+        assert_eq!(ok.privacy.targets, vec!["income".to_string()]);
+    }
 
     #[test]
     fn a_file_laid_over_the_discovery_preset_changes_only_its_keys() {

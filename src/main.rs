@@ -214,6 +214,11 @@ struct ConfigArgs {
     /// Train with differential privacy to this epsilon (overrides `privacy.epsilon`).
     #[arg(long)]
     epsilon: Option<f64>,
+    /// A column the released rows will be used to predict (repeatable; adds to
+    /// `privacy.targets`): every pair table with it is measured, beside a tree over the other
+    /// columns where every pair would be too noisy.
+    #[arg(long = "target", value_name = "COLUMN")]
+    targets: Vec<String>,
     /// Delta of the DP guarantee (overrides `privacy.delta`).
     #[arg(long)]
     delta: Option<f64>,
@@ -245,7 +250,7 @@ struct TrainArgs {
     run: Option<PathBuf>,
     /// Continue the run in this folder from its newest valid checkpoint (with --epochs: train
     /// longer; in DP mode the target epsilon still holds).
-    #[arg(long, conflicts_with_all = ["data", "config", "discover", "batch_size", "seed", "epsilon", "delta", "device", "set"])]
+    #[arg(long, conflicts_with_all = ["data", "config", "discover", "batch_size", "seed", "epsilon", "delta", "device", "set", "targets"])]
     resume: Option<PathBuf>,
     /// With --run/--resume: stop cleanly after this long (e.g. 8h, 90m), leaving a checkpoint
     /// and a released file.
@@ -381,6 +386,11 @@ impl ConfigArgs {
         }
         if self.epsilon.is_some() {
             config.privacy.epsilon = self.epsilon;
+        }
+        for t in &self.targets {
+            if !config.privacy.targets.contains(t) {
+                config.privacy.targets.push(t.clone());
+            }
         }
         if let Some(d) = self.delta {
             config.privacy.delta = d;

@@ -306,15 +306,12 @@ fn pair_marginals_without_a_measurement_budget_are_refused() {
     assert!(err.to_string().contains("privacy.pair_weight"), "{err}");
 }
 
-#[test]
-fn a_wide_table_measures_a_tree_of_pairs_chosen_under_dp() {
-    let _serial = crate::util::serial_flex();
-    // 17 text columns (136 pairs: `auto` picks a tree): x1 follows x0 and x3 follows x2 on 90%
-    // of rows, the rest are independent. The tree must hold both dependent pairs.
-    let rows = 3000;
+/// `count` text columns of `rows` rows: x1 follows x0 and x3 follows x2 on 90% of rows, the
+/// rest take one of three values independently of everything.
+fn copied_pairs_table(count: usize, rows: usize) -> dpsynth::read::Table {
     let mut rng = DpRng::from_seed(11);
     let mut columns: Vec<Vec<Option<String>>> = Vec::new();
-    for c in 0..17 {
+    for c in 0..count {
         let values = (0..rows)
             .map(|i| {
                 let copy = (c == 1 || c == 3) && rng.index(10) > 0;
@@ -328,7 +325,7 @@ fn a_wide_table_measures_a_tree_of_pairs_chosen_under_dp() {
             .collect();
         columns.push(values);
     }
-    let table = dpsynth::read::Table {
+    dpsynth::read::Table {
         columns: columns
             .into_iter()
             .enumerate()
@@ -338,13 +335,25 @@ fn a_wide_table_measures_a_tree_of_pairs_chosen_under_dp() {
                 form: None,
             })
             .collect(),
-    };
-    let mut config = RunConfig::from_toml(
-        "[model]\nembedding_dim = 8\ngenerator_dims = [16]\ndiscriminator_dims = [16]\n[train]\nepochs = 1\nbatch_size = 500\nseed = 2\n[privacy]\nepsilon = 3.0\ndiscover = true\npreprocess_share = 0.3\npair_marginals = true\n",
+    }
+}
+
+/// A small DP config with pair marginals and discovery at `epsilon`.
+fn pairs_config(epsilon: f64) -> RunConfig {
+    RunConfig::from_toml(
+        &format!("[model]\nembedding_dim = 8\ngenerator_dims = [16]\ndiscriminator_dims = [16]\n[train]\nepochs = 1\nbatch_size = 500\nseed = 2\n[privacy]\nepsilon = {epsilon:?}\ndiscover = true\npreprocess_share = 0.3\npair_marginals = true\n"),
         "test",
     )
-    .unwrap();
-    config.privacy.pair_marginals = true;
+    .unwrap()
+}
+
+#[test]
+fn a_wide_table_measures_a_tree_of_pairs_chosen_under_dp() {
+    let _serial = crate::util::serial_flex();
+    // 17 text columns (136 pairs: `auto` picks a tree): x1 follows x0 and x3 follows x2 on 90%
+    // of rows, the rest are independent. The tree must hold both dependent pairs.
+    let table = copied_pairs_table(17, 3000);
+    let mut config = pairs_config(3.0);
     let trainer = Trainer::new(table.clone(), &config, &Device::flex()).unwrap();
     let checkpoint = trainer.checkpoint().unwrap();
     let dp = checkpoint.header.dp.as_ref().unwrap();
@@ -387,6 +396,145 @@ fn a_wide_table_measures_a_tree_of_pairs_chosen_under_dp() {
         text.contains("19 two-way marginal tables in the same mechanism, a tree and 3 more pairs chosen by 19 exponential-mechanism rounds"),
         "{text}"
     );
+}
+
+/// Whether `pairs` join all of `columns` into one tree (as many pairs as columns less one,
+/// each joining two parts).
+fn spans(columns: &[usize], pairs: &[(usize, usize)]) -> bool {
+    let mut part: std::collections::BTreeMap<usize, usize> =
+        columns.iter().map(|&c| (c, c)).collect();
+    for &(a, b) in pairs {
+        let (pa, pb) = (part[&a], part[&b]);
+        if pa == pb {
+            return false;
+        }
+        for p in part.values_mut() {
+            if *p == pb {
+                *p = pa;
+            }
+        }
+    }
+    pairs.len() + 1 == columns.len()
+}
+
+#[test]
+fn a_named_targets_pairs_are_all_measured_beside_a_tree_of_the_others() {
+    let _serial = crate::util::serial_flex();
+    // The 17-column table with x5 (independent of everything) named as the target: a tree
+    // chooses at most one of its pairs, the target measures all 16 of them, and the tree over
+    // the other 16 columns still holds both dependent pairs.
+    let table = copied_pairs_table(17, 3000);
+    let mut config = pairs_config(3.0);
+    config.privacy.targets = vec!["x5".into()];
+    let trainer = Trainer::new(table.clone(), &config, &Device::flex()).unwrap();
+    let checkpoint = trainer.checkpoint().unwrap();
+    let dp = checkpoint.header.dp.as_ref().unwrap();
+    let pairs = &dp.pairs.as_ref().unwrap().pairs;
+    assert_eq!(pairs.len(), 31, "{pairs:?}");
+    let rest: Vec<(usize, usize)> = pairs
+        .iter()
+        .copied()
+        .filter(|&(a, b)| a != 5 && b != 5)
+        .collect();
+    assert!((0..17)
+        .filter(|&c| c != 5)
+        .all(|c| pairs.contains(&(c.min(5), c.max(5)))));
+    let others: Vec<usize> = (0..17).filter(|&c| c != 5).collect();
+    assert!(spans(&others, &rest), "{rest:?}");
+    assert!(rest.contains(&(0, 1)) && rest.contains(&(2, 3)), "{rest:?}");
+    let ledger = &dp.preprocessing;
+    assert_eq!(
+        (
+            ledger.selection_rounds,
+            ledger.target_pairs,
+            ledger.pair_tables
+        ),
+        (15, 16, 31)
+    );
+    let text = ledger_text(&trainer.finish().ledger.unwrap());
+    assert!(
+        text.contains("31 two-way marginal tables in the same mechanism, 16 pairs of the target x5 and a tree chosen by 15 exponential-mechanism rounds"),
+        "{text}"
+    );
+    // The chosen pairs listed are the mechanism's; the target's are not among them.
+    let chosen = text
+        .lines()
+        .find(|l| l.starts_with("pairs chosen under DP: "))
+        .unwrap();
+    assert!(
+        !chosen.contains("x5 &") && !chosen.contains("& x5"),
+        "{chosen}"
+    );
+
+    // A target that is not a column is refused by name, with the table's columns.
+    config.privacy.targets = vec!["x17".into()];
+    let err = Trainer::new(table, &config, &Device::flex())
+        .err()
+        .expect("no column x17");
+    let err = err.to_string();
+    assert!(
+        err.contains("privacy.targets") && err.contains("'x17'") && err.contains("x0, x1"),
+        "{err}"
+    );
+}
+
+#[test]
+fn auto_measures_a_tree_and_the_targets_pairs_only_where_every_pair_is_noisy() {
+    let _serial = crate::util::serial_flex();
+    // 12 columns (66 pairs) on 1,500 rows. At epsilon 0.5 every pair's noise std per count is
+    // far above 0.6 √rows: with x7 named, a tree over the other 11 columns (10 rounds) and x7's
+    // 11 pairs; without a target, every pair (the target cannot be guessed). At epsilon 20
+    // every pair is cheap: every pair, target or not.
+    let table = copied_pairs_table(12, 1500);
+    let mut config = pairs_config(0.5);
+    let ledger_of = |config: &RunConfig| {
+        let trainer = Trainer::new(table.clone(), config, &Device::flex()).unwrap();
+        let checkpoint = trainer.checkpoint().unwrap();
+        let dp = checkpoint.header.dp.as_ref().unwrap();
+        let ledger = dp.preprocessing.clone();
+        assert_eq!(dp.pairs.as_ref().unwrap().pairs.len(), ledger.pair_tables);
+        let hint = trainer
+            .preprocessing_warnings()
+            .iter()
+            .any(|n| n.text().contains("--target COLUMN"));
+        (ledger, hint)
+    };
+    let (plain, hint) = ledger_of(&config);
+    assert!(
+        plain.all_pairs_noise_ratio > 0.6,
+        "{}",
+        plain.all_pairs_noise_ratio
+    );
+    assert_eq!((plain.selection_rounds, plain.pair_tables), (0, 66));
+    assert!(hint, "the terminal names the flag that would help");
+    config.privacy.targets = vec!["x7".into()];
+    let (targeted, hint) = ledger_of(&config);
+    assert!(!hint);
+    assert_eq!(
+        (
+            targeted.selection_rounds,
+            targeted.target_pairs,
+            targeted.pair_tables
+        ),
+        (10, 11, 21)
+    );
+    // Fewer tables in the same mechanism: less noise on every count.
+    assert!(
+        targeted.count_noise_std < 0.75 * plain.count_noise_std,
+        "{} against {}",
+        targeted.count_noise_std,
+        plain.count_noise_std
+    );
+    let mut cheap = pairs_config(20.0);
+    cheap.privacy.targets = vec!["x7".into()];
+    let (cheap, hint) = ledger_of(&cheap);
+    assert!(!hint);
+    assert!(
+        cheap.all_pairs_noise_ratio < 0.6,
+        "{}",
+        cheap.all_pairs_noise_ratio
+    );
+    assert_eq!((cheap.selection_rounds, cheap.pair_tables), (0, 66));
 }
 
 /// A table of text columns `names` with `values`, its fitted transformer (default settings)
@@ -464,6 +612,7 @@ fn a_wide_columns_chance_dependence_does_not_crowd_out_a_real_one() {
             0,
             &[],
             &transformer.state_margins(),
+            &[],
             &mut rng,
         );
         assert_eq!(tree.len(), 2);
@@ -522,6 +671,7 @@ fn released_margins_choose_a_targets_real_pairs_more_often() {
                     0,
                     released,
                     &transformer.state_margins(),
+                    &[],
                     &mut rng,
                 );
                 assert_eq!(tree.len(), names.len() - 1);
@@ -571,7 +721,7 @@ fn a_rare_flags_real_pairs_are_chosen_once_the_offset_knows_the_shares() {
         (0..20)
             .map(|seed| {
                 let mut rng = DpRng::from_seed(300 + seed);
-                let tree = select_tree(&layout, &encoded.rows, 0.1, 0, &[], shares, &mut rng);
+                let tree = select_tree(&layout, &encoded.rows, 0.1, 0, &[], shares, &[], &mut rng);
                 assert_eq!(tree.len(), names.len() - 1);
                 tree.iter()
                     .filter(|&&(a, b)| a == 0 && (1..=4).contains(&b))

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::accountant::{Accountant, PrivacyPlan};
 use super::preprocess::PreprocessLedger;
 use super::selection::TuningCharge;
+use crate::config::PairSelection;
 
 /// What the guarantee assumes nobody outside the training machine knows: the DP stream and
 /// everything drawn from it, and the training checkpoints that hold its position.
@@ -187,8 +188,16 @@ impl Ledger {
                         fewer_bins_text(pre),
                         if pre.selection_rounds > 0 {
                             format!(
-                                " and {} two-way marginal tables in the same mechanism, a tree{} chosen by {} exponential-mechanism rounds at epsilon {:.4} each",
+                                " and {} two-way marginal tables in the same mechanism, {}a tree{} chosen by {} exponential-mechanism rounds at epsilon {:.4} each",
                                 pre.pair_tables,
+                                match pre.target_pairs {
+                                    0 => String::new(),
+                                    n => format!(
+                                        "{n} pairs of the target{} {} and ",
+                                        if pre.targets.len() > 1 { "s" } else { "" },
+                                        pre.targets.join(", ")
+                                    ),
+                                },
                                 match pre.extra_pairs {
                                     0 => String::new(),
                                     more => format!(" and {more} more pairs"),
@@ -306,6 +315,9 @@ impl Ledger {
                 list(
                     &pre.selected_pairs
                         .iter()
+                        // A target's pairs are measured because the config names it, not
+                        // chosen; the preprocessing line counts them.
+                        .filter(|(a, b)| !pre.targets.contains(a) && !pre.targets.contains(b))
                         .map(|(a, b)| format!("{} & {}", shown(a), shown(b)))
                         .collect::<Vec<_>>(),
                 ),
@@ -440,6 +452,21 @@ pub fn terminal_warnings(pre: &PreprocessLedger, rows: f64) -> Vec<Notice> {
                 toml_key(column)
             )));
         }
+    }
+    let columns = pre.public_categories.len()
+        + pre.discovered_categories.len()
+        + pre.public_bounds.len()
+        + pre.estimated_bounds.len();
+    let every_pair_noisy = pre.selection_rounds == 0
+        && pre.pair_tables > 0
+        && pre.targets.is_empty()
+        && columns >= PairSelection::AUTO_TREE_COLUMNS
+        && pre.all_pairs_noise_ratio > PairSelection::AUTO_NOISE_RATIO;
+    if every_pair_noisy {
+        lines.push(Notice::Note(format!(
+            "note: every pair of the {columns} columns is measured, with noise std {:.0} per count on {rows:.0} rows; if the rows will be used to predict a column, name it with `--target COLUMN` (privacy.targets): its pairs are all kept, the other columns get a tree chosen under DP, and every table gets less noise",
+            pre.count_noise_std
+        )));
     }
     for column in &pre.mostly_missing {
         lines.push(Notice::Warning(format!(

@@ -278,10 +278,16 @@ pub fn released_margin_score(
 /// the same `epsilon_round`, each among the pairs not yet chosen (`privacy.extra_pairs`:
 /// dependences the tree leaves out, such as a target's with more than one column).
 ///
+/// Every pair with a column in `targets` (`privacy.targets`: public) is returned without a
+/// round, and the rounds above run over the other columns only: the tree spans the `k − t`
+/// columns that are not targets (`k − t − 1` rounds), and each target joins it through all
+/// of its pairs.
+///
 /// The chance offset is [`chance_offset_shares`] of the columns' `shares` (each column's
 /// states' released shares, in [`ColumnStates`] order; public), or [`chance_offset`] where a
 /// column has none of its states' shape. Where both columns have a released margin, the score
 /// is taken against the one whose offsets add up to less (public numbers only).
+#[allow(clippy::too_many_arguments)] // the rows, the mechanism's ε, and what the plan made public
 pub fn select_tree(
     layout: &[ColumnStates],
     rows: &SparseRows,
@@ -289,6 +295,7 @@ pub fn select_tree(
     extra: usize,
     released: &[Option<ReleasedMargin>],
     shares: &[Vec<f64>],
+    targets: &[usize],
     rng: &mut DpRng,
 ) -> Vec<(usize, usize)> {
     let k = layout.len();
@@ -360,11 +367,18 @@ pub fn select_tree(
             })
             .map(|(&i, _)| i)
     };
-    let mut taken = vec![false; pairs.len()];
-    let mut chosen = Vec::with_capacity(k.saturating_sub(1) + extra);
+    // A target's pairs are measured without a round; the rounds choose among the others.
+    let targeted = |i: usize| targets.contains(&pairs[i].0) || targets.contains(&pairs[i].1);
+    let mut taken: Vec<bool> = (0..pairs.len()).map(targeted).collect();
+    let mut chosen: Vec<(usize, usize)> = (0..pairs.len())
+        .filter(|&i| taken[i])
+        .map(|i| pairs[i])
+        .collect();
     for _ in 1..k {
         let candidates: Vec<usize> = (0..pairs.len())
-            .filter(|&i| find(&component, pairs[i].0) != find(&component, pairs[i].1))
+            .filter(|&i| {
+                !targeted(i) && find(&component, pairs[i].0) != find(&component, pairs[i].1)
+            })
             .collect();
         let Some(best) = pick(&candidates, rng) else {
             break;

@@ -478,6 +478,14 @@ impl Trainer {
                     let shares = transformer.state_margins();
                     let released_margins =
                         released_margins(&transformer, &run.preprocessing, &shares);
+                    let targets: Vec<usize> = transformer
+                        .schema
+                        .columns
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, c)| run.preprocessing.targets.contains(&c.name))
+                        .map(|(i, _)| i)
+                        .collect();
                     crate::dp::marginals::select_tree(
                         &layout,
                         &encoded.rows,
@@ -485,10 +493,20 @@ impl Trainer {
                         run.preprocessing.extra_pairs,
                         &released_margins,
                         &shares,
+                        &targets,
                         &mut run.rng,
                     )
                 });
                 if let Some(chosen) = &chosen {
+                    // The noise std was set for the planned number of tables: measuring more
+                    // would spend more than the ledger says.
+                    if chosen.len() > run.preprocessing.pair_tables {
+                        return Err(Error::Privacy(format!(
+                            "the pair selection chose {} tables where the plan charged {}; nothing was measured",
+                            chosen.len(),
+                            run.preprocessing.pair_tables
+                        )));
+                    }
                     let name = |c: usize| transformer.schema.columns[c].name.clone();
                     run.preprocessing.selected_pairs =
                         chosen.iter().map(|&(a, b)| (name(a), name(b))).collect();

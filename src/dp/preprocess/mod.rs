@@ -177,14 +177,26 @@ pub struct PreprocessLedger {
     /// `pair_tables`.
     #[serde(default)]
     pub extra_pairs: usize,
+    /// Pairs measured because a column of the pair is a named target (`privacy.targets`),
+    /// part of `pair_tables`, beside the tree over the other columns.
+    #[serde(default)]
+    pub target_pairs: usize,
+    /// The named targets (`privacy.targets`: config, public), in schema order.
+    #[serde(default)]
+    pub targets: Vec<String>,
     /// Rounds of the tree's pair selection (`privacy.pair_selection`; 0: every pair).
     #[serde(default)]
     pub selection_rounds: usize,
     /// ε of each selection round's exponential mechanism.
     #[serde(default)]
     pub selection_epsilon: f64,
-    /// The pairs a tree selection chose (`marginals::select_tree`: an output of the
-    /// exponential mechanism, so public), as column names; empty when every pair is measured.
+    /// Every pair's noise std per count over √rows, had every pair been measured (public:
+    /// from the plan); what `privacy.pair_selection = "auto"` decides on.
+    #[serde(default)]
+    pub all_pairs_noise_ratio: f64,
+    /// The pairs a tree selection measured (`marginals::select_tree`: an output of the
+    /// exponential mechanism, and the pairs of the named `targets`, so public), as column
+    /// names; empty when every pair is measured.
     #[serde(default)]
     pub selected_pairs: Vec<(String, String)>,
 }
@@ -537,6 +549,30 @@ fn budget_weights(
     }
 }
 
+/// The named targets (`privacy.targets`) in schema order; a name that is not a column is an
+/// error naming the key and the table's columns.
+fn target_names(privacy: &PrivacyConfig, schema: &Schema) -> Result<Vec<String>> {
+    if let Some(missing) = privacy
+        .targets
+        .iter()
+        .find(|t| !schema.columns.iter().any(|c| &c.name == *t))
+    {
+        return Err(Error::unknown_column(
+            "privacy.targets",
+            format!(
+                "the target '{missing}' (privacy.targets, --target) is not a column of the table"
+            ),
+            schema.columns.iter().map(|c| c.name.as_str()),
+        ));
+    }
+    Ok(schema
+        .columns
+        .iter()
+        .filter(|c| privacy.targets.contains(&c.name))
+        .map(|c| c.name.clone())
+        .collect())
+}
+
 /// Fits the transformer from noisy histograms of `table` and clips the table's continuous
 /// columns to the released bounds. Returns the schema with the storage types decided under
 /// DP (integer columns, decimal places) too. Errors name the columns that need public
@@ -609,6 +645,9 @@ pub fn fit_private_transformer(
         copula_noise_skipped: 0.0,
         shift_slots: 0,
         extra_pairs: 0,
+        target_pairs: 0,
+        targets: Vec::new(),
+        all_pairs_noise_ratio: 0.0,
     };
     let plans: Vec<Plan> = schema
         .columns
@@ -673,17 +712,7 @@ pub fn fit_private_transformer(
                 "two-way marginals need a measurement budget: set privacy.preprocess_share above 0 (or privacy.histogram_noise_multiplier)",
             ));
         }
-        ledger.pair_tables = if privacy.pair_selection.tree_for(plans.len()) {
-            let k = plans.len();
-            let extra = privacy
-                .extra_pairs
-                .min(super::marginals::pair_count(k) - k.saturating_sub(1));
-            ledger.extra_pairs = extra;
-            ledger.selection_rounds = k.saturating_sub(1) + extra;
-            ledger.selection_rounds
-        } else {
-            super::marginals::pair_count(plans.len())
-        };
+        ledger.targets = target_names(privacy, &schema)?;
     }
     if privacy.pair_marginals && privacy.copula && privacy.warm_start_epochs > 0 {
         let continuous = plans
@@ -720,6 +749,46 @@ pub fn fit_private_transformer(
     // small part of the range, a second histogram over that part (`NARROW_SPAN`).
     let bound_measures =
         2 * ledger.estimated_bounds.len() + typed_unbounded.iter().filter(|&&b| b).count();
+    // Which pairs are measured (`PairSelection::tree_for`), from the noise every pair would
+    // get against the rows' own sampling error. Public: the plan's noise multiplier, the
+    // schema, the config and the row count.
+    if privacy.pair_marginals {
+        let k = plans.len();
+        let all_pairs = super::marginals::pair_count(k);
+        let all_pairs_noise = settings.noise_multiplier.map_or(0.0, |z| {
+            let tables = k - discovering + all_pairs + ledger.copula_sums + ledger.shift_slots;
+            let w = budget_weights(
+                privacy,
+                discovering,
+                bound_measures,
+                tables,
+                0,
+                n_rows,
+                Some(z),
+            );
+            z / w.table.sqrt()
+        });
+        ledger.all_pairs_noise_ratio = all_pairs_noise / n_rows.max(1.0).sqrt();
+        let t = ledger.targets.len();
+        ledger.pair_tables = if privacy
+            .pair_selection
+            .tree_for(k, t, ledger.all_pairs_noise_ratio)
+        {
+            // A tree over the k − t other columns, extra pairs among them, and every pair
+            // with a target.
+            let others = k - t;
+            let tree = others.saturating_sub(1);
+            let extra = privacy
+                .extra_pairs
+                .min(super::marginals::pair_count(others) - tree);
+            ledger.extra_pairs = extra;
+            ledger.selection_rounds = tree + extra;
+            ledger.target_pairs = all_pairs - super::marginals::pair_count(others);
+            ledger.selection_rounds + ledger.target_pairs
+        } else {
+            all_pairs
+        };
+    }
     let weights_with = |copula_sums: usize| {
         let tables =
             plans.len() - discovering + ledger.pair_tables + copula_sums + ledger.shift_slots;
