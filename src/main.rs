@@ -134,7 +134,8 @@ struct EvaluateArgs {
     /// Write every score as JSON here.
     #[arg(long)]
     json: Option<PathBuf>,
-    /// Column to predict for the utility scores (needs --holdout).
+    /// Column to predict for the utility scores (needs --holdout; default: the model's first
+    /// `privacy.targets`, with --model).
     #[arg(long)]
     target: Option<String>,
     /// Write a self-contained HTML report here.
@@ -1096,8 +1097,21 @@ fn evaluate(a: EvaluateArgs) -> Result<()> {
         .as_deref()
         .map(|h| read_table(h, &real_options))
         .transpose()?;
+    // Without --target, the column the model was trained to keep (`privacy.targets`) where
+    // there is a holdout to score it on.
+    let target = a.target.clone().or_else(|| {
+        holdout.as_ref()?;
+        model
+            .as_ref()?
+            .header
+            .config
+            .privacy
+            .targets
+            .first()
+            .cloned()
+    });
     let (report, synthetic) =
-        dpsynth::evaluate::evaluate_with(&real, synthetic, holdout, a.target.as_deref())?;
+        dpsynth::evaluate::evaluate_with(&real, synthetic, holdout, target.as_deref())?;
     let f = &report.fidelity;
     println!(
         "fidelity (SDMetrics definitions; {} real vs {} synthetic rows): overall {:.3}, column shapes {:.3}, pair trends {:.3} ({} related pairs; {:.3} over all {} pairs)",

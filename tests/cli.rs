@@ -642,6 +642,69 @@ fn discover_trains_a_table_without_metadata_from_any_directory() {
 }
 
 #[test]
+fn a_named_target_keeps_its_pairs_and_is_what_evaluate_scores() {
+    let dir = tempdir();
+    let d = dir.path();
+    let credit = root().join("datasets/credit_data.csv");
+    let table = credit.to_str().unwrap();
+    let quick = [
+        "--discover",
+        "--epsilon",
+        "1",
+        "--epochs",
+        "1",
+        "--set",
+        "privacy.warm_start_epochs=1",
+        "--quiet",
+    ];
+    // A name that is not a column: refused before anything is measured, with the columns.
+    let mut args = vec!["train", table, "--target", "status", "--out", "x.dpsynth"];
+    args.extend_from_slice(&quick);
+    let out = dpsynth(d, &args);
+    assert_clean_failure(&out, &["privacy.targets", "'status'", "Status, Seniority"]);
+    assert!(!d.join("x.dpsynth").exists());
+
+    let mut args = vec!["train", table, "--target", "Status", "--out", "t.dpsynth"];
+    args.extend_from_slice(&quick);
+    let out = dpsynth(d, &args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = dpsynth(d, &["inspect", "t.dpsynth"]);
+    let ledger = String::from_utf8_lossy(&out.stdout).into_owned();
+    // credit_data's 14 columns at epsilon 1: every pair would be noisy, so Status's 13 pairs
+    // and a tree over the other 13 columns (12 rounds).
+    assert!(
+        ledger.contains("25 two-way marginal tables in the same mechanism, 13 pairs of the target Status and a tree chosen by 12 exponential-mechanism rounds"),
+        "{ledger}"
+    );
+    let out = dpsynth(
+        d,
+        &["sample", "t.dpsynth", "-n", "400", "-o", "s.csv", "--quiet"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    // evaluate scores the model's target without being told.
+    let out = dpsynth(
+        d,
+        &[
+            "evaluate",
+            "--real",
+            table,
+            "--synthetic",
+            "s.csv",
+            "--holdout",
+            table,
+            "--model",
+            "t.dpsynth",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        stdout.contains("target Status, tested on the holdout"),
+        "{stdout}"
+    );
+}
+
+#[test]
 fn unwritable_sample_output_is_a_clear_error() {
     let dir = tempdir();
     let d = dir.path();
