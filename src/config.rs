@@ -460,6 +460,11 @@ pub struct PrivacyConfig {
     /// Share of preprocessing's budget for choosing the tree's pairs (exponential mechanism,
     /// one round per pair). Default 0.1.
     pub selection_share: f64,
+    /// Weight of each one-way histogram against each pair table in preprocessing's joint
+    /// Gaussian mechanism (the budget is split so that the weights add up to the same charge):
+    /// above 1, the one-way shapes get less noise and the pair tables a little more. Positive.
+    /// Default 1 (equal weights).
+    pub margin_weight: f64,
     /// Weight of the two-way marginal loss (mean total-variation distance over the pairs) in
     /// the generator's loss; positive. Default 1.0.
     pub pair_weight: f64,
@@ -497,6 +502,7 @@ impl Default for PrivacyConfig {
             targets: Vec::new(),
             selection_share: 0.1,
             extra_pairs: 0,
+            margin_weight: 1.0,
             pair_weight: 1.0,
             correlation_weight: 0.0,
             columns: BTreeMap::new(),
@@ -946,6 +952,15 @@ impl RunConfig {
                 format!(
                     "{} must be 0 (off) or a positive number",
                     p.correlation_weight
+                ),
+            );
+        }
+        if !(p.margin_weight.is_finite() && p.margin_weight > 0.0) {
+            return bad(
+                "privacy.margin_weight",
+                format!(
+                    "{} must be a positive number (1: equal weights)",
+                    p.margin_weight
                 ),
             );
         }

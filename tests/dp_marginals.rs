@@ -281,6 +281,25 @@ fn pair_marginals_share_the_histograms_mechanism() {
         "{shown}"
     );
     assert!(shown.contains("linked by a Gaussian copula"), "{shown}");
+    // One-way histograms weighted 4 to a table: the same plan and charge, the one-way counts'
+    // noise z √((4k + P + 22) / 4), the tables' z √(4k + P + 22).
+    config.privacy.margin_weight = 4.0;
+    let d = Trainer::new(credit(), &config, &Device::flex())
+        .unwrap()
+        .finish()
+        .ledger
+        .unwrap();
+    assert_eq!(d.plan, a.plan);
+    assert_eq!(d.epsilon, c.epsilon);
+    let units = (4 * k + p + 17 + 5) as f64;
+    let pre = &d.preprocessing;
+    assert!((pre.count_noise_std - z * (units / 4.0).sqrt()).abs() < 1e-9);
+    assert!((pre.pair_std() - z * units.sqrt()).abs() < 1e-9);
+    let shown = ledger_text(&d);
+    assert!(
+        shown.contains(&format!("; {:.2} on pair tables", pre.pair_std())),
+        "{shown}"
+    );
 }
 
 #[test]

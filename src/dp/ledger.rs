@@ -237,6 +237,9 @@ impl Ledger {
                         pre.count_noise_std,
                         {
                             let mut more = String::new();
+                            if pre.pair_tables > 0 && (pre.pair_std() - pre.count_noise_std).abs() > 1e-9 {
+                                more.push_str(&format!("; {:.2} on pair tables", pre.pair_std()));
+                            }
                             if pre.discovery_noise_std > 0.0 {
                                 more.push_str(&format!("; {:.2} on discovering columns", pre.discovery_noise_std));
                             }
@@ -465,7 +468,7 @@ pub fn terminal_warnings(pre: &PreprocessLedger, rows: f64) -> Vec<Notice> {
     if every_pair_noisy {
         lines.push(Notice::Note(format!(
             "note: every pair of the {columns} columns is measured, with noise std {:.0} per count on {rows:.0} rows; if the rows will be used to predict a column, name it with `--target COLUMN` (privacy.targets): its pairs are all kept, the other columns get a tree chosen under DP, and every table gets less noise",
-            pre.count_noise_std
+            pre.pair_std()
         )));
     }
     for column in &pre.mostly_missing {

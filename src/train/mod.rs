@@ -515,7 +515,7 @@ impl Trainer {
                     &layout,
                     &encoded.rows,
                     chosen,
-                    run.preprocessing.count_noise_std,
+                    run.preprocessing.pair_std(),
                     &mut run.rng,
                 );
                 // Which columns have normal scores (continuous, with modes), and the scores.
@@ -538,7 +538,7 @@ impl Trainer {
                         &edges,
                         sums / 2,
                         &score,
-                        run.preprocessing.count_noise_std,
+                        run.preprocessing.pair_std(),
                         &mut run.rng,
                     );
                 }
@@ -575,7 +575,7 @@ impl Trainer {
                         &counts,
                         &state,
                         &score,
-                        run.preprocessing.count_noise_std,
+                        run.preprocessing.pair_std(),
                         &mut run.rng,
                     );
                 }

@@ -55,8 +55,14 @@ pub struct PreprocessLedger {
     /// Noise multiplier of the joint histograms (std / L2 sensitivity); `None`: no histogram
     /// was measured (every column's metadata public, frequencies uniform).
     pub noise_multiplier: Option<f64>,
-    /// Standard deviation of the noise on every count.
+    /// Standard deviation of the noise on every count of the one-way histograms (of columns
+    /// that are not discovering; and of the pair tables where `pair_noise_std` is 0).
     pub count_noise_std: f64,
+    /// Standard deviation of the noise on every count of the pair tables and on every
+    /// correlation and shift sum (`count_noise_std` times √`privacy.margin_weight`); 0 in
+    /// files written before the two were told apart ([`PreprocessLedger::pair_std`]).
+    #[serde(default)]
+    pub pair_noise_std: f64,
     /// Number of histograms measured (bounds round plus main round).
     pub histograms: usize,
     /// Threshold a noisy count must clear for a discovered category or a bounds bin.
@@ -199,6 +205,18 @@ pub struct PreprocessLedger {
     /// names; empty when every pair is measured.
     #[serde(default)]
     pub selected_pairs: Vec<(String, String)>,
+}
+
+impl PreprocessLedger {
+    /// The noise std on every pair-table count: `pair_noise_std`, or `count_noise_std` in a
+    /// file written when both were the same.
+    pub fn pair_std(&self) -> f64 {
+        if self.pair_noise_std > 0.0 {
+            self.pair_noise_std
+        } else {
+            self.count_noise_std
+        }
+    }
 }
 
 /// Makes each column with public metadata take the kind that metadata implies (`categories`:
@@ -455,7 +473,9 @@ struct Weights {
     discovery: f64,
     /// Each bounds or decimal-places histogram.
     bounds: f64,
-    /// Each other histogram and each two-way marginal table.
+    /// Each other one-way histogram (`privacy.margin_weight` times `table`).
+    margin: f64,
+    /// Each two-way marginal table, correlation sum and shift slot.
     table: f64,
     /// Each round of the tree's pair selection (`marginals::select_tree`).
     selection: f64,
@@ -510,17 +530,19 @@ fn bounds_share(
 }
 
 /// The weights for `discovering` discovering columns, `bound_measures` bounds and places
-/// histograms, `tables` other histograms and pair tables and `selection_rounds` rounds of pair
-/// selection: the selection takes `selection_share` off the top; of the rest, the bounds group
-/// takes [`bounds_share`] (from the plan's noise multiplier `z` and the public row count
-/// `rows`), discovery its configured share (at least its share under equal weights), and the
-/// tables split what is left equally. With every domain public and no tree this is equal
-/// weights, `1 / tables` each.
+/// histograms, `margins` other one-way histograms, `tables` pair tables (and correlation and
+/// shift slots) and `selection_rounds` rounds of pair selection: the selection takes
+/// `selection_share` off the top; of the rest, the bounds group takes [`bounds_share`] (from
+/// the plan's noise multiplier `z` and the public row count `rows`), discovery its configured
+/// share (at least its share under equal weights), and the histograms and tables split what
+/// is left, each one-way histogram `privacy.margin_weight` times a table's weight. With every
+/// domain public, no tree and a margin weight of 1 this is equal weights, `1 / (margins +
+/// tables)` each. The weights add up to 1 over all measurements (the accountant's charge).
 fn budget_weights(
     privacy: &PrivacyConfig,
     discovering: usize,
     bound_measures: usize,
-    tables: usize,
+    (margins, tables): (usize, usize),
     selection_rounds: usize,
     rows: f64,
     z: Option<f64>,
@@ -533,18 +555,26 @@ fn budget_weights(
     };
     let scale = 1.0 - selection;
     let bounds = bounds_share(privacy, bound_measures, rows, z, scale);
+    let measured = margins + tables;
     let discovery = if discovering == 0 {
         0.0
-    } else if tables == 0 {
+    } else if measured == 0 {
         1.0 - bounds
     } else {
-        let equal = discovering as f64 / (discovering + tables) as f64;
+        let equal = discovering as f64 / (discovering + measured) as f64;
         privacy.discovery_share.max(equal).min(0.9 - bounds)
+    };
+    let units = privacy.margin_weight * margins as f64 + tables as f64;
+    let table = if units > 0.0 {
+        scale * (1.0 - discovery - bounds) / units
+    } else {
+        0.0
     };
     Weights {
         discovery: scale * per(discovery, discovering),
         bounds: scale * per(bounds, bound_measures),
-        table: scale * per(1.0 - discovery - bounds, tables),
+        margin: privacy.margin_weight * table,
+        table,
         selection: per(selection, selection_rounds),
     }
 }
@@ -613,6 +643,7 @@ pub fn fit_private_transformer(
     let mut ledger = PreprocessLedger {
         noise_multiplier: settings.noise_multiplier,
         count_noise_std: 0.0,
+        pair_noise_std: 0.0,
         histograms: 0,
         threshold: 0.0,
         discovered_categories: Vec::new(),
@@ -756,12 +787,12 @@ pub fn fit_private_transformer(
         let k = plans.len();
         let all_pairs = super::marginals::pair_count(k);
         let all_pairs_noise = settings.noise_multiplier.map_or(0.0, |z| {
-            let tables = k - discovering + all_pairs + ledger.copula_sums + ledger.shift_slots;
+            let tables = all_pairs + ledger.copula_sums + ledger.shift_slots;
             let w = budget_weights(
                 privacy,
                 discovering,
                 bound_measures,
-                tables,
+                (k - discovering, tables),
                 0,
                 n_rows,
                 Some(z),
@@ -790,13 +821,12 @@ pub fn fit_private_transformer(
         };
     }
     let weights_with = |copula_sums: usize| {
-        let tables =
-            plans.len() - discovering + ledger.pair_tables + copula_sums + ledger.shift_slots;
+        let tables = ledger.pair_tables + copula_sums + ledger.shift_slots;
         budget_weights(
             privacy,
             discovering,
             bound_measures,
-            tables,
+            (plans.len() - discovering, tables),
             ledger.selection_rounds,
             n_rows,
             settings.noise_multiplier,
@@ -824,8 +854,9 @@ pub fn fit_private_transformer(
         Some(z) if w > 0.0 => z / w.sqrt(),
         _ => 0.0,
     };
+    ledger.pair_noise_std = std_of(weights.table);
     let (count_noise_std, discovery_std, bounds_std) = (
-        std_of(weights.table),
+        std_of(weights.margin),
         std_of(weights.discovery),
         std_of(weights.bounds),
     );

@@ -29,31 +29,51 @@ fn small_tables_give_their_bounds_enough_budget_to_be_found() {
     let privacy = PrivacyConfig::default();
     let z = 2.0;
     let sum = |w: &Weights, d: usize, b: usize, t: usize, s: usize| {
+        assert_eq!(w.margin, w.table, "equal weights by default");
         w.discovery * d as f64 + w.bounds * b as f64 + w.table * t as f64 + w.selection * s as f64
     };
     // Adult-sized: 26,048 rows, 6 numeric columns (18 measures), the default share kept.
-    let w = budget_weights(&privacy, 9, 18, 40, 14, 26_048.0, Some(z));
+    let w = budget_weights(&privacy, 9, 18, (10, 30), 14, 26_048.0, Some(z));
     assert!((sum(&w, 9, 18, 40, 14) - 1.0).abs() < 1e-12);
     let scale = 1.0 - privacy.selection_share;
     assert!((w.bounds - scale * privacy.bounds_share / 18.0).abs() < 1e-15);
     // 700 rows, 11 numeric columns (33 measures), no discovery: the bounds take more, and
     // their std lets a half-decade holding a quarter of the rows clear STRONG deviations
     // with the margin to spare.
-    let w = budget_weights(&privacy, 0, 33, 66, 0, 700.0, Some(z));
+    let w = budget_weights(&privacy, 0, 33, (11, 55), 0, 700.0, Some(z));
     assert!((sum(&w, 0, 33, 66, 0) - 1.0).abs() < 1e-12);
     let std = z / w.bounds.sqrt();
     let want = 700.0 * BOUNDS_FIND_SHARE / (bounds::STRONG + BOUNDS_FIND_MARGIN);
     assert!((std - want).abs() < 1e-9, "{std} against {want}");
     assert!(w.bounds * 33.0 > privacy.bounds_share);
     // A table too small for any share: capped, the tables keep the rest.
-    let w = budget_weights(&privacy, 2, 42, 30, 13, 178.0, Some(z));
+    let w = budget_weights(&privacy, 2, 42, (12, 18), 13, 178.0, Some(z));
     assert!((sum(&w, 2, 42, 30, 13) - 1.0).abs() < 1e-12);
     let scale = 1.0 - privacy.selection_share;
     assert!((w.bounds * 42.0 - scale * BOUNDS_SHARE_MAX).abs() < 1e-12);
     assert!(w.table > 0.0 && w.discovery > 0.0);
     // Nothing measured (every domain public, no noise multiplier): the default share.
-    let w = budget_weights(&privacy, 0, 3, 5, 0, 100.0, None);
+    let w = budget_weights(&privacy, 0, 3, (2, 3), 0, 100.0, None);
     assert!((w.bounds * 3.0 - privacy.bounds_share).abs() < 1e-15);
+    // One-way histograms weighted 4 to a pair table: still the whole budget, each one-way
+    // histogram's noise std half a table's, the other groups' weights unchanged.
+    let heavy = PrivacyConfig {
+        margin_weight: 4.0,
+        ..PrivacyConfig::default()
+    };
+    let (even, w) = (
+        budget_weights(&privacy, 9, 18, (10, 30), 14, 26_048.0, Some(z)),
+        budget_weights(&heavy, 9, 18, (10, 30), 14, 26_048.0, Some(z)),
+    );
+    let total =
+        w.discovery * 9.0 + w.bounds * 18.0 + w.margin * 10.0 + w.table * 30.0 + w.selection * 14.0;
+    assert!((total - 1.0).abs() < 1e-12, "{total}");
+    assert!((w.margin / w.table - 4.0).abs() < 1e-12);
+    assert_eq!(
+        (w.discovery, w.bounds, w.selection),
+        (even.discovery, even.bounds, even.selection)
+    );
+    assert!((w.margin * 10.0 + w.table * 30.0 - even.table * 40.0).abs() < 1e-12);
 }
 
 #[test]
