@@ -426,8 +426,10 @@ const OVERLAP_DEVIATIONS: f64 = 3.0;
 
 /// The indicator groups of a file's columns (`transform::indicators`), less any group two of
 /// whose members a released pair table shows set together in more rows than
-/// [`OVERLAP_DEVIATIONS`] of its noise (a file's `pairs`, trained on `rows` rows); none
-/// without pair tables.
+/// [`OVERLAP_DEVIATIONS`] of its noise (a file's `pairs`, trained on `rows` rows), and less
+/// any group that one column determines member by member in the released tables (`Links`:
+/// mdvis' `age1` .. `age3` beside their `agegrp`), whose members are drawn from that column's
+/// rows of the tables instead, so that they agree with it; none without pair tables.
 pub fn indicator_groups(
     transformer: &DataTransformer,
     pairs: Option<&NoisyPairs>,
@@ -440,7 +442,7 @@ pub fn indicator_groups(
     };
     // Each share's noise taken at the pair tables' (at least the one-way tables').
     let groups = IndicatorGroups::find(transformer, pairs.noise_std / rows.max(1) as f64);
-    groups.without_overlaps(|(a, one_a), (b, one_b)| {
+    let groups = groups.without_overlaps(|(a, one_a), (b, one_b)| {
         pairs
             .pairs
             .iter()
@@ -449,6 +451,16 @@ pub fn indicator_groups(
                 let count = pairs.tables[t][one_a * pairs.states[b] + one_b] * rows as f64;
                 count > OVERLAP_DEVIATIONS * pairs.noise_std
             })
+    });
+    if groups.is_empty() {
+        return groups;
+    }
+    let links = Links::find(pairs, transformer, rows);
+    let parent_of = |c: usize| links.links.iter().find(|l| l.child == c).map(|l| l.parent);
+    groups.without_groups(|members| {
+        let parents: Vec<Option<usize>> = members.iter().map(|&c| parent_of(c)).collect();
+        parents[0].is_some_and(|p| !members.contains(&p))
+            && parents.iter().all(|&q| q == parents[0])
     })
 }
 
@@ -652,8 +664,16 @@ impl GeneratorSampler {
             .copula
             .iter()
             .filter(|&&(_, rho)| rho != 0.0)
-            // An indicator group's columns are drawn together (`transform::indicators`).
-            .filter(|&&((a, b), _)| !self.indicators.holds(a) && !self.indicators.holds(b))
+            // An indicator group's columns are drawn together (`transform::indicators`), and
+            // in a DP file a link's parent and child from the released table
+            // (`train::links`): moving one of them afterwards would undo that (mdvis'
+            // `agegrp`, moved with `age`, then disagreed with the `age1` .. `age3` drawn
+            // from it in 15% of rows).
+            .filter(|&&((a, b), _)| {
+                let drawn =
+                    |c: usize| self.indicators.holds(c) || (!exact && self.links.involves(c));
+                !drawn(a) && !drawn(b)
+            })
             .map(|&((a, b), rho)| DependenceTarget {
                 parent: a,
                 child: b,

@@ -175,6 +175,17 @@ impl IndicatorGroups {
         self
     }
 
+    /// Drops every group whose member columns (table column indices, schema order)
+    /// `drawn_otherwise` says are drawn another way (all of them from one column that
+    /// determines them, `train::links`).
+    pub fn without_groups(mut self, drawn_otherwise: impl Fn(&[usize]) -> bool) -> Self {
+        self.groups.retain(|g| {
+            let columns: Vec<usize> = g.members.iter().map(|m| m.column).collect();
+            !drawn_otherwise(&columns)
+        });
+        self
+    }
+
     /// Whether there is no group.
     pub fn is_empty(&self) -> bool {
         self.groups.is_empty()
