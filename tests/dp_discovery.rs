@@ -2836,6 +2836,17 @@ fn a_coded_column_of_more_loud_values_than_modes_keeps_its_heaviest_as_exact_mod
     }
 }
 
+/// The rows of a sampled CSV `text` of integers, header skipped; `n` of them.
+fn integer_rows(text: &str, n: usize) -> Vec<Vec<i64>> {
+    let rows: Vec<Vec<i64>> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').map(|v| v.parse().unwrap()).collect())
+        .collect();
+    assert_eq!(rows.len(), n);
+    rows
+}
+
 #[test]
 fn an_indicator_group_keeps_one_set_per_row_and_independent_flags_stay_apart() {
     // Covertype's shape: four 0/1 columns `area1`..`area4` with exactly one set per row (at
@@ -2868,12 +2879,7 @@ fn an_indicator_group_keeps_one_set_per_row_and_independent_flags_stay_apart() {
     std::fs::write(dir.path().join("t.csv"), csv).unwrap();
     let config = format!("{}pair_marginals = true\n", small_config(true));
     let text = train_and_sample(dir.path(), &config, "3000", "3");
-    let rows: Vec<Vec<i64>> = text
-        .lines()
-        .skip(1)
-        .map(|l| l.split(',').map(|v| v.parse().unwrap()).collect())
-        .collect();
-    assert_eq!(rows.len(), 3000);
+    let rows = integer_rows(&text, 3000);
     let not_one = rows
         .iter()
         .filter(|r| r[1..5].iter().sum::<i64>() != 1)
@@ -2939,12 +2945,7 @@ fn indicator_columns_of_a_code_agree_with_the_code() {
         small_config(false)
     );
     let text = train_and_sample_with(dir.path(), &config, &["--discover"], "3000", "3");
-    let rows: Vec<Vec<i64>> = text
-        .lines()
-        .skip(1)
-        .map(|l| l.split(',').map(|v| v.parse().unwrap()).collect())
-        .collect();
-    assert_eq!(rows.len(), 3000);
+    let rows = integer_rows(&text, 3000);
     let agree = rows
         .iter()
         .filter(|r| {
