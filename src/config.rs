@@ -453,6 +453,12 @@ pub struct PrivacyConfig {
     /// count above [`PairSelection::AUTO_NOISE_RATIO`] √rows) measure that tree and the
     /// target's pairs instead of every pair. `--target NAME` on the command line. Default none.
     pub targets: Vec<String>,
+    /// With no `targets` named: take as the target the column whose name says it is the one
+    /// to predict ([`TARGET_NAMES`], case and punctuation ignored; the first name of that
+    /// list a column has), as if it were named. The name is schema (public), so the choice
+    /// costs no privacy; the ledger and the terminal say it was taken from the name. Default
+    /// true; false measures without a target unless one is named.
+    pub target_from_name: bool,
     /// With a tree of pairs: this many more pairs chosen after the tree, each by one more round
     /// of the exponential mechanism among the pairs not yet chosen, and measured with the tree's
     /// (dependences the tree leaves out; the surrogate's raking uses them). Default 0.
@@ -500,6 +506,7 @@ impl Default for PrivacyConfig {
             category_shifts: false,
             pair_selection: PairSelection::Auto,
             targets: Vec::new(),
+            target_from_name: true,
             selection_share: 0.1,
             extra_pairs: 0,
             margin_weight: 1.0,
@@ -621,6 +628,44 @@ pub enum PairSelection {
     /// `k − 1` pairs forming a maximum spanning tree, chosen under DP (over the columns that
     /// are not targets, with every target's pairs beside it).
     Tree,
+}
+
+/// Column names that say a column is the one the rows will be used to predict
+/// (`privacy.target_from_name`), lower case without punctuation, in the order they are
+/// preferred where a table has several (Titanic's `survived` before its passenger `class`).
+/// `y` only where no column is named `x` (coordinates).
+pub const TARGET_NAMES: &[&str] = &[
+    "target",
+    "label",
+    "churn",
+    "churned",
+    "exited",
+    "attrition",
+    "fraud",
+    "isfraud",
+    "survived",
+    "diagnosis",
+    "default",
+    "defaulted",
+    "outcome",
+    "response",
+    "class",
+    "y",
+];
+
+/// The column of `names` that [`TARGET_NAMES`] takes as a table's target, if any.
+pub fn target_by_name<'a>(names: impl Iterator<Item = &'a str> + Clone) -> Option<&'a str> {
+    let plain = |n: &str| -> String {
+        n.chars()
+            .filter(|c| c.is_alphanumeric())
+            .flat_map(char::to_lowercase)
+            .collect()
+    };
+    let has_x = names.clone().any(|n| plain(n) == "x");
+    TARGET_NAMES
+        .iter()
+        .filter(|&&t| !(t == "y" && has_x))
+        .find_map(|&t| names.clone().find(|&n| plain(n) == t))
 }
 
 impl PairSelection {
@@ -1167,6 +1212,22 @@ impl RunConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_target_is_taken_from_a_name_that_says_so() {
+        let pick = |names: &[&'static str]| target_by_name(names.iter().copied());
+        assert_eq!(pick(&["state", "day_mins", "churn"]), Some("churn"));
+        assert_eq!(pick(&["Time", "V1", "Amount", "Class"]), Some("Class"));
+        assert_eq!(pick(&["Is_Fraud", "amount"]), Some("Is_Fraud"));
+        // Titanic: the passenger class is a feature, survival the target.
+        assert_eq!(pick(&["class", "age", "sex", "survived"]), Some("survived"));
+        // Bank marketing's y, but not a y beside an x.
+        assert_eq!(pick(&["age", "job", "y"]), Some("y"));
+        assert_eq!(pick(&["X", "Y", "colour"]), None);
+        // Adult and credit_data: no such name.
+        assert_eq!(pick(&["age", "workclass", "income"]), None);
+        assert_eq!(pick(&["Status", "Seniority", "Home"]), None);
+    }
 
     #[test]
     fn auto_pair_selection_follows_width_targets_and_noise() {

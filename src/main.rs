@@ -1097,18 +1097,23 @@ fn evaluate(a: EvaluateArgs) -> Result<()> {
         .as_deref()
         .map(|h| read_table(h, &real_options))
         .transpose()?;
-    // Without --target, the column the model was trained to keep (`privacy.targets`) where
-    // there is a holdout to score it on.
+    // Without --target, the column the model was trained to keep (`privacy.targets`, or the
+    // one its name made the target: the ledger's) where there is a holdout to score it on.
     let target = a.target.clone().or_else(|| {
         holdout.as_ref()?;
-        model
-            .as_ref()?
-            .header
+        let header = &model.as_ref()?.header;
+        header
             .config
             .privacy
             .targets
             .first()
             .cloned()
+            .or_else(|| match &header.privacy {
+                dpsynth::export::PrivacySection::Dp(ledger) => {
+                    ledger.preprocessing.targets.first().cloned()
+                }
+                dpsynth::export::PrivacySection::None => None,
+            })
     });
     let (report, synthetic) =
         dpsynth::evaluate::evaluate_with(&real, synthetic, holdout, target.as_deref())?;

@@ -498,6 +498,39 @@ fn a_named_targets_pairs_are_all_measured_beside_a_tree_of_the_others() {
 }
 
 #[test]
+fn a_column_named_as_a_target_is_taken_as_the_target_unless_turned_off() {
+    let _serial = crate::util::serial_flex();
+    // The 17-column table with x5 called `Is_Fraud`: with no target named, its name makes it
+    // the target (16 pairs beside a tree of the other 16 columns), the ledger and the
+    // terminal say so; `privacy.target_from_name = false` measures a tree of all 17.
+    let mut table = copied_pairs_table(17, 3000);
+    table.columns[5].name = "Is_Fraud".into();
+    let mut config = pairs_config(3.0);
+    let trainer = Trainer::new(table.clone(), &config, &Device::flex()).unwrap();
+    let note = trainer.preprocessing_warnings().iter().any(|n| {
+        n.text()
+            .contains("'Is_Fraud' is taken as the target from its name")
+    });
+    assert!(note);
+    let checkpoint = trainer.checkpoint().unwrap();
+    let ledger = &checkpoint.header.dp.as_ref().unwrap().preprocessing;
+    assert_eq!(ledger.targets, vec!["Is_Fraud".to_string()]);
+    assert!(ledger.targets_from_name);
+    assert_eq!((ledger.target_pairs, ledger.pair_tables), (16, 31));
+    let text = ledger_text(&trainer.finish().ledger.unwrap());
+    assert!(
+        text.contains("16 pairs of the target Is_Fraud (taken from its name: privacy.target_from_name) and a tree chosen by 15"),
+        "{text}"
+    );
+    config.privacy.target_from_name = false;
+    let trainer = Trainer::new(table, &config, &Device::flex()).unwrap();
+    let checkpoint = trainer.checkpoint().unwrap();
+    let ledger = &checkpoint.header.dp.as_ref().unwrap().preprocessing;
+    assert!(ledger.targets.is_empty() && !ledger.targets_from_name);
+    assert_eq!((ledger.target_pairs, ledger.pair_tables), (0, 16));
+}
+
+#[test]
 fn auto_measures_a_tree_and_the_targets_pairs_only_where_every_pair_is_noisy() {
     let _serial = crate::util::serial_flex();
     // 12 columns (66 pairs) on 1,500 rows. At epsilon 0.5 every pair's noise std per count is

@@ -193,9 +193,14 @@ impl Ledger {
                                 match pre.target_pairs {
                                     0 => String::new(),
                                     n => format!(
-                                        "{n} pairs of the target{} {} and ",
+                                        "{n} pairs of the target{} {}{} and ",
                                         if pre.targets.len() > 1 { "s" } else { "" },
-                                        pre.targets.join(", ")
+                                        pre.targets.join(", "),
+                                        if pre.targets_from_name {
+                                            " (taken from its name: privacy.target_from_name)"
+                                        } else {
+                                            ""
+                                        }
                                     ),
                                 },
                                 match pre.extra_pairs {
@@ -465,6 +470,17 @@ pub fn terminal_warnings(pre: &PreprocessLedger, rows: f64) -> Vec<Notice> {
         && pre.targets.is_empty()
         && columns >= PairSelection::AUTO_TREE_COLUMNS
         && pre.all_pairs_noise_ratio > PairSelection::AUTO_NOISE_RATIO;
+    if pre.targets_from_name {
+        lines.push(Notice::Note(format!(
+            "note: the column '{}' is taken as the target from its name: every pair with it is measured{}; name another with `--target COLUMN`, or set privacy.target_from_name = false to measure without one",
+            pre.targets.join(", "),
+            if pre.target_pairs > 0 {
+                ", beside a tree of the other columns chosen under DP"
+            } else {
+                " (with every other pair, as without a target)"
+            }
+        )));
+    }
     if every_pair_noisy {
         lines.push(Notice::Note(format!(
             "note: every pair of the {columns} columns is measured, with noise std {:.0} per count on {rows:.0} rows; if the rows will be used to predict a column, name it with `--target COLUMN` (privacy.targets): its pairs are all kept, the other columns get a tree chosen under DP, and every table gets less noise",

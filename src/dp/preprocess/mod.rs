@@ -190,6 +190,10 @@ pub struct PreprocessLedger {
     /// The named targets (`privacy.targets`: config, public), in schema order.
     #[serde(default)]
     pub targets: Vec<String>,
+    /// Whether the target was taken from its column's name (`privacy.target_from_name`)
+    /// rather than named.
+    #[serde(default)]
+    pub targets_from_name: bool,
     /// Rounds of the tree's pair selection (`privacy.pair_selection`; 0: every pair).
     #[serde(default)]
     pub selection_rounds: usize,
@@ -580,7 +584,8 @@ fn budget_weights(
 }
 
 /// The named targets (`privacy.targets`) in schema order; a name that is not a column is an
-/// error naming the key and the table's columns.
+/// error naming the key and the table's columns. With none named, the column whose name says
+/// it is the target (`privacy.target_from_name`, `config::target_by_name`), if any.
 fn target_names(privacy: &PrivacyConfig, schema: &Schema) -> Result<Vec<String>> {
     if let Some(missing) = privacy
         .targets
@@ -594,6 +599,12 @@ fn target_names(privacy: &PrivacyConfig, schema: &Schema) -> Result<Vec<String>>
             ),
             schema.columns.iter().map(|c| c.name.as_str()),
         ));
+    }
+    if privacy.targets.is_empty() && privacy.target_from_name {
+        let names = schema.columns.iter().map(|c| c.name.as_str());
+        return Ok(crate::config::target_by_name(names)
+            .map(|t| vec![t.to_string()])
+            .unwrap_or_default());
     }
     Ok(schema
         .columns
@@ -678,6 +689,7 @@ pub fn fit_private_transformer(
         extra_pairs: 0,
         target_pairs: 0,
         targets: Vec::new(),
+        targets_from_name: false,
         all_pairs_noise_ratio: 0.0,
     };
     let plans: Vec<Plan> = schema
@@ -744,6 +756,7 @@ pub fn fit_private_transformer(
             ));
         }
         ledger.targets = target_names(privacy, &schema)?;
+        ledger.targets_from_name = privacy.targets.is_empty() && !ledger.targets.is_empty();
     }
     if privacy.pair_marginals && privacy.copula && privacy.warm_start_epochs > 0 {
         let continuous = plans
