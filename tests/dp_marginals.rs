@@ -283,7 +283,7 @@ fn pair_marginals_share_the_histograms_mechanism() {
     assert!(shown.contains("linked by a Gaussian copula"), "{shown}");
     // One-way histograms weighted 4 to a table: the same plan and charge, the one-way counts'
     // noise z √((4k + P + 22) / 4), the tables' z √(4k + P + 22).
-    config.privacy.margin_weight = 4.0;
+    config.privacy.margin_weight = Some(4.0);
     let d = Trainer::new(credit(), &config, &Device::flex())
         .unwrap()
         .finish()
@@ -500,12 +500,14 @@ fn a_named_targets_pairs_are_all_measured_beside_a_tree_of_the_others() {
 #[test]
 fn a_column_named_as_a_target_is_taken_as_the_target_unless_turned_off() {
     let _serial = crate::util::serial_flex();
-    // The 17-column table with x5 called `Is_Fraud`: with no target named, its name makes it
-    // the target (16 pairs beside a tree of the other 16 columns), the ledger and the
-    // terminal say so; `privacy.target_from_name = false` measures a tree of all 17.
-    let mut table = copied_pairs_table(17, 3000);
-    table.columns[5].name = "Is_Fraud".into();
-    let mut config = pairs_config(3.0);
+    // 12 columns on 1,500 rows at epsilon 0.5 (every pair noisy), x7 called `Is_Fraud`: with
+    // no target named, its name makes it the target: its 11 pairs beside a tree of the other
+    // 11 columns (10 rounds) instead of all 66 pairs; the ledger and the terminal say so.
+    // `privacy.target_from_name = false` measures every pair; above 16 columns (a tree
+    // anyway) the name adds nothing.
+    let mut table = copied_pairs_table(12, 1500);
+    table.columns[7].name = "Is_Fraud".into();
+    let mut config = pairs_config(0.5);
     let trainer = Trainer::new(table.clone(), &config, &Device::flex()).unwrap();
     let note = trainer.preprocessing_warnings().iter().any(|n| {
         n.text()
@@ -516,14 +518,33 @@ fn a_column_named_as_a_target_is_taken_as_the_target_unless_turned_off() {
     let ledger = &checkpoint.header.dp.as_ref().unwrap().preprocessing;
     assert_eq!(ledger.targets, vec!["Is_Fraud".to_string()]);
     assert!(ledger.targets_from_name);
-    assert_eq!((ledger.target_pairs, ledger.pair_tables), (16, 31));
+    assert_eq!(
+        (
+            ledger.selection_rounds,
+            ledger.target_pairs,
+            ledger.pair_tables
+        ),
+        (10, 11, 21)
+    );
     let text = ledger_text(&trainer.finish().ledger.unwrap());
     assert!(
-        text.contains("16 pairs of the target Is_Fraud (taken from its name: privacy.target_from_name) and a tree chosen by 15"),
+        text.contains("11 pairs of the target Is_Fraud (taken from its name: privacy.target_from_name) and a tree chosen by 10"),
         "{text}"
     );
     config.privacy.target_from_name = false;
     let trainer = Trainer::new(table, &config, &Device::flex()).unwrap();
+    let checkpoint = trainer.checkpoint().unwrap();
+    let ledger = &checkpoint.header.dp.as_ref().unwrap().preprocessing;
+    assert!(ledger.targets.is_empty() && !ledger.targets_from_name);
+    assert_eq!((ledger.target_pairs, ledger.pair_tables), (0, 66));
+    // 17 columns: a tree of all 17, the name or not.
+    let mut wide = copied_pairs_table(17, 3000);
+    wide.columns[5].name = "Is_Fraud".into();
+    let trainer = Trainer::new(wide, &pairs_config(3.0), &Device::flex()).unwrap();
+    assert!(!trainer
+        .preprocessing_warnings()
+        .iter()
+        .any(|n| n.text().contains("taken as the target")));
     let checkpoint = trainer.checkpoint().unwrap();
     let ledger = &checkpoint.header.dp.as_ref().unwrap().preprocessing;
     assert!(ledger.targets.is_empty() && !ledger.targets_from_name);

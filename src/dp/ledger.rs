@@ -243,7 +243,11 @@ impl Ledger {
                         {
                             let mut more = String::new();
                             if pre.pair_tables > 0 && (pre.pair_std() - pre.count_noise_std).abs() > 1e-9 {
-                                more.push_str(&format!("; {:.2} on pair tables", pre.pair_std()));
+                                more.push_str(&format!(
+                                    "; {:.2} on pair tables, each one-way histogram weighted {} times a pair table (privacy.margin_weight)",
+                                    pre.pair_std(),
+                                    pre.margin_weight,
+                                ));
                             }
                             if pre.discovery_noise_std > 0.0 {
                                 more.push_str(&format!("; {:.2} on discovering columns", pre.discovery_noise_std));

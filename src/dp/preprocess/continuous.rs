@@ -6,9 +6,9 @@ use std::collections::HashMap;
 
 use super::body::{
     body_bin, cumulative_shares, even_edges, integer_support, live_bins, log_scale_edges,
-    loud_part, narrowed, single_integer_bins, spread_over_integers, Evidence, NARROW_OUTSIDE,
-    NARROW_POINTS_MAX, PART_OUTSIDE_DEVIATIONS, SPREAD_INTEGERS, SPREAD_SPAN, SUPPORT_SHARE,
-    TRIM_SEED,
+    loud_part, narrowed, single_integer_bins, spread_over_integers, Evidence,
+    LOG_SCALE_FINE_GRAINS, NARROW_OUTSIDE, NARROW_POINTS_MAX, PART_OUTSIDE_DEVIATIONS,
+    SPREAD_INTEGERS, SPREAD_SPAN, SUPPORT_SHARE, TRIM_SEED,
 };
 use super::points::{
     clear_quiet, lone_spikes, loud_points, refit_on_points, rest_beyond, spread_rest,
@@ -241,8 +241,13 @@ pub(super) fn fit(
         }
         was_narrowed = true;
         ledger.narrowed_bounds.push(column.name.clone());
-    } else if let Some(e) = log_scale_edges(&counts, count_noise_std, (lo, hi))
-        .filter(|_| bounds.is_none() && measured && !few_signed_points(cs, integer, (lo, hi)))
+    } else if let Some(e) = log_scale_edges(
+        &counts,
+        count_noise_std,
+        (lo, hi),
+        grain_of(cs, integer).is_none_or(|(grain, _)| width / grain >= LOG_SCALE_FINE_GRAINS),
+    )
+    .filter(|_| bounds.is_none() && measured && !few_signed_points(cs, integer, (lo, hi)))
     {
         // Most rows sit in the first even bin: a count or an amount spread over
         // decades (a film's votes, 5 to 157,608 in [1.8, 562,341], sampled with a

@@ -42,12 +42,17 @@ use serde::{Deserialize, Serialize};
 
 use super::bounds;
 use super::noise::{normal_upper_quantile, DpRng};
-use crate::config::{PrivacyConfig, StorageType, TransformConfig};
+use crate::config::{PairSelection, PrivacyConfig, StorageType, TransformConfig};
 use crate::error::{Error, Result};
 use crate::read::{Table, Values};
 use crate::schema::{ColumnKind, Schema};
 use crate::transform::gmm::MixtureSettings;
 use crate::transform::{mixture_settings, DataTransformer};
+
+/// Serde's default for a weight older files lack.
+fn one() -> f64 {
+    1.0
+}
 
 /// What preprocessing released and what it took as public, for the ledger.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -190,6 +195,10 @@ pub struct PreprocessLedger {
     /// The named targets (`privacy.targets`: config, public), in schema order.
     #[serde(default)]
     pub targets: Vec<String>,
+    /// The one-way histograms' weight against a pair table's in the mechanism
+    /// (`privacy.margin_weight`, or the one chosen where it is unset); 1 in older files.
+    #[serde(default = "one")]
+    pub margin_weight: f64,
     /// Whether the target was taken from its column's name (`privacy.target_from_name`)
     /// rather than named.
     #[serde(default)]
@@ -534,19 +543,19 @@ fn bounds_share(
 }
 
 /// The weights for `discovering` discovering columns, `bound_measures` bounds and places
-/// histograms, `margins` other one-way histograms, `tables` pair tables (and correlation and
+/// histograms, `margins` other one-way histograms (each `margin_weight` times a table), `tables` pair tables (and correlation and
 /// shift slots) and `selection_rounds` rounds of pair selection: the selection takes
 /// `selection_share` off the top; of the rest, the bounds group takes [`bounds_share`] (from
 /// the plan's noise multiplier `z` and the public row count `rows`), discovery its configured
 /// share (at least its share under equal weights), and the histograms and tables split what
-/// is left, each one-way histogram `privacy.margin_weight` times a table's weight. With every
+/// is left, each one-way histogram `margin_weight` times a table's weight. With every
 /// domain public, no tree and a margin weight of 1 this is equal weights, `1 / (margins +
 /// tables)` each. The weights add up to 1 over all measurements (the accountant's charge).
 fn budget_weights(
     privacy: &PrivacyConfig,
     discovering: usize,
     bound_measures: usize,
-    (margins, tables): (usize, usize),
+    (margins, tables, margin_weight): (usize, usize, f64),
     selection_rounds: usize,
     rows: f64,
     z: Option<f64>,
@@ -568,7 +577,7 @@ fn budget_weights(
         let equal = discovering as f64 / (discovering + measured) as f64;
         privacy.discovery_share.max(equal).min(0.9 - bounds)
     };
-    let units = privacy.margin_weight * margins as f64 + tables as f64;
+    let units = margin_weight * margins as f64 + tables as f64;
     let table = if units > 0.0 {
         scale * (1.0 - discovery - bounds) / units
     } else {
@@ -577,7 +586,7 @@ fn budget_weights(
     Weights {
         discovery: scale * per(discovery, discovering),
         bounds: scale * per(bounds, bound_measures),
-        margin: privacy.margin_weight * table,
+        margin: margin_weight * table,
         table,
         selection: per(selection, selection_rounds),
     }
@@ -690,6 +699,7 @@ pub fn fit_private_transformer(
         target_pairs: 0,
         targets: Vec::new(),
         targets_from_name: false,
+        margin_weight: 1.0,
         all_pairs_noise_ratio: 0.0,
     };
     let plans: Vec<Plan> = schema
@@ -805,7 +815,11 @@ pub fn fit_private_transformer(
                 privacy,
                 discovering,
                 bound_measures,
-                (k - discovering, tables),
+                (
+                    k - discovering,
+                    tables,
+                    privacy.margin_weight.unwrap_or(1.0),
+                ),
                 0,
                 n_rows,
                 Some(z),
@@ -813,6 +827,14 @@ pub fn fit_private_transformer(
             z / w.table.sqrt()
         });
         ledger.all_pairs_noise_ratio = all_pairs_noise / n_rows.max(1.0).sqrt();
+        // A target taken from its name only where it turns every noisy pair into a tree and
+        // the target's pairs (9-16 columns): above 16 columns its `k − 1` pairs beside the
+        // tree doubled the tables of scikit-learn's digits (65 columns) and cost 0.14 of AUC
+        // (docs/quality.md, stop 64); a named target keeps them.
+        if ledger.targets_from_name && all_pairs > PairSelection::AUTO_ALL_PAIRS_MAX {
+            ledger.targets.clear();
+            ledger.targets_from_name = false;
+        }
         let t = ledger.targets.len();
         ledger.pair_tables = if privacy
             .pair_selection
@@ -833,13 +855,42 @@ pub fn fit_private_transformer(
             all_pairs
         };
     }
+    // The one-way histograms' weight: `privacy.margin_weight`, or where unset
+    // `AUTO_MARGIN_WEIGHT` when the pair tables measured would be cheap at equal weights (noise
+    // std per count at most `AUTO_NOISE_RATIO` √rows), 1 where they are noisy. Public: the
+    // plan's noise multiplier, the schema, the config and the row count.
+    let weight_for = |margin_weight: f64, copula_sums: usize| {
+        let tables = ledger.pair_tables + copula_sums + ledger.shift_slots;
+        budget_weights(
+            privacy,
+            discovering,
+            bound_measures,
+            (plans.len() - discovering, tables, margin_weight),
+            ledger.selection_rounds,
+            n_rows,
+            settings.noise_multiplier,
+        )
+    };
+    let margin_weight = privacy.margin_weight.unwrap_or_else(|| {
+        let cheap = settings.noise_multiplier.is_some_and(|z| {
+            let w = weight_for(1.0, ledger.copula_sums);
+            w.table > 0.0
+                && z / w.table.sqrt() <= PairSelection::AUTO_NOISE_RATIO * n_rows.max(1.0).sqrt()
+        });
+        if cheap && ledger.pair_tables > 0 {
+            crate::config::AUTO_MARGIN_WEIGHT
+        } else {
+            1.0
+        }
+    });
+    ledger.margin_weight = margin_weight;
     let weights_with = |copula_sums: usize| {
         let tables = ledger.pair_tables + copula_sums + ledger.shift_slots;
         budget_weights(
             privacy,
             discovering,
             bound_measures,
-            (plans.len() - discovering, tables),
+            (plans.len() - discovering, tables, margin_weight),
             ledger.selection_rounds,
             n_rows,
             settings.noise_multiplier,

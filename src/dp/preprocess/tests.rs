@@ -33,37 +33,37 @@ fn small_tables_give_their_bounds_enough_budget_to_be_found() {
         w.discovery * d as f64 + w.bounds * b as f64 + w.table * t as f64 + w.selection * s as f64
     };
     // Adult-sized: 26,048 rows, 6 numeric columns (18 measures), the default share kept.
-    let w = budget_weights(&privacy, 9, 18, (10, 30), 14, 26_048.0, Some(z));
+    let w = budget_weights(&privacy, 9, 18, (10, 30, 1.0), 14, 26_048.0, Some(z));
     assert!((sum(&w, 9, 18, 40, 14) - 1.0).abs() < 1e-12);
     let scale = 1.0 - privacy.selection_share;
     assert!((w.bounds - scale * privacy.bounds_share / 18.0).abs() < 1e-15);
     // 700 rows, 11 numeric columns (33 measures), no discovery: the bounds take more, and
     // their std lets a half-decade holding a quarter of the rows clear STRONG deviations
     // with the margin to spare.
-    let w = budget_weights(&privacy, 0, 33, (11, 55), 0, 700.0, Some(z));
+    let w = budget_weights(&privacy, 0, 33, (11, 55, 1.0), 0, 700.0, Some(z));
     assert!((sum(&w, 0, 33, 66, 0) - 1.0).abs() < 1e-12);
     let std = z / w.bounds.sqrt();
     let want = 700.0 * BOUNDS_FIND_SHARE / (bounds::STRONG + BOUNDS_FIND_MARGIN);
     assert!((std - want).abs() < 1e-9, "{std} against {want}");
     assert!(w.bounds * 33.0 > privacy.bounds_share);
     // A table too small for any share: capped, the tables keep the rest.
-    let w = budget_weights(&privacy, 2, 42, (12, 18), 13, 178.0, Some(z));
+    let w = budget_weights(&privacy, 2, 42, (12, 18, 1.0), 13, 178.0, Some(z));
     assert!((sum(&w, 2, 42, 30, 13) - 1.0).abs() < 1e-12);
     let scale = 1.0 - privacy.selection_share;
     assert!((w.bounds * 42.0 - scale * BOUNDS_SHARE_MAX).abs() < 1e-12);
     assert!(w.table > 0.0 && w.discovery > 0.0);
     // Nothing measured (every domain public, no noise multiplier): the default share.
-    let w = budget_weights(&privacy, 0, 3, (2, 3), 0, 100.0, None);
+    let w = budget_weights(&privacy, 0, 3, (2, 3, 1.0), 0, 100.0, None);
     assert!((w.bounds * 3.0 - privacy.bounds_share).abs() < 1e-15);
     // One-way histograms weighted 4 to a pair table: still the whole budget, each one-way
     // histogram's noise std half a table's, the other groups' weights unchanged.
     let heavy = PrivacyConfig {
-        margin_weight: 4.0,
+        margin_weight: Some(4.0),
         ..PrivacyConfig::default()
     };
     let (even, w) = (
-        budget_weights(&privacy, 9, 18, (10, 30), 14, 26_048.0, Some(z)),
-        budget_weights(&heavy, 9, 18, (10, 30), 14, 26_048.0, Some(z)),
+        budget_weights(&privacy, 9, 18, (10, 30, 1.0), 14, 26_048.0, Some(z)),
+        budget_weights(&heavy, 9, 18, (10, 30, 4.0), 14, 26_048.0, Some(z)),
     );
     let total =
         w.discovery * 9.0 + w.bounds * 18.0 + w.margin * 10.0 + w.table * 30.0 + w.selection * 14.0;
@@ -156,7 +156,7 @@ fn a_column_piled_into_its_first_even_bin_is_binned_in_log_scale() {
         c
     };
     // Votes: 3,000 of 3,200 rows in the first of 64 bins of [1.8, 562,341].
-    let edges = log_scale_edges(&hist(3000.0, 3.0), 10.0, (1.8, 562_341.0)).unwrap();
+    let edges = log_scale_edges(&hist(3000.0, 3.0), 10.0, (1.8, 562_341.0), false).unwrap();
     assert_eq!(edges.len(), 65);
     assert_eq!((edges[0], edges[64]), (1.8, 562_341.0));
     let ratio = edges[1] / edges[0];
@@ -164,16 +164,16 @@ fn a_column_piled_into_its_first_even_bin_is_binned_in_log_scale() {
         assert!((w[1] / w[0] / ratio - 1.0).abs() < 1e-9, "{w:?}");
     }
     // From zero: a first bin [0, hi / 10^5], then geometric.
-    let edges = log_scale_edges(&hist(3000.0, 3.0), 10.0, (0.0, 1e6)).unwrap();
+    let edges = log_scale_edges(&hist(3000.0, 3.0), 10.0, (0.0, 1e6), false).unwrap();
     assert_eq!((edges[0], edges[1], edges[64]), (0.0, 10.0, 1e6));
     // Across zero with the rows in the bin holding zero: even in log scale on both sides,
     // a core bin [-c, c] between them (c = 0.056, 10^-5 of 5,623), the
     // sides' bins by their decades. Not where one side is a sliver of the range.
     assert_eq!(
-        log_scale_edges(&hist(3000.0, 3.0), 10.0, (-5.0, 562_341.0)),
+        log_scale_edges(&hist(3000.0, 3.0), 10.0, (-5.0, 562_341.0), false),
         None
     );
-    let edges = log_scale_edges(&hist(3000.0, 3.0), 10.0, (-50.0, 5_623.0)).unwrap();
+    let edges = log_scale_edges(&hist(3000.0, 3.0), 10.0, (-50.0, 5_623.0), false).unwrap();
     assert_eq!(edges.len(), 65);
     assert_eq!((edges[0], edges[64]), (-50.0, 5_623.0));
     assert!(edges.windows(2).all(|w| w[0] < w[1]), "{edges:?}");
@@ -184,21 +184,32 @@ fn a_column_piled_into_its_first_even_bin_is_binned_in_log_scale() {
     assert!((edges[core] + edges[core + 1]).abs() < 1e-12, "{edges:?}");
     assert!((edges[core + 1] - 0.05623).abs() < 1e-9, "{edges:?}");
     assert!(core >= 10, "{core} bins below zero: {edges:?}");
+    // Film budgets: 2,300 of 5,215 present rows in the first of 64 bins of [563, 1.8e8]
+    // (44%), the rest about 46 a bin, std 15: in log scale where that bin spans many grains
+    // (fine), not where it spans a few integers (PatentsHGH's counts).
+    let budgets = hist(2300.0, 46.0);
+    assert!(log_scale_edges(&budgets, 15.0, (563.0, 1.8e8), true).is_some());
+    assert_eq!(log_scale_edges(&budgets, 15.0, (563.0, 1.8e8), false), None);
+    // Fine but a fifth of the rows in the first bin: even bins.
+    assert_eq!(
+        log_scale_edges(&hist(800.0, 50.0), 15.0, (563.0, 1.8e8), true),
+        None
+    );
     // Spread evenly (across zero too), too few decades, or a first bin within the noise: no.
     assert_eq!(
-        log_scale_edges(&hist(60.0, 50.0), 10.0, (1.8, 562_341.0)),
+        log_scale_edges(&hist(60.0, 50.0), 10.0, (1.8, 562_341.0), true),
         None
     );
     assert_eq!(
-        log_scale_edges(&hist(60.0, 50.0), 10.0, (-5.0, 562_341.0)),
+        log_scale_edges(&hist(60.0, 50.0), 10.0, (-5.0, 562_341.0), true),
         None
     );
     assert_eq!(
-        log_scale_edges(&hist(3000.0, 3.0), 10.0, (10.0, 5_000.0)),
+        log_scale_edges(&hist(3000.0, 3.0), 10.0, (10.0, 5_000.0), false),
         None
     );
     assert_eq!(
-        log_scale_edges(&hist(40.0, 0.0), 10.0, (1.8, 562_341.0)),
+        log_scale_edges(&hist(40.0, 0.0), 10.0, (1.8, 562_341.0), false),
         None
     );
 }
