@@ -884,18 +884,7 @@ pub fn fit_private_transformer(
         }
     });
     ledger.margin_weight = margin_weight;
-    let weights_with = |copula_sums: usize| {
-        let tables = ledger.pair_tables + copula_sums + ledger.shift_slots;
-        budget_weights(
-            privacy,
-            discovering,
-            bound_measures,
-            (plans.len() - discovering, tables, margin_weight),
-            ledger.selection_rounds,
-            n_rows,
-            settings.noise_multiplier,
-        )
-    };
+    let weights_with = |copula_sums: usize| weight_for(margin_weight, copula_sums);
     let mut weights = weights_with(ledger.copula_sums);
     // Correlation sums that the plan's noise would drown (a few hundred rows: penguins'
     // released every ρ as 0, its spreads under three deviations) are not reserved, and their
