@@ -636,7 +636,7 @@ pub enum PairSelection {
 }
 
 /// The one-way histograms' weight against a pair table's where `privacy.margin_weight` is
-/// unset and the pair tables are cheap ([`PrivacyConfig::margin_weight`]). Over 19 runs at ε 3
+/// unset and the pair tables are cheap ([`PrivacyConfig::margin_weight`]). Over 18 runs at ε 3
 /// on tables nobody tuned for it raised quality by 0.010 on average with the AUC level
 /// (docs/quality.md, stops 63-64); at ε 1 a named target lost AUC with it.
 pub const AUTO_MARGIN_WEIGHT: f64 = 4.0;

@@ -543,8 +543,9 @@ fn bounds_share(
 }
 
 /// The weights for `discovering` discovering columns, `bound_measures` bounds and places
-/// histograms, `margins` other one-way histograms (each `margin_weight` times a table), `tables` pair tables (and correlation and
-/// shift slots) and `selection_rounds` rounds of pair selection: the selection takes
+/// histograms, `margins` other one-way histograms (each `margin_weight` times a table),
+/// `tables` pair tables (and correlation and shift slots) and `selection_rounds` rounds of
+/// pair selection: the selection takes
 /// `selection_share` off the top; of the rest, the bounds group takes [`bounds_share`] (from
 /// the plan's noise multiplier `z` and the public row count `rows`), discovery its configured
 /// share (at least its share under equal weights), and the histograms and tables split what
