@@ -595,7 +595,11 @@ fn budget_weights(
 
 /// The named targets (`privacy.targets`) in schema order; a name that is not a column is an
 /// error naming the key and the table's columns. With none named, the column whose name says
-/// it is the target (`privacy.target_from_name`, `config::target_by_name`), if any.
+/// it is the target (`privacy.target_from_name`, `config::target_by_name`), if any, on a table
+/// whose pairs number at most [`PairSelection::AUTO_ALL_PAIRS_MAX`] (16 columns or fewer): there
+/// it turns every noisy pair into a tree and the target's pairs. Above 16 columns its `k − 1`
+/// pairs beside the tree doubled the tables of scikit-learn's digits (65 columns) and cost 0.14
+/// of AUC (docs/quality.md, stop 64); a target named with `--target` keeps them.
 fn target_names(privacy: &PrivacyConfig, schema: &Schema) -> Result<Vec<String>> {
     if let Some(missing) = privacy
         .targets
@@ -610,7 +614,13 @@ fn target_names(privacy: &PrivacyConfig, schema: &Schema) -> Result<Vec<String>>
             schema.columns.iter().map(|c| c.name.as_str()),
         ));
     }
-    if privacy.targets.is_empty() && privacy.target_from_name {
+    if privacy.targets.is_empty() {
+        let guess = privacy.target_from_name
+            && super::marginals::pair_count(schema.columns.len())
+                <= PairSelection::AUTO_ALL_PAIRS_MAX;
+        if !guess {
+            return Ok(Vec::new());
+        }
         let names = schema.columns.iter().map(|c| c.name.as_str());
         return Ok(crate::config::target_by_name(names)
             .map(|t| vec![t.to_string()])
@@ -828,14 +838,6 @@ pub fn fit_private_transformer(
             z / w.table.sqrt()
         });
         ledger.all_pairs_noise_ratio = all_pairs_noise / n_rows.max(1.0).sqrt();
-        // A target taken from its name only where it turns every noisy pair into a tree and
-        // the target's pairs (9-16 columns): above 16 columns its `k − 1` pairs beside the
-        // tree doubled the tables of scikit-learn's digits (65 columns) and cost 0.14 of AUC
-        // (docs/quality.md, stop 64); a named target keeps them.
-        if ledger.targets_from_name && all_pairs > PairSelection::AUTO_ALL_PAIRS_MAX {
-            ledger.targets.clear();
-            ledger.targets_from_name = false;
-        }
         let t = ledger.targets.len();
         ledger.pair_tables = if privacy
             .pair_selection
