@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use super::body::{
     body_bin, cumulative_shares, even_edges, integer_support, live_bins, log_scale_edges,
     loud_part, narrowed, single_integer_bins, spread_over_integers, Evidence,
-    LOG_SCALE_FINE_GRAINS, NARROW_OUTSIDE, NARROW_POINTS_MAX, PART_OUTSIDE_DEVIATIONS,
-    SPREAD_INTEGERS, SPREAD_SPAN, SUPPORT_SHARE, TRIM_SEED,
+    LOG_SCALE_FINE_GRAINS, NARROW_OUTSIDE, NARROW_POINTS_FEW_MAX, NARROW_POINTS_MAX,
+    PART_OUTSIDE_DEVIATIONS, SPREAD_INTEGERS, SPREAD_SPAN, SUPPORT_SHARE, TRIM_SEED,
 };
 use super::points::{
     clear_quiet, lone_spikes, loud_points, refit_on_points, rest_beyond, spread_rest,
@@ -167,7 +167,12 @@ pub(super) fn fit(
         (lo, hi) = (new_lo, new_hi);
         width = (hi - lo) / bins as f64;
         values.clamp_numbers(lo, hi);
-        if integer && hi - lo >= 1.0 && hi - lo <= NARROW_POINTS_MAX {
+        let most_points = if spread {
+            NARROW_POINTS_MAX
+        } else {
+            NARROW_POINTS_FEW_MAX
+        };
+        if integer && hi - lo >= 1.0 && hi - lo <= most_points {
             // An integer column narrowed to a few hundred integers (a year in
             // [1907, 2066]): one count per integer, and the bins are their sums.
             // The 64 bins of such a part are 2.5 years wide, and a bin's count
