@@ -93,6 +93,9 @@ pub struct GeneratorSampler {
     links: Links,
     /// The links of a file without DP's exact tables (`ModelHeader::determined`).
     exact_links: Links,
+    /// The links of the released pair tables (`Links::find`), before the indicator groups'
+    /// columns are spared; `None` without pair tables.
+    noisy_links: Option<Links>,
     /// A file without DP's exact tables and correlations (`ModelHeader::determined`).
     exact: Option<NoisyPairs>,
     /// Continuous pairs whose released correlation sampling sets (`transform::dependence`;
@@ -435,6 +438,17 @@ pub fn indicator_groups(
     pairs: Option<&NoisyPairs>,
     rows: usize,
 ) -> IndicatorGroups {
+    let links = pairs.map(|p| Links::find(p, transformer, rows));
+    indicator_groups_given(transformer, pairs, rows, links.as_ref())
+}
+
+/// [`indicator_groups`] with the links of `pairs` found already (`Links::find`).
+fn indicator_groups_given(
+    transformer: &DataTransformer,
+    pairs: Option<&NoisyPairs>,
+    rows: usize,
+    links: Option<&Links>,
+) -> IndicatorGroups {
     // Without released pair tables nothing would show independent flags set together, so
     // no group is taken (a file without DP models 0/1 columns as categories anyway).
     let Some(pairs) = pairs else {
@@ -455,7 +469,9 @@ pub fn indicator_groups(
     if groups.is_empty() {
         return groups;
     }
-    let links = Links::find(pairs, transformer, rows);
+    let Some(links) = links else {
+        return IndicatorGroups::default();
+    };
     let parent_of = |c: usize| links.links.iter().find(|l| l.child == c).map(|l| l.parent);
     groups.without_groups(|members| {
         let parents: Vec<Option<usize>> = members.iter().map(|&c| parent_of(c)).collect();
@@ -469,11 +485,12 @@ impl GeneratorSampler {
     pub fn new(model: &ModelFile, device: &Device, path: &std::path::Path) -> Result<Self> {
         let transformer = model.header.transformer.clone();
         let config = generator_config(&model.header.config, &transformer);
-        let indicators = indicator_groups(
-            &transformer,
-            model.header.pairs.as_ref(),
-            model.header.training_rows,
-        );
+        let pairs = model.header.pairs.as_ref();
+        let rows = model.header.training_rows;
+        // The released tables' links, found once: the indicator groups and the calibration
+        // read them.
+        let noisy_links = pairs.map(|p| Links::find(p, &transformer, rows));
+        let indicators = indicator_groups_given(&transformer, pairs, rows, noisy_links.as_ref());
         // A file without DP holds the exact tables of its determined columns.
         let exact_links = model
             .header
@@ -500,6 +517,7 @@ impl GeneratorSampler {
             pair_weights: None,
             links: exact_links.clone(),
             exact_links,
+            noisy_links,
             exact: model.header.determined.clone(),
             dependence: Dependence::default(),
             indicators,
@@ -555,9 +573,8 @@ impl GeneratorSampler {
         // towards them give each cell's factor; the values are calibrated on the pilot rows
         // that weighing keeps.
         if pairs {
-            if let Some(noisy) = &self.pairs {
-                self.links = Links::find(noisy, &self.transformer, self.training_rows)
-                    .sparing(|c| self.indicators.holds(c));
+            if let Some(noisy) = &self.noisy_links {
+                self.links = noisy.clone().sparing(|c| self.indicators.holds(c));
             }
         }
         let mut link_rng = ChaCha8Rng::seed_from_u64(PILOT_SEED ^ LINKS_SEED);
