@@ -184,6 +184,14 @@ TABLES = {
     "mdvis": (["reform", "badh", "educ", "educ1", "educ2", "educ3", "agegrp", "age1", "age2",
                "age3"], "badh", "1"),
     "heating": (["depvar", "region"], "depvar", "gc"),
+    # Added at stop 65, never tuned for: plotnine's txhousing (8,602 x 9; target: Houston's
+    # rows, which its sales and volumes set apart), lifelines' ACTG175 (2,139 x 25 without
+    # its ids; target: the event observed, `cens`) and causaldata's restaurant inspections
+    # (27,178 x 5; target: a weekend inspection, 0.8% of rows).
+    "txhousing": (["city"], "city", "Houston"),
+    "actg175": (["hemo", "homo", "drugs", "oprior", "z30", "zprior", "race", "gender", "str2",
+                 "strat", "symptom", "treat", "offtrt", "r", "cens", "arms"], "cens", "1"),
+    "restaurant": (["business_name", "Weekend"], "Weekend", "TRUE"),
 }
 DISCRETE, TARGET, POSITIVE = TABLES["adult"]
 

