@@ -1762,6 +1762,29 @@ fn flag_share_by_grade(transformer: &DataTransformer, rows: &[f32], n: usize) ->
         .collect()
 }
 
+/// The columns of `n` encoded `rows` that sampling draws again from `pairs` (every column
+/// drawn at its shares, none held), drawn in `rows` too (seeded).
+fn redraws_of(
+    transformer: &DataTransformer,
+    pairs: &NoisyPairs,
+    rows: &mut [f32],
+    n: usize,
+) -> dpsynth::train::redraw::Redraws {
+    let k = transformer.encoders.len();
+    dpsynth::train::redraw::Redraws::fit(
+        pairs,
+        transformer,
+        n,
+        rows,
+        n,
+        transformer.output_dim(),
+        &vec![true; k],
+        &vec![(false, false); k],
+        |_| false,
+        &mut ChaCha8Rng::seed_from_u64(7),
+    )
+}
+
 #[test]
 fn a_column_with_every_pair_released_is_drawn_again_under_the_noise_floor() {
     // The same rows and exact tables, read as if measured with noise std 800 a count (4% of
@@ -1769,25 +1792,9 @@ fn a_column_with_every_pair_released_is_drawn_again_under_the_noise_floor() {
     // the claimed noise (0.045 over the flag's two tables, 0.026 over one). Where every pair with the column is released the draw is
     // made anyway (txhousing's city, docs/quality.md, stop 65); where some are not (a tree's
     // column) the floor stands.
-    use dpsynth::train::redraw::Redraws;
     let (transformer, mut pairs, _, independent, n) = flag_and_grade();
     pairs.noise_std = 800.0;
-    let dim = transformer.output_dim();
-    let k = transformer.encoders.len();
-    let fit = |pairs: &NoisyPairs, rows: &mut [f32]| {
-        Redraws::fit(
-            pairs,
-            &transformer,
-            n,
-            rows,
-            n,
-            dim,
-            &vec![true; k],
-            &vec![(false, false); k],
-            |_| false,
-            &mut ChaCha8Rng::seed_from_u64(7),
-        )
-    };
+    let fit = |pairs: &NoisyPairs, rows: &mut [f32]| redraws_of(&transformer, pairs, rows, n);
     let mut rows = independent.clone();
     let redraws = fit(&pairs, &mut rows);
     let drawn: Vec<usize> = redraws.redraws.iter().map(|r| r.column).collect();
@@ -1819,24 +1826,9 @@ fn a_column_with_every_pair_released_is_drawn_again_under_the_noise_floor() {
 
 #[test]
 fn a_column_the_generator_misses_is_drawn_again_from_its_released_tables() {
-    use dpsynth::train::redraw::Redraws;
     let (transformer, pairs, real, mut independent, n) = flag_and_grade();
     let dim = transformer.output_dim();
-    let k = transformer.encoders.len();
-    let fit = |rows: &mut [f32]| {
-        Redraws::fit(
-            &pairs,
-            &transformer,
-            n,
-            rows,
-            n,
-            dim,
-            &vec![true; k],
-            &vec![(false, false); k],
-            |_| false,
-            &mut ChaCha8Rng::seed_from_u64(7),
-        )
-    };
+    let fit = |rows: &mut [f32]| redraws_of(&transformer, &pairs, rows, n);
     // Rows that hold the tables already (the table's own) keep every column.
     let mut own = real.clone();
     assert!(fit(&mut own).is_empty());
