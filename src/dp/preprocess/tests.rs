@@ -168,9 +168,17 @@ fn a_column_piled_into_its_first_even_bin_is_binned_in_log_scale() {
     assert_eq!((edges[0], edges[1], edges[64]), (0.0, 10.0, 1e6));
     // Across zero with the rows in the bin holding zero: even in log scale on both sides,
     // a core bin [-c, c] between them (c = 0.056, 10^-5 of 5,623), the
-    // sides' bins by their decades. Not where one side is a sliver of the range.
+    // sides' bins by their decades. Not where one side is a sliver of the range: there a
+    // lower bound within the first bin's width under zero starts the first bin, as zero does
+    // (a census income's bound at -17 beside 1.8e7), and one further under it gets none.
+    let edges = log_scale_edges(&hist(3000.0, 3.0), 10.0, (-5.0, 562_341.0), false).unwrap();
+    assert_eq!((edges[0], edges[64]), (-5.0, 562_341.0));
+    assert!((edges[1] - 5.623_41).abs() < 1e-9, "{edges:?}");
+    let edges = log_scale_edges(&hist(3000.0, 3.0), 10.0, (-17.0, 17_782_794.0), false).unwrap();
+    assert_eq!(edges[0], -17.0);
+    assert!((edges[1] - 177.827_94).abs() < 1e-9, "{edges:?}");
     assert_eq!(
-        log_scale_edges(&hist(3000.0, 3.0), 10.0, (-5.0, 562_341.0), false),
+        log_scale_edges(&hist(3000.0, 3.0), 10.0, (-200.0, 17_782_794.0), false),
         None
     );
     let edges = log_scale_edges(&hist(3000.0, 3.0), 10.0, (-50.0, 5_623.0), false).unwrap();
