@@ -1698,6 +1698,13 @@ fn a_pair_of_amounts_with_many_zeros_is_set_points_and_all() {
 /// others) beside an independent column, its exact pair tables, and a generator's rows that
 /// miss the flag's dependence (every column drawn on its own at its one-way shares).
 fn flag_and_grade() -> (DataTransformer, NoisyPairs, Vec<f32>, Vec<f32>, usize) {
+    flag_and_grade_beside(false)
+}
+
+/// [`flag_and_grade`], with a fourth column holding one value in every row where `constant`.
+fn flag_and_grade_beside(
+    constant: bool,
+) -> (DataTransformer, NoisyPairs, Vec<f32>, Vec<f32>, usize) {
     use dpsynth::read::{Column, Table, Values};
     use rand::Rng;
     let n = 20_000;
@@ -1721,6 +1728,12 @@ fn flag_and_grade() -> (DataTransformer, NoisyPairs, Vec<f32>, Vec<f32>, usize) 
             Column::new("other", Values::Text(other)),
         ],
     };
+    if constant {
+        table.columns.push(Column::new(
+            "country",
+            Values::Text(vec![Some("NZ".to_string()); n]),
+        ));
+    }
     let schema = Schema::infer(&mut table, &RunConfig::default()).unwrap();
     let transformer = DataTransformer::fit(&table, &schema, &TransformConfig::default()).unwrap();
     let encoded = transformer.transform(&table, &mut ChaCha8Rng::seed_from_u64(3));
@@ -1770,6 +1783,18 @@ fn redraws_of(
     rows: &mut [f32],
     n: usize,
 ) -> dpsynth::train::redraw::Redraws {
+    redraws_holding(transformer, pairs, rows, n, |_| false)
+}
+
+/// [`redraws_of`], with `held` naming the columns drawn otherwise (a link's, an indicator
+/// group's).
+fn redraws_holding(
+    transformer: &DataTransformer,
+    pairs: &NoisyPairs,
+    rows: &mut [f32],
+    n: usize,
+    held: impl Fn(usize) -> bool,
+) -> dpsynth::train::redraw::Redraws {
     let k = transformer.encoders.len();
     dpsynth::train::redraw::Redraws::fit(
         pairs,
@@ -1780,7 +1805,7 @@ fn redraws_of(
         transformer.output_dim(),
         &vec![true; k],
         &vec![(false, false); k],
-        |_| false,
+        held,
         &mut ChaCha8Rng::seed_from_u64(7),
     )
 }
@@ -1822,6 +1847,39 @@ fn a_column_with_every_pair_released_is_drawn_again_under_the_noise_floor() {
     let redraws = fit(&tree, &mut rows);
     assert!(redraws.is_empty(), "{}", redraws.describe(&transformer));
     assert_eq!(rows, independent);
+}
+
+#[test]
+fn a_column_reads_held_columns_and_a_constant_does_not_keep_it_under_the_floor() {
+    // A constant fourth column has no table worth reading: the flag's pairs with every column
+    // of two states are released, so at a claimed noise of 800 a count it is drawn as it is
+    // without the constant (the previous test), where "every other column" once counted the
+    // constant and kept the floor (ACTG175's `cens`, a named target beside 24 columns, one of
+    // them constant: docs/quality.md, stop 67).
+    let (transformer, mut pairs, _, independent, n) = flag_and_grade_beside(true);
+    assert_eq!(transformer.column_states()[3].count(), 1);
+    pairs.noise_std = 800.0;
+    let mut rows = independent.clone();
+    let redraws = redraws_of(&transformer, &pairs, &mut rows, n);
+    let drawn: Vec<usize> = redraws.redraws.iter().map(|r| r.column).collect();
+    assert!(
+        drawn == [0] || drawn == [1],
+        "{}",
+        redraws.describe(&transformer)
+    );
+    // A column drawn otherwise (the grade, as a link's parent) is not drawn again but is
+    // read: with exact tables the flag follows the grade again. Not reading it, the flag had
+    // only `other` to go on and kept the generator's states.
+    pairs.noise_std = 0.0;
+    let mut rows = independent.clone();
+    let redraws = redraws_holding(&transformer, &pairs, &mut rows, n, |c| c == 0);
+    let drawn: Vec<usize> = redraws.redraws.iter().map(|r| r.column).collect();
+    assert_eq!(drawn, [1], "{}", redraws.describe(&transformer));
+    let after = flag_share_by_grade(&transformer, &rows, n);
+    for (g, &s) in after.iter().enumerate() {
+        let want = if g == 3 { 0.5 } else { 0.01 };
+        assert!((s - want).abs() < 0.03, "grade {g}: {s}: {after:?}");
+    }
 }
 
 #[test]

@@ -53,8 +53,8 @@ use crate::transform::{ColumnStates, ContinuousEncoder, DataTransformer, Encoder
 /// the draw must bring the pilot's squared distance from them down by (module note), for a
 /// column some of whose pairs are not released (a tree's): its draw drops what the generator
 /// learned of those. A column whose pairs with every other column are released (every pair
-/// measured, 16 columns or fewer) is drawn wherever the draw brings the distance down at
-/// all (beyond the pilot's own sampling): the floor overstated the noise left in such
+/// measured, 16 columns or fewer; or a named target, whose pairs are kept beside a tree) is
+/// drawn wherever the draw brings the distance down at all (beyond the pilot's own sampling): the floor overstated the noise left in such
 /// tables, whose projection clears most empty cells' noise. txhousing's city (46 values
 /// beside eight amounts) gained 0.0085 against a floor of 2 x 0.0434 (its pilot's whole
 /// distance was 0.028, under the noise alone); drawn, Houston's AUC went 0.579 -> 0.984, and
@@ -230,7 +230,9 @@ impl Redraws {
     /// be drawn again; the others are neighbours through their decoded values, calibrated
     /// with `public_ends`, each column's public bounds, as sampling's are); `held` names
     /// the columns drawn otherwise (an indicator group's members, a link's columns), which are
-    /// neither drawn nor read. `rng` draws the pilot's rows.
+    /// not drawn again but are read as neighbours (their states are final before the draws:
+    /// ACTG175's `cens` reads the treatment arm and the strata that links hold). `rng` draws
+    /// the pilot's rows.
     #[allow(clippy::too_many_arguments)]
     pub fn fit(
         pairs: &NoisyPairs,
@@ -286,8 +288,7 @@ impl Redraws {
                     _ => continue,
                 };
                 let ys = layout[y].count();
-                if held(y)
-                    || ys < 2
+                if ys < 2
                     || pairs.states[x] != xs
                     || pairs.states[y] != ys
                     || table.len() != xs * ys
@@ -369,7 +370,7 @@ impl Redraws {
         // Each candidate scored on a copy of the pilot: the squared distance of its tables'
         // shares from the released ones, before and after a trial draw.
         let noise = pairs.noise_std / training_rows.max(1) as f64;
-        let mut scored: Vec<Redraw> = Vec::new();
+        let mut scored: Vec<(bool, Redraw)> = Vec::new();
         for (mut redraw, released) in candidates {
             let score = |rows: &[f32]| -> f64 {
                 redraw
@@ -384,12 +385,13 @@ impl Redraws {
             // variance), and the pilot's own sampling (each table's shares over n rows).
             let noise_floor = cells as f64 * noise * noise;
             let pilot_floor = released.len() as f64 / n as f64;
-            // Every other column a neighbour: every pair with it released (`GAIN_FLOORS`).
-            let floors = if redraw.neighbours.len() + 1 == k {
-                0.0
-            } else {
-                GAIN_FLOORS
-            };
+            // Every other column of two states or more a neighbour: every pair with it
+            // released (`GAIN_FLOORS`), as for a named target beside a tree.
+            let others = (0..k)
+                .filter(|&y| y != redraw.column && layout[y].count() >= 2)
+                .count();
+            let complete = redraw.neighbours.len() >= others;
+            let floors = if complete { 0.0 } else { GAIN_FLOORS };
             let before = score(pilot);
             if before < floors * noise_floor + pilot_floor {
                 continue;
@@ -399,17 +401,21 @@ impl Redraws {
             let after = score(&copy);
             redraw.distance = (before, after, noise_floor);
             if before - after > floors * noise_floor + pilot_floor {
-                scored.push(redraw);
+                scored.push((complete, redraw));
             }
         }
-        // The greatest gain first; a column next to one already drawn is left as it is.
-        scored.sort_by(|a, b| {
+        // A column with every pair released first (a named target beside a tree: it is drawn
+        // from every column, where a tree's column that would block it reads two or three),
+        // then the greatest gain; a column next to one already drawn is left as it is.
+        scored.sort_by(|(ca, a), (cb, b)| {
             let gain = |r: &Redraw| r.distance.0 - r.distance.1;
-            gain(b).total_cmp(&gain(a)).then(a.column.cmp(&b.column))
+            cb.cmp(ca)
+                .then(gain(b).total_cmp(&gain(a)))
+                .then(a.column.cmp(&b.column))
         });
         let mut touched = vec![false; k];
         let mut redraws = Vec::new();
-        for redraw in scored {
+        for (_, redraw) in scored {
             if touched[redraw.column] || redraw.neighbours.iter().any(|nb| touched[nb.column]) {
                 continue;
             }
