@@ -274,6 +274,23 @@ impl Default for NumberForm {
     }
 }
 
+/// `cell` without the zeros that end its fraction (and its decimal mark, where nothing is
+/// left after it): `50,0` -> `50`, `$4.10` -> `$4.1`, `1.000` with a mark of `,` unchanged.
+fn without_fraction_zeros(cell: &str, decimal_mark: char) -> String {
+    let Some(end) = cell.rfind(|c: char| c.is_ascii_digit()).map(|i| i + 1) else {
+        return cell.to_string();
+    };
+    let head = &cell[..end];
+    match head.rfind(decimal_mark) {
+        Some(mark) if head[mark + 1..].bytes().all(|b| b.is_ascii_digit()) => {
+            let trimmed = head.trim_end_matches('0');
+            let trimmed = trimmed.strip_suffix(decimal_mark).unwrap_or(trimmed);
+            format!("{trimmed}{}", &cell[end..])
+        }
+        _ => cell.to_string(),
+    }
+}
+
 /// Separators tried, as (grouping, decimal mark), in order.
 const SEPARATORS: &[(Option<char>, char)] = &[
     (None, '.'),
@@ -358,11 +375,18 @@ pub fn detect(cells: &[&str]) -> Option<NumberForm> {
             parens,
             words_as_missing: false,
         };
+        // Where the places vary, a cell may end its fraction in zeros (`50,0` beside `47,35`,
+        // as Python writes floats): the form writes the same number without them.
         let writes_back = cells()
             .filter(|c| !MISSING_MARKERS.contains(c))
             .all(|cell| match form.parse(cell) {
                 Some(Parsed::Int(x)) if form.places.is_none() => form.format_int(x) == cell,
-                Some(Parsed::Float(x)) => form.format_float(x) == cell,
+                Some(Parsed::Float(x)) => {
+                    let written = form.format_float(x);
+                    written == cell
+                        || (form.places.is_none()
+                            && written == without_fraction_zeros(cell, decimal_mark))
+                }
                 _ => false,
             });
         if writes_back {
@@ -608,6 +632,34 @@ mod tests {
         assert!(acc.parens);
         assert_eq!(acc.format_int(-40), "(40)");
         assert_eq!(f.format_int(1_234_567), "1,234,567");
+    }
+
+    #[test]
+    fn decimal_commas_with_varying_places_are_numbers() {
+        // A semicolon-separated export from Python (`str(50.0)` is `50.0`): the places vary
+        // and some fractions end in zero. The form writes the same numbers without those
+        // zeros; before, no form wrote `50,0` back and the column was text (all "other"
+        // under DP).
+        let cells = ["47,3", "59,58", "50,0", "-3,10", "61"];
+        let f = detect(&cells).unwrap();
+        assert_eq!((f.grouping, f.decimal_mark, f.places), (None, ',', None));
+        let parsed: Vec<f64> = cells
+            .iter()
+            .map(|c| match f.parse(c).unwrap() {
+                Parsed::Int(x) => x as f64,
+                Parsed::Float(x) => x,
+            })
+            .collect();
+        assert_eq!(parsed, [47.3, 59.58, 50.0, -3.1, 61.0]);
+        assert_eq!(f.format_float(50.0), "50");
+        assert_eq!(f.format_float(-3.1), "-3,1");
+        assert_eq!(without_fraction_zeros("$4.10 kg", '.'), "$4.1 kg");
+        assert_eq!(without_fraction_zeros("1.000", ','), "1.000");
+        // Grouped thousands still win where every cell has three digits after the comma.
+        assert_eq!(
+            detect(&["1,000", "12,500", "7"]).unwrap().grouping,
+            Some(',')
+        );
     }
 
     #[test]

@@ -188,10 +188,35 @@ pub const SPIKE_SHARE: f64 = 0.1;
 /// itself, not as a value near it.
 pub const FAR_CODE_SHARE: f64 = 0.005;
 
+/// The codes of nines files write for "unknown" or "not applicable": ±99, ±999, ...,
+/// ±(10^15 − 1). A public list: DP preprocessing places spikes on them too.
+pub fn codes_of_nines() -> impl Iterator<Item = f64> {
+    (2..=15).flat_map(|k| {
+        let v = 10f64.powi(k) - 1.0;
+        [v, -v]
+    })
+}
+
+/// Whether `v` is a code of nines ([`codes_of_nines`]).
+pub fn is_code_of_nines(v: f64) -> bool {
+    codes_of_nines().any(|c| c == v)
+}
+
+/// Distinct values on either side whose mean count a code of nines must exceed
+/// [`CODE_RATIO`] times to be an exact mode when fitting on the rows ([`FAR_CODE_SHARE`] of
+/// them at least).
+pub const CODE_WINDOW: usize = 8;
+
+/// How many times the mean count of its [`CODE_WINDOW`] neighbours a code of nines must
+/// hold: a score of 0-98 writing 99 for "unknown" in 2% of rows (beside 0.5% at 98) was
+/// fitted into the top mode of the score's tail, 95 ± 4.7.
+pub const CODE_RATIO: f64 = 4.0;
+
 impl ContinuousEncoder {
     /// Fits the mixture on the distinct present values weighted by their counts; values held
     /// by at least [`SPIKE_SHARE`] of them, or far from every other value and held by at least
-    /// [`FAR_CODE_SHARE`], become exact modes.
+    /// [`FAR_CODE_SHARE`], or a code of nines held by as many and standing out from its
+    /// neighbours ([`CODE_RATIO`]), become exact modes.
     pub fn fit(values: &Values, settings: MixtureSettings) -> ContinuousEncoder {
         let mut present: Vec<f64> = (0..values.len()).filter_map(|i| values.number(i)).collect();
         let nulls = values.len() - present.len();
@@ -217,9 +242,19 @@ impl ContinuousEncoder {
                 .reduce(f64::min)
                 .is_some_and(|gap| gap >= GAP_SHARE * (max - min))
         };
+        // A code of nines standing out from the distinct values beside it.
+        let code = |i: usize| {
+            let near: Vec<f64> = (i.saturating_sub(CODE_WINDOW)..(i + CODE_WINDOW + 1))
+                .filter(|&j| j != i && j < points.len())
+                .map(|j| weights[j])
+                .collect();
+            let mean = near.iter().sum::<f64>() / near.len().max(1) as f64;
+            is_code_of_nines(points[i]) && weights[i] >= CODE_RATIO * mean
+        };
         let (mut body_points, mut body_weights, mut atoms) = (Vec::new(), Vec::new(), Vec::new());
         for (i, (&x, &w)) in points.iter().zip(&weights).enumerate() {
-            let spike = w >= SPIKE_SHARE * total || (w >= FAR_CODE_SHARE * total && far(i));
+            let spike =
+                w >= SPIKE_SHARE * total || (w >= FAR_CODE_SHARE * total && (far(i) || code(i)));
             if spike && points.len() > 1 {
                 atoms.push((x, w));
             } else {
@@ -1026,6 +1061,53 @@ mod tests {
             "{:?}",
             on_rows.modes
         );
+    }
+
+    #[test]
+    fn a_code_of_nines_beside_a_score_is_an_exact_mode_on_the_rows() {
+        // A score of 0-98 (rounded normal, 10,000 rows) with 99 for "unknown" in 2%: the
+        // code is next to the score's values, so neither the far-value rule nor the 10% spike
+        // share took it, and the mixture put it in its top mode (95 ± 4.7). Now it is an
+        // exact mode at its share; a 98 as common (a clipped tail) is not, and 99 as a plain
+        // score among its neighbours is not either.
+        use rand::SeedableRng;
+        use rand_distr::{Distribution, Normal};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(67);
+        let normal = Normal::new(60.0f64, 15.0).unwrap();
+        let score: Vec<f64> = (0..9_800)
+            .map(|_| normal.sample(&mut rng).round().clamp(0.0, 98.0))
+            .collect();
+        let settings = MixtureSettings {
+            max_modes: 10,
+            weight_threshold: 0.005,
+            iterations: 100,
+        };
+        let exact = |rows: &[f64]| -> Vec<(f64, f64)> {
+            ContinuousEncoder::fit(
+                &Values::Float(rows.iter().map(|&x| Some(x)).collect()),
+                settings,
+            )
+            .modes
+            .iter()
+            .filter(|m| m.exact)
+            .map(|m| (m.mean, m.weight))
+            .collect()
+        };
+        let mut coded = score.clone();
+        coded.extend(std::iter::repeat_n(99.0, 200));
+        let modes = exact(&coded);
+        assert_eq!(modes.len(), 1, "{modes:?}");
+        assert_eq!(modes[0].0, 99.0);
+        assert!((modes[0].1 - 0.02).abs() < 1e-9, "{modes:?}");
+        // The same rows with 200 more at 98 (not a code), or with the score running to 120
+        // (99 among its neighbours): no exact mode.
+        let mut clipped = score.clone();
+        clipped.extend(std::iter::repeat_n(98.0, 200));
+        assert!(exact(&clipped).is_empty());
+        let wide: Vec<f64> = (0..10_000)
+            .map(|_| normal.sample(&mut rng).round().clamp(0.0, 120.0) + 40.0)
+            .collect();
+        assert!(exact(&wide).is_empty());
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! Post-processing of noisy counts.
 
 use crate::dp::bounds;
+use crate::transform::continuous::codes_of_nines;
 
 /// A continuous column whose values sit in at most this share of its estimated range gets a
 /// second histogram over that part (`narrowed`).
@@ -144,23 +145,25 @@ pub(super) fn single_integer_bins(edges: &[f64]) -> Vec<Option<f64>> {
 /// in it to take its rows ([`code_in_bin`], `continuous::fit`).
 pub const CODE_SPIKE: f64 = 4.0;
 
-/// The code a bin `[lo, hi)` of log-scale edges would hold a spike on: zero where it lies
-/// strictly inside (a first bin reaching a little under zero, whose zeros have no bound's
-/// count of their own), otherwise its one code of nines (99, 999, ..., and their negatives:
-/// how files write "unknown" or "not applicable"). A bin of log-scale edges spans a factor of
-/// about 1.2, so it holds one code of nines at most; an even bin can hold several, and then
-/// none is taken. Post-processing of public edges.
-pub(super) fn code_in_bin(lo: f64, hi: f64) -> Option<f64> {
-    if lo < 0.0 && 0.0 < hi {
+/// The code a bin `[lo, hi)` would hold a spike on. Over log-scale edges (`log_scale`): zero
+/// where it lies strictly inside (a first bin reaching a little under zero, whose zeros have
+/// no bound's count of their own), otherwise its one code of nines (99, 999, ..., and their
+/// negatives: how files write "unknown" or "not applicable"; [`codes_of_nines`]); such a bin
+/// spans a factor of about 1.2, so it holds one code at most. Over even edges: its one code of
+/// nines where the round value beside it (100 beside 99) is not in the bin too, since a
+/// score's top mark of 100 would otherwise be put on 99; not zero, whose spike in an even bin
+/// may be -1, 0 and 1. A bin holding several codes gives none. Post-processing of public
+/// edges.
+pub(super) fn code_in_bin(lo: f64, hi: f64, log_scale: bool) -> Option<f64> {
+    if log_scale && lo < 0.0 && 0.0 < hi {
         return Some(0.0);
     }
-    let codes = (2..=15).flat_map(|k| {
-        let v = 10f64.powi(k) - 1.0;
-        [v, -v]
-    });
-    let mut inside = codes.filter(|&v| lo <= v && v < hi);
+    let mut inside = codes_of_nines().filter(|&v| lo <= v && v < hi);
     match (inside.next(), inside.next()) {
-        (Some(v), None) => Some(v),
+        (Some(v), None) => {
+            let round = v + v.signum();
+            (log_scale || !(lo <= round && round < hi)).then_some(v)
+        }
         _ => None,
     }
 }
