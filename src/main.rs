@@ -424,6 +424,11 @@ fn resolve_train(a: &TrainArgs) -> Result<(RunConfig, PathBuf, PathBuf)> {
             PathBuf::from("models").join(format!("{stem}.dpsynth"))
         }
     };
+    // A semicolon or tab file keeps its delimiter in the file's config, so that `sample`
+    // writes it back in kind and `evaluate` reads the real rows with it.
+    if let Some(d) = dpsynth::read::written_delimiter(&data, &config.data) {
+        config.data.delimiter = d;
+    }
     config.data.path = Some(data.clone());
     config.output.model = Some(out.clone());
     Ok((config, data, out))
@@ -765,7 +770,8 @@ fn sample(a: SampleArgs) -> Result<()> {
         .transpose()?;
     let seed = a.seed.unwrap_or_else(rand::random);
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-    let mut writer = TableWriter::create(&a.output)?;
+    let mut writer =
+        TableWriter::create(&a.output)?.with_delimiter(&model.header.config.data.delimiter);
     // Chunks start on tiles of stream blocks, so --seed gives the same rows whatever
     // --chunk-rows is.
     let block = dpsynth::sample::BLOCK_ROWS * dpsynth::sample::TILE_BLOCKS;

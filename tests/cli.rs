@@ -581,6 +581,73 @@ fn a_windows_1252_file_is_named_and_read_with_its_encoding() {
 }
 
 #[test]
+fn a_semicolon_file_with_decimal_commas_comes_back_in_kind() {
+    // As Python writes a European export: `;` between fields, decimal commas whose places
+    // vary (`50,0` beside `47,35`). The amounts were read as text; now they are numbers and
+    // the sampled file is written with semicolons and decimal commas, and `evaluate` reads
+    // both files.
+    let dir = tempdir();
+    let d = dir.path();
+    let mut csv = String::from("age;group;amount\n");
+    for i in 0..400usize {
+        let amount = match i % 4 {
+            0 => format!("{},0", 40 + i % 30),
+            1 => format!("{},35", 40 + i % 25),
+            2 => format!("-{},5", 1 + i % 9),
+            _ => format!("{}", 45 + i % 20),
+        };
+        csv.push_str(&format!("{};{};{amount}\n", 20 + i % 50, ["a", "b"][i % 2]));
+    }
+    std::fs::write(d.join("export.csv"), csv).unwrap();
+    let out = dpsynth(
+        d,
+        &[
+            "train",
+            "export.csv",
+            "--epochs",
+            "1",
+            "--out",
+            "m.dpsynth",
+            "--quiet",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = dpsynth(
+        d,
+        &["sample", "m.dpsynth", "-n", "200", "-o", "s.csv", "--quiet"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let sampled = std::fs::read_to_string(d.join("s.csv")).unwrap();
+    let mut lines = sampled.lines();
+    assert_eq!(lines.next(), Some("age;group;amount"));
+    for line in lines {
+        let fields: Vec<&str> = line.split(';').collect();
+        assert_eq!(fields.len(), 3, "{line}");
+        let amount = fields[2].replace(',', ".");
+        assert!(
+            amount.parse::<f64>().is_ok() && !fields[2].contains('.'),
+            "{line}"
+        );
+    }
+    let out = dpsynth(
+        d,
+        &[
+            "evaluate",
+            "--real",
+            "export.csv",
+            "--synthetic",
+            "s.csv",
+            "--model",
+            "m.dpsynth",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("amount") || stderr(&out).contains("amount")
+    );
+}
+
+#[test]
 fn discover_trains_a_table_without_metadata_from_any_directory() {
     let dir = tempdir();
     let d = dir.path();

@@ -362,6 +362,20 @@ fn sniff_delimiter(path: &Path, options: &DataConfig) -> Result<Option<DataConfi
     }))
 }
 
+/// The delimiter a CSV at `path` is read with under `options`: `options.delimiter`, or the
+/// one its header line holds where that is not a comma (`sniff_delimiter`). From the header
+/// line alone (column names: the schema). `None` for a Parquet file or one that cannot be
+/// opened (reading it names the error).
+pub fn written_delimiter(path: &Path, options: &DataConfig) -> Option<String> {
+    if is_parquet(path) {
+        return None;
+    }
+    match sniff_delimiter(path, options).ok()? {
+        Some(sniffed) => Some(sniffed.delimiter),
+        None => Some(options.delimiter.clone()),
+    }
+}
+
 /// Removes rows in which every value is missing: polars reads a blank CSV line (often a
 /// trailing one) as such a row, and it is not data. In a one-column table such a row is also
 /// how a missing value is written (pandas writes `""`: statsmodels' co2 series lost its 59

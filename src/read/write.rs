@@ -91,6 +91,8 @@ pub struct TableWriter {
     tmp: PathBuf,
     sink: Sink,
     parquet: bool,
+    /// Byte between a CSV's fields (`,` unless [`TableWriter::with_delimiter`] says).
+    separator: u8,
 }
 
 impl TableWriter {
@@ -104,6 +106,7 @@ impl TableWriter {
                     wrote_header: false,
                 },
                 parquet: false,
+                separator: b',',
             });
         }
         let extension = path
@@ -133,7 +136,17 @@ impl TableWriter {
             tmp,
             sink: Sink::Pending,
             parquet: is_parquet(path),
+            separator: b',',
         })
+    }
+
+    /// Writes CSV with `delimiter` between fields (the training table's: a semicolon file
+    /// comes back with semicolons); one that is not a single ASCII character keeps `,`.
+    pub fn with_delimiter(mut self, delimiter: &str) -> Self {
+        if let [b] = delimiter.as_bytes() {
+            self.separator = *b;
+        }
+        self
     }
 
     /// Appends a chunk of rows.
@@ -161,6 +174,7 @@ impl TableWriter {
         match &mut self.sink {
             Sink::Csv { file, wrote_header } => {
                 CsvWriter::new(file)
+                    .with_separator(self.separator)
                     .include_header(!*wrote_header)
                     .finish(&mut frame)
                     .map_err(fail)?;
@@ -169,6 +183,7 @@ impl TableWriter {
             Sink::Parquet(w) => w.write_batch(&frame).map_err(fail)?,
             Sink::Stdout { wrote_header } => {
                 CsvWriter::new(std::io::stdout().lock())
+                    .with_separator(self.separator)
                     .include_header(!*wrote_header)
                     .finish(&mut frame)
                     .map_err(fail)?;
