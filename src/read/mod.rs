@@ -11,8 +11,8 @@ mod write;
 use std::path::Path;
 
 use polars::prelude::{
-    CsvParseOptions, CsvReadOptions, DataFrame, DataType, NullValues, ParquetReader, SerReader,
-    TimeUnit,
+    CsvParseOptions, CsvReadOptions, DataFrame, DataType, Field, NullValues, ParquetReader, Schema,
+    SerReader, TimeUnit,
 };
 
 use crate::config::DataConfig;
@@ -604,23 +604,61 @@ fn read_csv_with(
     parse_dates: bool,
     infer_rows: Option<usize>,
 ) -> Result<DataFrame> {
-    let parse = csv_parse_options(options).with_try_parse_dates(parse_dates);
-    CsvReadOptions::default()
-        .with_has_header(options.has_header)
-        .with_infer_schema_length(infer_rows)
-        .with_columns(columns.map(|c| c.iter().map(|c| c.as_str().into()).collect()))
-        .with_parse_options(parse)
-        .try_into_reader_with_file_path(Some(path.to_path_buf()))
-        .and_then(|r| r.finish())
-        .map_err(|e| {
-            Error::table(
-                path,
-                format!(
-                    "cannot parse it as CSV with delimiter {:?} and quote {:?}: {e}; check `data.delimiter` and `data.quote`",
-                    options.delimiter, options.quote
-                ),
-            )
-        })
+    // Columns read as text because a cell overflows the integer type polars inferred (an
+    // id of 20 digits, past i64): polars stops with "could not parse `...` as dtype `i64` at
+    // column 'x'", and the file is read again with that column as text.
+    let mut text: Vec<String> = Vec::new();
+    loop {
+        let overwrite = (!text.is_empty()).then(|| {
+            std::sync::Arc::new(Schema::from_iter(
+                text.iter()
+                    .map(|name| Field::new(name.as_str().into(), DataType::String)),
+            ))
+        });
+        let parse = csv_parse_options(options).with_try_parse_dates(parse_dates);
+        let read = CsvReadOptions::default()
+            .with_has_header(options.has_header)
+            .with_infer_schema_length(infer_rows)
+            .with_columns(columns.map(|c| c.iter().map(|c| c.as_str().into()).collect()))
+            .with_schema_overwrite(overwrite)
+            .with_parse_options(parse)
+            .try_into_reader_with_file_path(Some(path.to_path_buf()))
+            .and_then(|r| r.finish());
+        match read {
+            Ok(frame) => return Ok(frame),
+            Err(e) => {
+                let message = e.to_string();
+                match overflowing_column(&message) {
+                    Some(name) if !text.contains(&name) => text.push(name),
+                    _ => {
+                        return Err(Error::table(
+                            path,
+                            format!(
+                                "cannot parse it as CSV with delimiter {:?} and quote {:?}: {}; check `data.delimiter` and `data.quote`",
+                                options.delimiter,
+                                options.quote,
+                                message.lines().next().unwrap_or_default()
+                            ),
+                        ))
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The column named in polars' error for a cell that does not fit the integer type it
+/// inferred for that column (`could not parse `…` as dtype `i64` at column 'id'`), if that is
+/// the error.
+fn overflowing_column(message: &str) -> Option<String> {
+    let (_, rest) = message.split_once("as dtype `")?;
+    let (dtype, rest) = rest.split_once('`')?;
+    if !matches!(dtype, "i64" | "u64" | "i32" | "u32") {
+        return None;
+    }
+    let (_, rest) = rest.split_once("at column '")?;
+    let (name, _) = rest.split_once('\'')?;
+    Some(name.to_string())
 }
 
 fn unit_name(unit: TimeUnit) -> &'static str {
@@ -760,6 +798,44 @@ mod tests {
         let table = read("comma.csv", "\"a;b\",c\n1,2\n").unwrap();
         let names: Vec<&str> = table.columns.iter().map(|c| c.name.as_str()).collect();
         assert_eq!(names, ["a;b", "c"]);
+    }
+
+    #[test]
+    fn an_id_of_twenty_digits_is_read_as_text_beside_typed_columns() {
+        // Ids past i64 (a 20-digit transaction number) after 500 that fit: polars inferred
+        // i64 and stopped with its own advice for Python users; now that column is text and
+        // the others keep their types.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ids.csv");
+        let mut text = String::from("id,age,amount\n");
+        for i in 0..600u64 {
+            let id = if i < 500 {
+                format!("{}", 1_000_000_000_000 + i)
+            } else {
+                format!("1171482986292151{:04}", i)
+            };
+            text.push_str(&format!("{id},{},{}.5\n", 20 + i % 50, i % 90));
+        }
+        std::fs::write(&path, text).unwrap();
+        let table = super::read_table(&path, &crate::config::DataConfig::default()).unwrap();
+        assert!(matches!(table.columns[0].values, super::Values::Text(_)));
+        assert_eq!(
+            table.columns[0].values.key(599).as_deref(),
+            Some("11714829862921510599")
+        );
+        assert!(matches!(table.columns[1].values, super::Values::Int(_)));
+        assert!(matches!(table.columns[2].values, super::Values::Float(_)));
+        assert_eq!(
+            super::overflowing_column(
+                "could not parse `1171` as dtype `i64` at column 'id' (column number 1)"
+            )
+            .as_deref(),
+            Some("id")
+        );
+        assert_eq!(
+            super::overflowing_column("found more fields than defined"),
+            None
+        );
     }
 
     #[test]
