@@ -75,16 +75,22 @@ fn is_prefix(prefix: &str) -> bool {
     }
 }
 
-/// Whether `suffix` is a form's suffix: `%`, `‰`, or a unit of one to three letters, glued
-/// (`12kg`) or after a space (`12 kg`).
+/// Whether `suffix` is a form's suffix: `%`, `‰`, a currency sign (`243,49 €`, as much of
+/// Europe writes prices), a unit of one to three letters, glued (`12kg`) or after a space
+/// (`12 kg`), or a currency code after a space (`12 CHF`).
 fn is_suffix(suffix: &str) -> bool {
     let trimmed = suffix.strip_prefix(' ').unwrap_or(suffix);
     if trimmed.is_empty() {
         return suffix.is_empty();
     }
+    let chars: Vec<char> = trimmed.chars().collect();
     trimmed == "%"
         || trimmed == "‰"
+        || matches!(chars.as_slice(), [c] if CURRENCY.contains(c) && *c != 'R')
         || (trimmed.len() <= 3 && trimmed.chars().all(|c| c.is_ascii_lowercase()))
+        || (suffix.starts_with(' ')
+            && chars.len() == 3
+            && chars.iter().all(char::is_ascii_uppercase))
 }
 
 /// One cell split into sign, prefix, digits (with separators) and suffix.
@@ -622,6 +628,13 @@ mod tests {
         roundtrip(&["€ 12", "€ 7"]);
         roundtrip(&["USD 12.5", "USD 7.25"]);
         roundtrip(&["12 kg", "7 kg"]);
+        let euro = roundtrip(&["243,49 €", "1.454,53 €", "7,00 €"]);
+        assert_eq!(
+            (euro.suffix.as_str(), euro.grouping, euro.decimal_mark),
+            (" €", Some('.'), ',')
+        );
+        roundtrip(&["12€", "7€"]);
+        roundtrip(&["12.50 CHF", "7.25 CHF"]);
         // Accounting negatives, with and without a currency sign.
         let acc = roundtrip(&["$1,234.50", "($5.00)", "$0.10", "($1,000.25)"]);
         assert!(acc.parens && acc.prefix == "$" && acc.grouping == Some(','));
