@@ -305,6 +305,8 @@ const SEPARATORS: &[(Option<char>, char)] = &[
     (Some('.'), ','),
     (Some(' '), ','),
     (Some('\u{a0}'), ','),
+    // The narrow no-break space French typography groups digits with (`2 088,27 €`).
+    (Some('\u{202f}'), ','),
     (Some(' '), '.'),
     (Some('\''), '.'),
 ];
@@ -634,6 +636,8 @@ mod tests {
             (" €", Some('.'), ',')
         );
         roundtrip(&["12€", "7€"]);
+        let french = roundtrip(&["2\u{202f}088,27 €", "613,75 €", "12\u{202f}500,00 €"]);
+        assert_eq!(french.grouping, Some('\u{202f}'));
         roundtrip(&["12.50 CHF", "7.25 CHF"]);
         // Accounting negatives, with and without a currency sign.
         let acc = roundtrip(&["$1,234.50", "($5.00)", "$0.10", "($1,000.25)"]);
