@@ -54,8 +54,9 @@ use crate::transform::{ColumnStates, ContinuousEncoder, DataTransformer, Encoder
 /// column some of whose pairs are not released (a tree's): its draw drops what the generator
 /// learned of those. A column whose pairs with every other column are released (every pair
 /// measured, 16 columns or fewer; or a named target, whose pairs are kept beside a tree) is
-/// drawn wherever the draw brings the distance down at all (beyond the pilot's own sampling): the floor overstated the noise left in such
-/// tables, whose projection clears most empty cells' noise. txhousing's city (46 values
+/// drawn wherever the draw brings the distance down at all (beyond the pilot's own
+/// sampling): the floor overstated the noise left in such tables, whose projection clears
+/// most empty cells' noise. txhousing's city (46 values
 /// beside eight amounts) gained 0.0085 against a floor of 2 x 0.0434 (its pilot's whole
 /// distance was 0.028, under the noise alone); drawn, Houston's AUC went 0.579 -> 0.984, and
 /// hdma, wages and males moved +0.002 to +0.004 in quality (docs/quality.md, stop 65). Trees

@@ -244,12 +244,13 @@ impl ContinuousEncoder {
         };
         // A code of nines standing out from the distinct values beside it.
         let code = |i: usize| {
-            let near: Vec<f64> = (i.saturating_sub(CODE_WINDOW)..(i + CODE_WINDOW + 1))
-                .filter(|&j| j != i && j < points.len())
-                .map(|j| weights[j])
-                .collect();
-            let mean = near.iter().sum::<f64>() / near.len().max(1) as f64;
-            is_code_of_nines(points[i]) && weights[i] >= CODE_RATIO * mean
+            if !is_code_of_nines(points[i]) {
+                return false;
+            }
+            let near = (i.saturating_sub(CODE_WINDOW)..(i + CODE_WINDOW + 1))
+                .filter(|&j| j != i && j < points.len());
+            let (sum, count) = near.fold((0.0, 0usize), |(s, c), j| (s + weights[j], c + 1));
+            weights[i] >= CODE_RATIO * sum / count.max(1) as f64
         };
         let (mut body_points, mut body_weights, mut atoms) = (Vec::new(), Vec::new(), Vec::new());
         for (i, (&x, &w)) in points.iter().zip(&weights).enumerate() {

@@ -35,9 +35,9 @@ pub const KEYS_SHARE: f64 = 0.5;
 /// at 2% of the rows, one spread over its bin moves the column's KS distance by about that.
 pub const SPIKE_SHARE: f64 = 0.02;
 
-/// Share of the present rows inside the bounds a lone point on a code of nines (99, 999, ...:
-/// `transform::continuous::codes_of_nines`) must hold to be an exact mode ([`lone_spikes`]), in place of
-/// [`SPIKE_SHARE`]: a score of 0-98 writing 99 for "unknown" in 1.8% of 10,000 rows had it
+/// Share of the present rows inside the bounds a lone point on a code of nines (99, 999,
+/// ...: `transform::continuous::codes_of_nines`) must hold to be an exact mode
+/// ([`lone_spikes`]), in place of [`SPIKE_SHARE`]: a score of 0-98 writing 99 for "unknown" in 1.8% of 10,000 rows had it
 /// spread over 97-101. The other tests (four times its neighbours, above the noise) stay.
 pub const CODE_SHARE: f64 = 0.005;
 
@@ -132,8 +132,8 @@ pub const SPIKE_RATIO: f64 = 4.0;
 
 /// The points `(value, count)` chosen of a column's grain (`points[j]`: the noisy count of the
 /// `j`-th point from `first`, spaced `g`) that stand alone: each holds [`SPIKE_SHARE`] of
-/// `inside` rows ([`CODE_SHARE`] on a code of nines) and [`SPIKE_RATIO`] times the mean count of its [`SPIKE_WINDOW`]
-/// neighbours on either side, and exceeds that mean by more than pure noise (std `std` per
+/// `inside` rows ([`CODE_SHARE`] on a code of nines) and [`SPIKE_RATIO`] times the mean
+/// count of its [`SPIKE_WINDOW`] neighbours on either side, and exceeds that mean by more than pure noise (std `std` per
 /// count) would at any of the `k` points but one time in [`THREE_SIGMA_TAIL`]⁻¹; the
 /// heaviest [`MAX_SPIKES`], in the order of their values. Without the last test one of
 /// churn's account lengths (1-243, about 40 rows each) came out as a spike holding 4% of the
