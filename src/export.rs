@@ -173,6 +173,13 @@ impl ModelFile {
             .collect();
         let json = serde_json::to_vec(&header)
             .map_err(|e| Error::Training(format!("cannot serialise model header: {e}")))?;
+        // JSON writes an infinity or NaN as null, which the reader refuses: a file that
+        // cannot be read back is an error here, not a file written for `sample` to reject.
+        if let Err(e) = serde_json::from_slice::<ModelHeader>(&json) {
+            return Err(Error::Training(format!(
+                "the model header would not read back ({e}): a value in it is not finite; this is a bug, please report it with the table's shape"
+            )));
+        }
         let n_values: usize = self.tensors.iter().map(|t| t.data.len()).sum();
         let mut out = Vec::with_capacity(24 + json.len() + 4 * n_values + 4);
         out.extend_from_slice(MAGIC);

@@ -348,6 +348,50 @@ fn constant_and_wide_columns_still_train() {
 }
 
 #[test]
+fn a_one_column_table_of_words_trains_and_samples_under_dp() {
+    // One column has no pair: the plan's all-pairs noise ratio divided by a pair weight of 0
+    // and the file's header held an infinity that JSON writes as null, so `sample` refused
+    // the file that `train` had just written.
+    let dir = tempdir();
+    let d = dir.path();
+    let table = rows(
+        "color",
+        |i| ["red", "green", "blue"][i % 3].to_string(),
+        600,
+    );
+    std::fs::write(d.join("colors.csv"), table).unwrap();
+    let out = dpsynth(
+        d,
+        &[
+            "train",
+            "colors.csv",
+            "--discover",
+            "--epsilon",
+            "3",
+            "--epochs",
+            "1",
+            "--set",
+            "privacy.warm_start_epochs=1",
+            "--out",
+            "m.dpsynth",
+            "--quiet",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = dpsynth(d, &["sample", "m.dpsynth", "-n", "200", "-o", "s.csv"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let sampled = std::fs::read_to_string(d.join("s.csv")).unwrap();
+    let mut lines = sampled.lines();
+    assert_eq!(lines.next(), Some("color"));
+    let values: Vec<&str> = lines.collect();
+    assert_eq!(values.len(), 200);
+    for color in ["red", "green", "blue"] {
+        let share = values.iter().filter(|v| **v == color).count() as f64 / 200.0;
+        assert!((0.15..0.55).contains(&share), "{color}: {share}");
+    }
+}
+
+#[test]
 fn every_shipped_config_parses_and_validates() {
     let mut checked = 0;
     for entry in std::fs::read_dir(root().join("configs")).unwrap() {

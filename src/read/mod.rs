@@ -673,7 +673,9 @@ fn unit_name(unit: TimeUnit) -> &'static str {
 pub fn frame_to_table(frame: &DataFrame, path: &Path) -> Result<Table> {
     let mut columns = Vec::with_capacity(frame.width());
     for col in frame.columns() {
-        let name = col.name().to_string();
+        // Polars keeps a quoted header's doubled quotes (`"Amount ""USD"""` is named
+        // `Amount ""USD""`); the name is `Amount "USD"`, and it is written back so.
+        let name = col.name().replace("\"\"", "\"");
         let series = col.as_materialized_series();
         let fail =
             |e: polars::error::PolarsError| Error::table(path, format!("column '{name}': {e}"));
@@ -798,6 +800,24 @@ mod tests {
         let table = read("comma.csv", "\"a;b\",c\n1,2\n").unwrap();
         let names: Vec<&str> = table.columns.iter().map(|c| c.name.as_str()).collect();
         assert_eq!(names, ["a;b", "c"]);
+    }
+
+    #[test]
+    fn a_quoted_header_with_quotes_in_it_keeps_its_name_and_writes_it_back() {
+        // `"Amount ""USD"""` names `Amount "USD"`: polars kept the doubled quotes, and each
+        // train-and-sample round doubled them again.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("q.csv");
+        std::fs::write(&path, "\"Amount \"\"USD\"\"\",n\n1.5,2\n").unwrap();
+        let table = super::read_table(&path, &crate::config::DataConfig::default()).unwrap();
+        let names: Vec<&str> = table.columns.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["Amount \"USD\"", "n"]);
+        let out = dir.path().join("back.csv");
+        let mut writer = super::TableWriter::create(&out).unwrap();
+        writer.write(&table).unwrap();
+        writer.finish().unwrap();
+        let back = std::fs::read_to_string(&out).unwrap();
+        assert_eq!(back.lines().next(), Some("\"Amount \"\"USD\"\"\",n"));
     }
 
     #[test]

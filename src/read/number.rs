@@ -41,6 +41,18 @@ pub struct NumberForm {
     /// rather than with a minus sign.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub parens: bool,
+    /// The sign written before a negative when it is not `-`: the Unicode minus `−` (U+2212)
+    /// that typeset reports and some spreadsheets write.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minus: Option<char>,
+    /// Whether negatives end in their minus sign (`123.45-`), as SAP and some mainframe
+    /// exports write them.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub trailing_minus: bool,
+    /// Whether digits are grouped as India writes them (`6,01,32,488`: the last three, then
+    /// pairs) rather than in threes.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub lakh: bool,
     /// Whether the column held a few cells that are no number at all (`refused`, `<5`, `see
     /// notes`) among many plain numbers, read as missing ([`mostly_numbers`]); they are
     /// written back as missing.
@@ -93,11 +105,18 @@ fn is_suffix(suffix: &str) -> bool {
             && chars.iter().all(char::is_ascii_uppercase))
 }
 
+/// The Unicode minus sign (U+2212).
+const UNICODE_MINUS: char = '\u{2212}';
+
 /// One cell split into sign, prefix, digits (with separators) and suffix.
 struct Parts<'a> {
     negative: bool,
     /// Negative by parentheses around the whole cell (`($5.00)`).
     parens: bool,
+    /// The leading sign of a negative that is not `-` (`−`).
+    minus: Option<char>,
+    /// Negative by a minus sign ending the cell (`123.45-`).
+    trailing: bool,
     prefix: &'a str,
     body: &'a str,
     suffix: &'a str,
@@ -105,16 +124,25 @@ struct Parts<'a> {
 
 fn split(cell: &str) -> Option<Parts<'_>> {
     let inner = cell.strip_prefix('(').and_then(|c| c.strip_suffix(')'));
-    let (negative, parens, rest) = match (inner, cell.strip_prefix('-')) {
-        (Some(inner), _) => (true, true, inner),
-        (None, Some(rest)) => (true, false, rest),
-        (None, None) => (false, false, cell),
+    // (negative, parens, minus, trailing, rest)
+    let (negative, parens, minus, trailing, rest) = if let Some(inner) = inner {
+        (true, true, None, false, inner)
+    } else if let Some(rest) = cell.strip_prefix('-') {
+        (true, false, None, false, rest)
+    } else if let Some(rest) = cell.strip_prefix(UNICODE_MINUS) {
+        (true, false, Some(UNICODE_MINUS), false, rest)
+    } else if let Some(rest) = cell.strip_suffix('-') {
+        (true, false, None, true, rest)
+    } else {
+        (false, false, None, false, cell)
     };
     let start = rest.find(|c: char| c.is_ascii_digit())?;
     let end = rest.rfind(|c: char| c.is_ascii_digit())? + 1;
     Some(Parts {
         negative,
         parens,
+        minus,
+        trailing,
         prefix: &rest[..start],
         body: &rest[start..end],
         suffix: &rest[end..],
@@ -148,7 +176,10 @@ impl NumberForm {
         let parts = split(cell)?;
         if parts.prefix != self.prefix
             || parts.suffix != self.suffix
-            || parts.negative && parts.parens != self.parens
+            || parts.negative
+                && (parts.parens != self.parens
+                    || parts.minus != self.minus
+                    || parts.trailing != self.trailing_minus)
         {
             return None;
         }
@@ -194,11 +225,18 @@ impl NumberForm {
 
     /// `x` written in this form.
     pub fn format_float(&self, x: f64) -> String {
+        self.format_float_signed(x, false)
+    }
+
+    /// `x` written in this form, with its sign where it rounds to zero if `signed_zero`
+    /// (`-0.0%`, as Python and spreadsheets write a small negative rounded).
+    fn format_float_signed(&self, x: f64, signed_zero: bool) -> String {
         let body = match self.places {
             Some(d) => format!("{:.*}", d as usize, x.abs()),
             None => format!("{}", x.abs()),
         };
-        let negative = x < 0.0 && body.bytes().any(|b| b.is_ascii_digit() && b != b'0');
+        let negative = x.is_sign_negative()
+            && (signed_zero || body.bytes().any(|b| b.is_ascii_digit() && b != b'0'));
         let (int_part, frac) = match body.split_once('.') {
             Some((i, f)) => (i.to_string(), Some(f.to_string())),
             None => (body, None),
@@ -227,7 +265,15 @@ impl NumberForm {
                 let digits: Vec<char> = int_part.chars().collect();
                 let mut out = String::with_capacity(digits.len() * 4 / 3 + 1);
                 for (i, c) in digits.iter().enumerate() {
-                    if i > 0 && (digits.len() - i).is_multiple_of(3) {
+                    // Digits still to come after this one's place: a separator before the
+                    // last three, then every three (every two in lakh grouping).
+                    let after = digits.len() - i;
+                    let group = if self.lakh && after > 3 {
+                        (after - 3).is_multiple_of(2)
+                    } else {
+                        after.is_multiple_of(3)
+                    };
+                    if i > 0 && group {
                         out.push(g);
                     }
                     out.push(*c);
@@ -237,8 +283,12 @@ impl NumberForm {
             None => int_part,
         };
         let mut out = String::new();
-        if negative {
-            out.push(if self.parens { '(' } else { '-' });
+        if negative && !self.trailing_minus {
+            out.push(if self.parens {
+                '('
+            } else {
+                self.minus.unwrap_or('-')
+            });
         }
         out.push_str(&self.prefix);
         out.push_str(&grouped);
@@ -249,6 +299,9 @@ impl NumberForm {
         out.push_str(&self.suffix);
         if negative && self.parens {
             out.push(')');
+        }
+        if negative && self.trailing_minus {
+            out.push('-');
         }
         out
     }
@@ -275,6 +328,9 @@ impl Default for NumberForm {
             fixed_width: false,
             missing: None,
             parens: false,
+            minus: None,
+            trailing_minus: false,
+            lakh: false,
             words_as_missing: false,
         }
     }
@@ -339,6 +395,13 @@ pub fn detect(cells: &[&str]) -> Option<NumberForm> {
     let parens = cells()
         .filter(|c| !MISSING_MARKERS.contains(c))
         .any(|c| split(c).is_some_and(|p| p.parens));
+    // So with a Unicode minus or a trailing one.
+    let minus = cells()
+        .filter(|c| !MISSING_MARKERS.contains(c))
+        .find_map(|c| split(c).and_then(|p| p.minus));
+    let trailing_minus = cells()
+        .filter(|c| !MISSING_MARKERS.contains(c))
+        .any(|c| split(c).is_some_and(|p| p.trailing));
     // Places and zero padding from the cells, per separator choice; the round trip decides.
     for &(grouping, decimal_mark) in SEPARATORS {
         let mut places: Option<Option<u32>> = None;
@@ -346,6 +409,8 @@ pub fn detect(cells: &[&str]) -> Option<NumberForm> {
         // The fewest and most digits of any cell's integer part.
         let (mut fewest, mut most) = (u32::MAX, 0);
         let mut ok = true;
+        // Whether a group of two digits stands before the last three (`6,01,32,488`).
+        let mut lakh = false;
         for cell in cells().filter(|c| !MISSING_MARKERS.contains(c)) {
             let Some(parts) = split(cell) else {
                 ok = false;
@@ -361,6 +426,11 @@ pub fn detect(cells: &[&str]) -> Option<NumberForm> {
                 Some(p) if p == cell_places => {}
                 // Mixed: only "as few as needed" can write both.
                 Some(_) => places = Some(None),
+            }
+            if let Some(g) = grouping {
+                let groups: Vec<&str> = int_part.split(g).collect();
+                lakh |=
+                    groups.len() > 2 && groups[1..groups.len() - 1].iter().any(|x| x.len() == 2);
             }
             let digits = int_part.chars().filter(|&c| Some(c) != grouping).count() as u32;
             (fewest, most) = (fewest.min(digits), most.max(digits));
@@ -381,6 +451,9 @@ pub fn detect(cells: &[&str]) -> Option<NumberForm> {
             fixed_width: width.is_some_and(|w| fewest == w && most == w),
             missing: missing.clone(),
             parens,
+            minus,
+            trailing_minus,
+            lakh,
             words_as_missing: false,
         };
         // Where the places vary, a cell may end its fraction in zeros (`50,0` beside `47,35`,
@@ -390,7 +463,7 @@ pub fn detect(cells: &[&str]) -> Option<NumberForm> {
             .all(|cell| match form.parse(cell) {
                 Some(Parsed::Int(x)) if form.places.is_none() => form.format_int(x) == cell,
                 Some(Parsed::Float(x)) => {
-                    let written = form.format_float(x);
+                    let written = form.format_float_signed(x, x == 0.0);
                     written == cell
                         || (form.places.is_none()
                             && written == without_fraction_zeros(cell, decimal_mark))
@@ -649,6 +722,30 @@ mod tests {
         assert!(acc.parens);
         assert_eq!(acc.format_int(-40), "(40)");
         assert_eq!(f.format_int(1_234_567), "1,234,567");
+    }
+
+    #[test]
+    fn other_signs_indian_grouping_and_a_signed_zero_are_written_back() {
+        // Found by probing exports as they arrive: each column was text before ("other" in
+        // every sampled row under DP).
+        let f = roundtrip(&["\u{2212}10.3", "5.7", "\u{2212}0.4"]);
+        assert_eq!(f.minus, Some('\u{2212}'));
+        assert_eq!(f.format_float(-2.5), "\u{2212}2.5");
+        let f = roundtrip(&["257.28", "123.45-", "1,000.00-", "3.10"]);
+        assert!(f.trailing_minus && f.grouping == Some(','));
+        assert_eq!(f.parse("123.45-"), Some(Parsed::Float(-123.45)));
+        assert_eq!(f.format_float(-7.0), "7.00-");
+        let f = roundtrip(&["6,01,32,488", "488", "32,488", "1,00,000"]);
+        assert!(f.lakh);
+        assert_eq!(f.format_int(123_456_789), "12,34,56,789");
+        // Python's `f"{x:.1%}"` of a small negative: the sign stays on a zero.
+        let f = detect(&["1.3%", "-4.3%", "-0.0%", "12.0%"]).unwrap();
+        assert_eq!((f.suffix.as_str(), f.places), ("%", Some(1)));
+        assert_eq!(f.parse("-0.0%"), Some(Parsed::Float(-0.0)));
+        assert_eq!(f.format_float(-0.01), "0.0%");
+        for mixed in [&["\u{2212}5", "-5"][..], &["5-", "-5"], &["5-", "(5)"]] {
+            assert_eq!(detect(mixed), None, "{mixed:?}");
+        }
     }
 
     #[test]

@@ -820,7 +820,9 @@ pub fn fit_private_transformer(
     if privacy.pair_marginals {
         let k = plans.len();
         let all_pairs = super::marginals::pair_count(k);
-        let all_pairs_noise = settings.noise_multiplier.map_or(0.0, |z| {
+        // A table of one column has no pair (and no pair weight to divide by): ratio 0.
+        let all_pairs_noise = settings.noise_multiplier.filter(|_| all_pairs > 0);
+        let all_pairs_noise = all_pairs_noise.map_or(0.0, |z| {
             let tables = all_pairs + ledger.copula_sums + ledger.shift_slots;
             let w = budget_weights(
                 privacy,
