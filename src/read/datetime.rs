@@ -376,6 +376,10 @@ const TEXT_FORMATS: &[&str] = &[
     "%-m/%-d/%Y %H:%M:%S",
     "%-m/%-d/%Y %-I:%M %p",
     "%-m/%-d/%Y %-I:%M:%S %p",
+    // Month first with a zero-padded 12-hour clock, as Excel and US exports write it
+    // (`05/19/2023 04:09 AM`).
+    "%m/%d/%Y %I:%M %p",
+    "%m/%d/%Y %I:%M:%S %p",
     "%d/%m/%Y %H:%M",
     "%d/%m/%Y %H:%M:%S",
     "%d.%m.%Y %H:%M",
@@ -383,6 +387,7 @@ const TEXT_FORMATS: &[&str] = &[
     "%H:%M",
     "%H:%M:%S",
     "%-H:%M",
+    "%-H:%M:%S",
     "%-I:%M %p",
     // Year first: polars reads these, unless a cell such as `N/A` kept the column text.
     "%Y-%m-%d",
@@ -578,6 +583,17 @@ mod tests {
             read(&["3/5/2020 9:07 PM"]).unwrap().0,
             "%-m/%-d/%Y %-I:%M %p"
         );
+        // Zero-padded 12-hour clocks (Excel's US export) and a clock of one-digit hours
+        // with seconds (a duration under a day written `1:54:55`) were text.
+        let (format, values) = read(&["05/19/2023 04:09 AM", "03/15/2023 03:05 PM"]).unwrap();
+        assert_eq!(format, "%m/%d/%Y %I:%M %p");
+        assert_eq!(
+            format_value(values[1].unwrap(), "us", &format).as_deref(),
+            Some("03/15/2023 03:05 PM")
+        );
+        let (format, values) = read(&["1:54:55", "0:07:02", "3:00:10"]).unwrap();
+        assert_eq!(format, "%-H:%M:%S");
+        assert_eq!(values[0], Some((3600 + 54 * 60 + 55) * 1_000_000));
         // A missing-value marker kept an ISO column text: it is read, the marker missing.
         let (format, values) = read(&["2020-10-25", "N/A", "2021-01-02"]).unwrap();
         assert_eq!((format.as_str(), values[1]), ("%Y-%m-%d", None));
