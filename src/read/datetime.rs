@@ -46,6 +46,26 @@ pub fn detect_format<'a>(cells: impl Iterator<Item = &'a str>, unit: &str) -> Op
         .first()
         .and_then(|c| offset_suffix(c))
         .filter(|o| cells.iter().all(|c| offset_suffix(c) == Some(*o)));
+    // Offsets that vary (`+01:00` in winter, `+02:00` in summer): polars reads one UTC
+    // instant per cell; they are written in the cells' form at offset `+00:00`, the same
+    // instants, rather than in polars' naive ISO form without any offset.
+    let offsets_vary = offset.is_none() && cells.iter().all(|c| offset_suffix(c).is_some());
+    if offsets_vary {
+        let clock = |c: &&'a str| -> &'a str { &c[..c.len() - 6] };
+        return FORMATS
+            .iter()
+            .filter(|f| !f.ends_with('Z'))
+            .find(|f| {
+                cells.iter().map(clock).all(|cell| {
+                    NaiveDateTime::parse_from_str(cell, f).is_ok_and(|t| {
+                        to_unit(t.and_utc(), unit)
+                            .and_then(|x| format_value(x, unit, f))
+                            .is_some_and(|back| back == cell)
+                    })
+                })
+            })
+            .map(|f| format!("{f}+00:00"));
+    }
     let candidates: Vec<String> = match offset {
         Some(o) => FORMATS
             .iter()

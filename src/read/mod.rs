@@ -1013,6 +1013,33 @@ mod tests {
             Some(-19_800)
         );
         assert_eq!(super::datetime::literal_offset("%Y-%m-%dT%H:%M:%SZ"), None);
+        // Offsets that change with summer time: the same instants, written at +00:00 in the
+        // cells' form (they were written in polars' naive form, `...T05:17:25.000000`).
+        std::fs::write(
+            &path,
+            "ts,v\n2023-03-06T07:17:25+01:00,1\n2023-03-31T00:07:52+02:00,2\n",
+        )
+        .unwrap();
+        let table = super::read_table(&path, &crate::config::DataConfig::default()).unwrap();
+        let super::Values::Datetime {
+            values,
+            unit,
+            format,
+            ..
+        } = &table.columns[0].values
+        else {
+            panic!("{:?}", table.columns[0]);
+        };
+        let format = format.as_deref().unwrap();
+        assert_eq!(format, "%Y-%m-%dT%H:%M:%S+00:00");
+        let back: Vec<String> = values
+            .iter()
+            .map(|v| super::datetime::format_value(v.unwrap(), unit, format).unwrap())
+            .collect();
+        assert_eq!(
+            back,
+            ["2023-03-06T06:17:25+00:00", "2023-03-30T22:07:52+00:00"]
+        );
     }
 
     #[test]
