@@ -269,6 +269,15 @@ fn read_text_forms(table: &mut Table, as_written: &[String]) -> Vec<(String, Str
             };
             continue;
         }
+        // Durations written as clocks that no time of day reads (`27:10:00`, `24:34`):
+        // counts of their last unit, written back as clocks.
+        if let Some(form) = number::detect_clock(&present) {
+            if let Some(values) = number::parse_column(cells, &form) {
+                column.values = values;
+                column.form = Some(CellForm::Number(form));
+                continue;
+            }
+        }
         // Numbers padded with spaces or written with a plus sign (` 42`, `42 `, `+42`, as
         // fixed-width exports write them): polars left them text, each a rare category.
         // Read without the padding and signs, and written back without them.

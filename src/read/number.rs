@@ -53,6 +53,12 @@ pub struct NumberForm {
     /// pairs) rather than in threes.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub lakh: bool,
+    /// A duration written as a clock (`27:10:00`, `4:05`): the number of its fields, 3 for
+    /// hours, minutes and seconds, 2 for two (minutes and seconds, or hours and minutes:
+    /// either way the value counts the last field's units). The value is that count, and
+    /// [`NumberForm::width`] pads the first field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clock: Option<u8>,
     /// Whether the column held a few cells that are no number at all (`refused`, `<5`, `see
     /// notes`) among many plain numbers, read as missing ([`mostly_numbers`]); they are
     /// written back as missing.
@@ -173,6 +179,9 @@ impl NumberForm {
     /// The number `cell` writes in this form, or `None` if it is not in this form (a missing
     /// marker is not a number either).
     pub fn parse(&self, cell: &str) -> Option<Parsed> {
+        if let Some(fields) = self.clock {
+            return parse_clock(cell, fields).map(Parsed::Int);
+        }
         let parts = split(cell)?;
         if parts.prefix != self.prefix
             || parts.suffix != self.suffix
@@ -225,6 +234,9 @@ impl NumberForm {
 
     /// `x` written in this form.
     pub fn format_float(&self, x: f64) -> String {
+        if self.clock.is_some() {
+            return self.format_int(x.round() as i64);
+        }
         self.format_float_signed(x, false)
     }
 
@@ -246,6 +258,9 @@ impl NumberForm {
 
     /// `x` written in this form.
     pub fn format_int(&self, x: i64) -> String {
+        if let Some(fields) = self.clock {
+            return format_clock(x, fields, self.width.unwrap_or(1) as usize);
+        }
         let frac = self
             .places
             .filter(|&d| d > 0)
@@ -331,9 +346,98 @@ impl Default for NumberForm {
             minus: None,
             trailing_minus: false,
             lakh: false,
+            clock: None,
             words_as_missing: false,
         }
     }
+}
+
+/// The count of the last field's units a clock-written duration `cell` of `fields` fields
+/// names (`27:10:00`: 97,800 seconds; `-0:05`: -5): the first field any digits, the others
+/// two digits under 60.
+fn parse_clock(cell: &str, fields: u8) -> Option<i64> {
+    let (negative, body) = match cell.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, cell),
+    };
+    let parts: Vec<&str> = body.split(':').collect();
+    if parts.len() != fields as usize || parts[0].is_empty() || parts[0].len() > 9 {
+        return None;
+    }
+    let mut total: i64 = 0;
+    for (i, part) in parts.iter().enumerate() {
+        if !part.bytes().all(|b| b.is_ascii_digit()) || (i > 0 && part.len() != 2) {
+            return None;
+        }
+        let v: i64 = part.parse().ok()?;
+        if i > 0 && v >= 60 {
+            return None;
+        }
+        total = total * 60 + v;
+    }
+    Some(if negative { -total } else { total })
+}
+
+/// `x` units written as a clock of `fields` fields, the first padded to `width` digits.
+fn format_clock(x: i64, fields: u8, width: usize) -> String {
+    let mut rest = x.unsigned_abs();
+    let mut tail = String::new();
+    for _ in 1..fields {
+        tail = format!(":{:02}{tail}", rest % 60);
+        rest /= 60;
+    }
+    let sign = if x < 0 { "-" } else { "" };
+    format!("{sign}{rest:0width$}{tail}")
+}
+
+/// The clock form (`27:10:00`, `1:05:09`, `24:34`) that writes every present cell of a
+/// column back byte for byte: durations past a day, or minutes and seconds, that no time of
+/// day reads (a column of times of day is read as such first). Missing markers are missing.
+pub fn detect_clock(cells: &[&str]) -> Option<NumberForm> {
+    let numbers: Vec<&str> = cells
+        .iter()
+        .copied()
+        .filter(|c| !MISSING_MARKERS.contains(c))
+        .collect();
+    let first = numbers.first()?;
+    let fields = first.split(':').count();
+    if !(2..=3).contains(&fields) {
+        return None;
+    }
+    let head = |c: &str| {
+        let c = c.strip_prefix('-').unwrap_or(c);
+        c.split(':').next().unwrap_or("").len()
+    };
+    let width = numbers
+        .iter()
+        .filter(|c| c.trim_start_matches('-').starts_with('0'))
+        .map(|c| head(c))
+        .max()
+        .filter(|&w| w > 1);
+    let mut markers: Vec<(&str, usize)> = Vec::new();
+    for cell in cells
+        .iter()
+        .copied()
+        .filter(|c| MISSING_MARKERS.contains(c))
+    {
+        match markers.iter_mut().find(|(m, _)| *m == cell) {
+            Some((_, n)) => *n += 1,
+            None => markers.push((cell, 1)),
+        }
+    }
+    let form = NumberForm {
+        clock: Some(fields as u8),
+        width: width.map(|w| w as u32),
+        missing: markers
+            .iter()
+            .max_by_key(|(_, n)| *n)
+            .map(|(m, _)| m.to_string()),
+        ..NumberForm::default()
+    };
+    numbers
+        .iter()
+        .all(|c| matches!(form.parse(c), Some(Parsed::Int(x)) if form.format_int(x) == *c))
+        .then_some(form)
 }
 
 /// `cell` without the zeros that end its fraction (and its decimal mark, where nothing is
@@ -454,6 +558,7 @@ pub fn detect(cells: &[&str]) -> Option<NumberForm> {
             minus,
             trailing_minus,
             lakh,
+            clock: None,
             words_as_missing: false,
         };
         // Where the places vary, a cell may end its fraction in zeros (`50,0` beside `47,35`,
@@ -722,6 +827,32 @@ mod tests {
         assert!(acc.parens);
         assert_eq!(acc.format_int(-40), "(40)");
         assert_eq!(f.format_int(1_234_567), "1,234,567");
+    }
+
+    #[test]
+    fn durations_written_as_clocks_are_counts_of_their_last_unit() {
+        let f = detect_clock(&["27:10:00", "1:05:09", "?", "0:00:45", "-0:05:00"]).unwrap();
+        assert_eq!(
+            (f.clock, f.width, f.missing.as_deref()),
+            (Some(3), None, Some("?"))
+        );
+        assert_eq!(f.parse("27:10:00"), Some(Parsed::Int(27 * 3600 + 600)));
+        assert_eq!(f.parse("-0:05:00"), Some(Parsed::Int(-300)));
+        assert_eq!(f.format_int(97_800), "27:10:00");
+        assert_eq!(f.format_float(3599.6), "1:00:00");
+        let f = detect_clock(&["24:34", "03:05", "112:09"]).unwrap();
+        assert_eq!((f.clock, f.width), (Some(2), Some(2)));
+        assert_eq!(f.format_int(65), "01:05");
+        assert_eq!(f.parse("112:09"), Some(Parsed::Int(112 * 60 + 9)));
+        for text in [
+            &["1:2:3"][..],
+            &["12:60"],
+            &["12:5"],
+            &["a:10"],
+            &["1:00", "1:00:00"],
+        ] {
+            assert_eq!(detect_clock(text), None, "{text:?}");
+        }
     }
 
     #[test]
