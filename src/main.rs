@@ -569,6 +569,11 @@ fn tune(a: TuneArgs) -> Result<()> {
             bail!("no table given: pass it as an argument or set `data.path` in the config")
         }
     };
+    // As `train` does: the trials train on Parquet splits, and a semicolon or tab file's
+    // delimiter is kept in their files' config for `sample` to write back in kind.
+    if let Some(d) = dpsynth::read::written_delimiter(&data, &config.data) {
+        config.data.delimiter = d;
+    }
     let stop = stop_flag()?;
     let device = dpsynth::device::select(config.train.device)?;
     let progress = Progress::new(config.train.epochs, a.quiet);

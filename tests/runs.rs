@@ -444,6 +444,52 @@ strategy = "grid"
 "#;
 
 #[test]
+fn a_tuned_semicolon_files_best_model_samples_with_semicolons() {
+    // The trials train on Parquet splits, so their files kept the default comma and the
+    // winner sampled a semicolon file's rows with commas.
+    let dir = tempdir();
+    let mut csv = String::from("age;group;amount\n");
+    for i in 0..300usize {
+        csv.push_str(&format!(
+            "{};{};{},5\n",
+            20 + i % 50,
+            ["a", "b"][i % 2],
+            40 + i % 30
+        ));
+    }
+    std::fs::write(dir.path().join("t.csv"), csv).unwrap();
+    std::fs::write(
+        dir.path().join("tune.toml"),
+        "[train]\nepochs = 1\nseed = 5\ndevice = \"ndarray\"\n[model]\nembedding_dim = 8\ngenerator_dims = [16]\ndiscriminator_dims = [16]\n[score]\nrows = 100\n[tune.space]\n\"train.generator_lr\" = [2e-4]\n",
+    )
+    .unwrap();
+    let out = dpsynth(
+        dir.path(),
+        &[
+            "tune",
+            "t.csv",
+            "--config",
+            "tune.toml",
+            "--trials",
+            "1",
+            "--run",
+            "t",
+            "--quiet",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let model = RunFolder::new(dir.path().join("t/trial-001")).model();
+    let model = model.to_str().unwrap();
+    let out = dpsynth(
+        dir.path(),
+        &["sample", model, "-n", "20", "-o", "s.csv", "--quiet"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let sampled = std::fs::read_to_string(dir.path().join("s.csv")).unwrap();
+    assert_eq!(sampled.lines().next(), Some("age;group;amount"));
+}
+
+#[test]
 fn tune_runs_three_trials_ranks_them_and_writes_a_config_train_accepts() {
     let dir = tempdir();
     small_credit(dir.path());
