@@ -474,6 +474,11 @@ fn read_csv(path: &Path, options: &DataConfig) -> Result<(DataFrame, TextForms, 
                 formats.push((name.clone(), f));
             }
         }
+        if column.dtype() == &DataType::Date && !iso_dates(&frame, name) {
+            // Dates polars parsed from another form (`2023/07/29`): left text, so that
+            // `read_text_forms` reads them in their form and they are written back in it.
+            continue;
+        }
         if matches!(column.dtype(), DataType::Date | DataType::Datetime(..)) {
             frame
                 .replace(name.as_str(), column.clone())
@@ -481,6 +486,22 @@ fn read_csv(path: &Path, options: &DataConfig) -> Result<(DataFrame, TextForms, 
         }
     }
     Ok((frame, formats, padded))
+}
+
+/// Whether the first cells of the text column `name` of `frame` are ISO dates (`2023-07-29`),
+/// the form polars writes a date column in.
+fn iso_dates(frame: &DataFrame, name: &str) -> bool {
+    let Ok(Ok(cells)) = frame
+        .column(name)
+        .map(|c| c.as_materialized_series().str().cloned())
+    else {
+        return false;
+    };
+    let iso = cells.iter().flatten().take(DATE_CELLS_CHECKED).all(|c| {
+        chrono::NaiveDate::parse_from_str(c, "%Y-%m-%d")
+            .is_ok_and(|d| d.format("%Y-%m-%d").to_string() == c)
+    });
+    iso
 }
 
 /// Datetime columns' text forms, by column name.
@@ -1049,6 +1070,35 @@ mod tests {
             back,
             ["2023-03-06T06:17:25+00:00", "2023-03-30T22:07:52+00:00"]
         );
+    }
+
+    #[test]
+    fn dates_polars_reads_in_another_form_keep_it() {
+        // Polars parses `2023/07/29` as a date and writes it `2023-07-29`: the column is
+        // read in its own form instead; ISO dates stay polars' dates.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("d.csv");
+        std::fs::write(
+            &path,
+            "slash,iso\n2023/07/29,2023-07-29\n2022/01/05,2022-01-05\n",
+        )
+        .unwrap();
+        let table = super::read_table(&path, &crate::config::DataConfig::default()).unwrap();
+        let super::Values::Datetime {
+            values,
+            unit,
+            format: Some(format),
+            ..
+        } = &table.columns[0].values
+        else {
+            panic!("{:?}", table.columns[0]);
+        };
+        assert_eq!(format, "%Y/%m/%d");
+        assert_eq!(
+            super::datetime::format_value(values[1].unwrap(), unit, format).as_deref(),
+            Some("2022/01/05")
+        );
+        assert!(matches!(table.columns[1].values, super::Values::Date(_)));
     }
 
     #[test]
