@@ -1008,32 +1008,37 @@ mod tests {
         assert!(matches!(table.columns[1].values, super::Values::Text(_)));
     }
 
-    #[test]
-    fn timestamps_with_one_utc_offset_keep_it_and_their_clock_times() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("t.csv");
-        std::fs::write(
-            &path,
-            "ts,v\n2022-05-03T07:33:00+02:00,1\n2022-05-03T23:59:00+02:00,2\n",
-        )
-        .unwrap();
-        let table = super::read_table(&path, &crate::config::DataConfig::default()).unwrap();
+    /// The first column of the CSV `text` (written to `path`) read as a datetime: its text
+    /// form and its values written back in it.
+    fn datetimes_written_back(path: &std::path::Path, text: &str) -> (String, Vec<String>) {
+        std::fs::write(path, text).unwrap();
+        let table = super::read_table(path, &crate::config::DataConfig::default()).unwrap();
         let super::Values::Datetime {
             values,
             unit,
-            format,
+            format: Some(format),
             ..
         } = &table.columns[0].values
         else {
             panic!("{:?}", table.columns[0]);
         };
-        let format = format.as_deref().unwrap();
-        assert_eq!(format, "%Y-%m-%dT%H:%M:%S+02:00");
-        // Polars' instant was 05:33 UTC; the value is the clock time the cell wrote.
-        let back: Vec<String> = values
+        let back = values
             .iter()
             .map(|v| super::datetime::format_value(v.unwrap(), unit, format).unwrap())
             .collect();
+        (format.clone(), back)
+    }
+
+    #[test]
+    fn timestamps_with_one_utc_offset_keep_it_and_their_clock_times() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.csv");
+        let (format, back) = datetimes_written_back(
+            &path,
+            "ts,v\n2022-05-03T07:33:00+02:00,1\n2022-05-03T23:59:00+02:00,2\n",
+        );
+        assert_eq!(format, "%Y-%m-%dT%H:%M:%S+02:00");
+        // Polars' instant was 05:33 UTC; the value is the clock time the cell wrote.
         assert_eq!(
             back,
             ["2022-05-03T07:33:00+02:00", "2022-05-03T23:59:00+02:00"]
@@ -1045,27 +1050,11 @@ mod tests {
         assert_eq!(super::datetime::literal_offset("%Y-%m-%dT%H:%M:%SZ"), None);
         // Offsets that change with summer time: the same instants, written at +00:00 in the
         // cells' form (they were written in polars' naive form, `...T05:17:25.000000`).
-        std::fs::write(
+        let (format, back) = datetimes_written_back(
             &path,
             "ts,v\n2023-03-06T07:17:25+01:00,1\n2023-03-31T00:07:52+02:00,2\n",
-        )
-        .unwrap();
-        let table = super::read_table(&path, &crate::config::DataConfig::default()).unwrap();
-        let super::Values::Datetime {
-            values,
-            unit,
-            format,
-            ..
-        } = &table.columns[0].values
-        else {
-            panic!("{:?}", table.columns[0]);
-        };
-        let format = format.as_deref().unwrap();
+        );
         assert_eq!(format, "%Y-%m-%dT%H:%M:%S+00:00");
-        let back: Vec<String> = values
-            .iter()
-            .map(|v| super::datetime::format_value(v.unwrap(), unit, format).unwrap())
-            .collect();
         assert_eq!(
             back,
             ["2023-03-06T06:17:25+00:00", "2023-03-30T22:07:52+00:00"]
@@ -1078,26 +1067,11 @@ mod tests {
         // read in its own form instead; ISO dates stay polars' dates.
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("d.csv");
-        std::fs::write(
-            &path,
-            "slash,iso\n2023/07/29,2023-07-29\n2022/01/05,2022-01-05\n",
-        )
-        .unwrap();
-        let table = super::read_table(&path, &crate::config::DataConfig::default()).unwrap();
-        let super::Values::Datetime {
-            values,
-            unit,
-            format: Some(format),
-            ..
-        } = &table.columns[0].values
-        else {
-            panic!("{:?}", table.columns[0]);
-        };
+        let text = "slash,iso\n2023/07/29,2023-07-29\n2022/01/05,2022-01-05\n";
+        let (format, back) = datetimes_written_back(&path, text);
         assert_eq!(format, "%Y/%m/%d");
-        assert_eq!(
-            super::datetime::format_value(values[1].unwrap(), unit, format).as_deref(),
-            Some("2022/01/05")
-        );
+        assert_eq!(back, ["2023/07/29", "2022/01/05"]);
+        let table = super::read_table(&path, &crate::config::DataConfig::default()).unwrap();
         assert!(matches!(table.columns[1].values, super::Values::Date(_)));
     }
 
