@@ -474,7 +474,7 @@ fn read_csv(path: &Path, options: &DataConfig) -> Result<(DataFrame, TextForms, 
                 formats.push((name.clone(), f));
             }
         }
-        if column.dtype() == &DataType::Date && !iso_dates(&frame, name) {
+        if column.dtype() == &DataType::Date && own_date_form(&frame, name) {
             // Dates polars parsed from another form (`2023/07/29`): left text, so that
             // `read_text_forms` reads them in their form and they are written back in it.
             continue;
@@ -488,9 +488,10 @@ fn read_csv(path: &Path, options: &DataConfig) -> Result<(DataFrame, TextForms, 
     Ok((frame, formats, padded))
 }
 
-/// Whether the first cells of the text column `name` of `frame` are ISO dates (`2023-07-29`),
-/// the form polars writes a date column in.
-fn iso_dates(frame: &DataFrame, name: &str) -> bool {
+/// Whether the text column `name` of `frame` holds dates that are not ISO (`2023/07/29`; the
+/// first cells checked) in a form [`datetime::parse_text_column`] reads and writes back: a
+/// form polars would lose by writing them `2023-07-29`.
+fn own_date_form(frame: &DataFrame, name: &str) -> bool {
     let Ok(Ok(cells)) = frame
         .column(name)
         .map(|c| c.as_materialized_series().str().cloned())
@@ -501,7 +502,11 @@ fn iso_dates(frame: &DataFrame, name: &str) -> bool {
         chrono::NaiveDate::parse_from_str(c, "%Y-%m-%d")
             .is_ok_and(|d| d.format("%Y-%m-%d").to_string() == c)
     });
-    iso
+    if iso {
+        return false;
+    }
+    let cells: Vec<Option<String>> = cells.iter().map(|c| c.map(str::to_string)).collect();
+    datetime::parse_text_column(&cells).is_some()
 }
 
 /// Datetime columns' text forms, by column name.
@@ -1073,6 +1078,14 @@ mod tests {
         assert_eq!(back, ["2023/07/29", "2022/01/05"]);
         let table = super::read_table(&path, &crate::config::DataConfig::default()).unwrap();
         assert!(matches!(table.columns[1].values, super::Values::Date(_)));
+        // A form no text format writes back stays polars' date (written ISO), not text.
+        std::fs::write(&path, "d\n2023-7-5\n2022-12-25\n").unwrap();
+        let table = super::read_table(&path, &crate::config::DataConfig::default()).unwrap();
+        assert!(
+            !matches!(table.columns[0].values, super::Values::Text(_)),
+            "{:?}",
+            table.columns[0]
+        );
     }
 
     #[test]
