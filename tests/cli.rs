@@ -359,24 +359,16 @@ fn a_one_column_table_of_words_trains_and_samples_under_dp() {
         |i| ["red", "green", "blue"][i % 3].to_string(),
         600,
     );
-    std::fs::write(d.join("colors.csv"), table).unwrap();
-    let out = dpsynth(
-        d,
-        &[
-            "train",
-            "colors.csv",
-            "--discover",
-            "--epsilon",
-            "3",
-            "--epochs",
-            "1",
-            "--set",
-            "privacy.warm_start_epochs=1",
-            "--out",
-            "m.dpsynth",
-            "--quiet",
-        ],
-    );
+    let dp = [
+        "--discover",
+        "--epsilon",
+        "3",
+        "--set",
+        "privacy.warm_start_epochs=1",
+        "--batch-size",
+        "500",
+    ];
+    let out = train_on(d, "colors.csv", &table, &dp);
     assert!(out.status.success(), "{}", stderr(&out));
     let out = dpsynth(d, &["sample", "m.dpsynth", "-n", "200", "-o", "s.csv"]);
     assert!(out.status.success(), "{}", stderr(&out));

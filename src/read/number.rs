@@ -414,6 +414,21 @@ pub fn detect_clock(cells: &[&str]) -> Option<NumberForm> {
         .map(|c| head(c))
         .max()
         .filter(|&w| w > 1);
+    let form = NumberForm {
+        clock: Some(fields as u8),
+        width: width.map(|w| w as u32),
+        missing: commonest_marker(cells),
+        ..NumberForm::default()
+    };
+    numbers
+        .iter()
+        .all(|c| matches!(form.parse(c), Some(Parsed::Int(x)) if form.format_int(x) == *c))
+        .then_some(form)
+}
+
+/// The [`MISSING_MARKERS`] cell that `cells` hold most often (the last of equals), if any:
+/// a form's `missing`.
+fn commonest_marker(cells: &[&str]) -> Option<String> {
     let mut markers: Vec<(&str, usize)> = Vec::new();
     for cell in cells
         .iter()
@@ -425,19 +440,10 @@ pub fn detect_clock(cells: &[&str]) -> Option<NumberForm> {
             None => markers.push((cell, 1)),
         }
     }
-    let form = NumberForm {
-        clock: Some(fields as u8),
-        width: width.map(|w| w as u32),
-        missing: markers
-            .iter()
-            .max_by_key(|(_, n)| *n)
-            .map(|(m, _)| m.to_string()),
-        ..NumberForm::default()
-    };
-    numbers
+    markers
         .iter()
-        .all(|c| matches!(form.parse(c), Some(Parsed::Int(x)) if form.format_int(x) == *c))
-        .then_some(form)
+        .max_by_key(|(_, n)| *n)
+        .map(|(m, _)| m.to_string())
 }
 
 /// `cell` without the zeros that end its fraction (and its decimal mark, where nothing is
@@ -477,23 +483,14 @@ const SEPARATORS: &[(Option<char>, char)] = &[
 /// prefix or suffix is not one a number takes (`Room 1`), or the form would be plain numbers
 /// without markers (polars read those already).
 pub fn detect(cells: &[&str]) -> Option<NumberForm> {
-    let cells = || cells.iter().copied();
-    let mut markers: Vec<(&str, usize)> = Vec::new();
+    let given = cells;
+    let cells = || given.iter().copied();
     let mut numbers = cells().filter(|c| !MISSING_MARKERS.contains(c));
     let first = split(numbers.next()?)?;
     if !is_prefix(first.prefix) || !is_suffix(first.suffix) {
         return None;
     }
-    for cell in cells().filter(|c| MISSING_MARKERS.contains(c)) {
-        match markers.iter_mut().find(|(m, _)| *m == cell) {
-            Some((_, n)) => *n += 1,
-            None => markers.push((cell, 1)),
-        }
-    }
-    let missing = markers
-        .iter()
-        .max_by_key(|(_, n)| *n)
-        .map(|(m, _)| m.to_string());
+    let missing = commonest_marker(given);
     // Negatives in parentheses when any cell writes one so; the round trip refuses a column
     // that mixes them with minus signs.
     let parens = cells()
