@@ -56,13 +56,10 @@ pub fn detect_format<'a>(cells: impl Iterator<Item = &'a str>, unit: &str) -> Op
             .iter()
             .filter(|f| !f.ends_with('Z'))
             .find(|f| {
-                cells.iter().map(clock).all(|cell| {
-                    NaiveDateTime::parse_from_str(cell, f).is_ok_and(|t| {
-                        to_unit(t.and_utc(), unit)
-                            .and_then(|x| format_value(x, unit, f))
-                            .is_some_and(|back| back == cell)
-                    })
-                })
+                cells
+                    .iter()
+                    .map(clock)
+                    .all(|cell| writes_back(cell, f, unit))
             })
             .map(|f| format!("{f}+00:00"));
     }
@@ -74,14 +71,17 @@ pub fn detect_format<'a>(cells: impl Iterator<Item = &'a str>, unit: &str) -> Op
             .collect(),
         None => FORMATS.iter().map(|f| f.to_string()).collect(),
     };
-    candidates.into_iter().find(|format| {
-        cells.iter().all(|cell| {
-            NaiveDateTime::parse_from_str(cell, format).is_ok_and(|t| {
-                to_unit(t.and_utc(), unit)
-                    .and_then(|x| format_value(x, unit, format))
-                    .is_some_and(|back| back == *cell)
-            })
-        })
+    candidates
+        .into_iter()
+        .find(|format| cells.iter().all(|cell| writes_back(cell, format, unit)))
+}
+
+/// Whether `cell` read as a timestamp in `format` (in `unit`) is written back byte for byte.
+fn writes_back(cell: &str, format: &str, unit: &str) -> bool {
+    NaiveDateTime::parse_from_str(cell, format).is_ok_and(|t| {
+        to_unit(t.and_utc(), unit)
+            .and_then(|x| format_value(x, unit, format))
+            .is_some_and(|back| back == cell)
     })
 }
 
